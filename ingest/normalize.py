@@ -1,0 +1,186 @@
+"""Pure functions that turn a parsed feed entry into an :class:`~wire.article.Article`."""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import html
+import re
+import time
+import unicodedata
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from wire.article import SCHEMA_VERSION, Article, Source, Timestamps
+
+TRACKING_PARAMS = frozenset({
+    "fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid", "xtor", "at_medium",
+    "at_campaign", "wt_mc", "ref_src", "cmpid", "ncid", "ocid", "_ga", "yclid", "spm",
+})
+
+
+def canonical_url(url: str) -> str:
+    """Lower-case scheme and host, drop default ports, fragments and tracking parameters."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower() or "http"
+    host = (parts.hostname or "").lower().rstrip(".")
+    port = parts.port
+    if port and not ((scheme == "http" and port == 80) or (scheme == "https" and port == 443)):
+        host = f"{host}:{port}"
+    query = [
+        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not k.lower().startswith("utm_") and k.lower() not in TRACKING_PARAMS
+    ]
+    path = parts.path or "/"
+    return urlunsplit((scheme, host, path, urlencode(query, doseq=True), ""))
+
+
+def article_id(canonical: str) -> str:
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]
+
+
+class _TextExtractor(HTMLParser):
+    _SKIP = frozenset({"script", "style", "noscript", "template", "iframe", "svg", "head"})
+    _BLOCK = frozenset({"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6",
+                        "blockquote", "section", "article", "tr", "table", "figure", "hr"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skip_depth = 0
+
+    def handle_starttag(self, tag: str, attrs: Any) -> None:
+        if tag in self._SKIP:
+            self.skip_depth += 1
+        elif tag in self._BLOCK:
+            self.parts.append("\n")
+
+    def handle_startendtag(self, tag: str, attrs: Any) -> None:
+        if tag in self._BLOCK:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._SKIP and self.skip_depth:
+            self.skip_depth -= 1
+        elif tag in self._BLOCK:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self.skip_depth:
+            self.parts.append(data)
+
+
+_SPACES = re.compile(r"[ \t\r\f\v\u00a0\u2009\u202f]+")
+_NEWLINES = re.compile(r"\s*\n\s*(\n\s*)*")
+_TAGLIKE = re.compile(r"<[a-zA-Z/!]")
+
+
+def html_to_text(value: str) -> str:
+    """Plain text from HTML or from text: tags, scripts and styles removed, entities decoded."""
+    if not value:
+        return ""
+    if _TAGLIKE.search(value):
+        parser = _TextExtractor()
+        parser.feed(value)
+        parser.close()
+        text = "".join(parser.parts)
+    else:
+        text = html.unescape(value)
+    # Some feeds double-escape (&amp;quot;): one more unescape only if entities remain.
+    if "&" in text and re.search(r"&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+);", text):
+        text = html.unescape(text)
+    text = unicodedata.normalize("NFC", text)
+    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    joined = "\n".join(lines)
+    return _NEWLINES.sub(lambda m: "\n\n" if m.group(0).count("\n") > 1 else "\n", joined).strip()
+
+
+def to_utc_iso(struct: time.struct_time | None) -> str | None:
+    """feedparser gives UTC struct_time; reject impossible years rather than invent a date."""
+    if struct is None:
+        return None
+    try:
+        ts = calendar.timegm(struct)
+        dt = datetime.fromtimestamp(ts, tz=UTC)
+    except (OverflowError, ValueError, OSError):
+        return None
+    if not 1990 <= dt.year <= 2100:
+        return None
+    return dt.isoformat().replace("+00:00", "Z")
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def fingerprint(title: str, text: str) -> str:
+    """Shared by syndicated copies of one wire story: case, punctuation and spacing ignored."""
+    words = re.findall(r"\w+", f"{title} {text[:600]}".lower())
+    return hashlib.sha1(" ".join(words[:80]).encode()).hexdigest()[:20]
+
+
+def _entry_text(entry: Mapping[str, Any]) -> str:
+    contents = entry.get("content") or []
+    best = ""
+    for content in contents:
+        value = content.get("value") or ""
+        if len(value) > len(best):
+            best = value
+    summary = entry.get("summary") or ""
+    return html_to_text(best if len(best) > len(summary) else summary)
+
+
+def normalize_entry(
+    entry: Mapping[str, Any],
+    *,
+    feed_url: str,
+    source_name: str,
+    lang_hint: str | None,
+    fetched: str,
+    max_chars: int = 200_000,
+) -> Article | None:
+    """An article from one feed entry, or None when the entry has no usable link."""
+    link = (entry.get("link") or "").strip()
+    guid = (entry.get("id") or "").strip() or None
+    if not link and guid and guid.startswith(("http://", "https://")):
+        link = guid
+    if not link:
+        return None
+    canonical = canonical_url(link)
+    title = html_to_text(entry.get("title") or "")
+    text = _entry_text(entry)[:max_chars]
+    published = to_utc_iso(entry.get("published_parsed"))
+    updated = to_utc_iso(entry.get("updated_parsed"))
+    if published:
+        when, origin = published, "published"
+    elif updated:
+        when, origin = updated, "updated"
+    else:
+        when, origin = fetched, "fetched"
+    authors = tuple(
+        a for a in (html_to_text(x.get("name") or "") for x in entry.get("authors") or []) if a
+    ) or tuple(a for a in [html_to_text(entry.get("author") or "")] if a)
+    return Article(
+        schema_version=SCHEMA_VERSION,
+        id=article_id(canonical),
+        version=1,
+        url=link,
+        canonical_url=canonical,
+        title=title,
+        text=text,
+        published=when,
+        published_from=origin,
+        source=Source(name=source_name, feed_url=feed_url, lang_hint=lang_hint),
+        timestamps=Timestamps(fetched=fetched),
+        guid=guid,
+        authors=authors,
+        updated=updated,
+        fingerprint=fingerprint(title, text),
+    )
+
+
+def content_hash(article: Article) -> str:
+    return hashlib.sha1(f"{article.title}\x00{article.text}".encode()).hexdigest()[:20]

@@ -1,0 +1,344 @@
+"""The Kafka consume/produce shell shared by the consuming workers.
+
+A worker is a pure-ish ``handle(batch) -> outcomes`` function wrapped by :func:`run`, which owns
+batching, decoding, dead letters, retries with backoff, offset commits and shutdown. Offsets are
+committed only after ``handle`` returned, i.e. after the next stage acknowledged the batch, and
+after every poison message of the batch sits in the dead-letter topic.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from kafka import KafkaConsumer, KafkaProducer
+from kafka.errors import CommitFailedError, KafkaError
+from kafka.structs import OffsetAndMetadata, TopicPartition
+
+from wire import topics as t
+from wire.article import Article, InvalidMessage, decode
+from wire.settings import KafkaSettings, LoopSettings
+
+log = logging.getLogger(__name__)
+
+
+class TransientError(Exception):
+    """Downstream is unavailable or slow: retry the same batch later, never dead-letter it."""
+
+
+class WorkerStopped(Exception):
+    """The worker gave up (retry budget exhausted, dead-letter limit reached, fatal sink error)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Poison:
+    """Outcome for one message that can never succeed: it goes to the dead-letter topic."""
+
+    error: str
+    cause: str
+
+
+Outcome = Poison | None
+Handler = Callable[[Sequence[Article]], Sequence[Outcome]]
+
+
+class StopFlag(threading.Event):
+    """Set by SIGTERM/SIGINT or by a supervising thread; the loop drains, commits and returns."""
+
+
+def install_signal_handlers(flag: StopFlag) -> None:
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def _handler(signum: int, _frame: Any) -> None:
+        log.info("received %s: draining, committing and stopping", signal.Signals(signum).name)
+        flag.set()
+
+    signal.signal(signal.SIGTERM, _handler)
+    signal.signal(signal.SIGINT, _handler)
+
+
+@dataclass
+class Stats:
+    consumed: int = 0
+    succeeded: int = 0
+    dead_lettered: int = 0
+    batches: int = 0
+    retries: int = 0
+    committed: int = 0
+    last_error: str = ""
+    by_reason: dict[str, int] = field(default_factory=dict)
+
+
+def make_producer(kafka: KafkaSettings, **overrides: Any) -> KafkaProducer:
+    cfg: dict[str, Any] = {
+        **kafka.client_config(),
+        "acks": "all",
+        # Idempotence keeps retried sends from duplicating within a partition.
+        "enable_idempotence": True,
+        "compression_type": "gzip",
+        "linger_ms": 20,
+        "max_request_size": kafka.max_message_bytes,
+        "retries": 10,
+    }
+    cfg.update(overrides)
+    return KafkaProducer(**cfg)
+
+
+def make_consumer(
+    kafka: KafkaSettings, loop: LoopSettings, group: str, topic: str, **overrides: Any
+) -> KafkaConsumer:
+    cfg: dict[str, Any] = {
+        **kafka.client_config(),
+        "group_id": group,
+        "enable_auto_commit": False,
+        "auto_offset_reset": loop.auto_offset_reset,
+        "max_poll_records": loop.batch_max_records,
+        # Bounded in-flight work: the fetch buffer cannot outgrow a couple of batches.
+        "fetch_max_bytes": max(loop.batch_max_bytes, kafka.max_message_bytes),
+        "max_partition_fetch_bytes": max(kafka.max_message_bytes, 1_048_576),
+        "max_poll_interval_ms": 600_000,
+    }
+    cfg.update(overrides)
+    consumer = KafkaConsumer(**cfg)
+    consumer.subscribe([topic])
+    return consumer
+
+
+class DeadLetters:
+    """Writes poison messages, untouched, to the dead-letter topic with headers saying why."""
+
+    def __init__(self, producer: KafkaProducer, topic: str, stage: str) -> None:
+        self.producer = producer
+        self.topic = topic
+        self.stage = stage
+
+    def send(
+        self,
+        key: bytes | None,
+        value: bytes | None,
+        poison: Poison,
+        source: tuple[str, int, int] | None = None,
+    ) -> Any:
+        headers = [
+            (t.H_STAGE, self.stage.encode()),
+            (t.H_ERROR, poison.error.encode()),
+            (t.H_CAUSE, poison.cause[:2000].encode("utf-8", "replace")),
+        ]
+        if source is not None:
+            headers += [
+                (t.H_SOURCE_TOPIC, source[0].encode()),
+                (t.H_SOURCE_PARTITION, str(source[1]).encode()),
+                (t.H_SOURCE_OFFSET, str(source[2]).encode()),
+            ]
+        return self.producer.send(self.topic, key=key, value=value, headers=headers)
+
+    def flush(self, futures: Sequence[Any], timeout: float = 30.0) -> None:
+        self.producer.flush(timeout=timeout)
+        for fut in futures:
+            try:
+                fut.get(timeout=0)
+            except KafkaError as exc:
+                # Losing a dead letter would lose the message: never commit past it.
+                raise WorkerStopped(
+                    f"dead-letter topic {self.topic} refused a message: {exc}"
+                ) from exc
+
+
+def _error_kind(exc: InvalidMessage) -> str:
+    text = str(exc)
+    if text.startswith("invalid JSON"):
+        return "invalid_json"
+    if text.startswith("unsupported schema_version"):
+        return "unsupported_version"
+    if "over the limit" in text:
+        return "oversized"
+    if text.startswith("empty message"):
+        return "empty"
+    return "schema_violation"
+
+
+def run(
+    consumer: KafkaConsumer,
+    handle: Handler,
+    dead_letters: DeadLetters,
+    settings: LoopSettings,
+    stop: StopFlag,
+    *,
+    max_message_bytes: int | None = None,
+    stats: Stats | None = None,
+    on_batch: Callable[[Stats], None] | None = None,
+) -> Stats:
+    """Consume until ``stop`` is set (or idle for ``idle_exit_ms``), then drain and commit."""
+    stats = stats if stats is not None else Stats()
+    buffer: list[Any] = []
+    buffered_bytes = 0
+    first_at = 0.0
+    last_record_at = time.monotonic()
+    consecutive_dead = 0
+    try:
+        while True:
+            stopping = stop.is_set()
+            if not stopping and settings.idle_exit_ms and not buffer:
+                idle_ms = (time.monotonic() - last_record_at) * 1000
+                stopping = idle_ms >= settings.idle_exit_ms
+            if not stopping:
+                room = settings.batch_max_records - len(buffer)
+                polled = consumer.poll(timeout_ms=100, max_records=max(room, 1))
+                for records in polled.values():
+                    if not buffer:
+                        first_at = time.monotonic()
+                    buffer.extend(records)
+                    buffered_bytes += sum(len(r.value or b"") for r in records)
+                if polled:
+                    last_record_at = time.monotonic()
+            if not buffer:
+                if stopping:
+                    break
+                continue
+            waited_ms = (time.monotonic() - first_at) * 1000
+            if (
+                stopping
+                or len(buffer) >= settings.batch_max_records
+                or buffered_bytes >= settings.batch_max_bytes
+                or waited_ms >= settings.batch_max_wait_ms
+            ):
+                consecutive_dead = _process(
+                    consumer,
+                    buffer,
+                    handle,
+                    dead_letters,
+                    settings,
+                    stop,
+                    stats,
+                    max_message_bytes,
+                    consecutive_dead,
+                )
+                buffer, buffered_bytes = [], 0
+                if on_batch is not None:
+                    on_batch(stats)
+    finally:
+        consumer.close(autocommit=False)
+    return stats
+
+
+def _process(
+    consumer: KafkaConsumer,
+    records: list[Any],
+    handle: Handler,
+    dead_letters: DeadLetters,
+    settings: LoopSettings,
+    stop: StopFlag,
+    stats: Stats,
+    max_message_bytes: int | None,
+    consecutive_dead: int,
+) -> int:
+    stats.consumed += len(records)
+    outcomes: list[Outcome] = [None] * len(records)
+    valid_idx: list[int] = []
+    articles: list[Article] = []
+    for i, rec in enumerate(records):
+        try:
+            articles.append(decode(rec.value, max_bytes=max_message_bytes))
+            valid_idx.append(i)
+        except InvalidMessage as exc:
+            outcomes[i] = Poison(_error_kind(exc), str(exc))
+
+    if articles:
+        results = _retrying(consumer, handle, articles, settings, stop, stats)
+        if len(results) != len(articles):
+            raise WorkerStopped("handler returned a wrong number of outcomes")
+        for i, res in zip(valid_idx, results, strict=True):
+            outcomes[i] = res
+
+    futures = []
+    for rec, outcome in zip(records, outcomes, strict=True):
+        if outcome is None:
+            stats.succeeded += 1
+            consecutive_dead = 0
+            continue
+        stats.dead_lettered += 1
+        stats.by_reason[outcome.error] = stats.by_reason.get(outcome.error, 0) + 1
+        consecutive_dead += 1
+        log.warning(
+            "dead letter %s[%d]@%d: %s: %s",
+            rec.topic,
+            rec.partition,
+            rec.offset,
+            outcome.error,
+            outcome.cause[:300],
+        )
+        futures.append(
+            dead_letters.send(rec.key, rec.value, outcome, (rec.topic, rec.partition, rec.offset))
+        )
+    if futures:
+        dead_letters.flush(futures)
+
+    offsets: dict[TopicPartition, OffsetAndMetadata] = {}
+    for rec in records:
+        tp = TopicPartition(rec.topic, rec.partition)
+        nxt = rec.offset + 1
+        if tp not in offsets or offsets[tp].offset < nxt:
+            offsets[tp] = OffsetAndMetadata(nxt, "", -1)
+    try:
+        consumer.commit(offsets)
+        stats.committed += len(records)
+    except CommitFailedError as exc:
+        # A rebalance took the partitions: the new owner re-reads them, and writes are idempotent.
+        log.warning("offset commit failed after a rebalance (will be re-read): %s", exc)
+    stats.batches += 1
+
+    limit = settings.max_consecutive_dead_letters
+    if limit and consecutive_dead >= limit:
+        raise WorkerStopped(
+            f"{consecutive_dead} consecutive dead letters (limit "
+            f"{settings.max_consecutive_dead_letters}): stopping so a broken deploy does not "
+            f"drain the topic; last error: {stats.last_error or outcomes[-1]}"
+        )
+    return consecutive_dead
+
+
+def _retrying(
+    consumer: KafkaConsumer,
+    handle: Handler,
+    articles: list[Article],
+    settings: LoopSettings,
+    stop: StopFlag,
+    stats: Stats,
+) -> Sequence[Outcome]:
+    attempt = 0
+    paused = False
+    delay_ms = settings.retry_initial_ms
+    try:
+        while True:
+            try:
+                return handle(articles)
+            except TransientError as exc:
+                attempt += 1
+                stats.retries += 1
+                stats.last_error = str(exc)
+                if settings.retry_max_attempts and attempt >= settings.retry_max_attempts:
+                    raise WorkerStopped(f"gave up after {attempt} attempts: {exc}") from exc
+                if stop.is_set():
+                    # Nothing of this batch is committed: it is re-read after the restart.
+                    raise WorkerStopped(f"stopping with a batch not delivered: {exc}") from exc
+                log.warning(
+                    "downstream unavailable (attempt %d, next in %d ms): %s", attempt, delay_ms, exc
+                )
+                if not paused:
+                    # Pause rather than buffer: polls keep the group membership alive and
+                    # fetch nothing new until downstream is back.
+                    consumer.pause(*consumer.assignment())
+                    paused = True
+                deadline = time.monotonic() + delay_ms / 1000
+                while time.monotonic() < deadline and not stop.is_set():
+                    consumer.poll(timeout_ms=min(200, delay_ms))
+                delay_ms = min(delay_ms * 2, settings.retry_max_ms)
+    finally:
+        if paused:
+            consumer.resume(*consumer.paused())

@@ -1,0 +1,221 @@
+"""Settings: one frozen object per service, from a YAML file and ``DIPLOWIRE_*`` variables.
+
+Precedence: defaults < file (``--config`` or ``DIPLOWIRE_CONFIG``) < environment.
+A nested field ``kafka.bootstrap_servers`` is ``DIPLOWIRE_KAFKA_BOOTSTRAP_SERVERS`` in the
+environment and ``kafka: {bootstrap_servers: ...}`` in the file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+from wire.topics import DEFAULT_PREFIX, Topics
+
+ENV_PREFIX = "DIPLOWIRE_"
+T = TypeVar("T")
+
+
+class Secret(str):
+    """A string that never shows itself in logs, reprs or error messages."""
+
+    def __repr__(self) -> str:
+        return "Secret('***')" if self else "Secret('')"
+
+    def __str__(self) -> str:
+        return "***" if self else ""
+
+    def reveal(self) -> str:
+        return str.__str__(self)
+
+
+class SettingsError(ValueError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class KafkaSettings:
+    bootstrap_servers: str = "127.0.0.1:9092"
+    topic_prefix: str = DEFAULT_PREFIX
+    security_protocol: str = "PLAINTEXT"
+    sasl_mechanism: str = ""
+    sasl_username: str = ""
+    sasl_password: Secret = Secret("")  # noqa: RUF009 (immutable str)
+    max_message_bytes: int = 1_000_000
+
+    @property
+    def topics(self) -> Topics:
+        return Topics(self.topic_prefix)
+
+    def client_config(self) -> dict[str, Any]:
+        cfg: dict[str, Any] = {
+            "bootstrap_servers": self.bootstrap_servers.split(","),
+            "security_protocol": self.security_protocol,
+        }
+        if self.sasl_mechanism:
+            cfg["sasl_mechanism"] = self.sasl_mechanism
+            cfg["sasl_plain_username"] = self.sasl_username
+            cfg["sasl_plain_password"] = self.sasl_password.reveal()
+        return cfg
+
+
+@dataclass(frozen=True, slots=True)
+class LoopSettings:
+    """How a consuming worker batches, retries and gives up."""
+
+    batch_max_records: int = 64
+    batch_max_bytes: int = 4_000_000
+    batch_max_wait_ms: int = 500
+    max_consecutive_dead_letters: int = 100
+    retry_initial_ms: int = 200
+    retry_max_ms: int = 30_000
+    retry_max_attempts: int = 0
+    """0 = retry transient errors forever (pausing consumption); >0 = stop after that many."""
+    idle_exit_ms: int = 0
+    """0 = run forever; >0 = exit after this long without a message (batch jobs, tests)."""
+    auto_offset_reset: str = "earliest"
+
+
+@dataclass(frozen=True, slots=True)
+class PollSettings:
+    kafka: KafkaSettings = field(default_factory=KafkaSettings)
+    feeds: str = "deploy/feeds.yaml"
+    state_dir: str = ".state/poller"
+    user_agent: str = "diplowire/0.1 (+https://github.com/diplowire/diplowire)"
+    max_feed_bytes: int = 10_000_000
+    fetch_timeout_s: float = 20.0
+    default_interval_s: int = 900
+    max_article_chars: int = 200_000
+
+
+@dataclass(frozen=True, slots=True)
+class EnrichSettings:
+    kafka: KafkaSettings = field(default_factory=KafkaSettings)
+    loop: LoopSettings = field(default_factory=LoopSettings)
+    max_text_chars: int = 100_000
+    n_process: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class ElasticsearchSettings:
+    url: str = "http://127.0.0.1:9200"
+    username: str = ""
+    password: Secret = Secret("")  # noqa: RUF009 (immutable str)
+    api_key: Secret = Secret("")  # noqa: RUF009 (immutable str)
+    index_prefix: str = "diplowire-articles"
+    request_timeout_s: float = 30.0
+
+    def client_kwargs(self) -> dict[str, Any]:
+        kw: dict[str, Any] = {"hosts": [self.url], "request_timeout": self.request_timeout_s}
+        if self.api_key:
+            kw["api_key"] = self.api_key.reveal()
+        elif self.username:
+            kw["basic_auth"] = (self.username, self.password.reveal())
+        return kw
+
+
+@dataclass(frozen=True, slots=True)
+class IndexSettings:
+    kafka: KafkaSettings = field(default_factory=KafkaSettings)
+    loop: LoopSettings = field(
+        default_factory=lambda: LoopSettings(batch_max_records=500, batch_max_wait_ms=1000)
+    )
+    elasticsearch: ElasticsearchSettings = field(default_factory=ElasticsearchSettings)
+
+
+def load(
+    cls: type[T],
+    *,
+    file: str | Path | None = None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> T:
+    """Build ``cls`` from defaults, then the YAML file, then the environment, then overrides."""
+    env = os.environ if env is None else env
+    path = file or env.get(ENV_PREFIX + "CONFIG")
+    data: dict[str, Any] = {}
+    if path:
+        try:
+            loaded = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        except OSError as exc:
+            raise SettingsError(f"cannot read settings file {path}: {exc.strerror}") from exc
+        if not isinstance(loaded, dict):
+            raise SettingsError(f"settings file {path} must hold a mapping")
+        data = loaded
+    return _build(cls, data, env, ENV_PREFIX, dict(overrides or {}))
+
+
+def _build(
+    cls: Any,
+    data: Mapping[str, Any],
+    env: Mapping[str, str],
+    prefix: str,
+    overrides: dict[str, Any],
+) -> Any:
+    hints = typing.get_type_hints(cls)
+    kwargs: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        typ = hints[f.name]
+        env_name = prefix + f.name.upper()
+        if dataclasses.is_dataclass(typ):
+            sub = data.get(f.name) or {}
+            if not isinstance(sub, Mapping):
+                raise SettingsError(f"settings section {f.name!r} must be a mapping")
+            sub_over = {
+                k[len(f.name) + 1 :]: v for k, v in overrides.items() if k.startswith(f.name + ".")
+            }
+            kwargs[f.name] = _build(typ, sub, env, env_name + "_", sub_over)
+            continue
+        if f.name in overrides and overrides[f.name] is not None:
+            kwargs[f.name] = _coerce(typ, overrides[f.name], env_name)
+        elif env_name in env:
+            kwargs[f.name] = _coerce(typ, env[env_name], env_name)
+        elif f.name in data:
+            kwargs[f.name] = _coerce(typ, data[f.name], f"{prefix}{f.name}")
+    unknown = set(data) - {f.name for f in dataclasses.fields(cls)}
+    if unknown:
+        raise SettingsError(f"unknown settings {sorted(unknown)} for {cls.__name__}")
+    return cls(**kwargs)
+
+
+def _coerce(typ: Any, value: Any, name: str) -> Any:
+    if isinstance(typ, types.UnionType):
+        typ = next(t for t in typ.__args__ if t is not type(None))
+    try:
+        if typ is bool:
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in {"1", "true", "yes", "on"}:
+                return True
+            if text in {"0", "false", "no", "off", ""}:
+                return False
+            raise ValueError(value)
+        if typ is Secret:
+            return Secret(str(value))
+        if typ in (int, float, str):
+            return typ(value)
+    except (TypeError, ValueError):
+        shown = "***" if typ is Secret else repr(value)
+        raise SettingsError(f"{name}: cannot read {shown} as {typ.__name__}") from None
+    return value
+
+
+def describe(settings: Any, prefix: str = "") -> list[str]:
+    """Lines ``name = value`` with secrets masked, for startup logs."""
+    lines: list[str] = []
+    for f in dataclasses.fields(settings):
+        value = getattr(settings, f.name)
+        if dataclasses.is_dataclass(value):
+            lines.extend(describe(value, f"{prefix}{f.name}."))
+        else:
+            lines.append(f"{prefix}{f.name} = {value!s}")
+    return lines
