@@ -34,8 +34,7 @@ def load_feeds(path: str | Path, *, base_url: str | None = None) -> list[Feed]:
     feeds = _from_opml(raw, p) if p.suffix.lower() in {".opml", ".xml"} else _from_yaml(raw, p)
     if base_url:
         feeds = [
-            Feed(urljoin(base_url, f.url), f.name, f.lang, f.interval_s, f.full_text)
-            for f in feeds
+            Feed(urljoin(base_url, f.url), f.name, f.lang, f.interval_s, f.full_text) for f in feeds
         ]
     bad = [f.url for f in feeds if not f.url.startswith(("http://", "https://"))]
     if bad:
@@ -64,13 +63,15 @@ def _from_yaml(raw: bytes, p: Path) -> list[Feed]:
         if not isinstance(item, dict) or not item.get("url"):
             raise FeedListError(f"{p}: feed #{i + 1} has no url")
         interval = item.get("interval")
-        feeds.append(Feed(
-            url=str(item["url"]).strip(),
-            name=str(item.get("name") or item["url"]),
-            lang=item.get("lang"),
-            interval_s=int(interval) if interval else None,
-            full_text=bool(item.get("full_text", False)),
-        ))
+        feeds.append(
+            Feed(
+                url=str(item["url"]).strip(),
+                name=str(item.get("name") or item["url"]),
+                lang=item.get("lang"),
+                interval_s=int(interval) if interval else None,
+                full_text=bool(item.get("full_text", False)),
+            )
+        )
     return feeds
 
 
@@ -85,13 +86,15 @@ def _from_opml(raw: bytes, p: Path) -> list[Feed]:
         if not url:
             continue
         interval = outline.get("interval")
-        feeds.append(Feed(
-            url=url.strip(),
-            name=outline.get("title") or outline.get("text") or url,
-            lang=outline.get("language"),
-            interval_s=int(interval) if interval and interval.isdigit() else None,
-            full_text=outline.get("fullText") == "true",
-        ))
+        feeds.append(
+            Feed(
+                url=url.strip(),
+                name=outline.get("title") or outline.get("text") or url,
+                lang=outline.get("language"),
+                interval_s=int(interval) if interval and interval.isdigit() else None,
+                full_text=outline.get("fullText") == "true",
+            )
+        )
     return feeds
 
 

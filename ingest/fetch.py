@@ -86,13 +86,16 @@ def fetch(
                 current = nxt
                 continue
             if err.code == 304:
-                return Response(304, current, b"", etag, last_modified,
-                                _moved(url, current, all_permanent), 0)
+                return Response(
+                    304, current, b"", etag, last_modified, _moved(url, current, all_permanent), 0
+                )
             retry_after = _retry_after(err.headers.get("Retry-After"))
-            kind = {404: "not_found", 410: "gone", 429: "rate_limited",
-                    503: "unavailable"}.get(err.code, "http_error")
-            raise FetchError(kind, f"HTTP {err.code} {err.reason}",
-                             retry_after_s=retry_after) from None
+            kind = {404: "not_found", 410: "gone", 429: "rate_limited", 503: "unavailable"}.get(
+                err.code, "http_error"
+            )
+            raise FetchError(
+                kind, f"HTTP {err.code} {err.reason}", retry_after_s=retry_after
+            ) from None
         except (urllib.error.URLError, TimeoutError, ConnectionError) as err:
             reason = getattr(err, "reason", err)
             if isinstance(reason, TimeoutError | socket.timeout):

@@ -16,10 +16,28 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from wire.article import SCHEMA_VERSION, Article, Source, Timestamps
 
-TRACKING_PARAMS = frozenset({
-    "fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid", "xtor", "at_medium",
-    "at_campaign", "wt_mc", "ref_src", "cmpid", "ncid", "ocid", "_ga", "yclid", "spm",
-})
+TRACKING_PARAMS = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "dclid",
+        "msclkid",
+        "mc_cid",
+        "mc_eid",
+        "igshid",
+        "xtor",
+        "at_medium",
+        "at_campaign",
+        "wt_mc",
+        "ref_src",
+        "cmpid",
+        "ncid",
+        "ocid",
+        "_ga",
+        "yclid",
+        "spm",
+    }
+)
 
 
 def canonical_url(url: str) -> str:
@@ -31,7 +49,8 @@ def canonical_url(url: str) -> str:
     if port and not ((scheme == "http" and port == 80) or (scheme == "https" and port == 443)):
         host = f"{host}:{port}"
     query = [
-        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
         if not k.lower().startswith("utm_") and k.lower() not in TRACKING_PARAMS
     ]
     path = parts.path or "/"
@@ -44,8 +63,29 @@ def article_id(canonical: str) -> str:
 
 class _TextExtractor(HTMLParser):
     _SKIP = frozenset({"script", "style", "noscript", "template", "iframe", "svg", "head"})
-    _BLOCK = frozenset({"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6",
-                        "blockquote", "section", "article", "tr", "table", "figure", "hr"})
+    _BLOCK = frozenset(
+        {
+            "p",
+            "div",
+            "br",
+            "li",
+            "ul",
+            "ol",
+            "h1",
+            "h2",
+            "h3",
+            "h4",
+            "h5",
+            "h6",
+            "blockquote",
+            "section",
+            "article",
+            "tr",
+            "table",
+            "figure",
+            "hr",
+        }
+    )
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)

@@ -56,15 +56,19 @@ def fetch_and_parse(feed: Feed, fs: FeedState, settings: PollSettings) -> FeedRe
     """Network and parsing for one feed; pure with respect to poller state."""
     url = fs.moved_to or feed.url
     try:
-        resp = fetch(url, etag=fs.etag, last_modified=fs.last_modified,
-                     timeout_s=settings.fetch_timeout_s, max_bytes=settings.max_feed_bytes,
-                     user_agent=settings.user_agent)
+        resp = fetch(
+            url,
+            etag=fs.etag,
+            last_modified=fs.last_modified,
+            timeout_s=settings.fetch_timeout_s,
+            max_bytes=settings.max_feed_bytes,
+            user_agent=settings.user_agent,
+        )
         if resp.status == 304:
             return FeedResult(feed, resp, (), 0, None)
         check_xml(resp.body)
         # Only checked bytes reach the parser, never a URL (feedparser would fetch it itself).
-        parsed = feedparser.parse(resp.body, sanitize_html=False,
-                                  resolve_relative_uris=False)
+        parsed = feedparser.parse(resp.body, sanitize_html=False, resolve_relative_uris=False)
     except FetchError as exc:
         return FeedResult(feed, None, (), 0, exc)
     if parsed.bozo and not parsed.entries:
@@ -75,8 +79,14 @@ def fetch_and_parse(feed: Feed, fs: FeedState, settings: PollSettings) -> FeedRe
     name = feed.name or parsed.feed.get("title") or url
     articles, skipped = [], 0
     for entry in parsed.entries:
-        art = normalize_entry(entry, feed_url=feed.url, source_name=name, lang_hint=lang,
-                              fetched=fetched, max_chars=settings.max_article_chars)
+        art = normalize_entry(
+            entry,
+            feed_url=feed.url,
+            source_name=name,
+            lang_hint=lang,
+            fetched=fetched,
+            max_chars=settings.max_article_chars,
+        )
         if art is None:
             skipped += 1
         else:
@@ -114,8 +124,13 @@ def poll_once(
     return report
 
 
-def _publish_feed(result: FeedResult, state: PollerState, settings: PollSettings,
-                  producer: KafkaProducer, report: PollReport) -> None:
+def _publish_feed(
+    result: FeedResult,
+    state: PollerState,
+    settings: PollSettings,
+    producer: KafkaProducer,
+    report: PollReport,
+) -> None:
     fs = state.feeds[result.feed.url]
     report.feeds_polled += 1
     fs.last_polled = utc_now()
@@ -170,10 +185,14 @@ def _publish_feed(result: FeedResult, state: PollerState, settings: PollSettings
     futures = []
     for art, _ in to_send:
         art = replace(art, timestamps=replace(art.timestamps, produced=utc_now()))
-        futures.append(producer.send(
-            settings.kafka.topics.raw, key=art.id.encode(), value=encode(art),
-            headers=[(t.H_SCHEMA_VERSION, str(art.schema_version).encode())],
-        ))
+        futures.append(
+            producer.send(
+                settings.kafka.topics.raw,
+                key=art.id.encode(),
+                value=encode(art),
+                headers=[(t.H_SCHEMA_VERSION, str(art.schema_version).encode())],
+            )
+        )
     producer.flush(timeout=60)
     delivered = 0
     for (art, digest), fut in zip(to_send, futures, strict=True):
@@ -207,9 +226,14 @@ def _mark_ok(fs: FeedState, interval: int) -> None:
     fs.next_poll_at = time.time() + interval * random.uniform(0.9, 1.1)
 
 
-def run_forever(feeds: list[Feed], settings: PollSettings, producer: KafkaProducer,
-                store: FileStateStore, stop: Any,
-                progress: Callable[[PollReport], None] | None = None) -> None:
+def run_forever(
+    feeds: list[Feed],
+    settings: PollSettings,
+    producer: KafkaProducer,
+    store: FileStateStore,
+    stop: Any,
+    progress: Callable[[PollReport], None] | None = None,
+) -> None:
     while not stop.is_set():
         poll_once(feeds, settings, producer, store, due_only=True, progress=progress)
         state = store.load()

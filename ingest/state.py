@@ -70,7 +70,7 @@ class FileStateStore:
 
     def save(self, state: PollerState) -> None:
         if len(state.seen) > self.max_seen:
-            keep = sorted(state.seen.items(), key=lambda kv: kv[1].last_seen)[-self.max_seen:]
+            keep = sorted(state.seen.items(), key=lambda kv: kv[1].last_seen)[-self.max_seen :]
             state.seen = dict(keep)
             live = set(state.seen)
             state.guids = {g: i for g, i in state.guids.items() if i in live}

@@ -1,0 +1,100 @@
+"""The enrichment step: articles in, enriched articles (or a reason to refuse) out.
+
+Pure with respect to I/O: models are loaded once per process, texts go through ``nlp.pipe`` in
+batches grouped by language, and each result is a new article value.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from spacy.tokens import Doc
+
+from enrich import diplo, lang, nlp
+from ingest.normalize import utc_now
+from wire.article import Article, Enrichment, Entity, replace
+from wire.loop import Poison
+
+PIPELINE_VERSION = "0.1.0"
+_LEMMA_SKIP_POS = frozenset({"PUNCT", "SPACE", "SYM", "NUM", "DET", "ADP", "CCONJ", "SCONJ"})
+
+
+def lemmas_of(doc: Doc) -> str:
+    return " ".join(
+        (tok.lemma_ or tok.text).lower()
+        for tok in doc
+        if tok.pos_ not in _LEMMA_SKIP_POS and not tok.is_punct and not tok.is_space
+    )
+
+
+def enrich_batch(
+    articles: Sequence[Article],
+    *,
+    max_text_chars: int = 100_000,
+    batch_size: int = 32,
+    n_process: int = 1,
+) -> list[Article | Poison]:
+    out: list[Article | Poison | None] = [None] * len(articles)
+    by_lang: dict[str, list[int]] = defaultdict(list)
+    detected: dict[int, tuple[str, float]] = {}
+    for i, art in enumerate(articles):
+        body = art.body()
+        if len(body) > max_text_chars:
+            out[i] = Poison(
+                "oversized", f"text of {len(body)} chars over the limit of {max_text_chars}"
+            )
+            continue
+        code, conf = lang.detect(body, art.source.lang_hint)
+        detected[i] = (code, conf)
+        by_lang[code].append(i)
+    now = utc_now()
+    for code, idxs in by_lang.items():
+        pipeline = nlp.load(code)
+        if pipeline is None:
+            # Languages without a model pass through with their language set.
+            for i in idxs:
+                out[i] = _with(
+                    articles[i],
+                    Enrichment(
+                        pipeline_version=PIPELINE_VERSION,
+                        models=(),
+                        lang=code,
+                        lang_confidence=detected[i][1],
+                    ),
+                    now,
+                )
+            continue
+        models = nlp.model_info(code)
+        texts = [articles[i].body() for i in idxs]
+        docs = pipeline.pipe(texts, batch_size=batch_size, n_process=n_process)
+        for i, doc in zip(idxs, docs, strict=True):
+            facts = diplo.analyze(doc, code)
+            out[i] = _with(
+                articles[i],
+                Enrichment(
+                    pipeline_version=PIPELINE_VERSION,
+                    models=models,
+                    lang=code,
+                    lang_confidence=detected[i][1],
+                    entities=tuple(
+                        Entity(label=e.label_, text=e.text, start=e.start_char, end=e.end_char)
+                        for e in doc.ents
+                    ),
+                    countries=facts.countries,
+                    dyads=facts.dyads,
+                    persons=facts.persons,
+                    organizations=facts.organizations,
+                    topics=facts.topics,
+                    lemmas=lemmas_of(doc),
+                ),
+                now,
+            )
+    assert all(o is not None for o in out)
+    return [o for o in out if o is not None]
+
+
+def _with(article: Article, enrichment: Enrichment, now: str) -> Article:
+    return replace(
+        article, enrichment=enrichment, timestamps=replace(article.timestamps, enriched=now)
+    )

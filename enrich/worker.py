@@ -1,0 +1,87 @@
+"""``diplowire enrich``: the Kafka shell around :func:`enrich.pipeline.enrich_batch`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+
+from kafka import KafkaProducer
+from kafka.errors import KafkaError, MessageSizeTooLargeError
+
+from enrich.pipeline import enrich_batch
+from wire import topics as t
+from wire.article import Article, encode
+from wire.loop import (
+    DeadLetters,
+    Outcome,
+    Poison,
+    Stats,
+    StopFlag,
+    TransientError,
+    make_consumer,
+    make_producer,
+    run,
+)
+from wire.settings import EnrichSettings
+
+log = logging.getLogger(__name__)
+STAGE = "enrich"
+
+
+def make_handler(
+    producer: KafkaProducer, topic: str, settings: EnrichSettings
+) -> Callable[[Sequence[Article]], list[Outcome]]:
+    def handle(batch: Sequence[Article]) -> list[Outcome]:
+        results = enrich_batch(
+            batch, max_text_chars=settings.max_text_chars, n_process=settings.n_process
+        )
+        outcomes: list[Outcome] = []
+        sent = []
+        for res in results:
+            if isinstance(res, Poison):
+                outcomes.append(res)
+                continue
+            outcomes.append(None)
+            fut = producer.send(
+                topic,
+                key=res.id.encode(),
+                value=encode(res),
+                headers=[(t.H_SCHEMA_VERSION, str(res.schema_version).encode())],
+            )
+            sent.append((len(outcomes) - 1, fut))
+        producer.flush(timeout=60)
+        for pos, fut in sent:
+            try:
+                fut.get(timeout=0)
+            except MessageSizeTooLargeError as exc:
+                outcomes[pos] = Poison("oversized", f"enriched message too large for Kafka: {exc}")
+            except KafkaError as exc:
+                # The whole batch is retried; duplicates downstream are harmless (idempotent ids).
+                raise TransientError(f"enriched topic did not acknowledge: {exc}") from exc
+        return outcomes
+
+    return handle
+
+
+def run_worker(
+    settings: EnrichSettings,
+    stop: StopFlag,
+    stats: Stats | None = None,
+    on_batch: Callable[[Stats], None] | None = None,
+) -> Stats:
+    topics = settings.kafka.topics
+    producer = make_producer(settings.kafka)
+    consumer = make_consumer(settings.kafka, settings.loop, topics.group("enrich"), topics.raw)
+    try:
+        return run(
+            consumer,
+            make_handler(producer, topics.enriched, settings),
+            DeadLetters(producer, topics.deadletter, STAGE),
+            settings.loop,
+            stop,
+            max_message_bytes=settings.kafka.max_message_bytes,
+            stats=stats,
+            on_batch=on_batch,
+        )
+    finally:
+        producer.close(timeout=30)
