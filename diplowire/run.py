@@ -47,15 +47,21 @@ def run_local(args: argparse.Namespace) -> int:
     from wire.loop import make_producer
 
     logging.getLogger().setLevel(logging.WARNING)
+    logging.getLogger("kafka").setLevel(logging.ERROR)
     if not args.no_stack:
         _say("starting the local stack (Kafka + Elasticsearch)...")
         if stack.main(["up"]) != 0:
             return 1
+    # The demo's poller state lives beside the local Kafka's data, so wiping one wipes both.
+    state_dir = args.state_dir or str(stack.StackConfig.from_env().stack_dir / "poller-state")
     poll_s: PollSettings = load(PollSettings, file=args.config,
-                                overrides={"state_dir": args.state_dir})
+                                overrides={"state_dir": state_dir})
     enrich_s: EnrichSettings = load(EnrichSettings, file=args.config)
     index_s: IndexSettings = load(IndexSettings, file=args.config)
 
+    from wire.admin import ensure_topics
+
+    ensure_topics(poll_s.kafka)
     stop = StopFlag()
     install_signal_handlers(stop)
     enricher = _Worker("enrich", run_enrich, enrich_s, stop)

@@ -1,13 +1,38 @@
-"""Diplomatic facts from a spaCy Doc (placeholder until the knowledge base lands)."""
+"""Diplomatic facts from a spaCy Doc: countries (actors vs places), dyads, officials, organisations
+and topics.
+
+``configure`` adds one component, ``diplo_kb``, to a language's pipeline: a PhraseMatcher fed by
+the knowledge base in ``enrich/kb/<lang>/`` that stores its hits in ``doc.spans["diplo"]`` (so they
+survive ``nlp.pipe(n_process>1)``). ``analyze`` then combines those hits with the statistical NER
+and the POS tags through cheap, local rules; it needs no parser. Every language-specific word the
+rules look at comes from the KB (``lexicon.json``), so adding a language is adding data.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from itertools import combinations
 
 from spacy.language import Language
-from spacy.tokens import Doc
+from spacy.matcher import PhraseMatcher
+from spacy.tokens import Doc, Span, SpanGroup, Token
 
-from wire.article import Country, Organization, Person, Topic
+from enrich import kb as kbmod
+from enrich.kb import KnowledgeBase, OrgEntry, apostrophe_variants, norm
+from wire.article import Country, Mention, Organization, Person, Topic
+
+SPAN_KEY = "diplo"
+COMPONENT = "diplo_kb"
+PERSON_LABELS = frozenset({"PER", "PERSON"})
+PLACE_LABELS = frozenset({"LOC", "GPE", "FAC"})
+TOPIC_THRESHOLD = 1.0
+# A role word this far (in tokens) left of a name still names that person's office.
+ROLE_WINDOW = 16
+POSTED_ROLES = frozenset({"ambassador", "consul", "envoy", "chargé_d_affaires", "diplomat"})
+SENT_END = frozenset({".", "!", "?", "…"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,9 +44,945 @@ class DiploFacts:
     topics: tuple[Topic, ...] = ()
 
 
+# --------------------------------------------------------------------------- matcher component
+
+
+class _Matchers:
+    """The KB compiled into one PhraseMatcher per vocab; labels carry the payload."""
+
+    def __init__(self, nlp: Language, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self.matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
+        # Patterns are grouped by label so each add() call tokenises a batch.
+        groups: dict[str, list[str]] = defaultdict(list)
+        for cf in kb.country_forms:
+            groups[f"C|{cf.code}|{cf.kind}|{cf.form}"].append(cf.form)
+        for org in kb.orgs:
+            for form in (org.canonical, *org.aliases):
+                groups[f"O|{org.id}|{form}"].append(form)
+        for i, head in enumerate(kb.org_heads):
+            groups[f"H|{i}|{head.form}"].append(head.form)
+        for i, role in enumerate(kb.roles):
+            groups[f"R|{i}|{role.form}"].append(role.form)
+        for i, person in enumerate(kb.persons):
+            for form in (person.canonical, *person.aliases):
+                groups[f"P|{i}|{form}"].append(form)
+        for i, term in enumerate(kb.topic_terms):
+            for form in term.forms:
+                groups[f"T|{i}|{form}"].append(form)
+        for label, forms in groups.items():
+            variants = [v for f in forms for v in apostrophe_variants(f)]
+            self.matcher.add(label, list(nlp.tokenizer.pipe(variants)))
+
+    def __call__(self, doc: Doc) -> Doc:
+        spans = [
+            Span(doc, start, end, label=mid)
+            for mid, start, end in self.matcher(doc)
+            if _case_ok(doc[start:end].text, doc.vocab.strings[mid].rsplit("|", 1)[1])
+        ]
+        doc.spans[SPAN_KEY] = SpanGroup(doc, name=SPAN_KEY, spans=spans)
+        return doc
+
+
+def _case_ok(text: str, form: str) -> bool:
+    """Acronyms match exactly, capitalised names only capitalised ("us" is not "US")."""
+    upper = sum(1 for c in form if c.isupper())
+    if upper >= 2 and not (form[:1].isupper() and form[1:].islower()):
+        if sum(1 for c in form if c.isupper()) > 1 and form.replace(" ", "").isalpha() is False:
+            return norm(text) == norm(form) and text.replace("’", "'") == form.replace("’", "'")
+        return text.replace("’", "'") == form.replace("’", "'") or not _acronym(form)
+    if form[:1].isupper():
+        return text[:1].isupper()
+    return True
+
+
+def _acronym(form: str) -> bool:
+    letters = [c for c in form if c.isalpha()]
+    return len(letters) >= 2 and sum(1 for c in letters if c.isupper()) >= 2
+
+
+_MATCHERS: dict[tuple[int, str], _Matchers] = {}
+
+
+def _matchers_for(nlp_vocab_id: int, lang: str) -> _Matchers | None:
+    return _MATCHERS.get((nlp_vocab_id, lang))
+
+
+@Language.factory(COMPONENT, default_config={"lang": "en"})
+def _make_component(nlp: Language, name: str, lang: str) -> _Matchers:
+    key = (id(nlp.vocab), lang)
+    if key not in _MATCHERS:
+        _MATCHERS[key] = _Matchers(nlp, kbmod.load(lang))
+    return _MATCHERS[key]
+
+
 def configure(nlp: Language, lang: str) -> None:
-    """Add rule components fed by the knowledge base to a freshly loaded pipeline."""
+    """Add the KB matcher to a freshly loaded pipeline (idempotent)."""
+    if COMPONENT not in nlp.pipe_names:
+        nlp.add_pipe(COMPONENT, last=True, config={"lang": lang})
+
+
+def _hits(doc: Doc, lang: str) -> list[Span]:
+    if SPAN_KEY not in doc.spans:
+        matchers = _matchers_for(id(doc.vocab), lang)
+        if matchers is None:
+            return []
+        matchers(doc)
+    return list(doc.spans[SPAN_KEY])
+
+
+# --------------------------------------------------------------------------- analysis helpers
+
+
+@dataclass(slots=True)
+class _CMention:
+    code: str
+    kind: str
+    start: int
+    end: int
+    actor: bool = False
+    venue: bool = False
+    counted: bool = True
+
+
+@dataclass(slots=True)
+class _Org:
+    key: str
+    name: str
+    type: str
+    country: str | None
+    city: str | None
+    kind: str
+    host: str | None
+    mentions: list[tuple[int, int]] = field(default_factory=list)
+    topics: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class _Person:
+    name: str
+    start: int
+    end: int
+    kb_index: int | None = None
+    role: str | None = None
+    country: str | None = None
+    posted_to: str | None = None
+    official: bool = False
+
+
+class _Ctx:
+    """Per-document view: sentence ids, lexicon sets and the KB hits by category."""
+
+    def __init__(self, doc: Doc, lang: str) -> None:
+        self.doc = doc
+        self.kb = kbmod.load(lang)
+        kb = self.kb
+        self.loc_preps = kb.words("locative_preps")
+        self.gen_preps = kb.words("genitive_preps")
+        self.articles = kb.words("genitive_articles")
+        self.portfolio = kb.words("portfolio_preps")
+        self.agent_preps = kb.words("agent_preps")
+        self.coord = kb.words("coordinators")
+        self.pronouns = kb.words("org_pronouns")
+        self.city_nouns = kb.words("city_nouns")
+        self.poss = kb.words("possessive_markers")
+        self.blockers = kb.words("person_blockers")
+        self.honorifics = frozenset(kb.lexicon.get("honorifics", []))
+        self.agent_nouns = kb.words("agent_nouns")
+        self.sent = _sentence_ids(doc)
+        self.country: list[Span] = []
+        self.orgs: list[Span] = []
+        self.heads: list[Span] = []
+        self.roles: list[Span] = []
+        self.persons: list[Span] = []
+        self.topics: list[Span] = []
+        for span in _hits(doc, lang):
+            cat = span.label_[0]
+            {
+                "C": self.country,
+                "O": self.orgs,
+                "H": self.heads,
+                "R": self.roles,
+                "P": self.persons,
+                "T": self.topics,
+            }[cat].append(span)
+        self.orgs = _longest(self.orgs)
+        self.roles = _longest(self.roles)
+        self.heads = [h for h in _longest(self.heads) if not _inside_any(h, self.roles)]
+        self.heads = [h for h in self.heads if not _inside_any(h, self.orgs)]
+        self.country = [c for c in _longest(self.country) if not _inside_any(c, self.orgs)]
+        self.country_at: dict[int, Span] = {}
+        for c in self.country:
+            for i in range(c.start, c.end):
+                self.country_at[i] = c
+        self.org_at: dict[int, Span] = {}
+        for o in self.orgs:
+            for i in range(o.start, o.end):
+                self.org_at[i] = o
+
+    def lower(self, i: int) -> str:
+        return self.doc[i].lower_ if 0 <= i < len(self.doc) else ""
+
+    def same_sent(self, i: int, j: int) -> bool:
+        return self.sent[i] == self.sent[j]
+
+
+def _sentence_ids(doc: Doc) -> list[int]:
+    # Without the parser spaCy has no sentences; punctuation and line breaks are enough here.
+    ids = []
+    current = 0
+    for tok in doc:
+        ids.append(current)
+        if tok.text in SENT_END or (tok.is_space and "\n" in tok.text):
+            current += 1
+    return ids
+
+
+def _longest(spans: Iterable[Span]) -> list[Span]:
+    ordered = sorted(spans, key=lambda s: (s.start, -(s.end - s.start)))
+    out: list[Span] = []
+    last_end = -1
+    for s in sorted(ordered, key=lambda s: (-(s.end - s.start), s.start)):
+        if all(s.end <= o.start or s.start >= o.end for o in out):
+            out.append(s)
+    del last_end
+    return sorted(out, key=lambda s: s.start)
+
+
+def _inside_any(span: Span, others: Iterable[Span]) -> bool:
+    return any(o.start <= span.start and span.end <= o.end and o != span for o in others)
+
+
+def _payload(span: Span) -> list[str]:
+    return span.label_.split("|")
+
+
+def _code(span: Span) -> str:
+    return _payload(span)[1]
+
+
+def _kind(span: Span) -> str:
+    return _payload(span)[2]
+
+
+# --------------------------------------------------------------------------- countries
+
+
+def _country_mentions(ctx: _Ctx) -> list[_CMention]:
+    doc = ctx.doc
+    out: list[_CMention] = []
+    for span in ctx.country:
+        kind = _kind(span)
+        m = _CMention(_code(span), kind, span.start, span.end)
+        prev = ctx.lower(span.start - 1)
+        prev2 = ctx.lower(span.start - 2)
+        if kind == "capital":
+            if _is_dateline(doc, span):
+                continue
+            if prev in ctx.loc_preps or (prev in ctx.articles and prev2 in ctx.loc_preps):
+                m.counted = False  # a city where something happens, not the state
+            elif prev == "," and span.start >= 2 and doc[span.start - 2].is_title:
+                m.counted = False  # "Seattle, Washington": a locator
+            else:
+                m.actor = True
+        elif kind == "seat":
+            m.actor = True
+        elif kind == "demonym":
+            m.actor = _demonym_is_actor(ctx, span)
+        else:
+            m.venue = _is_locator(ctx, span)
+            m.actor = not m.venue and _name_is_actor(ctx, span)
+        out.append(m)
+    _propagate_coordination(ctx, out)
+    return out
+
+
+def _is_dateline(doc: Doc, span: Span) -> bool:
+    # "MOSCOW, April 26. /TASS/" or "BAGHDAD (Reuters) -": the dateline names where it was filed.
+    return span.text.isupper() and len(span.text) > 3
+
+
+def _is_locator(ctx: _Ctx, span: Span) -> bool:
+    """The country only locates a city ("la plus grande ville de Türkiye", "Mosul, Iraq")."""
+    doc = ctx.doc
+    i = span.start - 1
+    if ctx.lower(i) in ctx.articles:
+        i -= 1
+    if ctx.lower(i) in ctx.gen_preps:
+        j = i - 1
+        while j >= 0 and j >= i - 2 and doc[j].pos_ == "ADJ":
+            j -= 1
+        if ctx.lower(j) in ctx.city_nouns:
+            return True
+    if ctx.lower(span.start - 1) in {",", "("} and span.start >= 2:
+        before = doc[span.start - 2]
+        if before.is_title and before.pos_ == "PROPN" and (span.start - 2) not in ctx.country_at:
+            ents = {e.label_ for e in doc.ents if e.start <= span.start - 2 < e.end}
+            if ents & PLACE_LABELS or before.ent_type_ == "" or before.ent_type_ in PLACE_LABELS:
+                return True
+    return False
+
+
+def _demonym_is_actor(ctx: _Ctx, span: Span) -> bool:
+    doc = ctx.doc
+    window = [span.start - 1, span.start - 2, span.end, span.end + 1]
+    for i in window:
+        if 0 <= i < len(doc) and doc[i].lower_ in ctx.agent_nouns:
+            # "la partie russe", "Russian Foreign Ministry", "forces israéliennes".
+            return True
+    # A demonym used as a noun and subject: "les Russes ont ...".
+    return span.text[:1].isupper() and _followed_by_verb(ctx, span.end)
+
+
+def _name_is_actor(ctx: _Ctx, span: Span) -> bool:
+    doc = ctx.doc
+    nxt = ctx.lower(span.end)
+    if nxt in ctx.poss and ctx.poss:
+        # "Iran's deputy foreign minister", "Russia's invasion".
+        return any(ctx.lower(span.end + k) in ctx.agent_nouns for k in (1, 2, 3))
+    i = span.start - 1
+    while i >= 0 and doc[i].pos_ == "DET":
+        i -= 1
+    if ctx.lower(i) in ctx.agent_preps:
+        return True
+    prev_is_prep = i >= 0 and doc[i].pos_ == "ADP"
+    return not prev_is_prep and _followed_by_verb(ctx, span.end)
+
+
+def _followed_by_verb(ctx: _Ctx, i: int) -> bool:
+    doc = ctx.doc
+    j = i
+    steps = 0
+    while j < len(doc) and steps < 8:
+        tok = doc[j]
+        if tok.pos_ in {"VERB", "AUX"}:
+            return True
+        if j in ctx.country_at or tok.lower_ in ctx.coord or tok.pos_ in {"DET", "ADV", "PART"}:
+            j += 1
+            steps += 1
+            continue
+        if tok.pos_ == "PRON" and steps == 0:
+            j += 1
+            steps += 1
+            continue
+        return False
+    return False
+
+
+def _propagate_coordination(ctx: _Ctx, mentions: list[_CMention]) -> None:
+    """"Les États-Unis et la Russie ont ...": a coordinated chain shares its actor status."""
+    doc = ctx.doc
+    by_start = sorted(mentions, key=lambda m: m.start)
+    chain: list[_CMention] = []
+
+    def flush() -> None:
+        if len(chain) > 1 and any(m.actor for m in chain if m.kind == "name"):
+            for m in chain:
+                if m.kind == "name" and not m.venue:
+                    m.actor = True
+        chain.clear()
+
+    for m in by_start:
+        if chain:
+            gap = range(chain[-1].end, m.start)
+            if all(doc[k].lower_ in ctx.coord or doc[k].pos_ == "DET" for k in gap):
+                chain.append(m)
+                continue
+            flush()
+        chain.append(m)
+    flush()
+
+
+# --------------------------------------------------------------------------- organisations
+
+
+def _org_key_for(entry: OrgEntry) -> str:
+    return f"id:{entry.id}"
+
+
+def _named_orgs(ctx: _Ctx) -> list[_Org]:
+    out = []
+    for span in ctx.orgs:
+        entry = ctx.kb.orgs_by_id[_code(span)]
+        country = entry.country
+        if country is None and entry.type != "international_org":
+            country = _adjacent_country(ctx, span.start, span.end)
+        out.append(
+            _Org(
+                key=_org_key_for(entry),
+                name=entry.canonical,
+                type=entry.type,
+                country=country,
+                city=None,
+                kind=entry.type,
+                host=None,
+                mentions=[(span.start, span.end)],
+                topics=entry.topics,
+            )
+        )
+    return out
+
+
+def _adjacent_country(ctx: _Ctx, start: int, end: int) -> str | None:
+    for i in (start - 1, end, end + 1):
+        c = ctx.country_at.get(i)
+        if c is not None and _kind(c) in {"demonym", "name"}:
+            return _code(c)
+    return None
+
+
+def _country_list_after(ctx: _Ctx, i: int) -> tuple[list[Span], int]:
+    """'du Canada, des Pays-Bas et de Nouvelle-Zélande' → the country spans and where it ends."""
+    doc = ctx.doc
+    found: list[Span] = []
+    j = i
+    while j < len(doc):
+        k = j
+        if doc[k].lower_ in ctx.coord and found:
+            k += 1
+        if k < len(doc) and doc[k].lower_ in ctx.gen_preps:
+            k += 1
+        elif not found and ctx.gen_preps and k < len(doc) and doc[k].lower_ not in ctx.gen_preps:
+            # Only lists introduced by a genitive ("of X", "de X").
+            return found, j
+        while k < len(doc) and doc[k].lower_ in ctx.articles:
+            k += 1
+        c = ctx.country_at.get(k)
+        if c is None or _kind(c) not in {"name", "capital"} or c.start != k:
+            break
+        found.append(c)
+        j = c.end
+    return found, j
+
+
+def _place_after(ctx: _Ctx, i: int) -> tuple[str | None, str | None, int]:
+    """'à Washington' / 'in the Russian Federation' / 'au Liban' → (city, host code, end)."""
+    doc = ctx.doc
+    if ctx.lower(i) not in ctx.loc_preps:
+        return None, None, i
+    k = i + 1
+    while k < len(doc) and doc[k].lower_ in ctx.articles:
+        k += 1
+    c = ctx.country_at.get(k)
+    if c is not None and c.start == k:
+        if _kind(c) == "capital":
+            return c.text, _code(c), c.end
+        if _kind(c) == "name":
+            return None, _code(c), c.end
+    if k in ctx.org_at:
+        return None, None, i  # "à l'ONU": posted to an organisation, not a place
+    end = k
+    while end < len(doc) and doc[end].is_title and doc[end].pos_ in {"PROPN", "NOUN", "ADJ"}:
+        end += 1
+        if end - k >= 3:
+            break
+    if end > k:
+        return doc[k:end].text, None, end
+    return None, None, i
+
+
+def _composed_orgs(ctx: _Ctx) -> list[_Org]:
+    doc = ctx.doc
+    kb = ctx.kb
+    out: list[_Org] = []
+    last_mission_head: tuple[int, str] | None = None
+    for h in ctx.heads:
+        head = kb.org_heads[int(_code(h))]
+        kind, typ = head.kind, head.type
+        senders: list[Span] = []
+        start, end = h.start, h.end
+        # Sender before the head: "Russian Embassy", "U.S. Embassy", "Russia's embassy".
+        b = h.start - 1
+        if ctx.lower(b) in ctx.poss:
+            b -= 1
+        if b >= 0 and b in ctx.country_at and _kind(ctx.country_at[b]) in {"name", "demonym"}:
+            c = ctx.country_at[b]
+            senders.append(c)
+            start = c.start
+        # Sender right after the head: "consulat russe", "ministère russe des Affaires...".
+        if not senders and end in ctx.country_at and _kind(ctx.country_at[end]) == "demonym":
+            c = ctx.country_at[end]
+            senders.append(c)
+            end = c.end
+        if kind == "ministry" and senders:
+            rest = " ".join(t.lower_ for t in doc[end : end + 4])
+            for other in kb.org_heads:
+                tail = norm(other.form).split(" ", 1)
+                if other.kind == "foreign_ministry" and len(tail) == 2 and norm(rest).startswith(
+                    tail[1]
+                ):
+                    kind, typ = "foreign_ministry", "foreign_ministry"
+                    end += len(tail[1].split(" "))
+                    break
+        if not senders:
+            listed, list_end = _country_list_after(ctx, end)
+            if listed:
+                senders = listed if head.plural else listed[:1]
+                end = list_end if head.plural else senders[0].end
+        if not senders and head.plural is False and typ == "diplomatic_mission":
+            continue
+        if head.plural and not senders:
+            continue
+        if kind == "ministry" and not senders:
+            continue
+        # Named portfolio for other ministries: "Ministry of Finance", "ministère de la Défense".
+        if kind == "ministry" and ctx.lower(end) in ctx.gen_preps:
+            k = end + 1
+            while k < len(doc) and doc[k].lower_ in ctx.articles:
+                k += 1
+            if k < len(doc) and doc[k].is_title and k not in ctx.country_at:
+                end = k + 1
+        city, host, place_end = _place_after(ctx, end)
+        if typ == "diplomatic_mission":
+            end = max(end, place_end)
+            last_mission_head = (h.start, kind)
+        for s in senders:
+            code = _code(s)
+            if code == host:
+                host = None
+            span_start = min(start, h.start)
+            name = _strip_article(ctx, doc[span_start:end]) if len(senders) == 1 else None
+            if name is None:
+                name = f"{h.text} {s.text}" if s.start > h.start else f"{s.text} {h.text}"
+            out.append(
+                _Org(
+                    key=_mission_key(typ, kind, code, city, name),
+                    name=name,
+                    type=typ,
+                    country=code,
+                    city=city if typ == "diplomatic_mission" else None,
+                    kind=kind,
+                    host=host,
+                    mentions=[(span_start, end)],
+                )
+            )
+    # "partagé par celles de la Norvège et de la Finlande": pronoun standing for missions.
+    if last_mission_head is not None:
+        for i, tok in enumerate(doc):
+            if tok.lower_ in ctx.pronouns and tok.lower_:
+                listed, _ = _country_list_after(ctx, i + 1)
+                mission_before = any(
+                    h.start < i and ctx.same_sent(h.start, i)
+                    for h in ctx.heads
+                    if kb.org_heads[int(_code(h))].type == "diplomatic_mission"
+                )
+                if not mission_before:
+                    continue
+                for s in listed:
+                    code = _code(s)
+                    head_word = next(
+                        h.text.rstrip("s")
+                        for h in ctx.heads
+                        if h.start < i and kb.org_heads[int(_code(h))].type == "diplomatic_mission"
+                    )
+                    out.append(
+                        _Org(
+                            key=_mission_key("diplomatic_mission", "embassy", code, None, ""),
+                            name=f"{head_word} {ctx.doc[s.start - 1].text} {s.text}".strip(),
+                            type="diplomatic_mission",
+                            country=code,
+                            city=None,
+                            kind="embassy",
+                            host=None,
+                            mentions=[(s.start, s.end)],
+                        )
+                    )
+    return out
+
+
+def _strip_article(ctx: _Ctx, span: Span) -> str:
+    toks = list(span)
+    while toks and (toks[0].lower_ in ctx.articles or toks[0].pos_ == "DET"):
+        toks = toks[1:]
+    if not toks:
+        return span.text
+    return ctx.doc[toks[0].i : toks[-1].i + 1].text
+
+
+def _mission_key(typ: str, kind: str, code: str, city: str | None, name: str) -> str:
+    if typ == "diplomatic_mission":
+        if kind == "consulate" and city:
+            return f"mission:{code}:consulate:{norm(city)}"
+        return f"mission:{code}:{kind}"
+    if typ == "foreign_ministry":
+        return f"mfa:{code}"
+    return f"other:{code}:{norm(name)}"
+
+
+def _merge_orgs(orgs: list[_Org]) -> list[_Org]:
+    merged: dict[str, _Org] = {}
+    for org in orgs:
+        key = org.key
+        if org.type == "diplomatic_mission" and org.kind == "consulate" and not org.city:
+            # A consulate named again without its city is the one already named with it.
+            same = [k for k, o in merged.items() if o.country == org.country and o.kind == org.kind]
+            if len(same) == 1:
+                key = same[0]
+        if org.type == "foreign_ministry" and org.country:
+            key = f"mfa:{org.country}"
+        if key in merged:
+            cur = merged[key]
+            cur.mentions.extend(org.mentions)
+            if len(org.name) > len(cur.name) and org.type != "international_org":
+                cur.name = org.name
+            cur.city = cur.city or org.city
+            cur.host = cur.host or org.host
+        else:
+            org.key = key
+            merged[key] = org
+    return list(merged.values())
+
+
+def org_key(org: Organization, lang: str) -> str:
+    """Canonical identity of an organisation, for deduplication and lenient evaluation."""
+    kb = kbmod.load(lang)
+    oid = kb.org_alias_index.get(norm(org.name))
+    if oid is not None:
+        return f"id:{oid}"
+    if org.type == "foreign_ministry" and org.country:
+        return f"mfa:{org.country}"
+    if org.type == "diplomatic_mission" and org.country:
+        kind = _mission_kind_of_name(kb, org.name)
+        return _mission_key(org.type, kind, org.country, org.city, org.name)
+    return f"other:{org.country}:{norm(org.name)}"
+
+
+def _mission_kind_of_name(kb: KnowledgeBase, name: str) -> str:
+    low = norm(name)
+    best = ("", "embassy")
+    for head in kb.org_heads:
+        form = norm(head.form)
+        if head.type == "diplomatic_mission" and form in low and len(form) > len(best[0]):
+            best = (form, head.kind)
+    return best[1]
+
+
+# --------------------------------------------------------------------------- persons
+
+
+def _person_candidates(ctx: _Ctx) -> list[_Person]:
+    doc = ctx.doc
+    taken: set[int] = set()
+    out: list[_Person] = []
+    kb_spans = [p for p in _longest(ctx.persons)]
+    for span in kb_spans:
+        idx = int(_code(span))
+        if len(span) == 1 and (span.end < len(doc) and doc[span.end].is_title):
+            if doc[span.end].pos_ == "PROPN" and span.end not in ctx.country_at:
+                continue  # part of a longer, different name
+        if len(span) == 1 and doc[span.start].pos_ not in {"PROPN", "NOUN", "ADJ"}:
+            continue
+        out.append(_Person(span.text, span.start, span.end, kb_index=idx))
+        taken.update(range(span.start, span.end))
+    for ent in doc.ents:
+        if ent.label_ not in PERSON_LABELS or any(i in taken for i in range(ent.start, ent.end)):
+            continue
+        start = ent.start
+        while start < ent.end and doc[start].text in ctx.honorifics:
+            start += 1
+        if start >= ent.end:
+            continue
+        span = doc[start : ent.end]
+        if any(i in ctx.country_at or i in ctx.org_at for i in range(span.start, span.end)):
+            if all(i in ctx.country_at or i in ctx.org_at for i in range(span.start, span.end)):
+                continue
+        if not any(c.isupper() for c in span.text):
+            continue
+        out.append(_Person(span.text, span.start, span.end))
+        taken.update(range(span.start, span.end))
+    # Names the NER missed right after a role word: "la sonate de l'Europe centrale Coulter".
+    for role in ctx.roles:
+        k = role.end
+        limit = min(len(doc), role.end + ROLE_WINDOW)
+        while k < limit and ctx.same_sent(role.start, k) and doc[k].pos_ not in {"VERB", "AUX"}:
+            tok = doc[k]
+            if k in taken:
+                break
+            if (
+                tok.is_title
+                and tok.pos_ == "PROPN"
+                and k not in ctx.country_at
+                and k not in ctx.org_at
+                and tok.ent_type_ in {"", "PER", "PERSON"}
+                and (k + 1 >= len(doc) or not doc[k + 1].is_title or doc[k + 1].pos_ == "PROPN")
+            ):
+                end = k + 1
+                while end < len(doc) and doc[end].is_title and doc[end].pos_ == "PROPN":
+                    end += 1
+                if end - k <= 4:
+                    out.append(_Person(doc[k:end].text, k, end))
+                    taken.update(range(k, end))
+                break
+            k += 1
+    return out
+
+
+def _blocked(ctx: _Ctx, p: _Person) -> bool:
+    """'l'administration Trump', 'the Trump administration': a name that labels something else."""
+    return ctx.lower(p.start - 1) in ctx.blockers or ctx.lower(p.end) in ctx.blockers
+
+
+def _role_left(ctx: _Ctx, p: _Person) -> Span | None:
+    doc = ctx.doc
+    best = None
+    for role in ctx.roles:
+        if role.end > p.start or p.start - role.end > ROLE_WINDOW:
+            continue
+        if not ctx.same_sent(role.start, p.start):
+            continue
+        between = doc[role.end : p.start]
+        if any(t.pos_ in {"VERB", "AUX"} for t in between):
+            continue
+        commas = [t.i for t in between if t.text == ","]
+        if commas and commas != [p.start - 1]:
+            continue
+        if best is None or role.end > best.end:
+            best = role
+    return best
+
+
+def _role_right(ctx: _Ctx, p: _Person) -> Span | None:
+    if ctx.lower(p.end) != ",":
+        return None
+    for role in ctx.roles:
+        gap = role.start - (p.end + 1)
+        if 0 <= gap <= 3 and all(
+            ctx.doc[k].pos_ in {"DET", "ADJ", "ADP", "PROPN"} or k in ctx.country_at
+            for k in range(p.end + 1, role.start)
+        ):
+            return role
+    return None
+
+
+def _role_facts(ctx: _Ctx, role: Span, p: _Person, left: bool) -> tuple[str, str | None, str | None]:
+    entry = ctx.kb.roles[int(_code(role))]
+    country = None
+    posted = None
+    doc = ctx.doc
+    # Where the office is said: before the role ("Russian Foreign Minister", "Iran's deputy ..."),
+    # and between role and name ("l'ambassadeur de la Russie à Washington, X").
+    lo = role.start - 3
+    if left:
+        region = range(max(0, lo), p.start)
+    else:
+        region = range(max(0, lo), min(len(doc), role.end + ROLE_WINDOW))
+    seen_orgs: set[int] = set()
+    for i in region:
+        if i in ctx.org_at and i not in seen_orgs:
+            o = ctx.org_at[i]
+            seen_orgs.update(range(o.start, o.end))
+            entry_o = ctx.kb.orgs_by_id[_code(o)]
+            if country is None and entry_o.country:
+                country = entry_o.country
+            continue
+        c = ctx.country_at.get(i)
+        if c is None or c.start != i:
+            continue
+        if not ctx.same_sent(i, role.start):
+            continue
+        prev = ctx.lower(i - 1)
+        prev2 = ctx.lower(i - 2)
+        code = _code(c)
+        if prev in ctx.portfolio or prev2 in ctx.portfolio:
+            continue
+        if (prev in ctx.loc_preps or (prev in ctx.articles and prev2 in ctx.loc_preps)) and (
+            i > role.start
+        ):
+            if posted is None and entry.role in POSTED_ROLES:
+                posted = code
+            continue
+        if country is None:
+            country = code
+    if country is None:
+        for h in ctx.heads:
+            if role.start - 3 <= h.start < p.start and h.start >= role.end:
+                country = _adjacent_country(ctx, h.start, h.end)
+                if country:
+                    break
+    if country is None:
+        country = entry.default_country
+    if posted == country:
+        posted = None
+    return entry.role, country, posted
+
+
+def _persons(ctx: _Ctx, cands: list[_Person]) -> list[_Person]:
+    for p in cands:
+        if _blocked(ctx, p):
+            p.official = False
+            continue
+        left = _role_left(ctx, p)
+        right = _role_right(ctx, p) if left is None else None
+        role = left or right
+        if role is not None:
+            p.role, p.country, p.posted_to = _role_facts(ctx, role, p, left is not None)
+            p.official = True
+        if p.kb_index is not None:
+            entry = ctx.kb.persons[p.kb_index]
+            p.official = True
+            p.role = p.role or entry.role
+            p.country = p.country or entry.country
+    # Coreference by surname: "M. Hammond", "Attal" after "Gabriel Attal".
+    groups: dict[str, list[_Person]] = defaultdict(list)
+    for p in cands:
+        if _blocked(ctx, p) and p.kb_index is None:
+            continue
+        groups[_surname_key(ctx, p)].append(p)
+    out: list[_Person] = []
+    for members in groups.values():
+        if not any(m.official for m in members):
+            continue
+        if all(_blocked(ctx, m) for m in members):
+            continue
+        best = max(members, key=lambda m: (m.official and m.role is not None, len(m.name)))
+        rep = _Person(
+            name=max((m.name for m in members), key=len),
+            start=min(m.start for m in members),
+            end=best.end,
+            kb_index=next((m.kb_index for m in members if m.kb_index is not None), None),
+            role=next((m.role for m in members if m.role and m.role != "counterpart"), None),
+            country=next((m.country for m in members if m.country), None),
+            posted_to=next((m.posted_to for m in members if m.posted_to), None),
+            official=True,
+        )
+        if rep.kb_index is not None:
+            rep.name = ctx.kb.persons[rep.kb_index].canonical
+        rep_members = members
+        rep.start = min(m.start for m in rep_members)
+        out.append(rep)
+        rep.__dict__ if False else None  # keep slots happy for mypy
+        _MEMBER_SPANS[id(rep)] = [(m.start, m.end) for m in members]
+    return sorted(out, key=lambda p: p.start)
+
+
+_MEMBER_SPANS: dict[int, list[tuple[int, int]]] = {}
+
+
+def _surname_key(ctx: _Ctx, p: _Person) -> str:
+    if p.kb_index is not None:
+        return "kb:" + norm(ctx.kb.persons[p.kb_index].canonical).split(" ")[-1]
+    parts = [t for t in norm(p.name).split(" ") if t]
+    return "kb:" + parts[-1] if parts else p.name
+
+
+# --------------------------------------------------------------------------- topics
+
+
+def _topics(ctx: _Ctx, orgs: list[_Org]) -> tuple[Topic, ...]:
+    counts: dict[int, int] = defaultdict(int)
+    surfaces: dict[int, str] = {}
+    for span in _longest(ctx.topics):
+        idx = int(_code(span))
+        counts[idx] += 1
+        surfaces.setdefault(idx, span.text.lower())
+    weight: dict[str, float] = defaultdict(float)
+    evidence: dict[str, list[str]] = defaultdict(list)
+    for idx, n in counts.items():
+        term = ctx.kb.topic_terms[idx]
+        weight[term.topic] += term.weight * (1 + 0.5 * min(n - 1, 2))
+        evidence[term.topic].append(surfaces[idx])
+    for org in orgs:
+        topics = list(org.topics)
+        if org.type == "diplomatic_mission":
+            topics.append("diplomatic_missions")
+        for t in topics:
+            weight[t] += 1.0
+            evidence[t].append(org.name)
+    out = [
+        Topic(name=t, score=round(1 - math.exp(-w), 3), evidence=tuple(dict.fromkeys(evidence[t])))
+        for t, w in weight.items()
+        if w >= TOPIC_THRESHOLD
+    ]
+    return tuple(sorted(out, key=lambda t: (-t.score, t.name)))
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def _mention(doc: Doc, start: int, end: int) -> Mention:
+    span = doc[start:end]
+    return Mention(start=span.start_char, end=span.end_char, text=span.text)
 
 
 def analyze(doc: Doc, lang: str) -> DiploFacts:
-    return DiploFacts()
+    kb = kbmod.load(lang)
+    if not kb.lexicon:
+        return DiploFacts()
+    ctx = _Ctx(doc, lang)
+    mentions = _country_mentions(ctx)
+    orgs = _merge_orgs(_named_orgs(ctx) + _composed_orgs(ctx))
+    cands = _person_candidates(ctx)
+    persons = _persons(ctx, cands)
+
+    # States named by their organisations and officials act in the story.
+    actor_codes: set[str] = {m.code for m in mentions if m.actor and m.counted}
+    extra: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for org in orgs:
+        if org.country and org.type != "international_org":
+            actor_codes.add(org.country)
+            extra[org.country].extend(org.mentions[:1])
+        if org.host and org.kind == "embassy":
+            # An embassy is accredited to a state: the host state is part of the story.
+            extra[org.host].extend(org.mentions[:1])
+    for p in persons:
+        if p.country and p.official:
+            actor_codes.add(p.country)
+    for m in mentions:
+        if not m.counted:
+            continue
+    codes_order: list[str] = []
+    per_code: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for m in sorted(mentions, key=lambda m: m.start):
+        if m.counted and not m.venue:
+            per_code[m.code].append((m.start, m.end))
+    for code, spans in extra.items():
+        if code not in per_code:
+            per_code[code] = spans
+    for p in persons:
+        if p.country and p.country not in per_code:
+            per_code[p.country] = [(p.start, p.end)]
+    codes_order = sorted(per_code, key=lambda c: min(s for s, _ in per_code[c]))
+    countries = tuple(
+        Country(
+            code=code,
+            name=kb.country_names.get(code, code),
+            actor=code in actor_codes,
+            mentions=tuple(_mention(doc, s, e) for s, e in sorted(set(per_code[code]))),
+        )
+        for code in codes_order
+    )
+    actors = sorted(c.code for c in countries if c.actor)
+    dyads = tuple(f"{a}-{b}" for a, b in combinations(actors, 2))
+    person_out = tuple(
+        Person(
+            name=p.name,
+            role=p.role,
+            country=p.country,
+            posted_to=p.posted_to,
+            mentions=tuple(
+                _mention(doc, s, e) for s, e in sorted(set(_MEMBER_SPANS.pop(id(p), [])))
+            ),
+        )
+        for p in persons
+    )
+    org_out = tuple(
+        Organization(
+            name=o.name,
+            type=o.type,
+            country=o.country,
+            city=o.city,
+            mentions=tuple(_mention(doc, s, e) for s, e in sorted(set(o.mentions))),
+        )
+        for o in sorted(orgs, key=lambda o: min(s for s, _ in o.mentions))
+    )
+    return DiploFacts(
+        countries=countries,
+        dyads=dyads,
+        persons=person_out,
+        organizations=org_out,
+        topics=_topics(ctx, orgs),
+    )
+
+
+def _unused(_: Token) -> None:  # pragma: no cover - keeps the Token import for type readers
+    return None

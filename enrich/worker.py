@@ -10,6 +10,7 @@ from kafka.errors import KafkaError, MessageSizeTooLargeError
 
 from enrich.pipeline import enrich_batch
 from wire import topics as t
+from wire.admin import ensure_topics
 from wire.article import Article, encode
 from wire.loop import (
     DeadLetters,
@@ -70,6 +71,7 @@ def run_worker(
     on_batch: Callable[[Stats], None] | None = None,
 ) -> Stats:
     topics = settings.kafka.topics
+    ensure_topics(settings.kafka)
     producer = make_producer(settings.kafka)
     consumer = make_consumer(settings.kafka, settings.loop, topics.group("enrich"), topics.raw)
     try:

@@ -11,6 +11,7 @@ from elasticsearch import ApiError, Elasticsearch, TransportError
 from index.docs import NotIndexable, to_document
 from index.es import client, ensure_index
 from ingest.normalize import utc_now
+from wire.admin import ensure_topics
 from wire.article import Article
 from wire.loop import (
     DeadLetters,
@@ -98,6 +99,7 @@ def run_worker(
     counters: dict[str, int] | None = None,
 ) -> Stats:
     topics = settings.kafka.topics
+    ensure_topics(settings.kafka)
     es = client(settings.elasticsearch)
     alias = _ensure_with_retry(es, settings, stop)
     producer = make_producer(settings.kafka)

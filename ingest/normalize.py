@@ -173,6 +173,10 @@ def _entry_text(entry: Mapping[str, Any]) -> str:
     return html_to_text(best if len(best) > len(summary) else summary)
 
 
+def _raw_get(entry: Mapping[str, Any], key: str) -> Any:
+    return dict.get(entry, key) if isinstance(entry, dict) else entry.get(key)
+
+
 def normalize_entry(
     entry: Mapping[str, Any],
     *,
@@ -192,8 +196,9 @@ def normalize_entry(
     canonical = canonical_url(link)
     title = html_to_text(entry.get("title") or "")
     text = _entry_text(entry)[:max_chars]
-    published = to_utc_iso(entry.get("published_parsed"))
-    updated = to_utc_iso(entry.get("updated_parsed"))
+    # dict.get bypasses feedparser's deprecated updated->published aliasing.
+    published = to_utc_iso(_raw_get(entry, "published_parsed"))
+    updated = to_utc_iso(_raw_get(entry, "updated_parsed"))
     if published:
         when, origin = published, "published"
     elif updated:

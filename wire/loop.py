@@ -103,6 +103,8 @@ def make_consumer(
         "fetch_max_bytes": max(loop.batch_max_bytes, kafka.max_message_bytes),
         "max_partition_fetch_bytes": max(kafka.max_message_bytes, 1_048_576),
         "max_poll_interval_ms": 600_000,
+        # Notice new topics and partitions within seconds rather than the 5-minute default.
+        "metadata_max_age_ms": 10_000,
     }
     cfg.update(overrides)
     consumer = KafkaConsumer(**cfg)

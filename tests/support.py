@@ -1,0 +1,103 @@
+"""Helpers for integration tests against the real stack (no fakes here)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from elasticsearch import Elasticsearch
+from kafka import KafkaConsumer, TopicPartition
+
+from wire.loop import Stats, StopFlag
+from wire.settings import KafkaSettings
+
+
+class WorkerThread(threading.Thread):
+    """Runs a worker's ``run_worker(settings, stop, stats=...)`` until its stop flag is set."""
+
+    def __init__(self, run_worker: Callable[..., Stats], settings: Any, **kwargs: Any) -> None:
+        super().__init__(daemon=True)
+        self.stop = StopFlag()
+        self.stats = Stats()
+        self.error: BaseException | None = None
+        self._fn, self._settings, self._kwargs = run_worker, settings, kwargs
+
+    def run(self) -> None:
+        try:
+            self._fn(self._settings, self.stop, stats=self.stats, **self._kwargs)
+        except BaseException as exc:
+            self.error = exc
+
+    def __enter__(self) -> WorkerThread:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.join(timeout=60)
+        assert not self.is_alive(), "worker did not stop within 60 s"
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float, what: str,
+             workers: tuple[WorkerThread, ...] = ()) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for w in workers:
+            if w.error is not None:
+                raise AssertionError(f"worker failed while waiting for {what}") from w.error
+        if predicate():
+            return
+        time.sleep(0.25)
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+def es_count(es: Elasticsearch, index: str) -> int:
+    if not es.indices.exists(index=index):
+        return 0
+    es.indices.refresh(index=index)
+    return int(es.count(index=index)["count"])
+
+
+def read_topic(kafka: KafkaSettings, topic: str, timeout_s: float = 10.0) -> list[Any]:
+    """Every record currently in ``topic``, read by a bare consumer without a group."""
+    consumer = KafkaConsumer(**kafka.client_config(), enable_auto_commit=False,
+                             group_id=None)
+    try:
+        deadline = time.monotonic() + timeout_s
+        parts = None
+        while not parts and time.monotonic() < deadline:
+            consumer.topics()
+            parts = consumer.partitions_for_topic(topic)
+            if not parts:
+                time.sleep(0.2)
+        if not parts:
+            return []
+        tps = [TopicPartition(topic, p) for p in parts]
+        consumer.assign(tps)
+        consumer.seek_to_beginning(*tps)
+        end = consumer.end_offsets(tps)
+        records: list[Any] = []
+        while time.monotonic() < deadline:
+            if all(consumer.position(tp) >= end[tp] for tp in tps):
+                break
+            for recs in consumer.poll(timeout_ms=500).values():
+                records.extend(recs)
+        return records
+    finally:
+        consumer.close()
+
+
+def topic_size(kafka: KafkaSettings, topic: str) -> int:
+    consumer = KafkaConsumer(**kafka.client_config(), enable_auto_commit=False,
+                             group_id=None)
+    try:
+        consumer.topics()
+        parts = consumer.partitions_for_topic(topic) or set()
+        tps = [TopicPartition(topic, p) for p in parts]
+        if not tps:
+            return 0
+        return sum(consumer.end_offsets(tps).values())
+    finally:
+        consumer.close()
