@@ -18,7 +18,7 @@ from itertools import combinations
 
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
-from spacy.tokens import Doc, Span, SpanGroup, Token
+from spacy.tokens import Doc, Span, SpanGroup
 
 from enrich import kb as kbmod
 from enrich.kb import KnowledgeBase, OrgEntry, apostrophe_variants, norm
@@ -85,20 +85,12 @@ class _Matchers:
 
 
 def _case_ok(text: str, form: str) -> bool:
-    """Acronyms match exactly, capitalised names only capitalised ("us" is not "US")."""
-    upper = sum(1 for c in form if c.isupper())
-    if upper >= 2 and not (form[:1].isupper() and form[1:].islower()):
-        if sum(1 for c in form if c.isupper()) > 1 and form.replace(" ", "").isalpha() is False:
-            return norm(text) == norm(form) and text.replace("’", "'") == form.replace("’", "'")
-        return text.replace("’", "'") == form.replace("’", "'") or not _acronym(form)
+    """Names with several capitals match exactly, capitalised ones only capitalised ("us" ≠ "US")."""
+    if sum(1 for c in form if c.isupper()) >= 2:
+        return text.replace("’", "'") == form.replace("’", "'")
     if form[:1].isupper():
         return text[:1].isupper()
     return True
-
-
-def _acronym(form: str) -> bool:
-    letters = [c for c in form if c.isalpha()]
-    return len(letters) >= 2 and sum(1 for c in letters if c.isupper()) >= 2
 
 
 _MATCHERS: dict[tuple[int, str], _Matchers] = {}
@@ -168,6 +160,7 @@ class _Person:
     country: str | None = None
     posted_to: str | None = None
     official: bool = False
+    spans: list[tuple[int, int]] = field(default_factory=list)
 
 
 class _Ctx:
@@ -847,15 +840,9 @@ def _persons(ctx: _Ctx, cands: list[_Person]) -> list[_Person]:
         )
         if rep.kb_index is not None:
             rep.name = ctx.kb.persons[rep.kb_index].canonical
-        rep_members = members
-        rep.start = min(m.start for m in rep_members)
+        rep.spans = [(m.start, m.end) for m in members]
         out.append(rep)
-        rep.__dict__ if False else None  # keep slots happy for mypy
-        _MEMBER_SPANS[id(rep)] = [(m.start, m.end) for m in members]
     return sorted(out, key=lambda p: p.start)
-
-
-_MEMBER_SPANS: dict[int, list[tuple[int, int]]] = {}
 
 
 def _surname_key(ctx: _Ctx, p: _Person) -> str:
@@ -959,9 +946,7 @@ def analyze(doc: Doc, lang: str) -> DiploFacts:
             role=p.role,
             country=p.country,
             posted_to=p.posted_to,
-            mentions=tuple(
-                _mention(doc, s, e) for s, e in sorted(set(_MEMBER_SPANS.pop(id(p), [])))
-            ),
+            mentions=tuple(_mention(doc, s, e) for s, e in sorted(set(p.spans))),
         )
         for p in persons
     )
@@ -982,7 +967,3 @@ def analyze(doc: Doc, lang: str) -> DiploFacts:
         organizations=org_out,
         topics=_topics(ctx, orgs),
     )
-
-
-def _unused(_: Token) -> None:  # pragma: no cover - keeps the Token import for type readers
-    return None

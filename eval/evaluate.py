@@ -1,0 +1,245 @@
+"""Score the diplomatic enricher on the labelled sets, beside a plain spaCy NER baseline.
+
+    .venv/bin/python -m eval.evaluate                 # dev and held-out tables
+    .venv/bin/python -m eval.evaluate --set dev --json
+
+Fields: countries, persons, organisations (P/R/F1, micro over documents), topics (micro-F1),
+actors and dyads (micro-F1, and per-document exact-set accuracy of dyads). Persons match
+leniently (same name, same surname, or one name's words inside the other's); organisations match
+on a canonical key from the KB (aliases: "ONU" = "Nations unies"; missions by sending state, kind
+and, for consulates, city), computed the same way for gold strings, our output and the baseline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from enrich import diplo
+from enrich import kb as kbmod
+from enrich import nlp as nlpmod
+from wire.article import Organization
+
+DATA = Path(__file__).parent / "data"
+SETS = {
+    "dev": DATA / "diplomatic-dev.jsonl",
+    "heldout": DATA / "diplomatic-heldout.jsonl",
+}
+FIELDS = ("countries", "persons", "organizations", "topics", "actors", "dyads")
+
+
+@dataclass
+class Counts:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+
+    def add(self, tp: int, fp: int, fn: int) -> None:
+        self.tp += tp
+        self.fp += fp
+        self.fn += fn
+
+    def prf(self) -> dict[str, float]:
+        p = self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
+        r = self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+        f = 2 * p * r / (p + r) if p + r else 0.0
+        return {"p": round(p, 3), "r": round(r, 3), "f1": round(f, 3)}
+
+
+@dataclass
+class Prediction:
+    countries: set[str] = field(default_factory=set)
+    actors: set[str] = field(default_factory=set)
+    dyads: set[str] = field(default_factory=set)
+    persons: list[str] = field(default_factory=list)
+    organizations: set[str] = field(default_factory=set)
+    topics: set[str] = field(default_factory=set)
+
+
+def load_items(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def _words(name: str) -> list[str]:
+    return [w for w in kbmod.norm(name).replace("-", " ").split(" ") if w]
+
+
+def person_match(a: str, b: str) -> bool:
+    """Lenient: same name, same surname, or one's words all inside the other's."""
+    wa, wb = _words(a), _words(b)
+    if not wa or not wb:
+        return False
+    if wa == wb or wa[-1] == wb[-1]:
+        return True
+    return set(wa) <= set(wb) or set(wb) <= set(wa)
+
+
+def match_lists(pred: Sequence[str], gold: Sequence[str]) -> tuple[int, int, int]:
+    free = list(gold)
+    tp = 0
+    for p in pred:
+        hit = next((g for g in free if person_match(p, g)), None)
+        if hit is not None:
+            free.remove(hit)
+            tp += 1
+    return tp, len(pred) - tp, len(free)
+
+
+def set_counts(pred: Iterable[str], gold: Iterable[str]) -> tuple[int, int, int]:
+    ps, gs = set(pred), set(gold)
+    return len(ps & gs), len(ps - gs), len(gs - ps)
+
+
+@cache
+def canon_org_string(name: str, lang: str) -> str:
+    """Canonical key of an organisation written as a string (gold label or NER span)."""
+    kb = kbmod.load(lang)
+    oid = kb.org_alias_index.get(kbmod.norm(name))
+    if oid is not None:
+        return f"id:{oid}"
+    pipeline = nlpmod.load(lang)
+    if pipeline is not None:
+        facts = diplo.analyze(pipeline(name), lang)
+        if facts.organizations:
+            return diplo.org_key(facts.organizations[0], lang)
+    return f"text:{kbmod.norm(name)}"
+
+
+def dyads_of(codes: Iterable[str]) -> set[str]:
+    s = sorted(set(codes))
+    return {f"{a}-{b}" for i, a in enumerate(s) for b in s[i + 1 :]}
+
+
+def predict(items: list[dict[str, Any]]) -> tuple[list[Prediction], list[Prediction]]:
+    """Our enricher and the plain-NER baseline, on the same Docs."""
+    ours: list[Prediction] = [Prediction() for _ in items]
+    base: list[Prediction] = [Prediction() for _ in items]
+    by_lang: dict[str, list[int]] = {}
+    for i, item in enumerate(items):
+        by_lang.setdefault(item["lang"], []).append(i)
+    for lang, idxs in by_lang.items():
+        pipeline = nlpmod.load(lang)
+        assert pipeline is not None, lang
+        kb = kbmod.load(lang)
+        names = {kbmod.norm(cf.form): cf.code for cf in kb.country_forms if cf.kind == "name"}
+        texts = [f"{items[i]['title']}\n\n{items[i]['text']}" for i in idxs]
+        for i, doc in zip(idxs, pipeline.pipe(texts), strict=True):
+            facts = diplo.analyze(doc, lang)
+            ours[i] = Prediction(
+                countries={c.code for c in facts.countries},
+                actors={c.code for c in facts.countries if c.actor},
+                dyads=set(facts.dyads),
+                persons=[p.name for p in facts.persons],
+                organizations={diplo.org_key(o, lang) for o in facts.organizations},
+                topics={t.name for t in facts.topics},
+            )
+            b = Prediction()
+            for ent in doc.ents:
+                if ent.label_ in {"GPE", "LOC"}:
+                    text = kbmod.norm(ent.text)
+                    for art in ("the ", "la ", "le ", "les ", "l'"):
+                        text = text.removeprefix(art)
+                    if text in names:
+                        b.countries.add(names[text])
+                elif ent.label_ in {"PER", "PERSON"} and ent.text not in b.persons:
+                    b.persons.append(ent.text)
+                elif ent.label_ == "ORG":
+                    b.organizations.add(canon_org_string(ent.text, lang))
+            b.actors = set(b.countries)
+            b.dyads = dyads_of(b.countries)
+            base[i] = b
+    return ours, base
+
+
+def score(items: list[dict[str, Any]], preds: list[Prediction]) -> dict[str, Any]:
+    counts = {f: Counts() for f in FIELDS}
+    exact_dyads = 0
+    errors = []
+    for item, pred in zip(items, preds, strict=True):
+        gold = item["gold"]
+        lang = item["lang"]
+        gold_orgs = {canon_org_string(o, lang) for o in gold["organizations"]}
+        counts["countries"].add(*set_counts(pred.countries, gold["countries"]))
+        counts["actors"].add(*set_counts(pred.actors, gold.get("actors", [])))
+        gold_dyads = set(gold.get("dyads", []))
+        counts["dyads"].add(*set_counts(pred.dyads, gold_dyads))
+        exact_dyads += pred.dyads == gold_dyads
+        counts["persons"].add(*match_lists(pred.persons, gold["persons"]))
+        counts["organizations"].add(*set_counts(pred.organizations, gold_orgs))
+        counts["topics"].add(*set_counts(pred.topics, gold["topics"]))
+        errors.append(
+            {
+                "id": item["id"],
+                "countries": _diff(pred.countries, set(gold["countries"])),
+                "organizations": _diff(pred.organizations, gold_orgs),
+                "topics": _diff(pred.topics, set(gold["topics"])),
+                "persons": {"pred": pred.persons, "gold": gold["persons"]},
+            }
+        )
+    out: dict[str, Any] = {f: counts[f].prf() for f in FIELDS}
+    out["dyad_accuracy"] = round(exact_dyads / len(items), 3) if items else 0.0
+    out["n"] = len(items)
+    out["errors"] = errors
+    return out
+
+
+def _diff(pred: set[str], gold: set[str]) -> dict[str, list[str]]:
+    return {"fp": sorted(pred - gold), "fn": sorted(gold - pred)}
+
+
+def evaluate(path: Path) -> dict[str, Any]:
+    items = load_items(path)
+    ours, base = predict(items)
+    return {"set": path.name, "ours": score(items, ours), "baseline": score(items, base)}
+
+
+def _table(result: dict[str, Any]) -> str:
+    ours, base = result["ours"], result["baseline"]
+    lines = [
+        f"{result['set']}  (n={ours['n']})",
+        f"{'field':<14}{'ours P':>8}{'R':>7}{'F1':>7}   {'NER P':>7}{'R':>7}{'F1':>7}",
+    ]
+    for f in FIELDS:
+        o, b = ours[f], base[f]
+        bp = "   n/a    n/a    n/a" if f == "topics" else f"{b['p']:>7}{b['r']:>7}{b['f1']:>7}"
+        lines.append(f"{f:<14}{o['p']:>8}{o['r']:>7}{o['f1']:>7}   {bp}")
+    lines.append(
+        f"{'dyad exact':<14}{ours['dyad_accuracy']:>22}   {base['dyad_accuracy']:>21}"
+    )
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--set", choices=[*SETS, "all"], default="all")
+    ap.add_argument("--path", type=Path, help="score another labelled JSONL file")
+    ap.add_argument("--json", action="store_true", help="machine-readable output")
+    ap.add_argument("--errors", action="store_true", help="print per-document differences")
+    args = ap.parse_args(argv)
+    paths = [args.path] if args.path else (list(SETS.values()) if args.set == "all" else [SETS[args.set]])
+    results = [evaluate(p) for p in paths]
+    if args.json:
+        for r in results:
+            if not args.errors:
+                r["ours"].pop("errors")
+                r["baseline"].pop("errors")
+        json.dump(results, sys.stdout, ensure_ascii=False, indent=2)
+        print()
+        return 0
+    for r in results:
+        print(_table(r))
+        if args.errors:
+            for e in r["ours"]["errors"]:
+                print(json.dumps(e, ensure_ascii=False))
+        print()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
