@@ -54,8 +54,7 @@ def run_local(args: argparse.Namespace) -> int:
             return 1
     # The demo's poller state lives beside the local Kafka's data, so wiping one wipes both.
     state_dir = args.state_dir or str(stack.StackConfig.from_env().stack_dir / "poller-state")
-    poll_s: PollSettings = load(PollSettings, file=args.config,
-                                overrides={"state_dir": state_dir})
+    poll_s: PollSettings = load(PollSettings, file=args.config, overrides={"state_dir": state_dir})
     enrich_s: EnrichSettings = load(EnrichSettings, file=args.config)
     index_s: IndexSettings = load(IndexSettings, file=args.config)
 
@@ -82,9 +81,16 @@ def run_local(args: argparse.Namespace) -> int:
         store = FileStateStore(poll_s.state_dir)
         producer = make_producer(poll_s.kafka)
         try:
-            report = poll_once(feeds, poll_s, producer, store, progress=lambda r: _say(
-                f"polled {r.feeds_polled}/{len(feeds)} feeds: {r.published} articles published"
-                f" ({r.duplicates} seen before, {r.feeds_failed} feeds failing)"))
+            report = poll_once(
+                feeds,
+                poll_s,
+                producer,
+                store,
+                progress=lambda r: _say(
+                    f"polled {r.feeds_polled}/{len(feeds)} feeds: {r.published} articles published"
+                    f" ({r.duplicates} seen before, {r.feeds_failed} feeds failing)"
+                ),
+            )
         finally:
             producer.close(timeout=30)
         published = report.published
@@ -92,16 +98,21 @@ def run_local(args: argparse.Namespace) -> int:
         last = ""
         while time.monotonic() < deadline and not stop.is_set():
             e, i = enricher.stats, indexer.stats
-            line = (f"published {published}, enriched {e.succeeded} (+{e.dead_lettered} dead "
-                    f"letters), indexed {i.succeeded} (+{i.dead_lettered} dead letters)")
+            line = (
+                f"published {published}, enriched {e.succeeded} (+{e.dead_lettered} dead "
+                f"letters), indexed {i.succeeded} (+{i.dead_lettered} dead letters)"
+            )
             if line != last:
                 _say(line)
                 last = line
             for w in (enricher, indexer):
                 if w.error is not None:
                     raise WorkerStopped(f"{w.name} failed: {w.error}")
-            if (e.succeeded + e.dead_lettered >= published
-                    and i.consumed >= e.succeeded and e.consumed >= published):
+            if (
+                e.succeeded + e.dead_lettered >= published
+                and i.consumed >= e.succeeded
+                and e.consumed >= published
+            ):
                 break
             time.sleep(0.5)
         else:
@@ -132,22 +143,32 @@ def run_local(args: argparse.Namespace) -> int:
 
 
 def _print_sample(es: Any, alias: str) -> None:
-    query = {"bool": {"should": [
-        {"match": {"lemmas": "ambassadeur"}}, {"match": {"lemmas": "diplomatique"}},
-        {"match": {"lemmas": "minister"}}, {"exists": {"field": "dyads"}},
-    ]}}
-    resp = es.search(index=alias, query=query, size=1,
-                     source_excludes=["text", "lemmas", "enrichment"])
+    query = {
+        "bool": {
+            "should": [
+                {"match": {"lemmas": "ambassadeur"}},
+                {"match": {"lemmas": "diplomatique"}},
+                {"match": {"lemmas": "minister"}},
+                {"exists": {"field": "dyads"}},
+            ]
+        }
+    }
+    resp = es.search(
+        index=alias, query=query, size=1, source_excludes=["text", "lemmas", "enrichment"]
+    )
     hits = resp["hits"]["hits"]
     if not hits:
         return
     doc = hits[0]["_source"]
     print("  sample search hit:")
     print(f"    {doc['title']}  [{doc['lang']}, {doc['source']['name']}, {doc['published']}]")
-    for label, key in (("countries", "countries"), ("actors", "country_actors"),
-                       ("dyads", "dyads"), ("persons", "person_labels"),
-                       ("organisations", "organizations"), ("topics", "topics")):
+    for label, key in (
+        ("countries", "countries"),
+        ("actors", "country_actors"),
+        ("dyads", "dyads"),
+        ("persons", "person_labels"),
+        ("organisations", "organizations"),
+        ("topics", "topics"),
+    ):
         if doc.get(key):
             print(f"    {label}: {', '.join(doc[key])}")
-
-

@@ -27,8 +27,7 @@ def stack() -> Iterator[Stack]:
     try:
         stk.up()
     except stk.StackError as exc:
-        pytest.fail(f"the local stack (Kafka + Elasticsearch) did not start: {exc}",
-                    pytrace=False)
+        pytest.fail(f"the local stack (Kafka + Elasticsearch) did not start: {exc}", pytrace=False)
     yield Stack(bootstrap=stk.kafka_bootstrap(), es_url=stk.es_url())
     if not was_up:
         # Leave the machine as we found it: only what this session started is stopped.
@@ -60,5 +59,6 @@ def es_settings(stack: Stack, ns: str) -> Iterator[ElasticsearchSettings]:
 
 @pytest.fixture
 def fast_loop() -> LoopSettings:
-    return LoopSettings(batch_max_records=32, batch_max_wait_ms=200, retry_initial_ms=100,
-                        retry_max_ms=1000)
+    return LoopSettings(
+        batch_max_records=32, batch_max_wait_ms=200, retry_initial_ms=100, retry_max_ms=1000
+    )

@@ -40,8 +40,9 @@ class WorkerThread(threading.Thread):
         assert not self.is_alive(), "worker did not stop within 60 s"
 
 
-def wait_for(predicate: Callable[[], bool], timeout: float, what: str,
-             workers: tuple[WorkerThread, ...] = ()) -> None:
+def wait_for(
+    predicate: Callable[[], bool], timeout: float, what: str, workers: tuple[WorkerThread, ...] = ()
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for w in workers:
@@ -62,8 +63,7 @@ def es_count(es: Elasticsearch, index: str) -> int:
 
 def read_topic(kafka: KafkaSettings, topic: str, timeout_s: float = 10.0) -> list[Any]:
     """Every record currently in ``topic``, read by a bare consumer without a group."""
-    consumer = KafkaConsumer(**kafka.client_config(), enable_auto_commit=False,
-                             group_id=None)
+    consumer = KafkaConsumer(**kafka.client_config(), enable_auto_commit=False, group_id=None)
     try:
         deadline = time.monotonic() + timeout_s
         parts = None
@@ -90,8 +90,7 @@ def read_topic(kafka: KafkaSettings, topic: str, timeout_s: float = 10.0) -> lis
 
 
 def topic_size(kafka: KafkaSettings, topic: str) -> int:
-    consumer = KafkaConsumer(**kafka.client_config(), enable_auto_commit=False,
-                             group_id=None)
+    consumer = KafkaConsumer(**kafka.client_config(), enable_auto_commit=False, group_id=None)
     try:
         consumer.topics()
         parts = consumer.partitions_for_topic(topic) or set()

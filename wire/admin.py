@@ -17,13 +17,25 @@ log = logging.getLogger(__name__)
 def ensure_topics(kafka: KafkaSettings, partitions: int = 3, replication: int = 1) -> None:
     topics = kafka.topics
     wanted = [
-        NewTopic(topics.raw, partitions, replication,
-                 topic_configs={"max.message.bytes": str(kafka.max_message_bytes + 65536)}),
-        NewTopic(topics.enriched, partitions, replication,
-                 topic_configs={"max.message.bytes": str(kafka.max_message_bytes + 65536)}),
+        NewTopic(
+            topics.raw,
+            partitions,
+            replication,
+            topic_configs={"max.message.bytes": str(kafka.max_message_bytes + 65536)},
+        ),
+        NewTopic(
+            topics.enriched,
+            partitions,
+            replication,
+            topic_configs={"max.message.bytes": str(kafka.max_message_bytes + 65536)},
+        ),
         # Dead letters are kept until someone looks: a month by default.
-        NewTopic(topics.deadletter, 1, replication,
-                 topic_configs={"retention.ms": str(30 * 24 * 3600 * 1000)}),
+        NewTopic(
+            topics.deadletter,
+            1,
+            replication,
+            topic_configs={"retention.ms": str(30 * 24 * 3600 * 1000)},
+        ),
     ]
     admin = KafkaAdminClient(**kafka.client_config())
     try:

@@ -31,7 +31,9 @@ SCHEMAS = Path(__file__).resolve().parents[2] / "wire" / "schemas"
 
 
 def test_sample_feeds_end_up_searchable_with_entities(
-    kafka: KafkaSettings, es_settings: ElasticsearchSettings, fast_loop: LoopSettings,
+    kafka: KafkaSettings,
+    es_settings: ElasticsearchSettings,
+    fast_loop: LoopSettings,
     tmp_path: Path,
 ) -> None:
     poll_settings = PollSettings(kafka=kafka, state_dir=str(tmp_path / "state"))
@@ -49,11 +51,16 @@ def test_sample_feeds_end_up_searchable_with_entities(
     es = Elasticsearch(es_settings.url)
     alias = es_settings.index_prefix
     enricher = WorkerThread(run_enrich, EnrichSettings(kafka=kafka, loop=fast_loop))
-    indexer = WorkerThread(run_index, IndexSettings(kafka=kafka, loop=fast_loop,
-                                                    elasticsearch=es_settings))
+    indexer = WorkerThread(
+        run_index, IndexSettings(kafka=kafka, loop=fast_loop, elasticsearch=es_settings)
+    )
     with enricher, indexer:
-        wait_for(lambda: es_count(es, alias) >= published, 240, "every article indexed",
-                 (enricher, indexer))
+        wait_for(
+            lambda: es_count(es, alias) >= published,
+            240,
+            "every article indexed",
+            (enricher, indexer),
+        )
     assert es_count(es, alias) == published
     assert enricher.stats.dead_lettered == 0 and indexer.stats.dead_lettered == 0
 
@@ -78,26 +85,36 @@ def test_sample_feeds_end_up_searchable_with_entities(
     assert {h["_id"] for h in plural["hits"]["hits"]} <= {h["_id"] for h in lemma["hits"]["hits"]}
 
     # Freshness and stage timestamps are recorded on every document.
-    missing = es.count(index=alias, query={"bool": {"must_not": [
-        {"exists": {"field": "timestamps.indexed"}}, ]}})["count"]
+    missing = es.count(
+        index=alias,
+        query={
+            "bool": {
+                "must_not": [
+                    {"exists": {"field": "timestamps.indexed"}},
+                ]
+            }
+        },
+    )["count"]
     assert missing == 0
     es.close()
 
 
 def test_plain_consumer_reads_messages_matching_published_schema(
-    kafka: KafkaSettings, fast_loop: LoopSettings, tmp_path: Path,
+    kafka: KafkaSettings,
+    fast_loop: LoopSettings,
+    tmp_path: Path,
 ) -> None:
     raw_schema = json.loads((SCHEMAS / "article-raw.v1.schema.json").read_text())
     enriched_schema = json.loads((SCHEMAS / "article-enriched.v1.schema.json").read_text())
     with FeedServer(SAMPLE_DIR) as server:
         feeds = load_feeds(SAMPLE_DIR / "feeds.yaml", base_url=server.base_url)[:2]
         producer = make_producer(kafka)
-        report = poll_once(feeds, PollSettings(kafka=kafka), producer,
-                           FileStateStore(tmp_path))
+        report = poll_once(feeds, PollSettings(kafka=kafka), producer, FileStateStore(tmp_path))
         producer.close()
     with WorkerThread(run_enrich, EnrichSettings(kafka=kafka, loop=fast_loop)) as enricher:
-        wait_for(lambda: enricher.stats.succeeded >= report.published, 120, "enrichment",
-                 (enricher,))
+        wait_for(
+            lambda: enricher.stats.succeeded >= report.published, 120, "enrichment", (enricher,)
+        )
 
     raw = read_topic(kafka, kafka.topics.raw)
     enriched = read_topic(kafka, kafka.topics.enriched)

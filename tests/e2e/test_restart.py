@@ -20,8 +20,9 @@ from wire.loop import make_producer
 from wire.settings import ElasticsearchSettings, KafkaSettings, PollSettings
 
 
-def _start(service: str, kafka: KafkaSettings, es: ElasticsearchSettings,
-           log: Path) -> subprocess.Popen[bytes]:
+def _start(
+    service: str, kafka: KafkaSettings, es: ElasticsearchSettings, log: Path
+) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "DIPLOWIRE_KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
@@ -32,8 +33,12 @@ def _start(service: str, kafka: KafkaSettings, es: ElasticsearchSettings,
         "DIPLOWIRE_LOOP_BATCH_MAX_RECORDS": "2",
         "DIPLOWIRE_LOOP_BATCH_MAX_WAIT_MS": "50",
     }
-    return subprocess.Popen([sys.executable, "-m", "diplowire.cli", service], env=env,
-                            stdout=log.open("ab"), stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [sys.executable, "-m", "diplowire.cli", service],
+        env=env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+    )
 
 
 def _stop(proc: subprocess.Popen[bytes], log: Path) -> None:
@@ -56,7 +61,9 @@ def _committed(kafka: KafkaSettings, group: str) -> int:
 
 
 def test_sigterm_and_restart_mid_stream_index_every_article_once(
-    kafka: KafkaSettings, es_settings: ElasticsearchSettings, tmp_path: Path,
+    kafka: KafkaSettings,
+    es_settings: ElasticsearchSettings,
+    tmp_path: Path,
 ) -> None:
     with FeedServer(SAMPLE_DIR) as server:
         feeds = load_feeds(SAMPLE_DIR / "feeds.yaml", base_url=server.base_url)
@@ -95,8 +102,9 @@ def test_sigterm_and_restart_mid_stream_index_every_article_once(
     indexer = _start("index", kafka, es_settings, ilog)
     try:
         wait_for(lambda: es_count(es, alias) >= total, 180, "all articles indexed")
-        wait_for(lambda: _committed(kafka, topics.group("enrich")) == total, 60,
-                 "enricher caught up")
+        wait_for(
+            lambda: _committed(kafka, topics.group("enrich")) == total, 60, "enricher caught up"
+        )
     finally:
         _stop(indexer, ilog)
         _stop(enricher, elog)

@@ -1,0 +1,109 @@
+"""``diplowire poll`` and ``diplowire feeds``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from typing import Any
+
+from wire.cliutil import settings_from_args
+from wire.settings import PollSettings
+
+log = logging.getLogger("diplowire.poll")
+
+
+def _feed_args(sp: argparse.ArgumentParser) -> None:
+    sp.add_argument("--feeds", help="feed list, YAML or OPML (also DIPLOWIRE_FEEDS)")
+    sp.add_argument("--state-dir", help="poller state directory (also DIPLOWIRE_STATE_DIR)")
+    sp.add_argument("--base-url", help="resolve relative feed URLs against this URL")
+
+
+def register(sub: Any) -> None:
+    s = sub.add_parser("poll", help="poll feeds and publish articles to the raw topic")
+    _feed_args(s)
+    s.add_argument("--once", action="store_true", help="poll every feed once, then exit")
+    s.set_defaults(func=cmd_poll)
+
+    s = sub.add_parser("feeds", help="feed list tools: health status, OPML export")
+    s.add_argument("action", choices=["status", "export"])
+    _feed_args(s)
+    s.add_argument("--json", action="store_true", help="JSON lines instead of a table")
+    s.set_defaults(func=cmd_feeds)
+
+
+def cmd_poll(args: argparse.Namespace) -> int:
+    from ingest.feeds import load_feeds
+    from ingest.poller import poll_once, run_forever
+    from ingest.state import FileStateStore
+    from wire.loop import StopFlag, install_signal_handlers, make_producer
+
+    settings: PollSettings = settings_from_args(
+        PollSettings, args, feeds=args.feeds, state_dir=args.state_dir
+    )
+    feeds = load_feeds(settings.feeds, base_url=args.base_url)
+    store = FileStateStore(settings.state_dir)
+    producer = make_producer(settings.kafka)
+    try:
+        if args.once:
+            report = poll_once(feeds, settings, producer, store, progress=_progress)
+            print(json.dumps(report.__dict__), flush=True)
+            return 0 if report.feeds_failed == 0 else 3
+        stop = StopFlag()
+        install_signal_handlers(stop)
+        run_forever(feeds, settings, producer, store, stop, progress=_progress)
+        return 0
+    finally:
+        producer.close(timeout=30)
+
+
+def _progress(report: Any) -> None:
+    log.info(
+        "polled %d feeds (%d failed, %d unchanged): %d articles published, %d seen before",
+        report.feeds_polled,
+        report.feeds_failed,
+        report.feeds_unchanged,
+        report.published,
+        report.duplicates,
+    )
+
+
+def cmd_feeds(args: argparse.Namespace) -> int:
+    from ingest.feeds import load_feeds, to_opml
+    from ingest.state import FileStateStore
+
+    settings: PollSettings = settings_from_args(
+        PollSettings, args, feeds=args.feeds, state_dir=args.state_dir
+    )
+    if args.action == "export":
+        sys.stdout.write(to_opml(load_feeds(settings.feeds)))
+        return 0
+    state = FileStateStore(settings.state_dir).load()
+    feeds = load_feeds(settings.feeds, base_url=args.base_url)
+    rows = []
+    for f in feeds:
+        fs = state.feeds.get(f.url)
+        rows.append(
+            {
+                "url": f.url,
+                "name": f.name,
+                "health": fs.health if fs else "new",
+                "failures": fs.failures if fs else 0,
+                "last_error": fs.last_error if fs else "",
+                "last_polled": fs.last_polled if fs else None,
+                "published": fs.articles_published if fs else 0,
+            }
+        )
+    if args.json:
+        for row in rows:
+            print(json.dumps(row, ensure_ascii=False))
+        return 0
+    print(f"{'HEALTH':9} {'FAILS':>5} {'PUBLISHED':>9}  FEED")
+    for row in rows:
+        err = f"  [{row['last_error']}]" if row["last_error"] else ""
+        print(
+            f"{row['health']:9} {row['failures']:>5} {row['published']:>9}  "
+            f"{row['name']} <{row['url']}>{err}"
+        )
+    return 0
