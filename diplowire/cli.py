@@ -96,9 +96,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _is_connection_error(exc: Exception) -> bool:
-    from kafka.errors import NoBrokersAvailable
+    from elastic_transport import ConnectionError as ESConnectionError
+    from kafka.errors import KafkaTimeoutError
 
-    return isinstance(exc, NoBrokersAvailable | ConnectionError)
+    return isinstance(exc, KafkaTimeoutError | ESConnectionError | ConnectionError)
 
 
 if __name__ == "__main__":

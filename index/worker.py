@@ -108,7 +108,8 @@ def run_worker(
         return run(
             consumer,
             make_handler(es, alias, counters),
-            DeadLetters(producer, topics.deadletter, STAGE),
+            DeadLetters(producer, topics.deadletter, STAGE,
+                        max_value_bytes=settings.kafka.max_message_bytes - 16_384),
             settings.loop,
             stop,
             max_message_bytes=settings.kafka.max_message_bytes,

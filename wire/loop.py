@@ -115,10 +115,13 @@ def make_consumer(
 class DeadLetters:
     """Writes poison messages, untouched, to the dead-letter topic with headers saying why."""
 
-    def __init__(self, producer: KafkaProducer, topic: str, stage: str) -> None:
+    def __init__(
+        self, producer: KafkaProducer, topic: str, stage: str, max_value_bytes: int = 900_000
+    ) -> None:
         self.producer = producer
         self.topic = topic
         self.stage = stage
+        self.max_value_bytes = max_value_bytes
 
     def send(
         self,
@@ -138,6 +141,10 @@ class DeadLetters:
                 (t.H_SOURCE_PARTITION, str(source[1]).encode()),
                 (t.H_SOURCE_OFFSET, str(source[2]).encode()),
             ]
+        if value is not None and len(value) > self.max_value_bytes:
+            # An oversized poison must still be recorded: keep its head and say how big it was.
+            headers.append((t.H_TRUNCATED, str(len(value)).encode()))
+            value = value[: self.max_value_bytes]
         return self.producer.send(self.topic, key=key, value=value, headers=headers)
 
     def flush(self, futures: Sequence[Any], timeout: float = 30.0) -> None:
