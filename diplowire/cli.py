@@ -10,6 +10,7 @@ import sys
 from enrich import cli as enrich_cli
 from index import cli as index_cli
 from ingest import cli as ingest_cli
+from ingest.feeds import FeedListError
 from wire.settings import SettingsError
 
 log = logging.getLogger("diplowire")
@@ -80,6 +81,9 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args))
     except SettingsError as exc:
         print(f"diplowire: bad settings: {exc}", file=sys.stderr)
+        return 2
+    except FeedListError as exc:
+        print(f"diplowire {args.command}: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

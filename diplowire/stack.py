@@ -19,10 +19,12 @@ import argparse
 import base64
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
 import pwd
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -116,6 +118,22 @@ def _project_root() -> Path | None:
     return None
 
 
+def _others_can_traverse(path: Path) -> bool:
+    return all(p.stat().st_mode & stat.S_IXOTH for p in (path, *path.parents) if p.exists())
+
+
+def _es_root_for(stack_dir: Path) -> Path:
+    """The stack dir, unless ES must run as ES_USER and cannot reach it.
+
+    Root's checkouts often live under a 0700 home; rather than loosen permissions there,
+    Elasticsearch's files then go to /var/tmp (a symlink in the stack dir points at them).
+    """
+    if os.geteuid() != 0 or _others_can_traverse(stack_dir.parent):
+        return stack_dir
+    digest = hashlib.sha256(str(stack_dir).encode()).hexdigest()[:12]
+    return Path("/var/tmp") / f"diplowire-es-{digest}"
+
+
 @dataclass(frozen=True)
 class StackConfig:
     stack_dir: Path
@@ -124,6 +142,8 @@ class StackConfig:
     controller_port: int
     es_port: int
     timeout: float = DEFAULT_TIMEOUT
+    # Where Elasticsearch's distribution, data and logs live; normally the stack dir.
+    es_root: Path | None = None
 
     @classmethod
     def from_env(cls, timeout: float | None = None) -> StackConfig:
@@ -148,13 +168,15 @@ class StackConfig:
                 timeout = float(raw) if raw else DEFAULT_TIMEOUT
             except ValueError:
                 raise StackError(f"DIPLOWIRE_STACK_TIMEOUT={raw!r} is not a number") from None
+        stack_dir = stack_dir.resolve()
         cfg = cls(
-            stack_dir=stack_dir.resolve(),
+            stack_dir=stack_dir,
             cache_dir=cache_dir.resolve(),
             kafka_port=kafka_port(),
             controller_port=kafka_controller_port(),
             es_port=es_port(),
             timeout=timeout,
+            es_root=_es_root_for(stack_dir),
         )
         if len({cfg.kafka_port, cfg.controller_port, cfg.es_port}) != 3:
             raise StackError(
@@ -179,12 +201,16 @@ class StackConfig:
         return self.stack_dir / "kafka"
 
     @property
+    def es_base(self) -> Path:
+        return self.es_root or self.stack_dir
+
+    @property
     def es_home(self) -> Path:
-        return self.stack_dir / f"elasticsearch-{ES_VERSION}"
+        return self.es_base / f"elasticsearch-{ES_VERSION}"
 
     @property
     def es_dir(self) -> Path:
-        return self.stack_dir / "elasticsearch"
+        return self.es_base / "elasticsearch"
 
     def pid_file(self, service: str) -> Path:
         return self.stack_dir / f"{service}.pid"
@@ -210,11 +236,16 @@ def _progress(msg: str) -> None:
     print(f"[stack] {msg}", file=sys.stderr, flush=True)
 
 
+# Size of each server log when this process started the server: logs append across runs, and
+# a startup failure must quote this run's lines, not the previous run's.
+_log_start: dict[Path, int] = {}
+
+
 def _tail(path: Path, lines: int = 20) -> str:
     try:
         with path.open("rb") as fh:
             fh.seek(0, os.SEEK_END)
-            fh.seek(max(0, fh.tell() - 64 * 1024))
+            fh.seek(max(_log_start.get(path, 0), fh.tell() - 64 * 1024))
             text = fh.read().decode("utf-8", "replace")
     except OSError:
         return ""
@@ -224,12 +255,14 @@ def _tail(path: Path, lines: int = 20) -> str:
 def _log_excerpt(cfg: StackConfig, service: str) -> str:
     parts = []
     # The main log says why the server gave up; stdout catches JVM/launcher failures that
-    # happen before logging is configured.
-    for path in (cfg.main_log(service), cfg.stdout_log(service)):
-        tail = _tail(path, 15)
-        if tail.strip():
-            parts.append(f"--- last lines of {path} ---\n{tail}")
-    return "\n".join(parts) if parts else "(no log output)"
+    # happen before logging is configured (and for ES repeats the log, so keep it short then).
+    main_tail = _tail(cfg.main_log(service), 15)
+    if main_tail.strip():
+        parts.append(f"--- last lines of {cfg.main_log(service)} ---\n{main_tail}")
+    out_tail = _tail(cfg.stdout_log(service), 4 if parts else 15)
+    if out_tail.strip():
+        parts.append(f"--- last lines of {cfg.stdout_log(service)} ---\n{out_tail}")
+    return "\n".join(parts) if parts else f"({service}: no log output yet)"
 
 
 def _port_open(port: int, timeout: float = 0.5) -> bool:
@@ -302,8 +335,9 @@ def _ours(cfg: StackConfig, service: str, pid: int) -> bool:
     if not _alive(pid):
         return False
     cmd = _cmdline(pid)
-    marker = "kafka.Kafka" if service == KAFKA else "org.elasticsearch"
-    return marker in cmd and str(cfg.stack_dir) in cmd
+    if service == KAFKA:
+        return "kafka.Kafka" in cmd and str(cfg.stack_dir) in cmd
+    return "org.elasticsearch" in cmd and str(cfg.es_base) in cmd
 
 
 def _service_pids(cfg: StackConfig, service: str) -> list[int]:
@@ -365,14 +399,18 @@ def _java_major(home: Path) -> int | None:
 def jdk_range_for_elasticsearch(version: str = ES_VERSION) -> tuple[int, int | None]:
     """Supported JDK feature versions (min, max or None) for an Elasticsearch version.
 
-    Rule: ES 8.x needs at least 17 and, before 8.18, relied on the Security Manager that
-    Java 24 removed, so 8.x stays on 17-23 (the project's pinned 8.19 is conservative here
-    too: its supported-JVM list tops out where the bundled JDK did). ES 9.x needs 21+ and
-    no longer has an upper bound.
+    Rule (the integ-test zip bundles no JDK, so we must pick one):
+    * ES 9.x: Java 21 or newer (no upper bound: it no longer uses the Security Manager).
+    * ES 8.18+: Java 17 or newer. 8.18 replaced the Security Manager, which Java 24
+      removed, with "entitlements"; 8.19.21 was checked to run on Temurin 25.
+    * ES 8.0-8.17: Java 17-23, since they cannot start without the Security Manager.
     """
-    major = int(version.split(".", 1)[0])
+    parts = [int(p) for p in re.findall(r"\d+", version)[:2]] + [0, 0]
+    major, minor = parts[0], parts[1]
     if major >= 9:
         return (21, None)
+    if (major, minor) >= (8, 18):
+        return (17, None)
     return (17, 23)
 
 
@@ -382,24 +420,25 @@ def jdk_range_for_kafka(version: str = KAFKA_VERSION) -> tuple[int, int | None]:
     return (17, None)
 
 
-def _jdk_candidates(env_vars: Sequence[str]) -> list[Path]:
-    cands: list[Path] = []
+def _jdk_candidates(env_vars: Sequence[str]) -> list[tuple[Path, bool]]:
+    """JDK homes to consider, each with whether the user chose it (env var or PATH)."""
+    cands: list[tuple[Path, bool]] = []
     for var in env_vars:
         if os.environ.get(var):
-            cands.append(Path(os.environ[var]))
+            cands.append((Path(os.environ[var]), True))
     java = shutil.which("java")
     if java:
-        cands.append(Path(java).resolve().parent.parent)
+        cands.append((Path(java).resolve().parent.parent, True))
     jvm_root = Path("/usr/lib/jvm")
     if jvm_root.is_dir():
-        cands.extend(sorted(p for p in jvm_root.iterdir() if p.is_dir()))
+        cands.extend((p, False) for p in sorted(jvm_root.iterdir()) if p.is_dir())
     seen: set[Path] = set()
     unique = []
-    for c in cands:
-        r = c.resolve()
-        if r not in seen:
-            seen.add(r)
-            unique.append(r)
+    for home, explicit in cands:
+        real = home.resolve()
+        if real not in seen:
+            seen.add(real)
+            unique.append((real, explicit))
     return unique
 
 
@@ -412,27 +451,24 @@ def pick_jdk(
     range, so a developer's choice is respected; otherwise the newest in-range JDK under
     /usr/lib/jvm. Raises StackError naming what was found when nothing fits.
     """
-    cands = _jdk_candidates(env_vars)
-    found: list[tuple[Path, int]] = []
-    for home in cands:
+    found: list[tuple[Path, int, bool]] = []
+    for home, explicit in _jdk_candidates(env_vars):
         major = _java_major(home)
         if major is not None:
-            found.append((home, major))
+            found.append((home, major, explicit))
 
     def fits(major: int) -> bool:
         return major >= min_major and (max_major is None or major <= max_major)
 
-    n_explicit = sum(1 for v in env_vars if os.environ.get(v)) + (1 if shutil.which("java") else 0)
-    explicit = {c for c in cands[:n_explicit]}
-    for home, major in found:
-        if home in explicit and fits(major):
+    for home, major, explicit in found:
+        if explicit and fits(major):
             return home, major
-    in_range = [(home, major) for home, major in found if fits(major)]
+    in_range = [(home, major) for home, major, _ in found if fits(major)]
     if in_range:
         return max(in_range, key=lambda hm: hm[1])
     want = f"{min_major}+" if max_major is None else f"{min_major}-{max_major}"
-    seen = ", ".join(f"{h} (Java {m})" for h, m in found) or "none"
-    hint = "install one (apt-get install openjdk-17-jdk-headless)"
+    seen = ", ".join(f"{h} (Java {m})" for h, m, _ in found) or "none"
+    hint = f"install a Java {min_major} JDK (e.g. apt-get install openjdk-{min_major}-jdk-headless)"
     raise StackError(f"no suitable Java found (need Java {want}); found: {seen}; {hint}")
 
 
@@ -447,23 +483,21 @@ def _run_maven(args: list[str], cfg: StackConfig, what: str) -> None:
             "install it (apt-get install maven)"
         )
     log = cfg.stack_dir / "mvn.log"
-    # Maven itself needs a JDK; give it the default one explicitly so a stray JAVA_HOME
-    # pointing at a removed JDK does not turn into a confusing download failure.
-    env = dict(os.environ)
-    if not env.get("JAVA_HOME"):
-        with contextlib.suppress(StackError):
-            env["JAVA_HOME"] = str(pick_jdk(17, None)[0])
     with log.open("wb") as out:
         rc = subprocess.run(
-            [mvn, "-B", "-q", *args],
+            [mvn, "-B", "-q", "-U", "-Dstyle.color=never", *args],
             stdout=out,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
-            env=env,
             check=False,
         ).returncode
     if rc != 0:
-        detail = " | ".join(line.strip() for line in _tail(log, 8).splitlines() if line.strip())
+        text = re.sub(r"\x1b\[[0-9;]*m", "", _tail(log, 200))
+        lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+        # Maven's "Failed to execute goal ... on project x: <cause>" line carries the cause.
+        detail = next((ln for ln in lines if "Failed to execute goal" in ln), "")
+        detail = detail.split(": ", 1)[1] if ": " in detail else detail
+        detail = detail or " | ".join(lines[-3:])
         raise StackError(f"downloading {what} with Maven failed (exit {rc}, log {log}): {detail}")
 
 
@@ -539,7 +573,7 @@ def _ensure_es_home(cfg: StackConfig, owner: tuple[int, int] | None) -> None:
     if (cfg.es_home / "bin" / "elasticsearch").is_file():
         return
     _progress(f"extracting Elasticsearch into {cfg.es_home}...")
-    tmp = cfg.stack_dir / f".es-extract-{os.getpid()}"
+    tmp = cfg.es_base / f".es-extract-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     try:
         with zipfile.ZipFile(cfg.es_zip) as zf:
@@ -810,12 +844,24 @@ action.destructive_requires_name: false
 def _prepare_es(cfg: StackConfig) -> tuple[list[str], dict[str, str], tuple[int, int] | None]:
     _ensure_es_zip(cfg)
     owner = _es_owner()
+    if cfg.es_base != cfg.stack_dir:
+        cfg.es_base.mkdir(parents=True, exist_ok=True)
+        cfg.es_base.chmod(0o755)
+        link = cfg.stack_dir / "elasticsearch"
+        if not link.exists() and not link.is_symlink():
+            link.symlink_to(cfg.es_dir)
+            _progress(
+                f"{ES_USER} cannot reach {cfg.stack_dir}: Elasticsearch lives in "
+                f"{cfg.es_base} (linked from {link})"
+            )
     if owner is not None:
-        _check_traversable(cfg.stack_dir)
+        _check_traversable(cfg.es_base)
     _ensure_es_home(cfg, owner)
     jdk, _major = pick_jdk(*jdk_range_for_elasticsearch(), env_vars=("ES_JAVA_HOME",))
     d = cfg.es_dir
     conf = d / "config"
+    # ES is not running here, so its scratch dir (JVM probes, native libs) can start empty.
+    shutil.rmtree(d / "tmp", ignore_errors=True)
     for sub in ("config", "data", "logs", "tmp"):
         (d / sub).mkdir(parents=True, exist_ok=True)
     # Fresh copy of the distribution's config each time (so a version bump takes effect);
@@ -839,6 +885,9 @@ def _prepare_es(cfg: StackConfig) -> tuple[list[str], dict[str, str], tuple[int,
         "ES_PATH_CONF": str(conf),
         "ES_JAVA_OPTS": ES_HEAP,
         "ES_TMPDIR": str(d / "tmp"),
+        # The launcher JVM probes JVM flags through a temp dir it never deletes; keep those
+        # under the stack instead of littering /tmp on every start.
+        "CLI_JAVA_OPTS": f"-Djava.io.tmpdir={d / 'tmp'}",
     }
     cmd = [str(cfg.es_home / "bin" / "elasticsearch"), "-p", str(d / "server.pid")]
     return cmd, env, owner
@@ -884,6 +933,27 @@ def _check_ports_free(cfg: StackConfig, service: str) -> None:
             )
 
 
+def _raise_open_files_limit(want: int = 65535) -> None:
+    """Let the servers (which inherit our limits) keep many segment files and sockets open.
+
+    ES warns below 65535 and Kafka holds a few descriptors per partition segment. Root may
+    raise the hard limit too; otherwise go as high as the hard limit allows.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    inf = resource.RLIM_INFINITY
+    if soft == inf or soft >= want:
+        return
+    # Raising the hard limit needs root; a non-root user settles for the hard limit.
+    roomy = hard == inf or hard >= want
+    attempts = [(want, hard)] if roomy else [(want, want), (hard, hard)]
+    for limits in attempts:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, limits)
+            return
+        except (ValueError, OSError):
+            continue
+
+
 def _spawn(
     cfg: StackConfig,
     service: str,
@@ -893,6 +963,9 @@ def _spawn(
 ) -> subprocess.Popen[bytes]:
     log = cfg.stdout_log(service)
     log.parent.mkdir(parents=True, exist_ok=True)
+    _raise_open_files_limit()
+    main_log = cfg.main_log(service)
+    _log_start[main_log] = main_log.stat().st_size if main_log.exists() else 0
     with log.open("wb") as out:
         kwargs: dict[str, object] = {}
         if owner is not None:
@@ -982,18 +1055,24 @@ def up(cfg: StackConfig | None = None) -> dict[str, ServiceStatus]:
             # ES_USER must traverse the stack dir even if root's umask is strict.
             cfg.stack_dir.chmod(cfg.stack_dir.stat().st_mode | 0o755)
         started: dict[str, subprocess.Popen[bytes]] = {}
-        for service in (ES, KAFKA):  # ES first: it is the slow one to start
-            if _service_pids(cfg, service):
-                continue
-            cfg.pid_file(service).unlink(missing_ok=True)
-            _check_ports_free(cfg, service)
-            if service == KAFKA:
-                cmd = _prepare_kafka(cfg)
-                started[service] = _spawn(cfg, service, cmd, None)
-            else:
-                cmd, env, owner = _prepare_es(cfg)
-                started[service] = _spawn(cfg, service, cmd, env, owner)
-            _progress(f"started {service} (pid {started[service].pid})")
+        try:
+            # ES first: it is the slow one to start, and Kafka's download overlaps with it.
+            for service in (ES, KAFKA):
+                if _service_pids(cfg, service):
+                    continue
+                cfg.pid_file(service).unlink(missing_ok=True)
+                _check_ports_free(cfg, service)
+                if service == KAFKA:
+                    cmd = _prepare_kafka(cfg)
+                    started[service] = _spawn(cfg, service, cmd, None)
+                else:
+                    cmd, env, owner = _prepare_es(cfg)
+                    started[service] = _spawn(cfg, service, cmd, env, owner)
+                _progress(f"started {service} (pid {started[service].pid})")
+        except BaseException:
+            # E.g. Kafka's download failed after ES was launched: leave nothing half up.
+            _abort(cfg, started)
+            raise
         if not started:
             _progress("kafka and elasticsearch are already running")
         _wait_ready(cfg, started, t0)
@@ -1010,11 +1089,11 @@ def _wait_ready(cfg: StackConfig, started: dict[str, subprocess.Popen[bytes]], t
         for service in sorted(pending):
             proc = started.get(service)
             if proc is not None and proc.poll() is not None:
-                cfg.pid_file(service).unlink(missing_ok=True)
-                _abort(cfg, started, service)
+                # Do not leave half a stack behind: the next `up` should start from scratch.
+                _abort(cfg, started)
                 raise StackError(
-                    f"{service} exited with code {proc.returncode} during startup\n"
-                    + _log_excerpt(cfg, service)
+                    f"{service} exited with code {proc.returncode} during startup "
+                    "(stopped what this run started)\n" + _log_excerpt(cfg, service)
                 )
             if proc is None and not _service_pids(cfg, service):
                 raise StackError(
@@ -1031,7 +1110,7 @@ def _wait_ready(cfg: StackConfig, started: dict[str, subprocess.Popen[bytes]], t
         if now > deadline:
             names = " and ".join(sorted(pending))
             excerpt = "\n".join(_log_excerpt(cfg, s) for s in sorted(pending))
-            _abort(cfg, started, None)
+            _abort(cfg, started)
             raise StackError(
                 f"{names} not ready after {cfg.timeout:.0f}s (stopped what this run started)\n"
                 + excerpt
@@ -1042,11 +1121,9 @@ def _wait_ready(cfg: StackConfig, started: dict[str, subprocess.Popen[bytes]], t
         time.sleep(0.5)
 
 
-def _abort(cfg: StackConfig, started: dict[str, subprocess.Popen[bytes]], only: str | None) -> None:
+def _abort(cfg: StackConfig, started: dict[str, subprocess.Popen[bytes]]) -> None:
     """Stop what this ``up`` started so the next attempt starts clean."""
     for service, proc in started.items():
-        if only is not None and service != only:
-            continue
         pids = [proc.pid, *(p for p in _service_pids(cfg, service) if p != proc.pid)]
         _stop_pids([p for p in pids if _alive(p)], 20)
         with contextlib.suppress(subprocess.TimeoutExpired):
@@ -1086,7 +1163,7 @@ def _print_status(statuses: dict[str, ServiceStatus]) -> None:
         pid = f"pid {st.pid}" if st.pid else "-"
         version = KAFKA_VERSION if st.name == KAFKA else ES_VERSION
         extra = f"  ({st.detail})" if st.detail else ""
-        print(f"{st.name:<14} {st.state:<9} {pid:<11} {st.address}  [{version}]{extra}")
+        print(f"{st.name:<14} {st.state:<10} {pid:<11} {st.address}  [{version}]{extra}")
 
 
 def main(argv: list[str]) -> int:
