@@ -72,7 +72,7 @@ class _Matchers:
                 groups[f"T|{i}|{form}"].append(form)
         for label, forms in groups.items():
             variants = [v for f in forms for v in apostrophe_variants(f)]
-            self.matcher.add(label, list(nlp.tokenizer.pipe(variants)))
+            self.matcher.add(label, [nlp.make_doc(v) for v in variants])
 
     def __call__(self, doc: Doc) -> Doc:
         spans = [
@@ -85,7 +85,7 @@ class _Matchers:
 
 
 def _case_ok(text: str, form: str) -> bool:
-    """Names with several capitals match exactly, capitalised ones only capitalised ("us" ≠ "US")."""
+    """Forms with several capitals match exactly; capitalised ones only capitalised ("us")."""
     if sum(1 for c in form if c.isupper()) >= 2:
         return text.replace("’", "'") == form.replace("’", "'")
     if form[:1].isupper():
@@ -232,13 +232,10 @@ def _sentence_ids(doc: Doc) -> list[int]:
 
 
 def _longest(spans: Iterable[Span]) -> list[Span]:
-    ordered = sorted(spans, key=lambda s: (s.start, -(s.end - s.start)))
     out: list[Span] = []
-    last_end = -1
-    for s in sorted(ordered, key=lambda s: (-(s.end - s.start), s.start)):
+    for s in sorted(spans, key=lambda s: (-(s.end - s.start), s.start)):
         if all(s.end <= o.start or s.start >= o.end for o in out):
             out.append(s)
-    del last_end
     return sorted(out, key=lambda s: s.start)
 
 
@@ -338,6 +335,9 @@ def _name_is_actor(ctx: _Ctx, span: Span) -> bool:
         i -= 1
     if ctx.lower(i) in ctx.agent_preps:
         return True
+    if ctx.lower(i) in ctx.gen_preps and ctx.lower(i - 1) in ctx.agent_nouns:
+        # "le représentant de la France", "the government of Iraq".
+        return True
     prev_is_prep = i >= 0 and doc[i].pos_ == "ADP"
     return not prev_is_prep and _followed_by_verb(ctx, span.end)
 
@@ -363,7 +363,7 @@ def _followed_by_verb(ctx: _Ctx, i: int) -> bool:
 
 
 def _propagate_coordination(ctx: _Ctx, mentions: list[_CMention]) -> None:
-    """"Les États-Unis et la Russie ont ...": a coordinated chain shares its actor status."""
+    """ "Les États-Unis et la Russie ont ...": a coordinated chain shares its actor status."""
     doc = ctx.doc
     by_start = sorted(mentions, key=lambda m: m.start)
     chain: list[_CMention] = []
@@ -411,6 +411,41 @@ def _named_orgs(ctx: _Ctx) -> list[_Org]:
                 host=None,
                 mentions=[(span.start, span.end)],
                 topics=entry.topics,
+            )
+        )
+    return out
+
+
+def _agency_orgs(ctx: _Ctx) -> list[_Org]:
+    """NER organisations that name a state body: "National Welfare Fund", "agence nationale ..."."""
+    heads = ctx.kb.words("agency_heads")
+    markers = ctx.kb.words("state_markers")
+    out = []
+    for ent in ctx.doc.ents:
+        if ent.label_ != "ORG" or any(i in ctx.org_at for i in range(ent.start, ent.end)):
+            continue
+        if any(h.start < ent.end and ent.start < h.end for h in ctx.heads):
+            continue
+        toks = [t for t in ent if not (t.lower_ in ctx.articles or t.pos_ == "DET")]
+        if not toks or not any(t.lower_ in heads for t in toks):
+            continue
+        country = _adjacent_country(ctx, ent.start, ent.end)
+        inner = [ctx.country_at[t.i] for t in toks if t.i in ctx.country_at]
+        if inner:
+            country = _code(inner[0])
+        if toks[0].lower_ not in markers and country is None:
+            continue
+        name = ctx.doc[toks[0].i : toks[-1].i + 1].text
+        out.append(
+            _Org(
+                key=f"other:{country}:{norm(name)}",
+                name=name,
+                type="other",
+                country=country,
+                city=None,
+                kind="agency",
+                host=None,
+                mentions=[(ent.start, ent.end)],
             )
         )
     return out
@@ -501,8 +536,10 @@ def _composed_orgs(ctx: _Ctx) -> list[_Org]:
             rest = " ".join(t.lower_ for t in doc[end : end + 4])
             for other in kb.org_heads:
                 tail = norm(other.form).split(" ", 1)
-                if other.kind == "foreign_ministry" and len(tail) == 2 and norm(rest).startswith(
-                    tail[1]
+                if (
+                    other.kind == "foreign_ministry"
+                    and len(tail) == 2
+                    and norm(rest).startswith(tail[1])
                 ):
                     kind, typ = "foreign_ministry", "foreign_ministry"
                     end += len(tail[1].split(" "))
@@ -657,12 +694,12 @@ def _person_candidates(ctx: _Ctx) -> list[_Person]:
     doc = ctx.doc
     taken: set[int] = set()
     out: list[_Person] = []
-    kb_spans = [p for p in _longest(ctx.persons)]
-    for span in kb_spans:
+    for span in _longest(ctx.persons):
         idx = int(_code(span))
-        if len(span) == 1 and (span.end < len(doc) and doc[span.end].is_title):
-            if doc[span.end].pos_ == "PROPN" and span.end not in ctx.country_at:
-                continue  # part of a longer, different name
+        nxt = doc[span.end] if span.end < len(doc) else None
+        longer = nxt is not None and nxt.is_title and nxt.pos_ == "PROPN"
+        if len(span) == 1 and longer and span.end not in ctx.country_at:
+            continue  # part of a longer, different name
         if len(span) == 1 and doc[span.start].pos_ not in {"PROPN", "NOUN", "ADJ"}:
             continue
         out.append(_Person(span.text, span.start, span.end, kb_index=idx))
@@ -671,14 +708,15 @@ def _person_candidates(ctx: _Ctx) -> list[_Person]:
         if ent.label_ not in PERSON_LABELS or any(i in taken for i in range(ent.start, ent.end)):
             continue
         start = ent.start
-        while start < ent.end and doc[start].text in ctx.honorifics:
+        role_tokens = {i for r in ctx.roles for i in range(r.start, r.end)}
+        # NER often swallows the title: "Spokeswoman Maria Zakharova", "Consul Khalit Aisin".
+        while start < ent.end and (doc[start].text in ctx.honorifics or start in role_tokens):
             start += 1
         if start >= ent.end:
             continue
         span = doc[start : ent.end]
-        if any(i in ctx.country_at or i in ctx.org_at for i in range(span.start, span.end)):
-            if all(i in ctx.country_at or i in ctx.org_at for i in range(span.start, span.end)):
-                continue
+        if all(i in ctx.country_at or i in ctx.org_at for i in range(span.start, span.end)):
+            continue
         if not any(c.isupper() for c in span.text):
             continue
         out.append(_Person(span.text, span.start, span.end))
@@ -747,7 +785,9 @@ def _role_right(ctx: _Ctx, p: _Person) -> Span | None:
     return None
 
 
-def _role_facts(ctx: _Ctx, role: Span, p: _Person, left: bool) -> tuple[str, str | None, str | None]:
+def _role_facts(
+    ctx: _Ctx, role: Span, p: _Person, left: bool
+) -> tuple[str, str | None, str | None]:
     entry = ctx.kb.roles[int(_code(role))]
     country = None
     posted = None
@@ -838,11 +878,27 @@ def _persons(ctx: _Ctx, cands: list[_Person]) -> list[_Person]:
             posted_to=next((m.posted_to for m in members if m.posted_to), None),
             official=True,
         )
-        if rep.kb_index is not None:
+        if rep.kb_index is not None and " " not in rep.name.strip():
             rep.name = ctx.kb.persons[rep.kb_index].canonical
         rep.spans = [(m.start, m.end) for m in members]
         out.append(rep)
+    # "rencontre Ouattara-Sleimane": a hyphenated pair of two people already found.
+    surnames = {_words_of(p.name)[-1] for p in out if _words_of(p.name)}
+    out = [
+        p
+        for p in out
+        if not (
+            "-" in p.name
+            and all(w in surnames for w in p.name.lower().split("-"))
+            and len(p.name.split("-")) == 2
+            and " " not in p.name
+        )
+    ]
     return sorted(out, key=lambda p: p.start)
+
+
+def _words_of(name: str) -> list[str]:
+    return [w for w in norm(name).split(" ") if w]
 
 
 def _surname_key(ctx: _Ctx, p: _Person) -> str:
@@ -858,7 +914,10 @@ def _surname_key(ctx: _Ctx, p: _Person) -> str:
 def _topics(ctx: _Ctx, orgs: list[_Org]) -> tuple[Topic, ...]:
     counts: dict[int, int] = defaultdict(int)
     surfaces: dict[int, str] = {}
-    for span in _longest(ctx.topics):
+    kept = {(s.start, s.end) for s in _longest(ctx.topics)}
+    for span in ctx.topics:
+        if (span.start, span.end) not in kept:
+            continue
         idx = int(_code(span))
         counts[idx] += 1
         surfaces.setdefault(idx, span.text.lower())
@@ -866,7 +925,8 @@ def _topics(ctx: _Ctx, orgs: list[_Org]) -> tuple[Topic, ...]:
     evidence: dict[str, list[str]] = defaultdict(list)
     for idx, n in counts.items():
         term = ctx.kb.topic_terms[idx]
-        weight[term.topic] += term.weight * (1 + 0.5 * min(n - 1, 2))
+        # A weak word repeated stays weak evidence: repeats add a quarter each, twice at most.
+        weight[term.topic] += term.weight * (1 + 0.25 * min(n - 1, 2))
         evidence[term.topic].append(surfaces[idx])
     for org in orgs:
         topics = list(org.topics)
@@ -897,7 +957,7 @@ def analyze(doc: Doc, lang: str) -> DiploFacts:
         return DiploFacts()
     ctx = _Ctx(doc, lang)
     mentions = _country_mentions(ctx)
-    orgs = _merge_orgs(_named_orgs(ctx) + _composed_orgs(ctx))
+    orgs = _merge_orgs(_named_orgs(ctx) + _composed_orgs(ctx) + _agency_orgs(ctx))
     cands = _person_candidates(ctx)
     persons = _persons(ctx, cands)
 
@@ -914,10 +974,6 @@ def analyze(doc: Doc, lang: str) -> DiploFacts:
     for p in persons:
         if p.country and p.official:
             actor_codes.add(p.country)
-    for m in mentions:
-        if not m.counted:
-            continue
-    codes_order: list[str] = []
     per_code: dict[str, list[tuple[int, int]]] = defaultdict(list)
     for m in sorted(mentions, key=lambda m: m.start):
         if m.counted and not m.venue:

@@ -24,7 +24,6 @@ from typing import Any
 from enrich import diplo
 from enrich import kb as kbmod
 from enrich import nlp as nlpmod
-from wire.article import Organization
 
 DATA = Path(__file__).parent / "data"
 SETS = {
@@ -209,9 +208,7 @@ def _table(result: dict[str, Any]) -> str:
         o, b = ours[f], base[f]
         bp = "   n/a    n/a    n/a" if f == "topics" else f"{b['p']:>7}{b['r']:>7}{b['f1']:>7}"
         lines.append(f"{f:<14}{o['p']:>8}{o['r']:>7}{o['f1']:>7}   {bp}")
-    lines.append(
-        f"{'dyad exact':<14}{ours['dyad_accuracy']:>22}   {base['dyad_accuracy']:>21}"
-    )
+    lines.append(f"{'dyad exact':<14}{ours['dyad_accuracy']:>22}   {base['dyad_accuracy']:>21}")
     return "\n".join(lines)
 
 
@@ -222,7 +219,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--json", action="store_true", help="machine-readable output")
     ap.add_argument("--errors", action="store_true", help="print per-document differences")
     args = ap.parse_args(argv)
-    paths = [args.path] if args.path else (list(SETS.values()) if args.set == "all" else [SETS[args.set]])
+    paths = (
+        [args.path]
+        if args.path
+        else (list(SETS.values()) if args.set == "all" else [SETS[args.set]])
+    )
     results = [evaluate(p) for p in paths]
     if args.json:
         for r in results:

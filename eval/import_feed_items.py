@@ -1,4 +1,4 @@
-"""Rebuild the labelled sets from the shared dev set and real feed items (run by hand, not at run time).
+"""Rebuild the labelled sets from the shared dev set and real feed items (by hand, not at run time).
 
 Texts are copied verbatim (feed title + item description with its HTML removed); labels live in
 ``eval/data/feed_labels.json``. Usage::

@@ -1,9 +1,9 @@
 """Rebuild the generated part of the knowledge base (run by hand when babel/pycountry change).
 
-Writes ``enrich/kb/<lang>/countries.generated.tsv``: one row per (ISO 3166-1 alpha-2 code, name form)
-from CLDR territory names (via babel) and ISO 3166-1 short/official/common names (via pycountry and
-its iso-codes translations). Curated files beside it (countries.tsv, demonyms.tsv, capitals.tsv, ...)
-are edited by hand and never overwritten.
+Writes ``enrich/kb/<lang>/countries.generated.tsv``: one row per (ISO 3166-1 alpha-2 code, name
+form) from CLDR territory names (via babel) and ISO 3166-1 short/official/common names (via
+pycountry and its iso-codes translations). Curated files beside it (countries.tsv, demonyms.tsv,
+capitals.tsv, ...) are edited by hand and never overwritten.
 
     .venv/bin/python scripts/build_kb.py [--langs fr en]
 """
@@ -39,7 +39,9 @@ def rows_for(lang: str) -> list[tuple[str, str, str]]:
     if lang == "en":
         tr = gettext.NullTranslations()
     else:
-        tr = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[lang], fallback=True)
+        tr = gettext.translation(
+            "iso3166-1", pycountry.LOCALES_DIR, languages=[lang], fallback=True
+        )
     codes = sorted({c.alpha_2 for c in pycountry.countries} | set(EXTRA_CODES))
     rows: set[tuple[str, str, str]] = set()
     for code in codes:

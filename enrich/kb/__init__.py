@@ -185,9 +185,7 @@ def load(lang: str) -> KnowledgeBase:
         for form in (entry.canonical, *entry.aliases):
             kb.org_alias_index.setdefault(norm(form), entry.id)
     for row in _rows(base / "org_heads.tsv"):
-        kb.org_heads.append(
-            OrgHead(_col(row, 0), _col(row, 1), _col(row, 2), _col(row, 3) == "pl")
-        )
+        kb.org_heads.append(OrgHead(_col(row, 0), _col(row, 1), _col(row, 2), _col(row, 3) == "pl"))
     for row in _rows(base / "roles.tsv"):
         kb.roles.append(RoleEntry(_col(row, 0), _col(row, 1), _col(row, 2) or None))
     for row in _rows(base / "persons.tsv"):

@@ -96,7 +96,7 @@ def test_sigterm_and_restart_mid_stream_index_every_article_once(
     wait_for(lambda: es_count(es, alias) >= 10, 120, "first indexed articles")
     _stop(indexer, ilog)
     indexed_committed = _committed(kafka, topics.group("index"))
-    assert 0 < indexed_committed
+    assert indexed_committed > 0
 
     # 3. The indexer restarts; everything drains.
     indexer = _start("index", kafka, es_settings, ilog)

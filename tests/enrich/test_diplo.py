@@ -1,0 +1,220 @@
+"""Diplomatic analysis on real sentences (from the labelled sets), through the real spaCy models."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from enrich import diplo, nlp
+from enrich import kb as kbmod
+from eval import evaluate
+
+DATA = Path(__file__).resolve().parents[2] / "eval" / "data"
+
+
+@cache
+def _items() -> dict[str, dict[str, Any]]:
+    out = {}
+    for name in ("diplomatic-dev.jsonl", "diplomatic-heldout.jsonl"):
+        for line in (DATA / name).read_text(encoding="utf-8").splitlines():
+            item = json.loads(line)
+            out[item["id"]] = item
+    return out
+
+
+def facts_of(text: str, lang: str) -> diplo.DiploFacts:
+    pipeline = nlp.load(lang)
+    assert pipeline is not None
+    return diplo.analyze(pipeline(text), lang)
+
+
+def facts_item(item_id: str) -> tuple[diplo.DiploFacts, str]:
+    item = _items()[item_id]
+    body = f"{item['title']}\n\n{item['text']}"
+    return facts_of(body, item["lang"]), body
+
+
+# --------------------------------------------------------------------------- the seed story
+
+
+def test_seed_countries_actors_and_dyad() -> None:
+    facts, body = facts_item("seed-fr")
+    by_code = {c.code: c for c in facts.countries}
+    assert by_code["RU"].actor and by_code["US"].actor
+    assert "UA" in by_code and not by_code["UA"].actor  # mentioned, not acting
+    assert "TR" not in by_code  # Türkiye only locates Istanbul, the venue
+    assert facts.dyads == ("RU-US",)
+    # Offsets point into Article.body(), which is exactly the Doc text.
+    for country in facts.countries:
+        for m in country.mentions:
+            assert body[m.start : m.end] == m.text
+    surfaces = {m.text for m in by_code["RU"].mentions}
+    assert {"Russie", "russe", "Moscou"} <= surfaces
+    assert "partie russe" in body and "russe" in surfaces
+
+
+def test_seed_darchiev_is_russian_ambassador_posted_to_us() -> None:
+    facts, _ = facts_item("seed-fr")
+    darchiev = next(p for p in facts.persons if "Darchiev" in p.name)
+    assert darchiev.name == "Alexander Darchiev"
+    assert (darchiev.role, darchiev.country, darchiev.posted_to) == ("ambassador", "RU", "US")
+    bruce = next(p for p in facts.persons if "Bruce" in p.name)
+    assert (bruce.role, bruce.country) == ("spokesperson", "US")
+
+
+def test_seed_organisations() -> None:
+    facts, _ = facts_item("seed-fr")
+    orgs = {o.name: o for o in facts.organizations}
+    consulate = orgs["consulat russe à Istanbul"]
+    assert (consulate.type, consulate.country, consulate.city) == (
+        "diplomatic_mission",
+        "RU",
+        "Istanbul",
+    )
+    assert len(consulate.mentions) == 2  # "Le consulat russe à Istanbul" is said twice
+    state = next(o for o in facts.organizations if o.type == "foreign_ministry")
+    assert state.country == "US"
+    assert any(o.name == "ONU" and o.type == "international_org" for o in facts.organizations)
+    # "missions diplomatiques russes et américaines" is generic, not an organisation.
+    assert len(facts.organizations) == 3
+
+
+def test_seed_topics_with_evidence() -> None:
+    facts, _ = facts_item("seed-fr")
+    topics = {t.name: t for t in facts.topics}
+    for name in (
+        "talks_negotiations",
+        "diplomatic_missions",
+        "finance_banking",
+        "aviation_flights",
+        "property_assets",
+        "visas_travel",
+        "un_multilateral",
+    ):
+        assert name in topics, name
+    assert "pourparlers" in topics["talks_negotiations"].evidence
+    assert "vols aériens" in topics["aviation_flights"].evidence
+    assert all(0 < t.score <= 1 for t in facts.topics)
+    assert "summits_visits" not in topics  # "réunion" alone is weak evidence
+
+
+# --------------------------------------------------------------------------- other real items
+
+
+def test_english_embassies_consulates_and_ministry() -> None:
+    facts, _ = facts_item("en-02")
+    orgs = {(o.type, o.country, o.city) for o in facts.organizations}
+    assert ("diplomatic_mission", "US", "Moscow") in orgs
+    assert ("diplomatic_mission", "RU", "Washington") in orgs
+    assert ("diplomatic_mission", "RU", "New York") in orgs
+    assert ("foreign_ministry", "RU", None) in orgs
+    lavrov = next(p for p in facts.persons if p.name == "Sergey Lavrov")
+    assert (lavrov.role, lavrov.country) == ("foreign_minister", "RU")
+    assert facts.dyads == ("RU-US",)
+
+
+def test_metonymy_capital_and_possessive() -> None:
+    facts, _ = facts_item("en-08")  # "Moscow insists on the return ..."
+    ru = next(c for c in facts.countries if c.code == "RU")
+    assert ru.actor and "Moscow" in {m.text for m in ru.mentions}
+    # The dateline "MOSCOW, April 26." is not a mention.
+    assert "MOSCOW" not in {m.text for m in ru.mentions}
+    facts, _ = facts_item("en-14")  # "Iran's deputy foreign minister, Kazem Gharibabadi"
+    kazem = facts.persons[0]
+    assert (kazem.name, kazem.role, kazem.country) == (
+        "Kazem Gharibabadi",
+        "deputy_foreign_minister",
+        "IR",
+    )
+
+
+def test_embassy_list_with_coordination_and_pronoun() -> None:
+    facts, _ = facts_item("fr-05")
+    senders = {o.country for o in facts.organizations if o.type == "diplomatic_mission"}
+    assert senders == {"US", "CA", "NL", "NZ", "NO", "FI"}
+    assert [p.name for p in facts.persons] == ["Recep Tayyip Erdogan"]  # not Osman Kavala
+
+
+def test_city_as_venue_is_not_a_country() -> None:
+    facts = facts_of("Les pourparlers se sont tenus à Moscou jeudi.", "fr")
+    assert facts.countries == ()
+    facts = facts_of("Moscou a exhorté Washington à lever les sanctions.", "fr")
+    assert {c.code: c.actor for c in facts.countries} == {"RU": True, "US": True}
+    assert "sanctions" in {t.name for t in facts.topics}
+
+
+def test_demonym_and_official_name_forms() -> None:
+    facts = facts_of("La Fédération de Russie et la Türkiye ont signé un accord.", "fr")
+    assert {c.code for c in facts.countries} == {"RU", "TR"}
+    assert facts.dyads == ("RU-TR",)
+    facts = facts_of("The Russian delegation met Turkish officials in Ankara.", "en")
+    assert {c.code for c in facts.countries} == {"RU", "TR"}
+
+
+def test_acronyms_match_case_sensitively() -> None:
+    facts = facts_of("Let us know what the US said.", "en")
+    assert [c.code for c in facts.countries] == ["US"]
+    assert facts.countries[0].mentions[0].text == "US"
+
+
+def test_org_key_canonicalises_aliases() -> None:
+    from wire.article import Organization
+
+    a = Organization(name="Nations unies", type="international_org")
+    b = Organization(name="ONU", type="international_org")
+    assert diplo.org_key(a, "fr") == diplo.org_key(b, "fr") == "id:UN"
+
+
+def test_kb_loads_per_language_and_topics_are_the_taxonomy() -> None:
+    assert {"fr", "en"} <= set(kbmod.languages())
+    for lang in ("fr", "en"):
+        kb = kbmod.load(lang)
+        assert kb.country_names["RU"]
+        assert {t.topic for t in kb.topic_terms} == set(kbmod.TOPICS)
+    assert kbmod.load("xx").lexicon == {}
+    assert kbmod.load("fr") is kbmod.load("fr")  # loaded once per process
+
+
+def test_pipeline_has_kb_component_and_no_parser() -> None:
+    pipeline = nlp.load("fr")
+    assert pipeline is not None
+    assert diplo.COMPONENT in pipeline.pipe_names
+    assert "parser" not in pipeline.pipe_names
+    docs = list(pipeline.pipe(["La Russie expulse dix diplomates américains."] * 3))
+    assert all(diplo.SPAN_KEY in d.spans for d in docs)
+
+
+# --------------------------------------------------------------------------- evaluation gate
+
+
+@pytest.fixture(scope="module")
+def dev_scores() -> dict[str, Any]:
+    return evaluate.evaluate(evaluate.SETS["dev"])["ours"]
+
+
+def test_dev_set_targets(dev_scores: dict[str, Any]) -> None:
+    assert dev_scores["countries"]["f1"] >= 0.95
+    assert dev_scores["persons"]["f1"] >= 0.85
+    assert dev_scores["organizations"]["f1"] >= 0.80
+    assert dev_scores["topics"]["f1"] >= 0.80
+    # No target was set for dyads; this is the measured level minus a margin.
+    assert dev_scores["dyads"]["f1"] >= 0.75
+
+
+def test_heldout_set_floor() -> None:
+    # Held-out items were labelled before the rules were written; measured level minus margin.
+    scores = evaluate.evaluate(evaluate.SETS["heldout"])["ours"]
+    assert scores["countries"]["f1"] >= 0.9
+    assert scores["organizations"]["f1"] >= 0.85
+    assert scores["topics"]["f1"] >= 0.8
+    assert scores["persons"]["f1"] >= 0.65
+
+
+def test_lenient_person_matching() -> None:
+    assert evaluate.person_match("Coulter", "Sonata Coulter")
+    assert evaluate.person_match("Macron", "Emmanuel Macron")
+    assert not evaluate.person_match("Olaf Scholz", "Friedrich Merz")
