@@ -7,7 +7,7 @@ from typing import Any
 
 import msgspec
 
-from wire.article import Article
+from wire.article import Article, Enrichment, Source, Timestamps
 
 
 class NotIndexable(ValueError):
@@ -27,7 +27,8 @@ def to_document(article: Article, indexed_at: str) -> dict[str, Any]:
     enr = article.enrichment
     if enr is None:
         raise NotIndexable("article has no enrichment block (was it read from the raw topic?)")
-    fetched = _ms(article.timestamps.fetched)
+    ts = article.timestamps
+    fetched = _ms(ts.fetched)
     indexed = _ms(indexed_at)
     persons = [p for p in enr.persons]
     return {
@@ -48,6 +49,11 @@ def to_document(article: Article, indexed_at: str) -> dict[str, Any]:
         "source": msgspec.to_builtins(article.source),
         "timestamps": {**msgspec.to_builtins(article.timestamps), "indexed": indexed_at},
         "freshness_ms": (indexed - fetched) if fetched is not None and indexed else None,
+        "stage_ms": {
+            "produce": _delta(fetched, _ms(ts.produced)),
+            "enrich": _delta(_ms(ts.produced), _ms(ts.enriched)),
+            "index": _delta(_ms(ts.enriched), indexed),
+        },
         "lang": enr.lang,
         "lang_confidence": enr.lang_confidence,
         "pipeline_version": enr.pipeline_version,
@@ -59,6 +65,7 @@ def to_document(article: Article, indexed_at: str) -> dict[str, Any]:
         "person_labels": sorted({_person_label(p.name, p.role, p.country) for p in persons}),
         "organizations": sorted({o.name for o in enr.organizations}),
         "organization_types": sorted({o.type for o in enr.organizations}),
+        "organization_labels": sorted({f"{o.name} ({o.type})" for o in enr.organizations}),
         "missions": sorted(
             {
                 " ".join(x for x in (o.country, o.name, o.city) if x)
@@ -70,6 +77,41 @@ def to_document(article: Article, indexed_at: str) -> dict[str, Any]:
         "entity_labels": sorted({e.label for e in enr.entities}),
         "enrichment": {k: v for k, v in msgspec.to_builtins(enr).items() if k != "lemmas"},
     }
+
+
+def from_document(source: dict[str, Any]) -> tuple[Article, str | None]:
+    """The article a document was made from, and when it was indexed (for ``index migrate``).
+
+    Documents carry every field of the article, so a mapping change re-derives documents with the
+    current :func:`to_document` instead of copying fields the new mapping may no longer accept.
+    """
+    enr = dict(source["enrichment"])
+    enr["lemmas"] = source.get("lemmas") or ""
+    stamps = dict(source["timestamps"])
+    indexed = stamps.pop("indexed", None)
+    article = Article(
+        schema_version=source["schema_version"],
+        id=source["id"],
+        version=source["version"],
+        url=source["url"],
+        canonical_url=source["canonical_url"],
+        title=source["title"],
+        text=source["text"],
+        published=source["published"],
+        published_from=source["published_from"],
+        source=msgspec.convert(source["source"], Source),
+        timestamps=msgspec.convert(stamps, Timestamps),
+        guid=source.get("guid"),
+        authors=tuple(source.get("authors") or ()),
+        updated=source.get("updated"),
+        fingerprint=source.get("fingerprint") or "",
+        enrichment=msgspec.convert(enr, Enrichment),
+    )
+    return article, indexed
+
+
+def _delta(start: int | None, end: int | None) -> int | None:
+    return end - start if start is not None and end is not None else None
 
 
 def _person_label(name: str, role: str | None, country: str | None) -> str:

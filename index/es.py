@@ -1,15 +1,35 @@
-"""Elasticsearch setup: index template, first index and the alias every reader and writer uses."""
+"""Elasticsearch setup and migrations: versioned indices behind one alias.
+
+Every reader and writer goes through the alias ``{prefix}``. Each mapping version has its own
+index ``{prefix}-v{N}`` created from the template; a mapping change is a new index, a copy of the
+documents and an alias swap (:func:`migrate`), never an in-place mapping edit.
+"""
 
 from __future__ import annotations
 
 import logging
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
-from elasticsearch import Elasticsearch
+import msgspec
+from elasticsearch import ApiError, Elasticsearch
 
+from index.docs import from_document, to_document
 from index.mapping import MAPPING_VERSION, template_body
+from ingest.normalize import utc_now
 from wire.settings import ElasticsearchSettings
 
 log = logging.getLogger(__name__)
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+_encode = msgspec.json.Encoder().encode
+
+
+class IndexVersionError(RuntimeError):
+    """The alias points at an index this code cannot write to without a migration."""
 
 
 def client(settings: ElasticsearchSettings) -> Elasticsearch:
@@ -24,17 +44,318 @@ def index_name(prefix: str, version: int = MAPPING_VERSION) -> str:
     return f"{prefix}-v{version}"
 
 
-def ensure_index(es: Elasticsearch, prefix: str, *, replicas: int = 0) -> str:
-    """Create the template, the current index and the alias if missing; return the alias."""
+def template_name(prefix: str) -> str:
+    return f"{prefix}-template"
+
+
+def index_version(name: str) -> int | None:
+    m = re.search(r"-v(\d+)$", name)
+    return int(m.group(1)) if m else None
+
+
+def alias_indices(es: Elasticsearch, alias: str) -> dict[str, bool]:
+    """Indices behind ``alias`` and whether each is the write index."""
+    if not es.indices.exists_alias(name=alias):
+        return {}
+    resp = es.indices.get_alias(name=alias)
+    out: dict[str, bool] = {}
+    for index, body in resp.items():
+        spec = body.get("aliases", {}).get(alias, {})
+        out[index] = bool(spec.get("is_write_index", len(resp) == 1))
+    return out
+
+
+def write_index(es: Elasticsearch, alias: str) -> str | None:
+    return next((i for i, w in alias_indices(es, alias).items() if w), None)
+
+
+def ensure_index(
+    es: Elasticsearch, prefix: str, *, replicas: int = 0, auto_migrate: bool = True
+) -> str:
+    """Create the template, the current index and the alias if missing; return the alias.
+
+    An alias whose write index has an older mapping is migrated first (``auto_migrate``) or
+    refused: writing today's documents into yesterday's strict mapping would dead-letter them all.
+    """
     es.indices.put_index_template(
-        name=f"{prefix}-template", **template_body(prefix, replicas=replicas)
+        name=template_name(prefix), **template_body(prefix, replicas=replicas)
     )
     alias = alias_name(prefix)
-    if not es.indices.exists_alias(name=alias):
+    current = write_index(es, alias)
+    if current is None:
         name = index_name(prefix)
         if not es.indices.exists(index=name):
-            es.indices.create(index=name, aliases={alias: {"is_write_index": True}})
-            log.info("created index %s behind alias %s", name, alias)
-        else:
-            es.indices.put_alias(index=name, name=alias, is_write_index=True)
+            try:
+                es.indices.create(index=name, aliases={alias: {"is_write_index": True}})
+                log.info("created index %s behind alias %s", name, alias)
+                return alias
+            except ApiError as exc:
+                if exc.error != "resource_already_exists_exception":
+                    raise
+        es.indices.put_alias(index=name, name=alias, is_write_index=True)
+        return alias
+    version = index_version(current) or 0
+    if version < MAPPING_VERSION:
+        if not auto_migrate:
+            raise IndexVersionError(
+                f"alias {alias} writes to {current} (mapping v{version}) but this code writes "
+                f"mapping v{MAPPING_VERSION}: run `diplowire index migrate`"
+            )
+        log.warning("alias %s writes to %s: migrating to v%d", alias, current, MAPPING_VERSION)
+        migrate(es, prefix, replicas=replicas)
+    elif version > MAPPING_VERSION:
+        log.warning(
+            "alias %s writes to %s, newer than this code's mapping v%d: fields are compatible "
+            "only if the new mapping is a superset",
+            alias,
+            current,
+            MAPPING_VERSION,
+        )
     return alias
+
+
+# --------------------------------------------------------------------------- bulk
+
+
+@dataclass(frozen=True, slots=True)
+class ItemResult:
+    status: int
+    error: dict[str, Any] | None = None
+
+    @property
+    def reason(self) -> str:
+        err = self.error or {}
+        caused = err.get("caused_by", {}).get("reason")
+        text = f"{err.get('type', self.status)}: {err.get('reason', '')}"
+        return f"{text} (caused by: {caused})" if caused else text
+
+
+Action = tuple[dict[str, Any], dict[str, Any]]
+
+
+def bulk_index(
+    es: Elasticsearch,
+    actions: Sequence[Action],
+    *,
+    attempts: int = 4,
+    initial_delay_s: float = 0.2,
+    require_alias: bool = False,
+    sleep: Callable[[float], None] = time.sleep,
+) -> list[ItemResult]:
+    """Send ``index`` actions; resend only the items refused with 429/5xx, with backoff.
+
+    Returns one result per action; items still refused after ``attempts`` keep their 429/5xx
+    status so the caller decides between retrying later and giving up. Transport errors (the
+    cluster unreachable) propagate: nothing in this call can tell which items were written.
+    """
+    results: list[ItemResult | None] = [None] * len(actions)
+    pending = list(range(len(actions)))
+    delay = initial_delay_s
+    for attempt in range(1, attempts + 1):
+        # One NDJSON body encoded by msgspec: the client's json.dumps per line was the
+        # indexer's main cost, the difference between it and the bulk ceiling.
+        lines: list[bytes] = []
+        for i in pending:
+            meta, doc = actions[i]
+            lines.append(_encode({"index": meta}))
+            lines.append(_encode(doc))
+        body = b"\n".join(lines) + b"\n"
+        resp = es.bulk(
+            body=body,  # type: ignore[arg-type]
+            refresh=False,
+            require_alias=require_alias,
+        )
+        retry: list[int] = []
+        first = ""
+        for i, item in zip(pending, resp["items"], strict=True):
+            res = item["index"]
+            result = ItemResult(int(res.get("status", 500)), res.get("error"))
+            results[i] = result
+            if result.status in RETRY_STATUSES:
+                first = first or result.reason
+                retry.append(i)
+        if not retry or attempt == attempts:
+            break
+        log.info(
+            "%d of %d bulk items refused (%s): retrying in %.1fs",
+            len(retry),
+            len(pending),
+            first,
+            delay,
+        )
+        sleep(delay)
+        delay *= 2
+        pending = retry
+    return [r if r is not None else ItemResult(500) for r in results]
+
+
+# --------------------------------------------------------------------------- migration
+
+
+@dataclass
+class MigrationReport:
+    target: str
+    sources: list[str] = field(default_factory=list)
+    copied: int = 0
+    stale: int = 0
+    failed: list[str] = field(default_factory=list)
+    removed_from_alias: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+def migrate(
+    es: Elasticsearch,
+    prefix: str,
+    *,
+    replicas: int = 0,
+    delete_old: bool = False,
+    page_size: int = 500,
+    progress: Callable[[MigrationReport], None] | None = None,
+) -> MigrationReport:
+    """Move the alias to the current mapping's index and copy every document into it.
+
+    Order matters so that nothing is lost while indexers keep writing: (1) the new index becomes
+    the alias's write index while old indices stay readable behind it; (2) each old document is
+    re-derived (:func:`from_document` then :func:`to_document`) and written with its own version
+    and ``external_gte``, so a newer version that an indexer wrote meanwhile wins; (3) only when
+    every document is copied do old indices leave the alias. Copying is done with point-in-time
+    search and bulk (the cluster's ``_reindex`` module is optional and the documents need
+    re-deriving anyway); a migration that stopped half-way is resumed by running it again.
+    """
+    es.indices.put_index_template(
+        name=template_name(prefix), **template_body(prefix, replicas=replicas)
+    )
+    alias = alias_name(prefix)
+    target = index_name(prefix)
+    report = MigrationReport(target=target)
+    if not es.indices.exists(index=target):
+        es.indices.create(index=target)
+    behind = alias_indices(es, alias)
+    report.sources = sorted(i for i in behind if i != target)
+    actions: list[dict[str, Any]] = [
+        {"add": {"index": target, "alias": alias, "is_write_index": True}}
+    ]
+    actions += [
+        {"add": {"index": s, "alias": alias, "is_write_index": False}} for s in report.sources
+    ]
+    es.indices.update_aliases(actions=actions)
+    log.info("alias %s now writes to %s; copying from %s", alias, target, report.sources)
+
+    for source in report.sources:
+        _copy(es, source, target, report, page_size, progress)
+    if not report.ok:
+        log.error(
+            "migration left %d documents behind; old indices stay behind the alias",
+            len(report.failed),
+        )
+        return report
+    es.indices.refresh(index=[target, *report.sources])
+    for source in report.sources:
+        src_n = int(es.count(index=source)["count"])
+        # Every id of the source must now be in the target (with the same or a newer version).
+        missing = _missing_ids(es, source, target)
+        if missing:
+            report.failed.extend(f"{source}/{i}: not in {target}" for i in missing[:20])
+            log.error(
+                "%d of %d documents of %s missing from %s", len(missing), src_n, source, target
+            )
+    if not report.ok:
+        return report
+    if report.sources:
+        es.indices.update_aliases(
+            actions=[{"remove": {"index": s, "alias": alias}} for s in report.sources]
+        )
+        report.removed_from_alias = list(report.sources)
+        if delete_old:
+            es.indices.delete(index=",".join(report.sources))
+            report.deleted = list(report.sources)
+    return report
+
+
+def _scan(es: Elasticsearch, index: str, page_size: int, **search: Any) -> Any:
+    """Every hit of ``index`` in a stable snapshot (point in time + search_after)."""
+    pit = es.open_point_in_time(index=index, keep_alive="2m")["id"]
+    after: list[Any] | None = None
+    try:
+        while True:
+            kwargs: dict[str, Any] = {"search_after": after} if after else {}
+            resp = es.search(
+                pit={"id": pit, "keep_alive": "2m"},
+                sort=[{"_shard_doc": "asc"}],
+                size=page_size,
+                track_total_hits=False,
+                **search,
+                **kwargs,
+            )
+            pit = resp.get("pit_id", pit)
+            hits = resp["hits"]["hits"]
+            if not hits:
+                return
+            yield from hits
+            after = hits[-1]["sort"]
+    finally:
+        es.close_point_in_time(id=pit)
+
+
+def _copy(
+    es: Elasticsearch,
+    source: str,
+    target: str,
+    report: MigrationReport,
+    page_size: int,
+    progress: Callable[[MigrationReport], None] | None,
+) -> None:
+    page: list[Action] = []
+
+    def flush() -> None:
+        for (meta, _doc), res in zip(page, bulk_index(es, page), strict=True):
+            if res.status < 300:
+                report.copied += 1
+            elif res.status == 409:
+                report.stale += 1
+            else:
+                report.failed.append(f"{source}/{meta['_id']}: {res.reason}")
+        page.clear()
+        if progress is not None:
+            progress(report)
+
+    for hit in _scan(es, source, page_size):
+        try:
+            article, indexed = from_document(hit["_source"])
+            doc = to_document(article, indexed or utc_now())
+        except (KeyError, TypeError, ValueError) as exc:
+            report.failed.append(f"{source}/{hit['_id']}: cannot re-derive the document: {exc}")
+            continue
+        meta = {
+            "_index": target,
+            "_id": hit["_id"],
+            "version": article.version,
+            "version_type": "external_gte",
+        }
+        page.append((meta, doc))
+        if len(page) >= page_size:
+            flush()
+    if page:
+        flush()
+
+
+def _missing_ids(es: Elasticsearch, source: str, target: str) -> list[str]:
+    missing: list[str] = []
+    ids: list[str] = []
+
+    def check() -> None:
+        found = es.mget(index=target, ids=ids, source=False)["docs"]
+        missing.extend(d["_id"] for d in found if not d.get("found"))
+        ids.clear()
+
+    for hit in _scan(es, source, 1000, source=False):
+        ids.append(hit["_id"])
+        if len(ids) >= 1000:
+            check()
+    if ids:
+        check()
+    return missing

@@ -10,7 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-MAPPING_VERSION = 1
+MAPPING_VERSION = 2
+"""Bumped on any mapping change: a new index ``{prefix}-v{N}`` and ``diplowire index migrate``.
+
+v2: ``organization_labels`` and the per-stage latencies in ``stage_ms``.
+"""
 
 KW = {"type": "keyword", "ignore_above": 512}
 DATE = {"type": "date"}
@@ -35,6 +39,14 @@ PROPERTIES: dict[str, Any] = {
         "properties": {"fetched": DATE, "produced": DATE, "enriched": DATE, "indexed": DATE}
     },
     "freshness_ms": {"type": "long"},
+    # Where the freshness goes: fetched->produced, produced->enriched, enriched->indexed.
+    "stage_ms": {
+        "properties": {
+            "produce": {"type": "long"},
+            "enrich": {"type": "long"},
+            "index": {"type": "long"},
+        }
+    },
     "lang": {"type": "keyword"},
     "lang_confidence": {"type": "float"},
     "pipeline_version": {"type": "keyword"},
@@ -46,6 +58,7 @@ PROPERTIES: dict[str, Any] = {
     "person_labels": KW,
     "organizations": KW,
     "organization_types": {"type": "keyword"},
+    "organization_labels": KW,
     "missions": KW,
     "topics": {"type": "keyword"},
     "entity_labels": {"type": "keyword"},

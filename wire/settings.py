@@ -94,6 +94,21 @@ class PollSettings:
     fetch_timeout_s: float = 20.0
     default_interval_s: int = 900
     max_article_chars: int = 200_000
+    # Scheduling, politeness and state (see docs/ingest.md).
+    workers: int = 16
+    per_host_concurrency: int = 2
+    per_host_min_spacing_s: float = 0.5
+    min_interval_s: int = 120
+    max_interval_s: int = 6 * 3600
+    max_backoff_s: int = 6 * 3600
+    disable_after_failures: int = 10
+    verify_validators_every: int = 20
+    save_every_s: float = 10.0
+    max_seen: int = 200_000
+    max_page_bytes: int = 5_000_000
+    page_timeout_s: float = 15.0
+    parse_processes: int = 0
+    """>0: parse feeds in that many processes (beside the fetch threads' GIL); 0: in the threads."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,12 +138,41 @@ class ElasticsearchSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class KibanaSettings:
+    url: str = "http://127.0.0.1:5601"
+    username: str = ""
+    password: Secret = Secret("")  # noqa: RUF009 (immutable str)
+    api_key: Secret = Secret("")  # noqa: RUF009 (immutable str)
+    space: str = ""
+    """Kibana space to import into; empty = the default space."""
+    request_timeout_s: float = 30.0
+
+
+@dataclass(frozen=True, slots=True)
 class IndexSettings:
     kafka: KafkaSettings = field(default_factory=KafkaSettings)
+    # A short wait: at a trickle the time flush sets freshness; under load batches fill by count.
     loop: LoopSettings = field(
-        default_factory=lambda: LoopSettings(batch_max_records=500, batch_max_wait_ms=1000)
+        default_factory=lambda: LoopSettings(batch_max_records=500, batch_max_wait_ms=300)
     )
     elasticsearch: ElasticsearchSettings = field(default_factory=ElasticsearchSettings)
+    kibana: KibanaSettings = field(default_factory=KibanaSettings)
+    bulk_item_attempts: int = 4
+    """Sends of one bulk item refused with 429/5xx before the whole batch is retried later."""
+    auto_migrate: bool = True
+    """Migrate an alias whose index has an older mapping at startup, instead of refusing."""
+
+
+@dataclass(frozen=True, slots=True)
+class SubscribeSettings:
+    kafka: KafkaSettings = field(default_factory=KafkaSettings)
+    group: str = "subscribe"
+    """Consumer group suffix (``{prefix}-{group}``): its own group, never moving the indexer."""
+    webhook_url: str = ""
+    webhook_timeout_s: float = 10.0
+    webhook_max_attempts: int = 0
+    """0 = retry a failing webhook forever (consumption waits); >0 = stop after that many."""
+    webhook_retry_max_s: float = 30.0
 
 
 def load(

@@ -1,0 +1,138 @@
+"""A throwaway Elasticsearch node for tests that stop and start Elasticsearch.
+
+The shared stack's node serves every test, so it is never stopped; this one runs from the same
+unpacked distribution with its own config, data and port, as the same unprivileged user.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+import urllib.request
+import uuid
+
+from diplowire import stack as stk
+
+
+class EsNode:
+    def __init__(self, http_port: int = 9250, transport_port: int = 9350) -> None:
+        self.cfg = stk.StackConfig.from_env()
+        self.http_port = http_port
+        self.transport_port = transport_port
+        # Under the stack dir: the Elasticsearch user can traverse it (pytest's tmp is 0700).
+        self.dir = self.cfg.stack_dir / f"test-node-{uuid.uuid4().hex[:8]}"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.owner = stk._es_owner()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+    def _prepare(self) -> tuple[list[str], dict[str, str]]:
+        home = self.cfg.es_home
+        if not (home / "bin" / "elasticsearch").is_file():
+            raise RuntimeError(f"no Elasticsearch distribution at {home}: run `diplowire stack up`")
+        conf = self.dir / "config"
+        for sub in ("data", "logs", "tmp"):
+            (self.dir / sub).mkdir(parents=True, exist_ok=True)
+        if not conf.exists():
+            shutil.copytree(home / "config", conf)
+        jvm = (home / "config" / "jvm.options").read_text()
+        jvm = jvm.replace("file=gc.log", f"file={self.dir / 'logs' / 'gc.log'}")
+        jvm = jvm.replace(
+            "-XX:ErrorFile=hs_err_pid%p.log", f"-XX:ErrorFile={self.dir / 'logs' / 'hs_err.log'}"
+        )
+        (conf / "jvm.options").write_text(jvm)
+        (conf / "elasticsearch.yml").write_text(
+            "\n".join(
+                [
+                    "cluster.name: diplowire-test-node",
+                    "node.name: test-node",
+                    f"path.data: {json.dumps(str(self.dir / 'data'))}",
+                    f"path.logs: {json.dumps(str(self.dir / 'logs'))}",
+                    "network.host: 127.0.0.1",
+                    f"http.port: {self.http_port}",
+                    f"transport.port: {self.transport_port}",
+                    "discovery.type: single-node",
+                    "xpack.security.enabled: false",
+                    "cluster.routing.allocation.disk.threshold_enabled: false",
+                    "",
+                ]
+            )
+        )
+        if self.owner is not None:
+            stk._chown_tree(self.dir, *self.owner)
+        jdk, _ = stk.pick_jdk(*stk.jdk_range_for_elasticsearch(), env_vars=("ES_JAVA_HOME",))
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "LANG": "C.UTF-8",
+            "HOME": str(self.dir),
+            "ES_JAVA_HOME": str(jdk),
+            "ES_PATH_CONF": str(conf),
+            "ES_JAVA_OPTS": "-Xms512m -Xmx512m",
+            "ES_TMPDIR": str(self.dir / "tmp"),
+        }
+        return [str(home / "bin" / "elasticsearch"), "-p", str(self.dir / "server.pid")], env
+
+    def start(self, timeout: float = 90.0) -> None:
+        cmd, env = self._prepare()
+        kwargs: dict[str, object] = {}
+        if self.owner is not None:
+            kwargs = {"user": self.owner[0], "group": self.owner[1], "extra_groups": []}
+        log = (self.dir / "logs" / "stdout.log").open("ab")
+        self.proc = subprocess.Popen(  # type: ignore[call-overload]
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=str(self.dir / "logs"),
+            env=env,
+            start_new_session=True,
+            **kwargs,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(
+                    f"test node exited: {stk._tail(self.dir / 'logs' / 'stdout.log')}"
+                )
+            if self.healthy():
+                return
+            time.sleep(0.5)
+        raise RuntimeError(f"test node not ready after {timeout:.0f}s")
+
+    def healthy(self) -> bool:
+        url = f"{self.url}/_cluster/health?wait_for_status=yellow&timeout=1s"
+        try:
+            with urllib.request.urlopen(url, timeout=3) as resp:
+                return bool(resp.status == 200)
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        """SIGTERM the launcher and the server JVM (only the processes this node started)."""
+        if self.proc is None:
+            return
+        pids = [self.proc.pid]
+        server = stk._read_pid(self.dir / "server.pid")
+        if server is not None:
+            pids.append(server)
+        stk._stop_pids([p for p in pids if stk._alive(p)], 30)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=10)
+        (self.dir / "server.pid").unlink(missing_ok=True)
+        self.proc = None
+
+    def destroy(self) -> None:
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def kill_now(self) -> None:
+        if self.proc is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.proc.pid, signal.SIGKILL)

@@ -1,0 +1,69 @@
+"""Shared by the index tests: real enriched articles (fixtures/build.py) and ways to feed them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from functools import cache
+from pathlib import Path
+
+from elasticsearch import Elasticsearch
+
+from index.es import ensure_index
+from index.worker import make_handler
+from ingest.normalize import utc_now
+from wire.admin import ensure_topics
+from wire.article import Article, decode, encode, replace
+from wire.loop import make_producer
+from wire.settings import ElasticsearchSettings, KafkaSettings
+
+FIXTURE = Path(__file__).with_name("fixtures") / "enriched.jsonl"
+
+
+@cache
+def _fixture() -> tuple[Article, ...]:
+    return tuple(decode(line) for line in FIXTURE.read_bytes().splitlines() if line.strip())
+
+
+def articles() -> list[Article]:
+    """107 real articles (5 feeds + the diplomatic dev set) as the enricher made them."""
+    return list(_fixture())
+
+
+def fresh(arts: Iterable[Article]) -> list[Article]:
+    """Stamped as if fetched, produced and enriched just now (for freshness figures)."""
+    now = utc_now()
+    return [
+        replace(a, timestamps=replace(a.timestamps, fetched=now, produced=now, enriched=now))
+        for a in arts
+    ]
+
+
+def produce(
+    kafka: KafkaSettings, arts: Sequence[Article], raw: Sequence[tuple[bytes, bytes]] = ()
+) -> None:
+    """Write articles (and raw key/value pairs) to the enriched topic, in order, one partition."""
+    ensure_topics(kafka)
+    producer = make_producer(kafka)
+    try:
+        for art in arts:
+            # One partition keeps the order the test relies on (older/newer versions, batches).
+            producer.send(
+                kafka.topics.enriched, key=art.id.encode(), value=encode(art), partition=0
+            )
+        for key, value in raw:
+            producer.send(kafka.topics.enriched, key=key, value=value, partition=0)
+        producer.flush(timeout=30)
+    finally:
+        producer.close(timeout=30)
+
+
+def index_directly(es_settings: ElasticsearchSettings, arts: Sequence[Article]) -> Elasticsearch:
+    """Index through the indexer's own handler (no Kafka): for search and Kibana tests."""
+    es = Elasticsearch(es_settings.url)
+    alias = ensure_index(es, es_settings.index_prefix)
+    handle = make_handler(es, alias)
+    for start in range(0, len(arts), 200):
+        outcomes = handle(arts[start : start + 200])
+        assert all(o is None for o in outcomes), [o for o in outcomes if o]
+    es.indices.refresh(index=alias)
+    return es
