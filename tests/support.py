@@ -18,7 +18,7 @@ class WorkerThread(threading.Thread):
     """Runs a worker's ``run_worker(settings, stop, stats=...)`` until its stop flag is set."""
 
     def __init__(self, run_worker: Callable[..., Stats], settings: Any, **kwargs: Any) -> None:
-        super().__init__(daemon=True)
+        super().__init__(daemon=True, name=getattr(run_worker, "__module__", "worker"))
         self.stop = StopFlag()
         self.stats = Stats()
         self.error: BaseException | None = None
@@ -51,7 +51,8 @@ def wait_for(
         if predicate():
             return
         time.sleep(0.25)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+    state = "; ".join(f"{w.name}: {w.stats}" for w in workers)
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what} [{state}]")
 
 
 def es_count(es: Elasticsearch, index: str) -> int:
