@@ -6,6 +6,8 @@ import argparse
 import json
 import logging
 import sys
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 from wire.cliutil import settings_from_args
@@ -35,7 +37,7 @@ def register(sub: Any) -> None:
 
 def cmd_poll(args: argparse.Namespace) -> int:
     from ingest.feeds import load_feeds
-    from ingest.poller import poll_once, run_forever
+    from ingest.poller import POLLER_PRODUCER, make_parse_pool, poll_once, run_forever
     from ingest.state import FileStateStore
     from wire.loop import StopFlag, install_signal_handlers, make_producer
 
@@ -44,18 +46,23 @@ def cmd_poll(args: argparse.Namespace) -> int:
     )
     feeds = load_feeds(settings.feeds, base_url=args.base_url)
     store = FileStateStore(settings.state_dir)
-    producer = make_producer(settings.kafka)
+    producer = make_producer(settings.kafka, **POLLER_PRODUCER)
+    pool = make_parse_pool(settings)
     try:
         if args.once:
-            report = poll_once(feeds, settings, producer, store, progress=_progress)
+            report = poll_once(
+                feeds, settings, producer, store, progress=_progress, parse_pool=pool
+            )
             print(json.dumps(report.__dict__), flush=True)
             return 0 if report.feeds_failed == 0 else 3
         stop = StopFlag()
         install_signal_handlers(stop)
-        run_forever(feeds, settings, producer, store, stop, progress=_progress)
+        run_forever(feeds, settings, producer, store, stop, progress=_progress, parse_pool=pool)
         return 0
     finally:
         producer.close(timeout=30)
+        if pool is not None:
+            pool.shutdown()
 
 
 def _progress(report: Any) -> None:
@@ -76,10 +83,15 @@ def cmd_feeds(args: argparse.Namespace) -> int:
     settings: PollSettings = settings_from_args(
         PollSettings, args, feeds=args.feeds, state_dir=args.state_dir
     )
-    if args.action == "export":
-        sys.stdout.write(to_opml(load_feeds(settings.feeds)))
-        return 0
     state = FileStateStore(settings.state_dir).load()
+    if args.action == "export":
+        # A feed that moved permanently is exported under its new URL.
+        feeds = [
+            replace(f, url=fs.moved_to) if (fs := state.feeds.get(f.url)) and fs.moved_to else f
+            for f in load_feeds(settings.feeds, base_url=args.base_url)
+        ]
+        sys.stdout.write(to_opml(feeds))
+        return 0
     feeds = load_feeds(settings.feeds, base_url=args.base_url)
     rows = []
     for f in feeds:
@@ -93,6 +105,9 @@ def cmd_feeds(args: argparse.Namespace) -> int:
                 "last_error": fs.last_error if fs else "",
                 "last_polled": fs.last_polled if fs else None,
                 "published": fs.articles_published if fs else 0,
+                "moved_to": fs.moved_to if fs else None,
+                "next_poll_at": _iso(fs.next_poll_at) if fs and fs.next_poll_at else None,
+                "validators_trusted": fs.validators_trusted if fs else True,
             }
         )
     if args.json:
@@ -102,8 +117,14 @@ def cmd_feeds(args: argparse.Namespace) -> int:
     print(f"{'HEALTH':9} {'FAILS':>5} {'PUBLISHED':>9}  FEED")
     for row in rows:
         err = f"  [{row['last_error']}]" if row["last_error"] else ""
+        if row["moved_to"]:
+            err += f"  (moved to {row['moved_to']})"
         print(
             f"{row['health']:9} {row['failures']:>5} {row['published']:>9}  "
             f"{row['name']} <{row['url']}>{err}"
         )
     return 0
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, tz=UTC).isoformat(timespec="seconds").replace("+00:00", "Z")

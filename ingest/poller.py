@@ -1,12 +1,20 @@
-"""``diplowire poll``: fetch feeds, normalise entries, publish new or changed articles."""
+"""``diplowire poll``: fetch feeds, normalise entries, publish new or changed articles.
+
+Fetching, parsing and full-text extraction run in worker threads (:func:`fetch_and_parse`), which
+only read the poller state. The calling thread alone mutates the state: it dedupes, sends to
+Kafka without waiting, and advances a feed's state only once every article of that feed was
+acknowledged (:func:`_drain`). The state file is saved at most every ``save_every_s`` and at the
+end of a pass; whatever it holds was acknowledged.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import logging
-import random
 import time
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Executor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,9 +22,12 @@ import feedparser
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
+from ingest import schedule
 from ingest.feeds import Feed
 from ingest.fetch import FetchError, Response, check_xml, fetch
+from ingest.fulltext import ExtractionError, fetch_full_text
 from ingest.normalize import content_hash, normalize_entry, utc_now
+from ingest.politeness import HostBlocked, HostLimiter, host_of
 from ingest.state import FeedState, FileStateStore, PollerState, Seen
 from wire import topics as t
 from wire.article import Article, encode, replace
@@ -24,8 +35,14 @@ from wire.settings import PollSettings
 
 log = logging.getLogger(__name__)
 
-DISABLE_AFTER_FAILURES = 10
-MAX_BACKOFF_S = 6 * 3600
+MAX_RETRY_AFTER_S = 7 * 86400
+"""A longer Retry-After is cut to this: a typo must not stop a feed forever."""
+DRAIN_EVERY_ARTICLES = 1000
+DRAIN_EVERY_S = 1.0
+ACK_TIMEOUT_S = 60.0
+POLLER_PRODUCER: dict[str, Any] = {"batch_size": 512 * 1024, "linger_ms": 50}
+"""Producer overrides for the poller: it sends bursts of thousands of articles, and kafka-python
+spends much of its CPU per batch (wakeups, locks), so fewer, larger batches cost less CPU."""
 
 
 @dataclass
@@ -34,6 +51,8 @@ class PollReport:
     feeds_ok: int = 0
     feeds_unchanged: int = 0
     feeds_failed: int = 0
+    feeds_deferred: int = 0
+    """Not polled because their host asked us to wait (Retry-After): not a failure."""
     entries: int = 0
     published: int = 0
     updated: int = 0
@@ -41,43 +60,90 @@ class PollReport:
     skipped_entries: int = 0
     failures: dict[str, int] = field(default_factory=dict)
     bytes_received: int = 0
+    fulltext_ok: int = 0
+    fulltext_failed: int = 0
+    """Articles that kept their feed summary because the page could not be extracted."""
+    validators_distrusted: int = 0
+    not_acknowledged: int = 0
+    """Articles Kafka did not acknowledge: not published, sent again on the next poll."""
+
+    def count_failure(self, kind: str, n: int = 1) -> None:
+        self.failures[kind] = self.failures.get(kind, 0) + n
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    article: Article
+    digest: str
+    """Content hash of the feed's own title and text (before any full-text extraction), so a
+    full-text article is not seen as edited when the page changes but the feed does not."""
+    guid_key: str | None
 
 
 @dataclass(frozen=True, slots=True)
 class FeedResult:
     feed: Feed
     response: Response | None
-    articles: tuple[Article, ...]
-    skipped: int
-    error: FetchError | None
+    """Without its body: the body is parsed in the worker and dropped there."""
+    items: tuple[Item, ...] = ()
+    skipped: int = 0
+    error: FetchError | None = None
+    body_hash: str | None = None
+    body_unchanged: bool = False
+    hint_s: float = 0.0
+    fulltext_ok: int = 0
+    fulltext_failures: Mapping[str, int] = field(default_factory=dict)
+    sent_validators: bool = False
 
 
-def fetch_and_parse(feed: Feed, fs: FeedState, settings: PollSettings) -> FeedResult:
-    """Network and parsing for one feed; pure with respect to poller state."""
-    url = fs.moved_to or feed.url
-    try:
-        resp = fetch(
-            url,
-            etag=fs.etag,
-            last_modified=fs.last_modified,
-            timeout_s=settings.fetch_timeout_s,
-            max_bytes=settings.max_feed_bytes,
-            user_agent=settings.user_agent,
-        )
-        if resp.status == 304:
-            return FeedResult(feed, resp, (), 0, None)
-        check_xml(resp.body)
-        # Only checked bytes reach the parser, never a URL (feedparser would fetch it itself).
-        parsed = feedparser.parse(resp.body, sanitize_html=False, resolve_relative_uris=False)
-    except FetchError as exc:
-        return FeedResult(feed, None, (), 0, exc)
-    if parsed.bozo and not parsed.entries:
-        err = FetchError("unparsable", f"not a feed: {parsed.get('bozo_exception')}")
-        return FeedResult(feed, resp, (), 0, err)
-    fetched = utc_now()
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """What a worker needs to know of a feed's state, copied before the worker starts."""
+
+    url: str
+    etag: str | None
+    last_modified: str | None
+    body_hash: str | None
+
+
+Known = Callable[[str], str | None]
+"""article id -> content digest last published, or None (read-only view of the state)."""
+
+
+def guid_key(guid: str | None, feed_url: str) -> str | None:
+    """GUIDs that are URLs, URNs or tags are global; bare ones ("12345") only mean something
+    within their feed, so they are scoped to it rather than merged across feeds."""
+    if not guid:
+        return None
+    if guid.startswith(("http://", "https://", "urn:", "tag:")):
+        return guid
+    return f"{feed_url}#{guid}"
+
+
+def parse_feed(
+    body: bytes,
+    feed: Feed,
+    settings: PollSettings,
+    *,
+    content_type: str | None = None,
+    fetched: str | None = None,
+) -> tuple[list[Item], int, float]:
+    """Items, skipped entries and the feed's own interval hint from checked feed bytes."""
+    check_xml(body)
+    headers = {"content-type": content_type} if content_type else None
+    # Only checked bytes reach the parser, never a URL (feedparser would fetch it itself).
+    parsed = feedparser.parse(
+        body, sanitize_html=False, resolve_relative_uris=False, response_headers=headers
+    )
+    if not parsed.entries and (parsed.bozo or not parsed.version):
+        # No entries and no feed format recognised (an HTML page, say): not an empty feed.
+        why = parsed.get("bozo_exception") or "no RSS/Atom/RDF root element"
+        raise FetchError("unparsable", f"not a feed: {why}")
+    fetched = fetched or utc_now()
     lang = feed.lang or (parsed.feed.get("language") or "").split("-")[0].lower() or None
-    name = feed.name or parsed.feed.get("title") or url
-    articles, skipped = [], 0
+    name = feed.name or parsed.feed.get("title") or feed.url
+    items: list[Item] = []
+    skipped = 0
     for entry in parsed.entries:
         art = normalize_entry(
             entry,
@@ -89,9 +155,185 @@ def fetch_and_parse(feed: Feed, fs: FeedState, settings: PollSettings) -> FeedRe
         )
         if art is None:
             skipped += 1
-        else:
-            articles.append(art)
-    return FeedResult(feed, resp, tuple(articles), skipped, None)
+            continue
+        items.append(Item(art, content_hash(art), guid_key(art.guid, feed.url)))
+    return items, skipped, schedule.feed_hint_s(parsed.feed)
+
+
+def fetch_and_parse(
+    feed: Feed,
+    snap: Snapshot,
+    settings: PollSettings,
+    limiter: HostLimiter,
+    known: Known = lambda _id: None,
+    guids: Callable[[str], str | None] = lambda _key: None,
+    parse_pool: Executor | None = None,
+) -> FeedResult:
+    """Network, parsing and full text for one feed; never raises, never writes state."""
+    try:
+        return _fetch_and_parse(feed, snap, settings, limiter, known, guids, parse_pool)
+    except FetchError as exc:
+        return FeedResult(feed, None, error=exc)
+    except Exception as exc:  # a bug on one feed's odd input must not stop the other feeds
+        log.exception("feed %s: unexpected error", feed.url)
+        return FeedResult(feed, None, error=FetchError("internal", f"{exc.__class__.__name__}"))
+
+
+def _fetch_and_parse(
+    feed: Feed,
+    snap: Snapshot,
+    settings: PollSettings,
+    limiter: HostLimiter,
+    known: Known,
+    guids: Callable[[str], str | None],
+    parse_pool: Executor | None,
+) -> FeedResult:
+    host = host_of(snap.url)
+    try:
+        with limiter.slot(snap.url):
+            resp = fetch(
+                snap.url,
+                etag=snap.etag,
+                last_modified=snap.last_modified,
+                timeout_s=settings.fetch_timeout_s,
+                max_bytes=settings.max_feed_bytes,
+                user_agent=settings.user_agent,
+            )
+    except HostBlocked as exc:
+        err = FetchError("deferred", str(exc), retry_after_s=exc.until - time.time())
+        return FeedResult(feed, None, error=err)
+    except FetchError as exc:
+        if exc.kind in ("rate_limited", "unavailable"):
+            # The whole host is told to wait, not only this feed.
+            limiter.block(host, min(exc.retry_after_s or 60.0, MAX_RETRY_AFTER_S))
+        raise
+    sent = bool(snap.etag or snap.last_modified)
+    if resp.status == 304:
+        return FeedResult(feed, resp, sent_validators=sent)
+    body_hash = hashlib.sha1(resp.body).hexdigest()[:20]
+    bare = replace_body(resp)
+    if body_hash == snap.body_hash:
+        return FeedResult(
+            feed, bare, body_hash=body_hash, body_unchanged=True, sent_validators=sent
+        )
+    if parse_pool is not None:
+        # Parsing is CPU: in other processes it runs beside this process's GIL-bound work.
+        fut = parse_pool.submit(
+            parse_feed, resp.body, feed, settings, content_type=resp.content_type
+        )
+        items, skipped, hint = fut.result()
+    else:
+        items, skipped, hint = parse_feed(resp.body, feed, settings, content_type=resp.content_type)
+    ok, failures = 0, dict[str, int]()
+    if feed.full_text:
+        items, ok, failures = _with_full_text(items, settings, limiter, known, guids)
+    return FeedResult(
+        feed,
+        bare,
+        tuple(items),
+        skipped,
+        body_hash=body_hash,
+        hint_s=hint,
+        fulltext_ok=ok,
+        fulltext_failures=failures,
+        sent_validators=sent,
+    )
+
+
+def replace_body(resp: Response) -> Response:
+    return Response(
+        resp.status,
+        resp.url,
+        b"",
+        resp.etag,
+        resp.last_modified,
+        resp.permanent_redirect,
+        resp.wire_bytes,
+        resp.content_type,
+        resp.max_age_s,
+    )
+
+
+def _with_full_text(
+    items: list[Item],
+    settings: PollSettings,
+    limiter: HostLimiter,
+    known: Known,
+    guids: Callable[[str], str | None],
+) -> tuple[list[Item], int, dict[str, int]]:
+    out: list[Item] = []
+    ok, failures = 0, defaultdict[str, int](int)
+    for item in items:
+        art = item.article
+        art_id = (guids(item.guid_key) if item.guid_key else None) or art.id
+        if known(art_id) == item.digest:
+            out.append(item)  # already published as is: no page fetch
+            continue
+        try:
+            with limiter.slot(art.url):
+                text = fetch_full_text(
+                    art.url,
+                    fetch,
+                    timeout_s=settings.page_timeout_s,
+                    max_bytes=settings.max_page_bytes,
+                    user_agent=settings.user_agent,
+                )
+        except (ExtractionError, HostBlocked) as exc:
+            kind = exc.kind if isinstance(exc, ExtractionError) else "page_deferred"
+            failures[kind] += 1
+            log.info("full text of %s not extracted, keeping the summary: %s", art.url, exc)
+            out.append(item)
+            continue
+        if len(text) > len(art.text):
+            art = replace(art, text=text[: settings.max_article_chars])
+        ok += 1
+        out.append(Item(art, item.digest, item.guid_key))
+    return out, ok, dict(failures)
+
+
+@dataclass
+class _Pending:
+    """A feed whose articles were sent and await Kafka's acknowledgement."""
+
+    result: FeedResult
+    sends: list[tuple[Item, Article, Any]]
+    """(item, article as sent, future or the exception send() raised)."""
+
+
+@dataclass
+class _Pass:
+    state: PollerState
+    settings: PollSettings
+    producer: KafkaProducer
+    report: PollReport
+    pending: list[_Pending] = field(default_factory=list)
+    pending_articles: int = 0
+    last_drain: float = field(default_factory=time.monotonic)
+    inflight: dict[str, tuple[str, int]] = field(default_factory=dict)
+    """article id -> (digest, version) sent in this pass and not yet acknowledged."""
+    ack_deadline: float = 0.0
+
+
+def _interleave_hosts(todo: list[tuple[Feed, FeedState]]) -> list[tuple[Feed, FeedState]]:
+    """Round-robin over hosts, so the workers are not all queued behind one host's limit."""
+    by_host: dict[str, list[tuple[Feed, FeedState]]] = defaultdict(list)
+    for pair in todo:
+        by_host[host_of(pair[1].moved_to or pair[0].url)].append(pair)
+    queues = list(by_host.values())
+    out: list[tuple[Feed, FeedState]] = []
+    for i in range(max((len(q) for q in queues), default=0)):
+        out.extend(q[i] for q in queues if i < len(q))
+    return out
+
+
+def _snapshot(feed: Feed, fs: FeedState, settings: PollSettings) -> Snapshot:
+    conditional = fs.validators_trusted and fs.polls_since_verify < settings.verify_validators_every
+    return Snapshot(
+        url=fs.moved_to or feed.url,
+        etag=fs.etag if conditional else None,
+        last_modified=fs.last_modified if conditional else None,
+        body_hash=fs.body_hash,
+    )
 
 
 def poll_once(
@@ -102,9 +344,15 @@ def poll_once(
     *,
     due_only: bool = False,
     progress: Callable[[PollReport], None] | None = None,
-    workers: int = 8,
+    workers: int | None = None,
+    limiter: HostLimiter | None = None,
+    parse_pool: Executor | None = None,
 ) -> PollReport:
+    """Poll every (due) feed once; returns what happened, counted by outcome."""
     state = store.load()
+    if not store.save_every_s:
+        store.save_every_s = settings.save_every_s
+    store.max_seen = settings.max_seen
     report = PollReport()
     now = time.time()
     todo = []
@@ -113,40 +361,59 @@ def poll_once(
         if fs.health == "disabled" or (due_only and fs.next_poll_at > now):
             continue
         todo.append((feed, fs))
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        results = pool.map(lambda pair: fetch_and_parse(pair[0], pair[1], settings), todo)
-        for result in results:
-            _publish_feed(result, state, settings, producer, report)
-            store.save(state)
-            if progress is not None:
-                progress(report)
-    store.save(state)
+    limiter = limiter or HostLimiter(settings.per_host_concurrency, settings.per_host_min_spacing_s)
+    ctx = _Pass(state, settings, producer, report)
+
+    def known(art_id: str) -> str | None:
+        seen = state.seen.get(art_id)
+        return seen.content_hash if seen else None
+
+    n_workers = max(1, workers or settings.workers)
+    try:
+        with ThreadPoolExecutor(max_workers=n_workers, thread_name_prefix="poll") as pool:
+            # No list of the futures is kept: as_completed drops each one once yielded, so a
+            # handled feed's articles are freed instead of living until the pass ends.
+            submitted = (
+                pool.submit(
+                    fetch_and_parse,
+                    feed,
+                    _snapshot(feed, fs, settings),
+                    settings,
+                    limiter,
+                    known,
+                    state.guids.get,
+                    parse_pool,
+                )
+                for feed, fs in _interleave_hosts(todo)
+            )
+            for fut in as_completed(submitted):
+                _handle(ctx, fut.result())
+                if (
+                    ctx.pending_articles >= DRAIN_EVERY_ARTICLES
+                    or time.monotonic() - ctx.last_drain > DRAIN_EVERY_S
+                ):
+                    _drain(ctx)
+                    store.maybe_save(state)
+                if progress is not None:
+                    progress(report)
+    finally:
+        # Also on an interrupt: what was acknowledged is kept, the rest is polled again.
+        _drain(ctx)
+        store.save(state)
     return report
 
 
-def _publish_feed(
-    result: FeedResult,
-    state: PollerState,
-    settings: PollSettings,
-    producer: KafkaProducer,
-    report: PollReport,
-) -> None:
-    fs = state.feeds[result.feed.url]
+def _handle(ctx: _Pass, result: FeedResult) -> None:
+    fs = ctx.state.feeds[result.feed.url]
+    report = ctx.report
+    if result.error is not None and result.error.kind == "deferred":
+        report.feeds_deferred += 1
+        fs.next_poll_at = time.time() + max(1.0, result.error.retry_after_s or 0.0)
+        return
     report.feeds_polled += 1
     fs.last_polled = utc_now()
-    interval = result.feed.interval_s or settings.default_interval_s
     if result.error is not None:
-        err = result.error
-        report.feeds_failed += 1
-        report.failures[err.kind] = report.failures.get(err.kind, 0) + 1
-        fs.failures += 1
-        fs.last_error = f"{err.kind}: {err}"
-        fs.health = "disabled" if fs.failures >= DISABLE_AFTER_FAILURES else "failing"
-        if err.kind == "gone":
-            fs.health = "disabled"
-        backoff = min(interval * 2 ** min(fs.failures, 16), MAX_BACKOFF_S)
-        fs.next_poll_at = time.time() + max(backoff, err.retry_after_s or 0)
-        log.warning("feed %s failing (%d): %s", result.feed.url, fs.failures, fs.last_error)
+        _mark_failed(fs, result.feed, ctx.settings, report, result.error)
         return
     resp = result.response
     assert resp is not None
@@ -154,76 +421,189 @@ def _publish_feed(
     fs.last_status = resp.status
     if resp.permanent_redirect:
         fs.moved_to = resp.permanent_redirect
-    if resp.status == 304:
+    if not result.sent_validators:
+        fs.polls_since_verify = 0
+    if resp.status == 304 or result.body_unchanged:
         report.feeds_unchanged += 1
-        _mark_ok(fs, interval)
+        fs.etag, fs.last_modified = resp.etag, resp.last_modified
+        if result.sent_validators:
+            fs.polls_since_verify += 1
+        _mark_ok(fs, result.feed, ctx.settings, changed=False, max_age_s=resp.max_age_s)
         return
-    report.entries += len(result.articles) + result.skipped
+    if (
+        fs.body_hash is not None
+        and fs.validators_trusted
+        and (
+            (fs.etag and resp.etag == fs.etag)
+            or (fs.last_modified and not resp.etag and resp.last_modified == fs.last_modified)
+        )
+    ):
+        # Same validators, different body: a 304 from this server cannot be believed.
+        fs.validators_trusted = False
+        report.validators_distrusted += 1
+        log.warning("feed %s: validators unchanged for a changed body; not trusted", fs.url)
+    report.entries += len(result.items) + result.skipped
     report.skipped_entries += result.skipped
+    report.fulltext_ok += result.fulltext_ok
+    for kind, n in result.fulltext_failures.items():
+        report.fulltext_failed += n
+        report.count_failure(f"fulltext_{kind}", n)
 
-    to_send: list[tuple[Article, str]] = []
+    sends: list[tuple[Item, Article, Any]] = []
     batch_ids: set[str] = set()
-    for art in result.articles:
-        known_id = state.guids.get(art.guid) if art.guid else None
+    refused: KafkaError | None = None
+    for item in result.items:
+        art = item.article
+        known_id = ctx.state.guids.get(item.guid_key) if item.guid_key else None
         if known_id and known_id != art.id:
             art = replace(art, id=known_id)
         if art.id in batch_ids:
             report.duplicates += 1
             continue
         batch_ids.add(art.id)
-        digest = content_hash(art)
-        seen = state.seen.get(art.id)
-        if seen is not None and seen.content_hash == digest:
-            seen.last_seen = time.time()
+        seen = ctx.state.seen.get(art.id)
+        flying = ctx.inflight.get(art.id)
+        if (seen is not None and seen.content_hash == item.digest) or (
+            flying is not None and flying[0] == item.digest
+        ):
+            if seen is not None:
+                seen.last_seen = time.time()
             report.duplicates += 1
             continue
-        if seen is not None:
-            art = replace(art, version=seen.version + 1)
+        last_version = max(seen.version if seen else 0, flying[1] if flying else 0)
+        if last_version:
+            art = replace(art, version=last_version + 1)
             report.updated += 1
-        to_send.append((art, digest))
-
-    futures = []
-    for art, _ in to_send:
         art = replace(art, timestamps=replace(art.timestamps, produced=utc_now()))
-        futures.append(
-            producer.send(
-                settings.kafka.topics.raw,
-                key=art.id.encode(),
-                value=encode(art),
-                headers=[(t.H_SCHEMA_VERSION, str(art.schema_version).encode())],
-            )
-        )
-    producer.flush(timeout=60)
+        fut: Any = refused
+        if refused is None:
+            try:
+                fut = ctx.producer.send(
+                    ctx.settings.kafka.topics.raw,
+                    key=art.id.encode(),
+                    value=encode(art),
+                    headers=[(t.H_SCHEMA_VERSION, str(art.schema_version).encode())],
+                )
+            except KafkaError as exc:  # e.g. no broker reachable within max_block_ms
+                # The rest of this feed is not sent: each send would block as long again.
+                fut = refused = exc
+        ctx.inflight[art.id] = (item.digest, art.version)
+        sends.append((item, art, fut))
+    pending = _Pending(result, sends)
+    if not sends:
+        _finish(ctx, pending)
+        return
+    ctx.pending.append(pending)
+    ctx.pending_articles += len(sends)
+
+
+def _drain(ctx: _Pass) -> None:
+    """Wait for Kafka's acknowledgements, then advance the state of every pending feed."""
+    ctx.last_drain = time.monotonic()
+    if not ctx.pending:
+        return
+    ctx.ack_deadline = time.monotonic() + ACK_TIMEOUT_S
+    try:
+        ctx.producer.flush(timeout=ACK_TIMEOUT_S)
+    except KafkaError as exc:
+        # Unacknowledged sends are counted as failed below; the next poll sends them again.
+        log.error("Kafka flush did not complete: %s", exc)
+    pending, ctx.pending, ctx.pending_articles = ctx.pending, [], 0
+    for p in pending:
+        _finish(ctx, p)
+
+
+def _finish(ctx: _Pass, p: _Pending) -> None:
+    fs = ctx.state.feeds[p.result.feed.url]
+    report = ctx.report
     delivered = 0
-    for (art, digest), fut in zip(to_send, futures, strict=True):
+    for item, art, fut in p.sends:
+        ctx.inflight.pop(art.id, None)
         try:
-            fut.get(timeout=0)
+            if isinstance(fut, BaseException):
+                raise fut
+            # flush() can return early (a split batch is still being retried): wait for each
+            # acknowledgement itself, within the drain's deadline.
+            fut.get(timeout=max(0.0, ctx.ack_deadline - time.monotonic()))
         except KafkaError as exc:
-            # Not acknowledged: state is not advanced, so the next poll sends it again.
-            report.failures["publish_failed"] = report.failures.get("publish_failed", 0) + 1
+            # Not acknowledged: the seen-set is not advanced, so the next poll sends it again.
+            report.not_acknowledged += 1
             log.error("article %s not acknowledged by Kafka: %s", art.id, exc)
             continue
         delivered += 1
-        state.seen[art.id] = Seen(digest, art.version, time.time())
-        if art.guid:
-            state.guids[art.guid] = art.id
+        ctx.state.seen[art.id] = Seen(item.digest, art.version, time.time())
+        if item.guid_key:
+            ctx.state.guids[item.guid_key] = art.id
     report.published += delivered
     fs.articles_published += delivered
-    if delivered < len(to_send):
-        # Keep validators unchanged so the next poll refetches the whole feed.
-        fs.health, fs.last_error = "failing", "publish_failed: Kafka did not acknowledge"
-        fs.failures += 1
-        report.feeds_failed += 1
+    if delivered < len(p.sends):
+        # Validators and body hash stay as they were, so the next poll refetches the feed.
+        err = FetchError("publish_failed", "Kafka did not acknowledge every article")
+        _mark_failed(fs, p.result.feed, ctx.settings, report, err)
         return
-    fs.etag, fs.last_modified = resp.etag, resp.last_modified
+    resp = p.result.response
+    assert resp is not None
+    fs.etag, fs.last_modified, fs.body_hash = resp.etag, resp.last_modified, p.result.body_hash
+    fs.hint_s = p.result.hint_s
     report.feeds_ok += 1
-    _mark_ok(fs, interval)
+    _mark_ok(fs, p.result.feed, ctx.settings, changed=bool(p.sends), max_age_s=resp.max_age_s)
 
 
-def _mark_ok(fs: FeedState, interval: int) -> None:
+def _base_interval(feed: Feed, settings: PollSettings) -> float:
+    return float(feed.interval_s or settings.default_interval_s)
+
+
+def _mark_ok(
+    fs: FeedState, feed: Feed, settings: PollSettings, *, changed: bool, max_age_s: float | None
+) -> None:
+    now = time.time()
     fs.failures, fs.health, fs.last_error = 0, "ok", ""
-    # Jitter keeps polls of feeds added together from bunching up forever.
-    fs.next_poll_at = time.time() + interval * random.uniform(0.9, 1.1)
+    if changed:
+        if fs.last_changed:
+            fs.change_period_s = schedule.smooth_period(fs.change_period_s, now - fs.last_changed)
+        fs.last_changed = now
+    fs.interval_s = schedule.next_interval(
+        current_s=fs.interval_s,
+        base_s=_base_interval(feed, settings),
+        changed=changed,
+        change_period_s=fs.change_period_s,
+        min_s=settings.min_interval_s,
+        max_s=settings.max_interval_s,
+        hint_s=max(fs.hint_s, max_age_s or 0.0),
+    )
+    fs.next_poll_at = now + schedule.jittered(fs.interval_s)
+
+
+def _mark_failed(
+    fs: FeedState, feed: Feed, settings: PollSettings, report: PollReport, err: FetchError
+) -> None:
+    report.feeds_failed += 1
+    report.count_failure(err.kind)
+    fs.failures += 1
+    fs.last_error = f"{err.kind}: {err}"
+    if err.kind == "gone" or fs.failures >= settings.disable_after_failures:
+        fs.health = "disabled"
+    else:
+        fs.health = "failing"
+    retry_after = min(err.retry_after_s, MAX_RETRY_AFTER_S) if err.retry_after_s else None
+    delay = schedule.backoff_s(
+        _base_interval(feed, settings), fs.failures, settings.max_backoff_s, retry_after
+    )
+    fs.next_poll_at = time.time() + schedule.jittered(delay)
+    log.warning("feed %s %s (%d): %s", feed.url, fs.health, fs.failures, fs.last_error)
+
+
+def make_parse_pool(settings: PollSettings) -> Executor | None:
+    """A process pool for parsing when ``parse_processes`` > 0 (spawned: the producer's threads
+    must not be forked)."""
+    if settings.parse_processes <= 0:
+        return None
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(
+        settings.parse_processes, mp_context=multiprocessing.get_context("spawn")
+    )
 
 
 def run_forever(
@@ -233,9 +613,21 @@ def run_forever(
     store: FileStateStore,
     stop: Any,
     progress: Callable[[PollReport], None] | None = None,
+    parse_pool: Executor | None = None,
 ) -> None:
+    # One limiter for the process: spacing and Retry-After blocks carry over between passes.
+    limiter = HostLimiter(settings.per_host_concurrency, settings.per_host_min_spacing_s)
     while not stop.is_set():
-        poll_once(feeds, settings, producer, store, due_only=True, progress=progress)
+        poll_once(
+            feeds,
+            settings,
+            producer,
+            store,
+            due_only=True,
+            progress=progress,
+            limiter=limiter,
+            parse_pool=parse_pool,
+        )
         state = store.load()
         upcoming = [fs.next_poll_at for fs in state.feeds.values() if fs.health != "disabled"]
         wait = max(1.0, min(upcoming, default=time.time() + 60) - time.time())

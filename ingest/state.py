@@ -1,19 +1,21 @@
-"""Poller state in local files: no database server to run, survives restarts.
+"""Poller state in one local file: no database server to run, survives restarts.
 
-Why files and not a compacted topic: the poller must be able to decide what is new even while
-Kafka is down (it then publishes nothing and keeps its state), and a single JSON file per kind,
-replaced atomically, is easy to inspect and back up. Only state for articles Kafka acknowledged
-is ever written.
+Why a file and not a compacted topic: the poller must be able to decide what is new even while
+Kafka is down (it then publishes nothing and keeps its state), and a single JSON document,
+replaced atomically (write a temporary file, fsync, rename), is easy to inspect and back up and is
+never seen half-written. Only state for articles Kafka acknowledged is ever written: the poller
+mutates the in-memory state for an article only after its send was acknowledged.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
-from dataclasses import asdict, dataclass, field
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+
+import msgspec
 
 
 @dataclass
@@ -30,6 +32,18 @@ class FeedState:
     next_poll_at: float = 0.0
     moved_to: str | None = None
     articles_published: int = 0
+    body_hash: str | None = None
+    """Hash of the last body parsed: a 200 with the same body costs no parsing."""
+    validators_trusted: bool = True
+    """False once the server sent unchanged validators for a changed body."""
+    polls_since_verify: int = 0
+    interval_s: float = 0.0
+    """Current adaptive interval (0 = not yet adapted)."""
+    last_changed: float = 0.0
+    change_period_s: float = 0.0
+    """Smoothed time between observed changes of the feed."""
+    hint_s: float = 0.0
+    """The longest interval the server asked for (ttl, sy:updatePeriod, max-age)."""
 
 
 @dataclass
@@ -45,13 +59,20 @@ class PollerState:
     seen: dict[str, Seen] = field(default_factory=dict)
     """article id -> what was last published for it."""
     guids: dict[str, str] = field(default_factory=dict)
-    """feed GUID -> article id, so a GUID seen under another URL is recognised."""
+    """feed GUID key -> article id, so a GUID seen under another URL is recognised."""
 
 
 class FileStateStore:
-    def __init__(self, directory: str | Path, max_seen: int = 200_000) -> None:
+    """Loads and atomically saves :class:`PollerState`; ``maybe_save`` throttles saves."""
+
+    def __init__(
+        self, directory: str | Path, max_seen: int = 200_000, save_every_s: float = 0.0
+    ) -> None:
         self.dir = Path(directory)
         self.max_seen = max_seen
+        self.save_every_s = save_every_s
+        self._last_save = 0.0
+        self.saves = 0
 
     @property
     def path(self) -> Path:
@@ -59,14 +80,18 @@ class FileStateStore:
 
     def load(self) -> PollerState:
         try:
-            doc = json.loads(self.path.read_text(encoding="utf-8"))
+            data = self.path.read_bytes()
         except FileNotFoundError:
             return PollerState()
-        return PollerState(
-            feeds={k: FeedState(**v) for k, v in doc.get("feeds", {}).items()},
-            seen={k: Seen(**v) for k, v in doc.get("seen", {}).items()},
-            guids=dict(doc.get("guids", {})),
-        )
+        # Unknown keys are ignored and missing ones take defaults, so old files still load.
+        return msgspec.json.decode(data, type=PollerState)
+
+    def maybe_save(self, state: PollerState) -> bool:
+        """Save unless the last save was less than ``save_every_s`` ago (0 = always)."""
+        if self.save_every_s and time.monotonic() - self._last_save < self.save_every_s:
+            return False
+        self.save(state)
+        return True
 
     def save(self, state: PollerState) -> None:
         if len(state.seen) > self.max_seen:
@@ -74,15 +99,17 @@ class FileStateStore:
             state.seen = dict(keep)
             live = set(state.seen)
             state.guids = {g: i for g, i in state.guids.items() if i in live}
-        doc: dict[str, Any] = {
-            "feeds": {k: asdict(v) for k, v in state.feeds.items()},
-            "seen": {k: asdict(v) for k, v in state.seen.items()},
-            "guids": state.guids,
-        }
+        data = msgspec.json.encode(state)
         self.dir.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=".state-", suffix=".json")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(doc, fh, ensure_ascii=False)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.path)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        self._last_save = time.monotonic()
+        self.saves += 1

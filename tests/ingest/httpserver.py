@@ -1,0 +1,128 @@
+"""A local threaded HTTP server whose routes misbehave on purpose, recording every hit."""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import hashlib
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    dribble_s: float = 0.0
+    """Seconds between single bytes of the body (a slow server)."""
+    truncate_at: int | None = None
+    """Close the connection after this many body bytes, with the full Content-Length declared."""
+    chunked: bool = False
+
+
+Route = Callable[[BaseHTTPRequestHandler], Reply]
+
+
+def static(
+    body: bytes, *, etag: bool = True, last_modified: str | None = None, **headers: str
+) -> Route:
+    """200 with an ETag (and Last-Modified), 304 when the client's validator matches."""
+    tag = '"' + hashlib.sha1(body).hexdigest()[:12] + '"'
+
+    def route(req: BaseHTTPRequestHandler) -> Reply:
+        h = dict(headers)
+        if etag:
+            h["ETag"] = tag
+        if last_modified:
+            h["Last-Modified"] = last_modified
+        if etag and req.headers.get("If-None-Match") == tag:
+            return Reply(304, headers=h)
+        if not etag and last_modified and req.headers.get("If-Modified-Since") == last_modified:
+            return Reply(304, headers=h)
+        return Reply(200, body, {"Content-Type": "application/rss+xml", **h})
+
+    return route
+
+
+def redirect(status: int, location: str) -> Route:
+    return lambda _req: Reply(status, headers={"Location": location})
+
+
+def gzipped(body: bytes) -> Route:
+    packed = gzip.compress(body)
+    return lambda _req: Reply(200, packed, {"Content-Encoding": "gzip"})
+
+
+class TestServer:
+    __test__ = False  # not a pytest class
+
+    def __init__(self) -> None:
+        self.routes: dict[str, Route] = {}
+        self.hits: list[str] = []
+        self.request_headers: dict[str, list[dict[str, str]]] = {}
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                server.hits.append(self.path)
+                server.request_headers.setdefault(self.path, []).append(dict(self.headers))
+                route = server.routes.get(self.path)
+                reply = route(self) if route else Reply(404, b"not found")
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    self._reply(reply)
+
+            def _reply(self, r: Reply) -> None:
+                self.send_response(r.status)
+                for k, v in r.headers.items():
+                    self.send_header(k, v)
+                if r.chunked:
+                    self.send_header("Transfer-Encoding", "chunked")
+                else:
+                    self.send_header("Content-Length", str(len(r.body)))
+                if r.truncate_at is not None or r.dribble_s:
+                    self.send_header("Connection", "close")
+                self.end_headers()
+                if r.chunked:
+                    for i in range(0, len(r.body), 65536):
+                        part = r.body[i : i + 65536]
+                        self.wfile.write(f"{len(part):x}\r\n".encode() + part + b"\r\n")
+                    self.wfile.write(b"0\r\n\r\n")
+                elif r.truncate_at is not None:
+                    self.wfile.write(r.body[: r.truncate_at])
+                    self.wfile.flush()
+                    self.close_connection = True
+                elif r.dribble_s:
+                    for byte in r.body:
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                        time.sleep(r.dribble_s)
+                else:
+                    self.wfile.write(r.body)
+
+        class Server(ThreadingHTTPServer):
+            daemon_threads = True
+
+        self.httpd = Server(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def url(self, path: str) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host!s}:{port}{path}"
+
+    def __enter__(self) -> TestServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()

@@ -1,0 +1,242 @@
+"""Publishing to real Kafka: acks before state, dedupe, versions, validators, full text."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from kafka.admin import KafkaAdminClient, NewTopic
+
+from ingest.feeds import Feed
+from ingest.poller import poll_once
+from ingest.state import FileStateStore
+from tests.ingest import feedfiles as ff
+from tests.ingest.httpserver import Reply, TestServer, static
+from tests.support import read_topic
+from wire.article import decode
+from wire.loop import make_producer
+from wire.settings import KafkaSettings, PollSettings
+
+
+def _settings(kafka: KafkaSettings, tmp_path: Path, **kw: object) -> PollSettings:
+    return PollSettings(
+        kafka=kafka,
+        state_dir=str(tmp_path),
+        fetch_timeout_s=3,
+        per_host_concurrency=4,
+        per_host_min_spacing_s=0.0,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def _create_raw_topic(kafka: KafkaSettings, max_message_bytes: int) -> None:
+    admin = KafkaAdminClient(**kafka.client_config())
+    try:
+        admin.create_topics(
+            [
+                NewTopic(
+                    kafka.topics.raw,
+                    1,
+                    1,
+                    topic_configs={"max.message.bytes": str(max_message_bytes)},
+                )
+            ]
+        )
+    finally:
+        admin.close()
+
+
+def test_rejected_messages_are_counted_not_published_and_state_not_advanced(
+    kafka: KafkaSettings, tmp_path: Path
+) -> None:
+    _create_raw_topic(kafka, 600)  # smaller than any article: MessageSizeTooLarge / RecordTooLarge
+    store = FileStateStore(tmp_path)
+    with TestServer() as srv:
+        srv.routes["/un.xml"] = static(ff.real("un-news-europe.xml"))
+        feeds = [Feed(url=srv.url("/un.xml"), name="UN")]
+        producer = make_producer(kafka, retries=1)
+        report = poll_once(feeds, _settings(kafka, tmp_path), producer, store)
+        producer.close()
+        assert report.published == 0
+        assert report.failures == {"publish_failed": 1} and report.not_acknowledged == 30
+        assert report.feeds_failed == 1 and report.feeds_ok == 0
+        state = store.load()
+        fs = state.feeds[feeds[0].url]
+        assert fs.health == "failing" and fs.last_error.startswith("publish_failed")
+        assert fs.etag is None and fs.body_hash is None and not state.seen
+        assert read_topic(kafka, kafka.topics.raw, timeout_s=3) == []
+
+        # Kafka fixed (here: a topic that takes the messages): the next poll refetches the whole
+        # feed, without validators, and publishes everything.
+        fixed = KafkaSettings(
+            bootstrap_servers=kafka.bootstrap_servers, topic_prefix=kafka.topic_prefix + "b"
+        )
+        producer = make_producer(fixed)
+        again = poll_once(feeds, _settings(fixed, tmp_path), producer, store)
+        producer.close()
+    assert "If-None-Match" not in srv.request_headers["/un.xml"][1]
+    assert again.published == 30 and again.failures == {}
+    assert len(read_topic(fixed, fixed.topics.raw)) == 30
+    assert store.load().feeds[feeds[0].url].health == "ok"
+
+
+def test_unreachable_kafka_publishes_nothing_and_keeps_state(tmp_path: Path) -> None:
+    dead = KafkaSettings(bootstrap_servers="127.0.0.1:1", topic_prefix="dead")
+    # api_version skips the bootstrap probe; max_block_ms bounds each send's wait for metadata.
+    producer = make_producer(dead, api_version=(3, 0, 0), max_block_ms=1000)
+    store = FileStateStore(tmp_path)
+    with TestServer() as srv:
+        srv.routes["/a.xml"] = static(ff.rss091(3))
+        feeds = [Feed(url=srv.url("/a.xml"), name="A")]
+        report = poll_once(feeds, _settings(dead, tmp_path), producer, store)
+    producer.close(timeout=1)
+    assert report.published == 0
+    assert report.failures == {"publish_failed": 1} and report.not_acknowledged == 3
+    state = store.load()
+    assert not state.seen and state.feeds[feeds[0].url].etag is None
+
+
+def _with_tracking(doc: bytes) -> bytes:
+    """The same items under other URLs (tracking parameters) and other GUIDs."""
+    text = doc.decode()
+    text = re.sub(r"<link>([^<]+)</link>", r"<link>\1?utm_source=syndic&amp;fbclid=9</link>", text)
+    text = re.sub(r"<guid[^>]*>([^<]+)</guid>", r"<guid isPermaLink='false'>copy-\1</guid>", text)
+    return text.encode()
+
+
+def test_dedupe_across_feeds_and_restarts_and_edits_make_new_versions(
+    kafka: KafkaSettings, tmp_path: Path
+) -> None:
+    un = ff.real("un-news-europe.xml")
+    with TestServer() as srv:
+        srv.routes["/a.xml"] = static(un)
+        srv.routes["/b.xml"] = static(_with_tracking(un))
+        feeds = [Feed(url=srv.url("/a.xml"), name="A"), Feed(url=srv.url("/b.xml"), name="B")]
+        settings = _settings(kafka, tmp_path)
+        producer = make_producer(kafka)
+        first = poll_once(feeds, settings, producer, FileStateStore(tmp_path))
+        assert first.published == 30 and first.duplicates == 30
+
+        # A restart (a new store object reading the file) with new bodies: nothing republished,
+        # except the one story whose title was edited, as version 2 of the same id.
+        title = ff.un_items()[0]["title"]
+        edited = un.replace(title.encode(), b"UPDATED: " + title.encode(), 1)
+        assert edited != un
+        srv.routes["/a.xml"] = static(edited)
+        srv.routes["/b.xml"] = static(_with_tracking(un) + b"\n")
+        second = poll_once(feeds, settings, producer, FileStateStore(tmp_path))
+        producer.close()
+    assert second.published == 1 and second.updated == 1 and second.duplicates == 59
+    records = [decode(r.value) for r in read_topic(kafka, kafka.topics.raw)]
+    assert len(records) == 31
+    v2 = [a for a in records if a.version == 2]
+    assert len(v2) == 1 and v2[0].title.startswith("UPDATED:")
+    v1 = next(a for a in records if a.id == v2[0].id and a.version == 1)
+    assert v1.canonical_url == v2[0].canonical_url
+    assert len({a.id for a in records}) == 30
+
+
+def test_lying_validators_are_detected_and_no_longer_trusted(
+    kafka: KafkaSettings, tmp_path: Path
+) -> None:
+    bodies = [ff.rss091(5), ff.rss091(6), ff.rss091(7)]
+    calls: list[int] = []
+
+    def lying(_req: object) -> Reply:
+        # Always the same ETag, whatever the body; never a 304.
+        body = bodies[min(len(calls), 2)]
+        calls.append(1)
+        return Reply(200, body, {"ETag": '"same"', "Content-Type": "application/rss+xml"})
+
+    with TestServer() as srv:
+        srv.routes["/l.xml"] = lying
+        feeds = [Feed(url=srv.url("/l.xml"), name="L")]
+        settings = _settings(kafka, tmp_path)
+        store = FileStateStore(tmp_path)
+        producer = make_producer(kafka)
+        reports = [poll_once(feeds, settings, producer, store) for _ in range(3)]
+        producer.close()
+    sent = [h.get("If-None-Match") for h in srv.request_headers["/l.xml"]]
+    assert sent == [None, '"same"', None]
+    assert [r.validators_distrusted for r in reports] == [0, 1, 0]
+    assert [r.published for r in reports] == [5, 1, 1]
+    assert store.load().feeds[feeds[0].url].validators_trusted is False
+
+
+def _page(paragraphs: list[str]) -> bytes:
+    body = "".join(f"<p>{escape(p)}</p>" for p in paragraphs)
+    return (
+        "<html><head><title>t</title><script>var tracking = 1;</script></head><body>"
+        f"<nav>Menu</nav><article><h1>Story</h1>{body}</article><footer>©</footer></body></html>"
+    ).encode()
+
+
+def test_full_text_extraction_with_fallback_to_the_summary(
+    kafka: KafkaSettings, tmp_path: Path
+) -> None:
+    # Article pages built from the real heise Atom content, served for three feed items.
+    import feedparser
+
+    heise = feedparser.parse(ff.real("heise-developer-atom.xml")).entries
+    long_text = [e.content[0].value for e in heise[:3]]
+    paragraphs = [re.sub(r"<[^>]+>", " ", t) for t in long_text]
+    items = ff.un_items()[:3]
+    feed = (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>U</title>'
+        + "".join(
+            f"<item><title>{escape(i['title'])}</title><link>{{base}}/page{n}</link>"
+            f"<description>{escape(i['summary'])}</description></item>"
+            for n, i in enumerate(items)
+        )
+        + "</channel></rss>"
+    )
+    with TestServer() as srv:
+        srv.routes["/ft.xml"] = static(feed.replace("{base}", srv.url("")).encode())
+        srv.routes["/page0"] = lambda _r: Reply(
+            200, _page(paragraphs), {"Content-Type": "text/html"}
+        )
+        srv.routes["/page1"] = lambda _r: Reply(404, b"gone")
+        srv.routes["/page2"] = lambda _r: Reply(200, b"<html>" + b"x" * 300_000 + b"</html>")
+        feeds = [Feed(url=srv.url("/ft.xml"), name="FT", full_text=True)]
+        settings = _settings(kafka, tmp_path, max_page_bytes=200_000)
+        store = FileStateStore(tmp_path)
+        producer = make_producer(kafka)
+        report = poll_once(feeds, settings, producer, store)
+        # Polled again with the feed unchanged by body: no page is fetched a second time.
+        srv.routes["/ft.xml"] = static(feed.replace("{base}", srv.url("")).encode() + b" ")
+        again = poll_once(feeds, settings, producer, store)
+        producer.close()
+    assert report.published == 3
+    assert report.fulltext_ok == 1 and report.fulltext_failed == 2
+    assert report.failures == {"fulltext_page_not_found": 1, "fulltext_page_oversized": 1}
+    arts = sorted(
+        (decode(r.value) for r in read_topic(kafka, kafka.topics.raw)), key=lambda a: a.url
+    )
+    assert "Enterprise-Java-Servers" in arts[0].text  # the page's text, not the feed's summary
+    assert "tracking" not in arts[0].text and "Menu" not in arts[0].text
+    summary_text = [a.text for a in arts[1:]]
+    assert all(t and len(t) < 2000 for t in summary_text)  # the feed's summary, kept
+    assert again.published == 0 and again.duplicates == 3
+    assert srv.hits.count("/page0") == 1
+
+
+def test_parsing_in_processes_gives_the_same_articles(kafka: KafkaSettings, tmp_path: Path) -> None:
+    from ingest.poller import make_parse_pool
+
+    settings = _settings(kafka, tmp_path, parse_processes=1)
+    pool = make_parse_pool(settings)
+    assert pool is not None
+    with TestServer() as srv:
+        for name in ff.REAL:
+            srv.routes[f"/{name}"] = static(ff.real(name))
+        feeds = [Feed(url=srv.url(f"/{n}"), name=n) for n in ff.REAL]
+        producer = make_producer(kafka)
+        try:
+            report = poll_once(feeds, settings, producer, FileStateStore(tmp_path), parse_pool=pool)
+        finally:
+            producer.close()
+            pool.shutdown()
+    assert report.feeds_ok == 5 and report.published == 95
+    titles = {decode(r.value).title for r in read_topic(kafka, kafka.topics.raw)}
+    assert any("Turkish forces" in t for t in titles)
