@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
+import subprocess
 import sys
+import time
 from typing import Any
 
 from wire.cliutil import settings_from_args
@@ -15,12 +18,27 @@ log = logging.getLogger("diplowire.enrich")
 
 def register(sub: Any) -> None:
     s = sub.add_parser("enrich", help="consume raw articles, publish enriched ones")
+    s.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run N worker processes in the same consumer group (use N = number of cores; "
+        "the raw topic needs at least N partitions for all of them to get work)",
+    )
     s.set_defaults(func=cmd_enrich)
     s = sub.add_parser("tag", help="enrich JSON lines from stdin to stdout, without Kafka")
     s.set_defaults(func=cmd_tag)
 
 
 def cmd_enrich(args: argparse.Namespace) -> int:
+    processes = getattr(args, "processes", 1)
+    if processes < 1:
+        log.error("--processes must be at least 1, got %d", processes)
+        return 2
+    if processes > 1:
+        return supervise(child_command(args), processes)
+
     from enrich.worker import run_worker
     from wire.loop import StopFlag, install_signal_handlers
 
@@ -36,6 +54,72 @@ def cmd_enrich(args: argparse.Namespace) -> int:
     )
     log.info("stopped after draining: %s", stats)
     return 0
+
+
+def child_command(args: argparse.Namespace) -> list[str]:
+    """The same ``diplowire enrich`` (same config and verbosity) as one single worker process."""
+    cmd = [sys.executable, "-m", "diplowire.cli"]
+    if getattr(args, "config", None):
+        cmd += ["--config", args.config]
+    if getattr(args, "verbose", False):
+        cmd.append("-v")
+    return [*cmd, "enrich", "--processes", "1"]
+
+
+def supervise(cmd: list[str], processes: int, poll_s: float = 0.5) -> int:
+    """Start ``processes`` copies of ``cmd``, forward SIGTERM/SIGINT to them and wait for all.
+
+    Each child is an ordinary enrich consumer: Kafka's group protocol shares the partitions among
+    them. When one child fails (non-zero exit) the others are stopped too and its exit code is
+    returned, so that the supervisor (systemd, Kubernetes, ...) restarts the whole set.
+    """
+    children: list[subprocess.Popen[bytes]] = []
+    stopping = False
+    signalled = False
+
+    def stop_all(signum: int = signal.SIGTERM) -> None:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signum)
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        nonlocal stopping, signalled
+        log.info("received %s: stopping %d workers", signal.Signals(signum).name, len(children))
+        stopping = signalled = True
+        stop_all(signal.SIGTERM)
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        for k in range(processes):
+            children.append(subprocess.Popen(cmd))
+            log.info("started enrich worker %d/%d (pid %d)", k + 1, processes, children[-1].pid)
+        failed = 0
+        while any(c.poll() is None for c in children):
+            if not stopping:
+                bad = [c for c in children if c.returncode not in (None, 0)]
+                if bad:
+                    failed = bad[0].returncode
+                    log.error(
+                        "worker pid %d exited with %d: stopping the others", bad[0].pid, failed
+                    )
+                    stopping = True
+                    stop_all(signal.SIGTERM)
+            time.sleep(poll_s)
+        # A child killed by the SIGTERM we forwarded (before it had its handler) stopped cleanly.
+        codes = [
+            0 if signalled and c.returncode == -signal.SIGTERM else c.returncode for c in children
+        ]
+        log.info("all %d workers stopped (exit codes %s)", processes, codes)
+        return failed or next((c for c in codes if c), 0)
+    finally:
+        stop_all(signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        for s, handler in previous.items():
+            signal.signal(s, handler)
 
 
 def cmd_tag(args: argparse.Namespace) -> int:

@@ -78,8 +78,12 @@ def run_worker(
         return run(
             consumer,
             make_handler(producer, topics.enriched, settings),
-            DeadLetters(producer, topics.deadletter, STAGE,
-                        max_value_bytes=settings.kafka.max_message_bytes - 16_384),
+            DeadLetters(
+                producer,
+                topics.deadletter,
+                STAGE,
+                max_value_bytes=settings.kafka.max_message_bytes - 16_384,
+            ),
             settings.loop,
             stop,
             max_message_bytes=settings.kafka.max_message_bytes,

@@ -1,0 +1,59 @@
+"""The speed-ups of ``enrich.nlp`` leave the annotations exactly as spaCy's components set them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import spacy
+
+from enrich import nlp
+from enrich.pipeline import lemmas_of
+
+DATA = Path(__file__).resolve().parents[2] / "eval" / "data"
+
+
+def _texts() -> list[str]:
+    out = []
+    for name in ("diplomatic-dev.jsonl", "diplomatic-heldout.jsonl"):
+        for line in (DATA / name).read_text(encoding="utf-8").splitlines():
+            item = json.loads(line)
+            out.append(f"{item['title']}\n\n{item['text']}")
+    return out
+
+
+@pytest.mark.parametrize("code", sorted(nlp.MODELS))
+def test_indexed_attribute_ruler_sets_the_same_attributes(code: str) -> None:
+    plain = spacy.load(nlp.MODELS[code], disable=list(nlp.DISABLE))
+    fast = nlp.load(code)
+    assert fast is not None
+    assert isinstance(fast.get_pipe("attribute_ruler").match, nlp.IndexedAttributeMatch)
+    texts = [*_texts(), "There is a   double space.\n\nIt's what we'd got, isn't it?"]
+    for a, b in zip(plain.pipe(texts), fast.pipe(texts), strict=True):
+        assert [(t.pos_, t.tag_, str(t.morph), t.lemma_) for t in a] == [
+            (t.pos_, t.tag_, str(t.morph), t.lemma_) for t in b
+        ]
+
+
+def test_indexed_match_keeps_dep_patterns_for_parsed_docs() -> None:
+    full = spacy.load(nlp.MODELS["en"])  # parser included
+    ruler = full.get_pipe("attribute_ruler")
+    indexed = nlp.IndexedAttributeMatch(ruler)
+    doc = full("There are talks in Geneva. There is no deal yet.")
+    assert indexed(doc) == ruler.match(doc)
+
+
+@pytest.mark.parametrize(
+    ("code", "text", "expected"),
+    [
+        ("fr", "Les ambassadeurs ont rencontré les ministres.", {"ambassadeur", "ministre"}),
+        ("en", "The talks between the envoys resumed.", {"talk", "envoy"}),
+    ],
+)
+def test_lemmas_for_search(code: str, text: str, expected: set[str]) -> None:
+    pipeline = nlp.load(code)
+    assert pipeline is not None
+    lemmas = set(lemmas_of(pipeline(text)).split())
+    assert expected <= lemmas
+    assert "les" not in lemmas and "the" not in lemmas  # determiners are left out
