@@ -21,7 +21,7 @@ from wire.settings import ElasticsearchSettings, KafkaSettings, PollSettings
 
 
 def _start(
-    service: str, kafka: KafkaSettings, es: ElasticsearchSettings, log: Path
+    service: str, kafka: KafkaSettings, es: ElasticsearchSettings, log: Path, *extra: str
 ) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
@@ -34,7 +34,7 @@ def _start(
         "DIPLOWIRE_LOOP_BATCH_MAX_WAIT_MS": "50",
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "diplowire.cli", service],
+        [sys.executable, "-m", "diplowire.cli", service, *extra],
         env=env,
         stdout=log.open("ab"),
         stderr=subprocess.STDOUT,

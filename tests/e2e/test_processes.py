@@ -1,0 +1,52 @@
+"""`diplowire enrich --processes 2`: two consumers in one group share the raw topic and drain."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from kafka.admin import KafkaAdminClient
+
+from diplowire.sampleserver import SAMPLE_DIR, FeedServer
+from ingest.feeds import load_feeds
+from ingest.poller import poll_once
+from ingest.state import FileStateStore
+from tests.e2e.test_restart import _committed, _start, _stop
+from tests.support import read_topic, topic_size, wait_for
+from wire.admin import ensure_topics
+from wire.loop import make_producer
+from wire.settings import ElasticsearchSettings, KafkaSettings, PollSettings
+
+
+def test_two_enrich_processes_split_the_partitions_and_enrich_everything_once(
+    kafka: KafkaSettings, es_settings: ElasticsearchSettings, tmp_path: Path
+) -> None:
+    ensure_topics(kafka)
+    with FeedServer(SAMPLE_DIR) as server:
+        feeds = load_feeds(SAMPLE_DIR / "feeds.yaml", base_url=server.base_url)
+        producer = make_producer(kafka)
+        report = poll_once(feeds, PollSettings(kafka=kafka), producer, FileStateStore(tmp_path))
+        producer.close()
+    total = report.published
+    log = tmp_path / "enrich.log"
+    proc: subprocess.Popen[bytes] = _start("enrich", kafka, es_settings, log, "--processes", "2")
+    try:
+        wait_for(
+            lambda: _committed(kafka, kafka.topics.group("enrich")) >= total,
+            180,
+            "both processes drained the raw topic",
+        )
+        admin = KafkaAdminClient(**kafka.client_config())
+        try:
+            group = kafka.topics.group("enrich")
+            members = admin.describe_groups([group])[group]["members"]
+        finally:
+            admin.close()
+        assert len(members) == 2, members
+    finally:
+        _stop(proc, log)
+    assert "all 2 workers stopped" in log.read_text()
+    enriched = read_topic(kafka, kafka.topics.enriched)
+    # A rebalance may re-send a batch (at-least-once), never lose one.
+    assert {r.key for r in enriched} == {r.key for r in read_topic(kafka, kafka.topics.raw)}
+    assert topic_size(kafka, kafka.topics.enriched) >= total
