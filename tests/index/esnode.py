@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import time
 import urllib.request
@@ -19,11 +20,18 @@ import uuid
 from diplowire import stack as stk
 
 
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 class EsNode:
-    def __init__(self, http_port: int = 9250, transport_port: int = 9350) -> None:
+    def __init__(self, http_port: int | None = None, transport_port: int | None = None) -> None:
         self.cfg = stk.StackConfig.from_env()
-        self.http_port = http_port
-        self.transport_port = transport_port
+        # Free ports by default: another run (or the shared node) may hold the usual ones.
+        self.http_port = http_port or _free_port()
+        self.transport_port = transport_port or _free_port()
         # Under the stack dir: the Elasticsearch user can traverse it (pytest's tmp is 0700).
         self.dir = self.cfg.stack_dir / f"test-node-{uuid.uuid4().hex[:8]}"
         self.proc: subprocess.Popen[bytes] | None = None
