@@ -54,9 +54,18 @@ def run_local(args: argparse.Namespace) -> int:
             return 1
     # The demo's poller state lives beside the local Kafka's data, so wiping one wipes both.
     state_dir = args.state_dir or str(stack.StackConfig.from_env().stack_dir / "poller-state")
-    poll_s: PollSettings = load(PollSettings, file=args.config, overrides={"state_dir": state_dir})
-    enrich_s: EnrichSettings = load(EnrichSettings, file=args.config)
-    index_s: IndexSettings = load(IndexSettings, file=args.config)
+    # With the local stack, the pipeline talks to it wherever its ports were moved.
+    local: dict[str, object] = {}
+    if not args.no_stack:
+        local = {
+            "kafka.bootstrap_servers": stack.kafka_bootstrap(),
+            "elasticsearch.url": stack.es_url(),
+        }
+    poll_s: PollSettings = load(
+        PollSettings, file=args.config, overrides={"state_dir": state_dir, **local}
+    )
+    enrich_s: EnrichSettings = load(EnrichSettings, file=args.config, overrides=local)
+    index_s: IndexSettings = load(IndexSettings, file=args.config, overrides=local)
 
     from wire.admin import ensure_topics
 
