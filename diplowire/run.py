@@ -148,6 +148,11 @@ def run_local(args: argparse.Namespace) -> int:
     print(f"  searchable in Elasticsearch ({index_s.elasticsearch.url}, alias {alias}): {total}")
     print(f"  wall time: {time.monotonic() - t0:.1f}s")
     _print_sample(es, alias)
+    if not args.no_stack:
+        _say(
+            "Kafka and Elasticsearch keep running for `diplowire search`, `subscribe` and "
+            "Kibana; `diplowire stack down` (or `make stack-down`) stops them."
+        )
     return 0
 
 
