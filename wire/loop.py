@@ -13,6 +13,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,7 +45,10 @@ class Poison:
 
 
 Outcome = Poison | None
-Handler = Callable[[Sequence[Article]], Sequence[Outcome]]
+Start = Callable[[], "Future[Sequence[Outcome]]"]
+"""Starts a prepared batch's slow part on the handler's own thread (see :func:`run`)."""
+Handler = Callable[[Sequence[Article]], "Sequence[Outcome] | Start"]
+"""One outcome per article, in order; or a :data:`Start` that will give them."""
 
 
 class StopFlag(threading.Event):
@@ -66,6 +70,7 @@ def install_signal_handlers(flag: StopFlag) -> None:
 @dataclass
 class Stats:
     consumed: int = 0
+    """Records of the batches started (a batch prepared one ahead counts when it starts)."""
     succeeded: int = 0
     dead_lettered: int = 0
     batches: int = 0
@@ -183,17 +188,53 @@ def run(
     stats: Stats | None = None,
     on_batch: Callable[[Stats], None] | None = None,
 ) -> Stats:
-    """Consume until ``stop`` is set (or idle for ``idle_exit_ms``), then drain and commit."""
+    """Consume until ``stop`` is set (or idle for ``idle_exit_ms``), then drain and commit.
+
+    A handler may return a :data:`Start` instead of outcomes: it did the batch's CPU work and the
+    callable starts the slow part (the request downstream) on a thread of its own. The loop then
+    overlaps batches: while batch N is in flight it fetches, decodes and prepares batch N+1 (one
+    batch ahead at most; nothing more is read meanwhile), starts N+1 as soon as N is
+    acknowledged, then finishes N. Guarantees are a plain handler's: batches finish in order; a
+    batch's offsets are committed only after its outcomes came back and its dead letters are
+    written; a :class:`TransientError` retries that batch here (consumption paused) before any
+    later batch starts. ``Stats.consumed`` counts a batch when it starts.
+    """
     stats = stats if stats is not None else Stats()
     buffer: list[Any] = []
     buffered_bytes = 0
     first_at = 0.0
     last_record_at = time.monotonic()
     consecutive_dead = 0
+    inflight: tuple[_Batch, Future[Sequence[Outcome]]] | None = None
+
+    def finish(batch: _Batch, results: Sequence[Outcome]) -> None:
+        nonlocal consecutive_dead
+        _fill(batch, results)
+        consecutive_dead = _finish(consumer, batch, dead_letters, settings, stats, consecutive_dead)
+        if on_batch is not None:
+            on_batch(stats)
+
+    def acknowledged() -> tuple[_Batch, Sequence[Outcome]] | None:
+        """Wait for the batch in flight, retrying it while it fails transiently."""
+        nonlocal inflight
+        if inflight is None:
+            return None
+        batch, future = inflight
+        inflight = None
+        try:
+            return batch, future.result()
+        except TransientError as exc:
+            return batch, _retrying(consumer, handle, batch.articles, settings, stop, stats, exc)
+
+    def settle() -> None:
+        done = acknowledged()
+        if done is not None:
+            finish(*done)
+
     try:
         while True:
             stopping = stop.is_set()
-            if not stopping and settings.idle_exit_ms and not buffer:
+            if not stopping and settings.idle_exit_ms and not buffer and inflight is None:
                 idle_ms = (time.monotonic() - last_record_at) * 1000
                 stopping = idle_ms >= settings.idle_exit_ms
             if not stopping:
@@ -206,48 +247,62 @@ def run(
                     buffered_bytes += sum(len(r.value or b"") for r in records)
                 if polled:
                     last_record_at = time.monotonic()
+            if inflight is not None and (stopping or inflight[1].done()):
+                settle()
             if not buffer:
-                if stopping:
+                if stopping and inflight is None:
                     break
                 continue
             waited_ms = (time.monotonic() - first_at) * 1000
-            if (
+            if not (
                 stopping
                 or len(buffer) >= settings.batch_max_records
                 or buffered_bytes >= settings.batch_max_bytes
                 or waited_ms >= settings.batch_max_wait_ms
             ):
-                consecutive_dead = _process(
-                    consumer,
-                    buffer,
-                    handle,
-                    dead_letters,
-                    settings,
-                    stop,
-                    stats,
-                    max_message_bytes,
-                    consecutive_dead,
-                )
-                buffer, buffered_bytes = [], 0
-                if on_batch is not None:
-                    on_batch(stats)
+                continue
+            batch = _decode(buffer, max_message_bytes)
+            buffer, buffered_bytes = [], 0
+            ahead = inflight is not None  # prepared while the previous batch is in flight
+            if not ahead:
+                stats.consumed += len(batch.records)
+            result: Sequence[Outcome] | Start = []
+            if batch.articles:
+                try:
+                    result = handle(batch.articles)
+                except TransientError as exc:
+                    settle()
+                    if ahead:
+                        stats.consumed += len(batch.records)
+                    result = _retrying(consumer, handle, batch.articles, settings, stop, stats, exc)
+                    ahead = False
+            if callable(result):
+                done = acknowledged()
+                if ahead:
+                    stats.consumed += len(batch.records)
+                # Started before the previous batch's commit: downstream is not left waiting.
+                inflight = (batch, result())
+                if done is not None:
+                    finish(*done)
+            else:
+                settle()
+                if ahead:
+                    stats.consumed += len(batch.records)
+                finish(batch, result)
     finally:
         consumer.close(autocommit=False)
     return stats
 
 
-def _process(
-    consumer: KafkaConsumer,
-    records: list[Any],
-    handle: Handler,
-    dead_letters: DeadLetters,
-    settings: LoopSettings,
-    stop: StopFlag,
-    stats: Stats,
-    max_message_bytes: int | None,
-    consecutive_dead: int,
-) -> int:
-    stats.consumed += len(records)
+@dataclass(slots=True)
+class _Batch:
+    records: list[Any]
+    outcomes: list[Outcome]
+    valid_idx: list[int]
+    articles: list[Article]
+
+
+def _decode(records: list[Any], max_message_bytes: int | None) -> _Batch:
     outcomes: list[Outcome] = [None] * len(records)
     valid_idx: list[int] = []
     articles: list[Article] = []
@@ -257,14 +312,26 @@ def _process(
             valid_idx.append(i)
         except InvalidMessage as exc:
             outcomes[i] = Poison(_error_kind(exc), str(exc))
+    return _Batch(records, outcomes, valid_idx, articles)
 
-    if articles:
-        results = _retrying(consumer, handle, articles, settings, stop, stats)
-        if len(results) != len(articles):
-            raise WorkerStopped("handler returned a wrong number of outcomes")
-        for i, res in zip(valid_idx, results, strict=True):
-            outcomes[i] = res
 
+def _fill(batch: _Batch, results: Sequence[Outcome]) -> None:
+    if len(results) != len(batch.articles):
+        raise WorkerStopped("handler returned a wrong number of outcomes")
+    for i, res in zip(batch.valid_idx, results, strict=True):
+        batch.outcomes[i] = res
+
+
+def _finish(
+    consumer: KafkaConsumer,
+    batch: _Batch,
+    dead_letters: DeadLetters,
+    settings: LoopSettings,
+    stats: Stats,
+    consecutive_dead: int,
+) -> int:
+    """Dead-letter the batch's poison, then commit its offsets: the batch is done."""
+    records, outcomes = batch.records, batch.outcomes
     futures = []
     for rec, outcome in zip(records, outcomes, strict=True):
         if outcome is None:
@@ -319,14 +386,23 @@ def _retrying(
     settings: LoopSettings,
     stop: StopFlag,
     stats: Stats,
+    failed: TransientError | None = None,
 ) -> Sequence[Outcome]:
+    """``handle(articles)`` until it does not raise :class:`TransientError`.
+
+    ``failed``: the first attempt already ran (perhaps in the handler's thread) and raised this.
+    """
     attempt = 0
     paused = False
     delay_ms = settings.retry_initial_ms
     try:
         while True:
             try:
-                return handle(articles)
+                if failed is not None:
+                    first, failed = failed, None
+                    raise first
+                result = handle(articles)
+                return result().result() if callable(result) else result
             except TransientError as exc:
                 attempt += 1
                 stats.retries += 1

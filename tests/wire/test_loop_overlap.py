@@ -1,0 +1,91 @@
+"""The consume loop with a two-step handler (``Start``): batches overlap, guarantees hold."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from tests.support import read_topic, wait_for
+from tests.wire.test_article import _article
+from tests.wire.test_loop import _produce
+from wire import topics as t
+from wire.admin import ensure_topics
+from wire.article import Article, encode
+from wire.loop import (
+    DeadLetters,
+    Outcome,
+    Poison,
+    Start,
+    Stats,
+    StopFlag,
+    TransientError,
+    make_consumer,
+    make_producer,
+    run,
+)
+from wire.settings import KafkaSettings, LoopSettings
+
+
+def test_overlapped_batches_commit_in_order_after_their_ack_and_retry_before_the_next(
+    kafka: KafkaSettings,
+) -> None:
+    ensure_topics(kafka, partitions=1)
+    _produce(kafka, kafka.topics.raw, [encode(_article(id=f"x{i:02d}")) for i in range(12)])
+    loop = LoopSettings(
+        batch_max_records=4, batch_max_wait_ms=100, retry_initial_ms=100, retry_max_ms=200
+    )
+    prepared: list[list[str]] = []
+    started: list[list[str]] = []
+    gate = threading.Event()
+    failures = {"left": 1}
+    sender = ThreadPoolExecutor(1)
+
+    def send(ids: list[str]) -> Sequence[Outcome]:
+        if len(started) == 1:
+            gate.wait(30)  # the first batch stays in flight until the test has looked
+        if ids[0] == "x04" and failures["left"]:
+            failures["left"] -= 1
+            raise TransientError("downstream down")
+        return [Poison("test", "refused") if i == "x09" else None for i in ids]
+
+    def handle(batch: Sequence[Article]) -> Start:
+        ids = [a.id for a in batch]
+        prepared.append(ids)
+
+        def start() -> Future[Sequence[Outcome]]:
+            started.append(ids)
+            return sender.submit(send, ids)
+
+        return start
+
+    stop, stats = StopFlag(), Stats()
+    consumer = make_consumer(kafka, loop, kafka.topics.group("t"), kafka.topics.raw)
+    producer = make_producer(kafka)
+    thread = threading.Thread(
+        target=run,
+        args=(consumer, handle, DeadLetters(producer, kafka.topics.deadletter, "test"), loop, stop),
+        kwargs={"stats": stats},
+    )
+    thread.start()
+    try:
+        # Batch 1 in flight, batch 2 prepared ahead: nothing committed, nothing more read.
+        wait_for(lambda: len(prepared) >= 2, 60, "the second batch prepared ahead")
+        assert len(started) == 1 and stats.committed == 0
+        assert stats.consumed == 4, "a batch prepared ahead counts once it starts"
+        gate.set()
+        wait_for(lambda: stats.committed >= 12, 60, "every batch committed")
+    finally:
+        gate.set()
+        stop.set()
+        thread.join(timeout=30)
+        producer.close()
+        sender.shutdown()
+    assert not thread.is_alive()
+    ids = [f"x{i:02d}" for i in range(12)]
+    # The failed batch was retried before the next one started; order kept.
+    assert started == [ids[0:4], ids[4:8], ids[4:8], ids[8:12]]
+    assert stats.retries == 1
+    assert (stats.consumed, stats.succeeded, stats.dead_lettered) == (12, 11, 1)
+    dead = read_topic(kafka, kafka.topics.deadletter)
+    assert [dict(r.headers)[t.H_ERROR] for r in dead] == [b"test"]
