@@ -13,15 +13,13 @@ from wire import topics as t
 from wire.admin import ensure_topics
 from wire.article import Article, encode
 from wire.loop import (
-    DeadLetters,
     Outcome,
     Poison,
     Stats,
     StopFlag,
     TransientError,
-    make_consumer,
     make_producer,
-    run,
+    run_stage,
 )
 from wire.settings import EnrichSettings
 
@@ -73,20 +71,15 @@ def run_worker(
     topics = settings.kafka.topics
     ensure_topics(settings.kafka)
     producer = make_producer(settings.kafka)
-    consumer = make_consumer(settings.kafka, settings.loop, topics.group("enrich"), topics.raw)
     try:
-        return run(
-            consumer,
-            make_handler(producer, topics.enriched, settings),
-            DeadLetters(
-                producer,
-                topics.deadletter,
-                STAGE,
-                max_value_bytes=settings.kafka.max_message_bytes - 16_384,
-            ),
+        return run_stage(
+            settings.kafka,
             settings.loop,
-            stop,
-            max_message_bytes=settings.kafka.max_message_bytes,
+            stage=STAGE,
+            source=topics.raw,
+            handle=make_handler(producer, topics.enriched, settings),
+            producer=producer,
+            stop=stop,
             stats=stats,
             on_batch=on_batch,
         )

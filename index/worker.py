@@ -10,7 +10,6 @@ from typing import Any, cast
 
 import msgspec
 from elasticsearch import ApiError, Elasticsearch, TransportError
-from kafka.record import util as kafka_record_util
 
 from index.docs import NotIndexable, document, epoch_ms
 from index.es import RETRY_STATUSES, Action, ItemResult, bulk_index, client, ensure_index
@@ -18,7 +17,6 @@ from ingest.normalize import utc_now
 from wire.admin import ensure_topics
 from wire.article import Article
 from wire.loop import (
-    DeadLetters,
     Outcome,
     Poison,
     Start,
@@ -26,9 +24,8 @@ from wire.loop import (
     StopFlag,
     TransientError,
     WorkerStopped,
-    make_consumer,
     make_producer,
-    run,
+    run_stage,
 )
 from wire.settings import IndexSettings
 
@@ -176,36 +173,26 @@ def run_worker(
     counters: dict[str, int] | None = None,
 ) -> Stats:
     topics = settings.kafka.topics
-    if getattr(kafka_record_util, "crc32c_c", True) is None:
-        log.warning(
-            "the crc32c package is not installed: kafka-python checks record CRCs in pure "
-            "Python, ~40%% of the indexer's CPU (pip install crc32c)"
-        )
     ensure_topics(settings.kafka)
     es = client(settings.elasticsearch)
     alias = _ensure_with_retry(es, settings, stop)
     producer = make_producer(settings.kafka)
-    consumer = make_consumer(settings.kafka, settings.loop, topics.group("index"), topics.enriched)
     # One thread sends the bulk requests, one at a time, beside the loop's thread.
     sender = ThreadPoolExecutor(1, thread_name_prefix="index-bulk")
     # Everything alive now (modules, clients) lives as long as the worker: keep it out of the
     # collector's full passes, which otherwise rescan it every few batches (~20% of the CPU time).
     gc.freeze()
     try:
-        return run(
-            consumer,
-            make_overlapped_handler(
+        return run_stage(
+            settings.kafka,
+            settings.loop,
+            stage=STAGE,
+            source=topics.enriched,
+            handle=make_overlapped_handler(
                 es, alias, sender, counters, item_attempts=settings.bulk_item_attempts
             ),
-            DeadLetters(
-                producer,
-                topics.deadletter,
-                STAGE,
-                max_value_bytes=settings.kafka.max_message_bytes - 16_384,
-            ),
-            settings.loop,
-            stop,
-            max_message_bytes=settings.kafka.max_message_bytes,
+            producer=producer,
+            stop=stop,
             stats=stats,
             on_batch=on_batch,
         )

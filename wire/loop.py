@@ -8,6 +8,7 @@ after every poison message of the batch sits in the dead-letter topic.
 
 from __future__ import annotations
 
+import functools
 import logging
 import signal
 import threading
@@ -112,9 +113,21 @@ def make_consumer(
         "metadata_max_age_ms": 10_000,
     }
     cfg.update(overrides)
+    _warn_without_crc32c()
     consumer = KafkaConsumer(**cfg)
     consumer.subscribe([topic])
     return consumer
+
+
+@functools.cache
+def _warn_without_crc32c() -> None:
+    from kafka.record import util
+
+    if getattr(util, "crc32c_c", True) is None:
+        log.warning(
+            "the crc32c package is not installed: kafka-python checks record CRCs in pure "
+            "Python, ~40%% of a consumer's CPU (pip install crc32c)"
+        )
 
 
 class DeadLetters:
@@ -175,6 +188,36 @@ def _error_kind(exc: InvalidMessage) -> str:
     if text.startswith("empty message"):
         return "empty"
     return "schema_violation"
+
+
+def run_stage(
+    kafka: KafkaSettings,
+    loop: LoopSettings,
+    *,
+    stage: str,
+    source: str,
+    handle: Handler,
+    producer: KafkaProducer,
+    stop: StopFlag,
+    stats: Stats | None = None,
+    on_batch: Callable[[Stats], None] | None = None,
+) -> Stats:
+    """A stage's shell: its consumer group on ``source``, dead letters through ``producer``."""
+    consumer = make_consumer(kafka, loop, kafka.topics.group(stage), source)
+    # Headroom below the topic limit for the dead-letter headers.
+    dead_letters = DeadLetters(
+        producer, kafka.topics.deadletter, stage, max_value_bytes=kafka.max_message_bytes - 16_384
+    )
+    return run(
+        consumer,
+        handle,
+        dead_letters,
+        loop,
+        stop,
+        max_message_bytes=kafka.max_message_bytes,
+        stats=stats,
+        on_batch=on_batch,
+    )
 
 
 def run(
