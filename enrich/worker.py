@@ -31,9 +31,7 @@ def make_handler(
     producer: KafkaProducer, topic: str, settings: EnrichSettings
 ) -> Callable[[Sequence[Article]], list[Outcome]]:
     def handle(batch: Sequence[Article]) -> list[Outcome]:
-        results = enrich_batch(
-            batch, max_text_chars=settings.max_text_chars, n_process=settings.n_process
-        )
+        results = enrich_batch(batch, max_text_chars=settings.max_text_chars)
         outcomes: list[Outcome] = []
         sent = []
         for res in results:

@@ -116,7 +116,6 @@ class EnrichSettings:
     kafka: KafkaSettings = field(default_factory=KafkaSettings)
     loop: LoopSettings = field(default_factory=LoopSettings)
     max_text_chars: int = 100_000
-    n_process: int = 1
 
 
 @dataclass(frozen=True, slots=True)
