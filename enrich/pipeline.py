@@ -70,7 +70,7 @@ def enrich_batch(
         texts = [articles[i].body() for i in idxs]
         docs = pipeline.pipe(texts, batch_size=batch_size, n_process=n_process)
         for i, doc in zip(idxs, docs, strict=True):
-            facts = diplo.analyze(doc, code)
+            facts = diplo.analyze(doc, code, articles[i].published)
             out[i] = _with(
                 articles[i],
                 Enrichment(

@@ -1,6 +1,6 @@
 """Score the diplomatic enricher on the labelled sets, beside a plain spaCy NER baseline.
 
-    .venv/bin/python -m eval.evaluate                 # dev and held-out tables
+    .venv/bin/python -m eval.evaluate                 # dev, held-out and test tables
     .venv/bin/python -m eval.evaluate --set dev --json
 
 Fields: countries, persons, organisations (P/R/F1, micro over documents), topics (micro-F1),
@@ -29,6 +29,9 @@ DATA = Path(__file__).parent / "data"
 SETS = {
     "dev": DATA / "diplomatic-dev.jsonl",
     "heldout": DATA / "diplomatic-heldout.jsonl",
+    # Real published articles found through search, labelled before the enricher saw them.
+    # Never used for tuning: scored once before and once after each change.
+    "test": DATA / "diplomatic-test.jsonl",
 }
 FIELDS = ("countries", "persons", "organizations", "topics", "actors", "dyads")
 
@@ -129,7 +132,7 @@ def predict(items: list[dict[str, Any]]) -> tuple[list[Prediction], list[Predict
         names = {kbmod.norm(cf.form): cf.code for cf in kb.country_forms if cf.kind == "name"}
         texts = [f"{items[i]['title']}\n\n{items[i]['text']}" for i in idxs]
         for i, doc in zip(idxs, pipeline.pipe(texts), strict=True):
-            facts = diplo.analyze(doc, lang)
+            facts = diplo.analyze(doc, lang, items[i].get("published"))
             ours[i] = Prediction(
                 countries={c.code for c in facts.countries},
                 actors={c.code for c in facts.countries if c.actor},

@@ -65,6 +65,17 @@ class PersonEntry:
     aliases: tuple[str, ...]
     role: str | None
     country: str | None
+    # Terms of office: (start, end, role); ISO dates, end exclusive, "" = open.
+    terms: tuple[tuple[str, str, str | None], ...] = ()
+
+    def role_on(self, day: str | None) -> str | None:
+        """The KB role on an ISO date (``YYYY-MM-DD``); without a date or terms, ``role``."""
+        if day is None or not self.terms:
+            return self.role
+        for start, end, role in self.terms:
+            if (not start or start <= day) and (not end or day < end):
+                return role or self.role
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +148,16 @@ def _split(value: str) -> tuple[str, ...]:
     return tuple(v.strip() for v in value.split("|") if v.strip())
 
 
+def _terms(value: str) -> tuple[tuple[str, str, str | None], ...]:
+    """'2017-01-20..2021-01-20|2008-05-08..2012-05-07=head_of_government' → (start, end, role)."""
+    out = []
+    for part in _split(value):
+        span, _, role = part.partition("=")
+        start, _, end = span.partition("..")
+        out.append((start.strip(), end.strip(), role.strip() or None))
+    return tuple(out)
+
+
 def languages() -> list[str]:
     return sorted(p.name for p in KB_DIR.iterdir() if (p / "lexicon.json").exists())
 
@@ -195,6 +216,7 @@ def load(lang: str) -> KnowledgeBase:
                 aliases=_split(_col(row, 1)),
                 role=_col(row, 2) or None,
                 country=_col(row, 3) or None,
+                terms=_terms(_col(row, 4)),
             )
         )
     for row in _rows(base / "topics.tsv"):
