@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from typing import Any
 from pathlib import Path
 
 from kafka.admin import KafkaAdminClient
@@ -18,31 +19,41 @@ from wire.loop import make_producer
 from wire.settings import ElasticsearchSettings, KafkaSettings, PollSettings
 
 
+def _members(kafka: KafkaSettings) -> list[dict[str, Any]]:
+    admin = KafkaAdminClient(**kafka.client_config())
+    try:
+        group = kafka.topics.group("enrich")
+        return list(admin.describe_groups([group])[group]["members"])
+    finally:
+        admin.close()
+
+
 def test_two_enrich_processes_split_the_partitions_and_enrich_everything_once(
     kafka: KafkaSettings, es_settings: ElasticsearchSettings, tmp_path: Path
 ) -> None:
     ensure_topics(kafka)
-    with FeedServer(SAMPLE_DIR) as server:
-        feeds = load_feeds(SAMPLE_DIR / "feeds.yaml", base_url=server.base_url)
-        producer = make_producer(kafka)
-        report = poll_once(feeds, PollSettings(kafka=kafka), producer, FileStateStore(tmp_path))
-        producer.close()
-    total = report.published
     log = tmp_path / "enrich.log"
     proc: subprocess.Popen[bytes] = _start("enrich", kafka, es_settings, log, "--processes", "2")
     try:
+        # Both children joined the group (each loads its models first) before articles arrive.
+        wait_for(lambda: len(_members(kafka)) == 2, 180, "two members in the enrich group")
+        with FeedServer(SAMPLE_DIR) as server:
+            feeds = load_feeds(SAMPLE_DIR / "feeds.yaml", base_url=server.base_url)
+            producer = make_producer(kafka)
+            report = poll_once(feeds, PollSettings(kafka=kafka), producer, FileStateStore(tmp_path))
+            producer.close()
+        total = report.published
         wait_for(
             lambda: _committed(kafka, kafka.topics.group("enrich")) >= total,
             180,
             "both processes drained the raw topic",
         )
-        admin = KafkaAdminClient(**kafka.client_config())
-        try:
-            group = kafka.topics.group("enrich")
-            members = admin.describe_groups([group])[group]["members"]
-        finally:
-            admin.close()
-        assert len(members) == 2, members
+        members = _members(kafka)
+        assert len(members) == 2
+        assigned = [m["member_assignment"]["assigned_partitions"] for m in members]
+        # The three partitions are split between the two processes, none left out.
+        parts = sorted(p for a in assigned for tp in a for p in tp["partitions"])
+        assert parts == [0, 1, 2] and all(a for a in assigned), assigned
     finally:
         _stop(proc, log)
     assert "all 2 workers stopped" in log.read_text()
