@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
@@ -347,8 +348,13 @@ def poll_once(
     workers: int | None = None,
     limiter: HostLimiter | None = None,
     parse_pool: Executor | None = None,
+    stop: threading.Event | None = None,
 ) -> PollReport:
-    """Poll every (due) feed once; returns what happened, counted by outcome."""
+    """Poll every (due) feed once; returns what happened, counted by outcome.
+
+    ``stop`` (SIGTERM) ends the pass early: feeds not yet fetched stay due, what was fetched is
+    published and acknowledged, and the state is saved.
+    """
     state = store.load()
     if not store.save_every_s:
         store.save_every_s = settings.save_every_s
@@ -387,6 +393,10 @@ def poll_once(
                 for feed, fs in _interleave_hosts(todo)
             )
             for fut in as_completed(submitted):
+                if stop is not None and stop.is_set():
+                    # Fetches in progress finish within their timeout; their feeds stay due.
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    break
                 _handle(ctx, fut.result())
                 if (
                     ctx.pending_articles >= DRAIN_EVERY_ARTICLES
@@ -627,6 +637,7 @@ def run_forever(
             progress=progress,
             limiter=limiter,
             parse_pool=parse_pool,
+            stop=stop,
         )
         state = store.load()
         upcoming = [fs.next_poll_at for fs in state.feeds.values() if fs.health != "disabled"]
