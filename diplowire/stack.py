@@ -443,7 +443,10 @@ def _jdk_candidates(env_vars: Sequence[str]) -> list[tuple[Path, bool]]:
 
 
 def pick_jdk(
-    min_major: int, max_major: int | None, env_vars: Sequence[str] = ("JAVA_HOME",)
+    min_major: int,
+    max_major: int | None,
+    env_vars: Sequence[str] = ("JAVA_HOME",),
+    candidates: Sequence[tuple[Path, bool]] | None = None,
 ) -> tuple[Path, int]:
     """Choose a JDK home whose feature version is in [min_major, max_major].
 
@@ -452,7 +455,9 @@ def pick_jdk(
     /usr/lib/jvm. Raises StackError naming what was found when nothing fits.
     """
     found: list[tuple[Path, int, bool]] = []
-    for home, explicit in _jdk_candidates(env_vars):
+    if candidates is None:
+        candidates = _jdk_candidates(env_vars)
+    for home, explicit in candidates:
         major = _java_major(home)
         if major is not None:
             found.append((home, major, explicit))

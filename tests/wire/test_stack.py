@@ -75,25 +75,22 @@ def _fake_jdk(root: Path, name: str, version: str) -> Path:
     return home
 
 
-def test_pick_jdk_prefers_explicit_then_newest_in_range(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_pick_jdk_prefers_explicit_then_newest_in_range(tmp_path: Path) -> None:
     j8 = _fake_jdk(tmp_path, "j8", "1.8.0_402")
     j17 = _fake_jdk(tmp_path, "j17", "17.0.15")
     j21 = _fake_jdk(tmp_path, "j21", "21.0.2")
     j25 = _fake_jdk(tmp_path, "j25", "25")
     cands = [(j8, False), (j17, False), (j21, False), (j25, False)]
-    monkeypatch.setattr(stk, "_jdk_candidates", lambda env_vars: list(cands))
     # Nothing explicit: the newest JDK in range.
-    assert stk.pick_jdk(17, 23) == (j21, 21)
-    assert stk.pick_jdk(21, None) == (j25, 25)
+    assert stk.pick_jdk(17, 23, candidates=cands) == (j21, 21)
+    assert stk.pick_jdk(21, None, candidates=cands) == (j25, 25)
     # An explicit JDK (JAVA_HOME, or java on PATH) in range wins over newer ones.
     cands[:] = [(j17, True), (j8, False), (j21, False), (j25, False)]
-    assert stk.pick_jdk(17, None) == (j17, 17)
+    assert stk.pick_jdk(17, None, candidates=cands) == (j17, 17)
     # An explicit JDK out of range is skipped, not used.
-    assert stk.pick_jdk(21, None) == (j25, 25)
+    assert stk.pick_jdk(21, None, candidates=cands) == (j25, 25)
     with pytest.raises(stk.StackError, match=r"need Java 26\+"):
-        stk.pick_jdk(26, None)
+        stk.pick_jdk(26, None, candidates=cands)
 
 
 def test_generated_configs(cfg: stk.StackConfig) -> None:
