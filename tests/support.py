@@ -9,6 +9,7 @@ from typing import Any
 
 from elasticsearch import Elasticsearch
 from kafka import KafkaConsumer, TopicPartition
+from kafka.admin import KafkaAdminClient
 
 from wire.loop import Stats, StopFlag
 from wire.settings import KafkaSettings
@@ -101,3 +102,13 @@ def topic_size(kafka: KafkaSettings, topic: str) -> int:
         return sum(consumer.end_offsets(tps).values())
     finally:
         consumer.close()
+
+
+def committed(kafka: KafkaSettings, group: str) -> int:
+    """Sum of the group's committed offsets over all its partitions."""
+    admin = KafkaAdminClient(**kafka.client_config())
+    try:
+        offsets = admin.list_group_offsets({group: None}).get(group, {})
+        return sum(o.offset for o in offsets.values() if o.offset > 0)
+    finally:
+        admin.close()

@@ -12,8 +12,8 @@ from diplowire.sampleserver import SAMPLE_DIR, FeedServer
 from ingest.feeds import load_feeds
 from ingest.poller import poll_once
 from ingest.state import FileStateStore
-from tests.e2e.test_restart import _committed, _start, _stop
-from tests.support import read_topic, topic_size, wait_for
+from tests.e2e.test_restart import _start, _stop
+from tests.support import committed, read_topic, topic_size, wait_for
 from wire.admin import ensure_topics
 from wire.loop import make_producer
 from wire.settings import ElasticsearchSettings, KafkaSettings, PollSettings
@@ -44,7 +44,7 @@ def test_two_enrich_processes_split_the_partitions_and_enrich_everything_once(
             producer.close()
         total = report.published
         wait_for(
-            lambda: _committed(kafka, kafka.topics.group("enrich")) >= total,
+            lambda: committed(kafka, kafka.topics.group("enrich")) >= total,
             180,
             "both processes drained the raw topic",
         )

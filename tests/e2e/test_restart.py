@@ -9,13 +9,12 @@ import sys
 from pathlib import Path
 
 from elasticsearch import Elasticsearch
-from kafka.admin import KafkaAdminClient
 
 from diplowire.sampleserver import SAMPLE_DIR, FeedServer
 from ingest.feeds import load_feeds
 from ingest.poller import poll_once
 from ingest.state import FileStateStore
-from tests.support import es_count, read_topic, topic_size, wait_for
+from tests.support import committed, es_count, read_topic, topic_size, wait_for
 from wire.loop import make_producer
 from wire.settings import ElasticsearchSettings, KafkaSettings, PollSettings
 
@@ -51,15 +50,6 @@ def _stop(proc: subprocess.Popen[bytes], log: Path) -> None:
     assert rc == 0, f"worker exited {rc} after SIGTERM:\n{log.read_text()[-3000:]}"
 
 
-def _committed(kafka: KafkaSettings, group: str) -> int:
-    admin = KafkaAdminClient(**kafka.client_config())
-    try:
-        offsets = admin.list_group_offsets({group: None}).get(group, {})
-        return sum(o.offset for o in offsets.values() if o.offset > 0)
-    finally:
-        admin.close()
-
-
 def test_sigterm_and_restart_mid_stream_index_every_article_once(
     kafka: KafkaSettings,
     es_settings: ElasticsearchSettings,
@@ -85,17 +75,17 @@ def test_sigterm_and_restart_mid_stream_index_every_article_once(
     wait_for(lambda: topic_size(kafka, topics.enriched) >= 10, 120, "first enriched articles")
     _stop(enricher, elog)
     produced = topic_size(kafka, topics.enriched)
-    committed = _committed(kafka, topics.group("enrich"))
-    assert 0 < committed < total, "the SIGTERM did not land mid-stream"
+    enrich_committed = committed(kafka, topics.group("enrich"))
+    assert 0 < enrich_committed < total, "the SIGTERM did not land mid-stream"
     # Nothing is committed that was not delivered downstream first.
-    assert committed <= produced
+    assert enrich_committed <= produced
 
     # 2. The indexer starts on a partial stream; the enricher comes back.
     indexer = _start("index", kafka, es_settings, ilog)
     enricher = _start("enrich", kafka, es_settings, elog)
     wait_for(lambda: es_count(es, alias) >= 10, 120, "first indexed articles")
     _stop(indexer, ilog)
-    indexed_committed = _committed(kafka, topics.group("index"))
+    indexed_committed = committed(kafka, topics.group("index"))
     assert indexed_committed > 0
 
     # 3. The indexer restarts; everything drains.
@@ -103,7 +93,7 @@ def test_sigterm_and_restart_mid_stream_index_every_article_once(
     try:
         wait_for(lambda: es_count(es, alias) >= total, 180, "all articles indexed")
         wait_for(
-            lambda: _committed(kafka, topics.group("enrich")) == total, 60, "enricher caught up"
+            lambda: committed(kafka, topics.group("enrich")) == total, 60, "enricher caught up"
         )
     finally:
         _stop(indexer, ilog)
@@ -113,5 +103,5 @@ def test_sigterm_and_restart_mid_stream_index_every_article_once(
     assert es_count(es, alias) == total
     ids = {h["_id"] for h in es.search(index=alias, size=1000, source=False)["hits"]["hits"]}
     assert ids == raw_ids
-    assert _committed(kafka, topics.group("index")) == topic_size(kafka, topics.enriched)
+    assert committed(kafka, topics.group("index")) == topic_size(kafka, topics.enriched)
     es.close()

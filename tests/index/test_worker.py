@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from kafka.admin import KafkaAdminClient
-
 from index.worker import replay, run_worker
 from tests.index.helpers import articles, fresh, produce
-from tests.support import WorkerThread, es_count, read_topic, topic_size, wait_for
+from tests.support import WorkerThread, committed, es_count, read_topic, topic_size, wait_for
 from wire import topics as t
 from wire.article import encode, replace
 from wire.settings import ElasticsearchSettings, IndexSettings, KafkaSettings, LoopSettings
@@ -14,15 +12,6 @@ from wire.settings import ElasticsearchSettings, IndexSettings, KafkaSettings, L
 
 def _settings(kafka: KafkaSettings, es: ElasticsearchSettings, loop: LoopSettings) -> IndexSettings:
     return IndexSettings(kafka=kafka, loop=loop, elasticsearch=es)
-
-
-def _committed(kafka: KafkaSettings, group: str) -> int:
-    admin = KafkaAdminClient(**kafka.client_config())
-    try:
-        offsets = admin.list_group_offsets({group: None}).get(group, {})
-        return sum(o.offset for o in offsets.values() if o.offset > 0)
-    finally:
-        admin.close()
 
 
 def test_replay_of_the_whole_topic_leaves_the_count_unchanged(
@@ -39,7 +28,7 @@ def test_replay_of_the_whole_topic_leaves_the_count_unchanged(
         wait_for(lambda: first.stats.succeeded >= len(arts), 60, "first pass", (first,))
     assert es_count(es, alias) == len(arts)
     group = kafka.topics.group("index")
-    assert _committed(kafka, group) == len(arts)
+    assert committed(kafka, group) == len(arts)
 
     # Replay: rewind the indexer's group, so it re-reads the whole topic.
     rewound = replay(settings)
@@ -107,7 +96,7 @@ def test_mapping_violation_goes_to_dead_letters_and_the_rest_of_the_batch_is_ind
     assert dead[0].value == encode(bad)
     assert headers[t.H_SOURCE_OFFSET] == "7"
     # Committed only now that every item is in Elasticsearch or in the dead-letter topic.
-    assert _committed(kafka, kafka.topics.group("index")) == 20
+    assert committed(kafka, kafka.topics.group("index")) == 20
     es.close()
 
 
