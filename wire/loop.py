@@ -116,6 +116,16 @@ def make_consumer(
     _warn_without_crc32c()
     consumer = KafkaConsumer(**cfg)
     consumer.subscribe([topic])
+    # Fetch metadata now, after subscribing and before the first poll joins the group: its
+    # listener records the topic's partitions as the group's metadata snapshot. Otherwise, under
+    # load, the join can happen first, the next refresh "changes" the snapshot and forces a
+    # rebalance, and kafka-python 3.0 was seen to stall in that rebalance without recovering.
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        consumer.topics()
+        if consumer.partitions_for_topic(topic):
+            break
+        time.sleep(0.2)
     return consumer
 
 
