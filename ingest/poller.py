@@ -155,7 +155,13 @@ def parse_feed(
             max_chars=settings.max_article_chars,
         )
         if art is None:
+            # Counted in the report and logged here, so the skip can be traced to its entry.
             skipped += 1
+            log.warning(
+                "feed %s: entry without a usable link skipped (title %r)",
+                feed.url,
+                str(entry.get("title") or "")[:120],
+            )
             continue
         items.append(Item(art, content_hash(art), guid_key(art.guid, feed.url)))
     return items, skipped, schedule.feed_hint_s(parsed.feed)
