@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import re
 import socket
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -49,7 +52,73 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-_opener = urllib.request.build_opener(_NoRedirect)
+class _Watchdog:
+    """Shuts the sockets of one fetch when its deadline passes, whatever phase it is in.
+
+    Socket timeouts bound each recv, not the whole exchange: a server that trickles its status
+    line and headers a byte at a time would otherwise hold a worker far past the fetch timeout.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._socks: list[socket.socket] = []
+        self.expired = False
+
+    def add(self, sock: socket.socket | None) -> None:
+        if sock is None:
+            return
+        with self._lock:
+            self._socks.append(sock)
+            if self.expired:
+                _shut(sock)
+
+    def expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            for sock in self._socks:
+                _shut(sock)
+
+
+def _shut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+_watch = threading.local()
+
+
+class _WatchedHTTPConnection(http.client.HTTPConnection):
+    def connect(self) -> None:
+        super().connect()
+        dog = getattr(_watch, "dog", None)
+        if dog is not None:
+            dog.add(self.sock)
+
+
+class _WatchedHTTPSConnection(http.client.HTTPSConnection):
+    def connect(self) -> None:
+        super().connect()
+        dog = getattr(_watch, "dog", None)
+        if dog is not None:
+            dog.add(self.sock)
+
+
+class _HTTPHandler(urllib.request.HTTPHandler):
+    def http_open(self, req: urllib.request.Request) -> Any:
+        return self.do_open(_WatchedHTTPConnection, req)
+
+
+class _HTTPSHandler(urllib.request.HTTPSHandler):
+    def https_open(self, req: urllib.request.Request) -> Any:
+        return self.do_open(
+            _WatchedHTTPSConnection,
+            req,
+            context=self._context,  # type: ignore[attr-defined]
+            check_hostname=self._check_hostname,  # type: ignore[attr-defined]
+        )
+
+
+_opener = urllib.request.build_opener(_NoRedirect, _HTTPHandler, _HTTPSHandler)
 
 
 def fetch(
@@ -63,6 +132,35 @@ def fetch(
     accept: str = FEED_ACCEPT,
 ) -> Response:
     """GET ``url`` (conditional when validators are given) within size and time limits."""
+    dog = _Watchdog()
+    timer = threading.Timer(timeout_s, dog.expire)
+    timer.daemon = True
+    _watch.dog = dog
+    timer.start()
+    try:
+        return _fetch(url, etag, last_modified, timeout_s, max_bytes, user_agent, accept)
+    except (OSError, http.client.HTTPException) as exc:
+        if dog.expired:
+            raise FetchError("timeout", f"no complete response within {timeout_s:.0f} s") from None
+        raise FetchError("unreachable", f"connection failed: {exc}") from None
+    except FetchError as exc:
+        if dog.expired and exc.kind in ("truncated", "unreachable"):
+            raise FetchError("timeout", f"no complete response within {timeout_s:.0f} s") from None
+        raise
+    finally:
+        timer.cancel()
+        _watch.dog = None
+
+
+def _fetch(
+    url: str,
+    etag: str | None,
+    last_modified: str | None,
+    timeout_s: float,
+    max_bytes: int,
+    user_agent: str,
+    accept: str,
+) -> Response:
     deadline = time.monotonic() + timeout_s
     all_permanent = True
     current = url
