@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from kafka import KafkaProducer
 from kafka.errors import KafkaError, MessageSizeTooLargeError
 
+from enrich import nlp
 from enrich.pipeline import enrich_batch
 from wire import topics as t
 from wire.admin import ensure_topics
@@ -67,6 +68,7 @@ def run_worker(
     on_batch: Callable[[Stats], None] | None = None,
 ) -> Stats:
     topics = settings.kafka.topics
+    nlp.blas_threads = settings.blas_threads
     ensure_topics(settings.kafka)
     producer = make_producer(settings.kafka)
     try:

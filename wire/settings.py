@@ -116,6 +116,8 @@ class EnrichSettings:
     kafka: KafkaSettings = field(default_factory=KafkaSettings)
     loop: LoopSettings = field(default_factory=LoopSettings)
     max_text_chars: int = 100_000
+    # Scale with `enrich --processes N` (one per core), not with BLAS threads; 0 leaves BLAS alone.
+    blas_threads: int = 1
 
 
 @dataclass(frozen=True, slots=True)

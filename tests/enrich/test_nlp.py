@@ -24,15 +24,20 @@ def _texts() -> list[str]:
 
 
 @pytest.mark.parametrize("code", sorted(nlp.MODELS))
-def test_indexed_attribute_ruler_sets_the_same_attributes(code: str) -> None:
+def test_fast_pipeline_sets_the_same_annotations(code: str) -> None:
+    """Indexed attribute ruler and numpy's BLAS: same tags, lemmas and entities as stock spaCy."""
     plain = spacy.load(nlp.MODELS[code], disable=list(nlp.DISABLE))
     fast = nlp.load(code)
     assert fast is not None
     assert isinstance(fast.get_pipe("attribute_ruler").match, nlp.IndexedAttributeMatch)
+    for name in ("tok2vec", "ner"):
+        nodes = list(fast.get_pipe(name).model.walk())  # type: ignore[attr-defined]
+        assert nodes and all(not getattr(n.ops, "use_blis", True) for n in nodes)
+        assert all(getattr(n.ops, "use_blis", False) for n in plain.get_pipe(name).model.walk())  # type: ignore[attr-defined]
     texts = [*_texts(), "There is a   double space.\n\nIt's what we'd got, isn't it?"]
     for a, b in zip(plain.pipe(texts), fast.pipe(texts), strict=True):
-        assert [(t.pos_, t.tag_, str(t.morph), t.lemma_) for t in a] == [
-            (t.pos_, t.tag_, str(t.morph), t.lemma_) for t in b
+        assert [(t.pos_, t.tag_, str(t.morph), t.lemma_, t.ent_iob_, t.ent_type_) for t in a] == [
+            (t.pos_, t.tag_, str(t.morph), t.lemma_, t.ent_iob_, t.ent_type_) for t in b
         ]
 
 
