@@ -5,8 +5,11 @@ every item is a distinct article) and served from memory by a server in a separa
 ETag/Last-Modified and gzip. Pass 1 polls every feed with no state (all fresh). Between passes the
 server changes ``--changed`` of the feeds (two new items each); pass 2 then polls every feed again
 with validators: most answer 304. Bytes are counted by the server (headers and bodies).
+With ``--delta`` the server also honours RFC 3229 feed deltas: a changed feed asked with
+``A-IM: feed`` and its previous ETag answers ``226 IM Used`` with only its new items.
 
     .venv/bin/python bench/ingest_bench.py            # needs `diplowire stack up`
+    .venv/bin/python bench/ingest_bench.py --delta    # the server serves feed deltas
 """
 
 from __future__ import annotations
@@ -92,6 +95,8 @@ class _Store:
         self.pool = len(items)
         self.items = items
         self.docs: dict[str, tuple[bytes, bytes, str, str]] = {}
+        self.deltas: dict[str, tuple[str, bytes, bytes]] = {}
+        """path -> (previous ETag, feed of the items added since it, the same gzipped)."""
         self.picks: dict[int, list[int]] = {}
         for i in range(feeds):
             k = rng.randint(20, 50)
@@ -112,10 +117,14 @@ class _Store:
         for i in self.changed:
             top = max(self.picks[i])
             self.picks[i] = [*self.picks[i][2:], top + 1, top + 2]
+            path = f"/feed/{i}.xml"
+            previous = self.docs[path][2]
             self._set(i)
+            new = render(i, self.items, [top + 1, top + 2])
+            self.deltas[path] = (previous, new, gzip.compress(new, 6))
 
 
-def serve(port_q: Any, feeds: int, changed: float, seed: int) -> None:
+def serve(port_q: Any, feeds: int, changed: float, seed: int, delta: bool = False) -> None:
     store = _Store(feeds, changed, seed)
 
     class Handler(BaseHTTPRequestHandler):
@@ -150,9 +159,18 @@ def serve(port_q: Any, feeds: int, changed: float, seed: int) -> None:
             if doc is None:
                 return self._send(404, {})
             body, gz, etag, lm = doc
-            if self.headers.get("If-None-Match") == etag:
+            inm = self.headers.get("If-None-Match")
+            if inm == etag:
                 return self._send(304, {"ETag": etag, "Last-Modified": lm})
             headers = {"Content-Type": "application/rss+xml", "ETag": etag, "Last-Modified": lm}
+            asked = [t.strip().lower() for t in (self.headers.get("A-IM") or "").split(",")]
+            since = store.deltas.get(self.path)
+            if delta and "feed" in asked and since is not None and inm == since[0]:
+                headers["IM"] = "feed"
+                if "gzip" in (self.headers.get("Accept-Encoding") or ""):
+                    headers["Content-Encoding"] = "gzip"
+                    return self._send(226, headers, since[2])
+                return self._send(226, headers, since[1])
             if "gzip" in (self.headers.get("Accept-Encoding") or ""):
                 headers["Content-Encoding"] = "gzip"
                 return self._send(200, headers, gz)
@@ -197,6 +215,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--bootstrap", default="127.0.0.1:9092")
     ap.add_argument("--seed", type=int, default=3)
     ap.add_argument("--parse-processes", type=int, default=0, help="0: parse in the threads")
+    ap.add_argument(
+        "--delta",
+        action="store_true",
+        help="the server answers A-IM: feed with 226 IM Used and only the new items",
+    )
     args = ap.parse_args(argv)
 
     from ingest.feeds import Feed
@@ -208,7 +231,9 @@ def main(argv: list[str] | None = None) -> int:
 
     ctx = mp.get_context("spawn")  # the server process shares nothing with us
     q = ctx.Queue()
-    server = ctx.Process(target=serve, args=(q, args.feeds, args.changed, args.seed), daemon=True)
+    server = ctx.Process(
+        target=serve, args=(q, args.feeds, args.changed, args.seed, args.delta), daemon=True
+    )
     server.start()
     port = q.get(timeout=120)
     base = f"http://127.0.0.1:{port}"
@@ -253,6 +278,7 @@ def main(argv: list[str] | None = None) -> int:
                     "feeds_polled": report.feeds_polled,
                     "feeds_failed": report.feeds_failed,
                     "feeds_unchanged": report.feeds_unchanged,
+                    "feeds_delta": report.feeds_delta,
                     "entries": report.entries,
                     "published": report.published,
                     "duplicates": report.duplicates,

@@ -57,7 +57,16 @@ def cmd_poll(args: argparse.Namespace) -> int:
             return 0 if report.feeds_failed == 0 else 3
         stop = StopFlag()
         install_signal_handlers(stop)
-        run_forever(feeds, settings, producer, store, stop, progress=_progress, parse_pool=pool)
+        run_forever(
+            feeds,
+            settings,
+            producer,
+            store,
+            stop,
+            progress=_progress,
+            parse_pool=pool,
+            new_producer=lambda: make_producer(settings.kafka, **POLLER_PRODUCER),
+        )
         return 0
     finally:
         producer.close(timeout=30)
@@ -67,12 +76,15 @@ def cmd_poll(args: argparse.Namespace) -> int:
 
 def _progress(report: Any) -> None:
     log.info(
-        "polled %d feeds (%d failed, %d unchanged): %d articles published, %d seen before",
+        "polled %d feeds (%d failed, %d unchanged, %d deltas): %d articles published, "
+        "%d seen before, %d oversized (dead-lettered)",
         report.feeds_polled,
         report.feeds_failed,
         report.feeds_unchanged,
+        report.feeds_delta,
         report.published,
         report.duplicates,
+        report.articles_oversized,
     )
 
 
@@ -108,6 +120,10 @@ def cmd_feeds(args: argparse.Namespace) -> int:
                 "moved_to": fs.moved_to if fs else None,
                 "next_poll_at": _iso(fs.next_poll_at) if fs and fs.next_poll_at else None,
                 "validators_trusted": fs.validators_trusted if fs else True,
+                "last_status": fs.last_status if fs else None,
+                "deltas": fs.deltas if fs else 0,
+                "delta_ok": fs.delta_ok if fs else True,
+                "articles_oversized": fs.articles_oversized if fs else 0,
             }
         )
     if args.json:

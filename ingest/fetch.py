@@ -45,6 +45,11 @@ class Response:
     max_age_s: float | None = None
     """Freshness lifetime the server granted (Cache-Control max-age, else Expires)."""
 
+    @property
+    def delta(self) -> bool:
+        """A ``226 IM Used`` answer to ``A-IM: feed``: only the entries new since our ETag."""
+        return self.status == 226
+
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     # Redirects are followed by hand so that permanence and the limit are ours to decide.
@@ -130,15 +135,20 @@ def fetch(
     max_bytes: int = 10_000_000,
     user_agent: str = "diplowire",
     accept: str = FEED_ACCEPT,
+    delta: bool = False,
 ) -> Response:
-    """GET ``url`` (conditional when validators are given) within size and time limits."""
+    """GET ``url`` (conditional when validators are given) within size and time limits.
+
+    ``delta`` (with an ``etag``) also asks for RFC 3229 feed deltas (``A-IM: feed``): a server
+    that supports them answers ``226 IM Used`` with only the entries new since that ETag.
+    """
     dog = _Watchdog()
     timer = threading.Timer(timeout_s, dog.expire)
     timer.daemon = True
     _watch.dog = dog
     timer.start()
     try:
-        return _fetch(url, etag, last_modified, timeout_s, max_bytes, user_agent, accept)
+        return _fetch(url, etag, last_modified, timeout_s, max_bytes, user_agent, accept, delta)
     except (OSError, http.client.HTTPException) as exc:
         if dog.expired:
             raise FetchError("timeout", f"no complete response within {timeout_s:.0f} s") from None
@@ -160,7 +170,10 @@ def _fetch(
     max_bytes: int,
     user_agent: str,
     accept: str,
+    delta: bool,
 ) -> Response:
+    # A delta is relative to the instance our ETag names: without one there is nothing to ask.
+    delta = delta and bool(etag)
     deadline = time.monotonic() + timeout_s
     all_permanent = True
     current = url
@@ -172,6 +185,8 @@ def _fetch(
         }
         if etag:
             headers["If-None-Match"] = etag
+            if delta:
+                headers["A-IM"] = "feed"
         if last_modified:
             headers["If-Modified-Since"] = last_modified
         # urllib would also open file://, ftp:// and data: URLs: a feed link or a redirect
@@ -218,6 +233,8 @@ def _fetch(
                 raise FetchError("timeout", f"timed out: {reason}") from None
             raise FetchError("unreachable", f"cannot connect: {reason}") from None
         with resp:
+            if resp.status == 226:
+                _check_delta(resp.headers, delta)
             declared = resp.headers.get("Content-Length")
             if declared and declared.isdigit() and int(declared) > max_bytes:
                 raise FetchError("oversized", f"declared {declared} bytes, limit {max_bytes}")
@@ -239,6 +256,16 @@ def _fetch(
                 max_age_s=_max_age(resp.headers),
             )
     raise FetchError("too_many_redirects", f"more than {MAX_REDIRECTS} redirects")
+
+
+def _check_delta(headers: Any, asked: bool) -> None:
+    # A 226 body is a partial feed: taken for the whole feed it would look like every other
+    # entry had gone. Only the manipulation we offered ("feed") is understood.
+    if not asked:
+        raise FetchError("bad_delta", "226 IM Used to a request that did not ask for a delta")
+    used = [t.strip().lower() for t in (headers.get("IM") or "").split(",") if t.strip()]
+    if used != ["feed"]:
+        raise FetchError("bad_delta", f"226 IM Used with IM {headers.get('IM')!r}, not 'feed'")
 
 
 def _moved(original: str, final: str, all_permanent: bool) -> str | None:

@@ -21,7 +21,9 @@ from typing import Any
 
 import feedparser
 from kafka import KafkaProducer
-from kafka.errors import KafkaError
+from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
+from kafka.errors import KafkaError, MessageSizeTooLargeError
+from kafka.record.default_records import DefaultRecordBatchBuilder
 
 from ingest import schedule
 from ingest.feeds import Feed
@@ -32,7 +34,8 @@ from ingest.politeness import HostBlocked, HostLimiter, host_of
 from ingest.state import FeedState, FileStateStore, PollerState, Seen
 from wire import topics as t
 from wire.article import Article, encode, replace
-from wire.settings import PollSettings
+from wire.loop import DeadLetters, Poison
+from wire.settings import KafkaSettings, PollSettings
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +47,11 @@ ACK_TIMEOUT_S = 60.0
 POLLER_PRODUCER: dict[str, Any] = {"batch_size": 512 * 1024, "linger_ms": 50}
 """Producer overrides for the poller: it sends bursts of thousands of articles, and kafka-python
 spends much of its CPU per batch (wakeups, locks), so fewer, larger batches cost less CPU."""
+LIMITS_TTL_S = 300.0
+"""How long the topics' ``max.message.bytes`` read from the broker are reused."""
+GZIP_SLACK = 256
+"""Bytes kept below a topic's limit: gzip can make an incompressible record a little larger than
+the uncompressed size the check measures."""
 
 
 @dataclass
@@ -67,6 +75,14 @@ class PollReport:
     validators_distrusted: int = 0
     not_acknowledged: int = 0
     """Articles Kafka did not acknowledge: not published, sent again on the next poll."""
+    feeds_delta: int = 0
+    """Feeds answered ``226 IM Used`` (RFC 3229 delta: only new entries); each still ends as one
+    of ``feeds_ok`` / ``feeds_failed``."""
+    articles_oversized: int = 0
+    """Articles over the raw topic's message limit, written to the dead-letter topic instead."""
+    producer_failed: bool = False
+    """The broker refused a record as too large: kafka-python's idempotent producer is then
+    unusable (every later send fails) and must be replaced."""
 
     def count_failure(self, kind: str, n: int = 1) -> None:
         self.failures[kind] = self.failures.get(kind, 0) + n
@@ -105,6 +121,8 @@ class Snapshot:
     etag: str | None
     last_modified: str | None
     body_hash: str | None
+    delta: bool = False
+    """Ask for an RFC 3229 feed delta (``A-IM: feed``) along with the ETag."""
 
 
 Known = Callable[[str], str | None]
@@ -205,6 +223,7 @@ def _fetch_and_parse(
                 timeout_s=settings.fetch_timeout_s,
                 max_bytes=settings.max_feed_bytes,
                 user_agent=settings.user_agent,
+                delta=snap.delta,
             )
     except HostBlocked as exc:
         err = FetchError("deferred", str(exc), retry_after_s=exc.until - time.time())
@@ -217,9 +236,10 @@ def _fetch_and_parse(
     sent = bool(snap.etag or snap.last_modified)
     if resp.status == 304:
         return FeedResult(feed, resp, sent_validators=sent)
-    body_hash = hashlib.sha1(resp.body).hexdigest()[:20]
     bare = replace_body(resp)
-    if body_hash == snap.body_hash:
+    # A delta is not the whole feed: its hash says nothing about the next full body.
+    body_hash = None if resp.delta else hashlib.sha1(resp.body).hexdigest()[:20]
+    if body_hash is not None and body_hash == snap.body_hash:
         return FeedResult(
             feed, bare, body_hash=body_hash, body_unchanged=True, sent_validators=sent
         )
@@ -303,8 +323,9 @@ class _Pending:
     """A feed whose articles were sent and await Kafka's acknowledgement."""
 
     result: FeedResult
-    sends: list[tuple[Item, Article, Any]]
-    """(item, article as sent, future or the exception send() raised)."""
+    sends: list[tuple[Item, Article, Any, bool]]
+    """(item, article as sent, future or the exception send() raised, dead-lettered as too
+    large for the raw topic)."""
 
 
 @dataclass
@@ -319,6 +340,9 @@ class _Pass:
     inflight: dict[str, tuple[str, int]] = field(default_factory=dict)
     """article id -> (digest, version) sent in this pass and not yet acknowledged."""
     ack_deadline: float = 0.0
+    record_limit: int = 1_000_000
+    """Largest record (kafka-python's size estimate) the raw topic and the producer accept."""
+    dead_letters: DeadLetters | None = None
 
 
 def _interleave_hosts(todo: list[tuple[Feed, FeedState]]) -> list[tuple[Feed, FeedState]]:
@@ -340,7 +364,77 @@ def _snapshot(feed: Feed, fs: FeedState, settings: PollSettings) -> Snapshot:
         etag=fs.etag if conditional else None,
         last_modified=fs.last_modified if conditional else None,
         body_hash=fs.body_hash,
+        delta=conditional and fs.delta_ok and settings.delta_feeds,
     )
+
+
+_limits_cache: dict[tuple[str, tuple[str, ...]], tuple[float, dict[str, int]]] = {}
+_limits_lock = threading.Lock()
+
+
+def topic_message_limits(kafka: KafkaSettings, names: tuple[str, ...]) -> dict[str, int]:
+    """``max.message.bytes`` of those of ``names`` that exist, read from the broker.
+
+    Cached for :data:`LIMITS_TTL_S` (a minute after a failure): one admin request per pass would
+    cost little, but a broker that is down would delay every pass by the bootstrap timeout.
+    """
+    key = (kafka.bootstrap_servers, names)
+    now = time.monotonic()
+    with _limits_lock:
+        hit = _limits_cache.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+    limits: dict[str, int] = {}
+    ttl = LIMITS_TTL_S
+    try:
+        admin = KafkaAdminClient(
+            **kafka.client_config(), bootstrap_timeout_ms=2000, request_timeout_ms=5000
+        )
+        try:
+            found = admin.describe_configs(
+                [
+                    ConfigResource(ConfigResourceType.TOPIC, n, configs={"max.message.bytes": None})
+                    for n in names
+                ],
+                config_filter="all",
+            )
+        finally:
+            admin.close()
+        for name, cfg in (found.get("topic") or {}).items():
+            value = str((cfg.get("max.message.bytes") or {}).get("value") or "")
+            if value.isdigit():
+                limits[name] = int(value)
+    except (KafkaError, OSError, ValueError) as exc:
+        # The producer's own limit still applies; a misconfigured topic then shows up as
+        # unacknowledged sends until the limit can be read.
+        log.warning("cannot read max.message.bytes of %s: %s", ", ".join(names), exc)
+        ttl = 60.0
+    with _limits_lock:
+        _limits_cache[key] = (now + ttl, limits)
+    return limits
+
+
+def forget_topic_limits() -> None:
+    with _limits_lock:
+        _limits_cache.clear()
+
+
+def _record_limits(producer: KafkaProducer, kafka: KafkaSettings) -> tuple[int, int]:
+    """(largest raw record, largest dead-letter record) that both producer and topic accept.
+
+    kafka-python's idempotent producer treats a broker's MESSAGE_TOO_LARGE for a one-record
+    batch as fatal: every later send fails until the process restarts. Checking each record
+    against the topic's limit first keeps the broker from ever refusing one for its size.
+    """
+    topics = kafka.topics
+    producer_max = int(producer.config.get("max_request_size") or kafka.max_message_bytes)
+    limits = topic_message_limits(kafka, (topics.raw, topics.deadletter))
+
+    def bound(topic: str) -> int:
+        limit = limits.get(topic)
+        return producer_max if limit is None else min(producer_max, limit - GZIP_SLACK)
+
+    return bound(topics.raw), bound(topics.deadletter)
 
 
 def poll_once(
@@ -375,6 +469,16 @@ def poll_once(
         todo.append((feed, fs))
     limiter = limiter or HostLimiter(settings.per_host_concurrency, settings.per_host_min_spacing_s)
     ctx = _Pass(state, settings, producer, report)
+    if todo:
+        raw_limit, dead_limit = _record_limits(producer, settings.kafka)
+        ctx.record_limit = raw_limit
+        # Headroom below the dead-letter topic's limit for the headers saying why.
+        ctx.dead_letters = DeadLetters(
+            producer,
+            settings.kafka.topics.deadletter,
+            "poll",
+            max_value_bytes=max(0, dead_limit - 16_384),
+        )
 
     def known(art_id: str) -> str | None:
         seen = state.seen.get(art_id)
@@ -429,12 +533,18 @@ def _handle(ctx: _Pass, result: FeedResult) -> None:
     report.feeds_polled += 1
     fs.last_polled = utc_now()
     if result.error is not None:
+        if result.error.kind == "bad_delta":
+            # The server mishandles A-IM: later polls of this feed are plain conditional GETs.
+            fs.delta_ok = False
         _mark_failed(fs, result.feed, ctx.settings, report, result.error)
         return
     resp = result.response
     assert resp is not None
     report.bytes_received += resp.wire_bytes
     fs.last_status = resp.status
+    if resp.delta:
+        report.feeds_delta += 1
+        fs.deltas += 1
     if resp.permanent_redirect:
         fs.moved_to = resp.permanent_redirect
     if not result.sent_validators:
@@ -447,7 +557,8 @@ def _handle(ctx: _Pass, result: FeedResult) -> None:
         _mark_ok(fs, result.feed, ctx.settings, changed=False, max_age_s=resp.max_age_s)
         return
     if (
-        fs.body_hash is not None
+        not resp.delta  # a delta is meant to differ from the body its ETag was stored with
+        and fs.body_hash is not None
         and fs.validators_trusted
         and (
             (fs.etag and resp.etag == fs.etag)
@@ -465,7 +576,7 @@ def _handle(ctx: _Pass, result: FeedResult) -> None:
         report.fulltext_failed += n
         report.count_failure(f"fulltext_{kind}", n)
 
-    sends: list[tuple[Item, Article, Any]] = []
+    sends: list[tuple[Item, Article, Any, bool]] = []
     batch_ids: set[str] = set()
     refused: KafkaError | None = None
     for item in result.items:
@@ -492,25 +603,47 @@ def _handle(ctx: _Pass, result: FeedResult) -> None:
             report.updated += 1
         art = replace(art, timestamps=replace(art.timestamps, produced=utc_now()))
         fut: Any = refused
+        dead = False
         if refused is None:
+            key, value = art.id.encode(), encode(art)
+            headers = [(t.H_SCHEMA_VERSION, str(art.schema_version).encode())]
+            size = DefaultRecordBatchBuilder.estimate_size_in_bytes(key, value, headers)
             try:
+                if size > ctx.record_limit:
+                    raise MessageSizeTooLargeError(f"{size} bytes")
                 fut = ctx.producer.send(
-                    ctx.settings.kafka.topics.raw,
-                    key=art.id.encode(),
-                    value=encode(art),
-                    headers=[(t.H_SCHEMA_VERSION, str(art.schema_version).encode())],
+                    ctx.settings.kafka.topics.raw, key=key, value=value, headers=headers
                 )
+            except MessageSizeTooLargeError:
+                fut, dead = _dead_letter(ctx, result.feed, key, value, size), True
             except KafkaError as exc:  # e.g. no broker reachable within max_block_ms
                 # The rest of this feed is not sent: each send would block as long again.
                 fut = refused = exc
+            if isinstance(fut, KafkaError):
+                refused = fut
         ctx.inflight[art.id] = (item.digest, art.version)
-        sends.append((item, art, fut))
+        sends.append((item, art, fut, dead))
     pending = _Pending(result, sends)
     if not sends:
         _finish(ctx, pending)
         return
     ctx.pending.append(pending)
     ctx.pending_articles += len(sends)
+
+
+def _dead_letter(ctx: _Pass, feed: Feed, key: bytes, value: bytes, size: int) -> Any:
+    """Send an article too large for the raw topic to the dead-letter topic (only its head when
+    even that topic cannot take it whole)."""
+    cause = (
+        f"article {key.decode()} of feed {feed.url} is {size} bytes, over the "
+        f"{ctx.record_limit}-byte limit of {ctx.settings.kafka.topics.raw}"
+    )
+    log.warning("%s: dead-lettered", cause)
+    assert ctx.dead_letters is not None
+    try:
+        return ctx.dead_letters.send(key, value, Poison("oversized", cause))
+    except KafkaError as exc:
+        return exc
 
 
 def _drain(ctx: _Pass) -> None:
@@ -532,8 +665,8 @@ def _drain(ctx: _Pass) -> None:
 def _finish(ctx: _Pass, p: _Pending) -> None:
     fs = ctx.state.feeds[p.result.feed.url]
     report = ctx.report
-    delivered = 0
-    for item, art, fut in p.sends:
+    delivered = oversized = 0
+    for item, art, fut, dead in p.sends:
         ctx.inflight.pop(art.id, None)
         try:
             if isinstance(fut, BaseException):
@@ -544,21 +677,35 @@ def _finish(ctx: _Pass, p: _Pending) -> None:
         except KafkaError as exc:
             # Not acknowledged: the seen-set is not advanced, so the next poll sends it again.
             report.not_acknowledged += 1
+            if isinstance(exc, MessageSizeTooLargeError) and not report.producer_failed:
+                # Records over the limit are never sent (they are dead-lettered), so the limit
+                # in use was wrong: read it again next pass, with a producer that still works.
+                report.producer_failed = True
+                forget_topic_limits()
+                log.error("Kafka refused a record as too large; the producer must be replaced")
             log.error("article %s not acknowledged by Kafka: %s", art.id, exc)
             continue
-        delivered += 1
+        # A dead-lettered article is done with too: it is not retried until it is edited.
+        if dead:
+            oversized += 1
+        else:
+            delivered += 1
         ctx.state.seen[art.id] = Seen(item.digest, art.version, time.time())
         if item.guid_key:
             ctx.state.guids[item.guid_key] = art.id
     report.published += delivered
     fs.articles_published += delivered
-    if delivered < len(p.sends):
+    report.articles_oversized += oversized
+    fs.articles_oversized += oversized
+    if delivered + oversized < len(p.sends):
         # Validators and body hash stay as they were, so the next poll refetches the feed.
         err = FetchError("publish_failed", "Kafka did not acknowledge every article")
         _mark_failed(fs, p.result.feed, ctx.settings, report, err)
         return
     resp = p.result.response
     assert resp is not None
+    # After a delta body_hash is None: the full body of the new ETag was never seen, so a later
+    # 200 with that ETag must neither be skipped as unchanged nor taken for a lying server.
     fs.etag, fs.last_modified, fs.body_hash = resp.etag, resp.last_modified, p.result.body_hash
     fs.hint_s = p.result.hint_s
     report.feeds_ok += 1
@@ -630,22 +777,38 @@ def run_forever(
     stop: Any,
     progress: Callable[[PollReport], None] | None = None,
     parse_pool: Executor | None = None,
+    new_producer: Callable[[], KafkaProducer] | None = None,
 ) -> None:
+    """Poll what is due until ``stop`` is set.
+
+    ``new_producer`` replaces a producer the broker made unusable (see
+    :attr:`PollReport.producer_failed`); the caller still closes the one it passed in.
+    """
     # One limiter for the process: spacing and Retry-After blocks carry over between passes.
     limiter = HostLimiter(settings.per_host_concurrency, settings.per_host_min_spacing_s)
-    while not stop.is_set():
-        poll_once(
-            feeds,
-            settings,
-            producer,
-            store,
-            due_only=True,
-            progress=progress,
-            limiter=limiter,
-            parse_pool=parse_pool,
-            stop=stop,
-        )
-        state = store.load()
-        upcoming = [fs.next_poll_at for fs in state.feeds.values() if fs.health != "disabled"]
-        wait = max(1.0, min(upcoming, default=time.time() + 60) - time.time())
-        stop.wait(min(wait, 60.0))
+    current = producer
+    try:
+        while not stop.is_set():
+            report = poll_once(
+                feeds,
+                settings,
+                current,
+                store,
+                due_only=True,
+                progress=progress,
+                limiter=limiter,
+                parse_pool=parse_pool,
+                stop=stop,
+            )
+            if report.producer_failed and new_producer is not None:
+                log.warning("replacing the Kafka producer after a fatal error")
+                if current is not producer:
+                    current.close(timeout=5)
+                current = new_producer()
+            state = store.load()
+            upcoming = [fs.next_poll_at for fs in state.feeds.values() if fs.health != "disabled"]
+            wait = max(1.0, min(upcoming, default=time.time() + 60) - time.time())
+            stop.wait(min(wait, 60.0))
+    finally:
+        if current is not producer:
+            current.close(timeout=30)

@@ -44,6 +44,12 @@ class FeedState:
     """Smoothed time between observed changes of the feed."""
     hint_s: float = 0.0
     """The longest interval the server asked for (ttl, sy:updatePeriod, max-age)."""
+    delta_ok: bool = True
+    """False once the server answered A-IM with a 226 we could not use: no more delta asks."""
+    deltas: int = 0
+    """226 IM Used responses (RFC 3229 feed deltas) received."""
+    articles_oversized: int = 0
+    """Articles too large for the raw topic, written to the dead-letter topic instead."""
 
 
 @dataclass

@@ -109,6 +109,8 @@ class PollSettings:
     page_timeout_s: float = 15.0
     parse_processes: int = 0
     """>0: parse feeds in that many processes (beside the fetch threads' GIL); 0: in the threads."""
+    delta_feeds: bool = True
+    """Send ``A-IM: feed`` with the ETag: a server may answer 226, new entries only (RFC 3229)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,6 +49,48 @@ def static(
     return route
 
 
+class DeltaFeed:
+    """One feed in successive versions (lists of item numbers), with RFC 3229 feed deltas.
+
+    Version ``v`` has the ETag ``"v<v>"``. A request whose If-None-Match names the current version
+    gets a 304; one that names an older version and carries ``A-IM: feed`` gets ``226 IM Used``
+    with only the items that version lacked (unless ``honour`` is False: then, like a server that
+    ignores A-IM, the whole feed with a 200).
+    """
+
+    def __init__(
+        self, render: Callable[[list[int]], bytes], items: list[int], *, honour: bool = True
+    ) -> None:
+        self.render = render
+        self.versions = [list(items)]
+        self.honour = honour
+        self.statuses: list[int] = []
+
+    @staticmethod
+    def etag(version: int) -> str:
+        return f'"v{version}"'
+
+    def publish(self, items: list[int]) -> None:
+        self.versions.append(list(items))
+
+    def __call__(self, req: BaseHTTPRequestHandler) -> Reply:
+        current = len(self.versions) - 1
+        headers = {"ETag": self.etag(current), "Content-Type": "application/rss+xml"}
+        inm = req.headers.get("If-None-Match")
+        asked = [t.strip().lower() for t in (req.headers.get("A-IM") or "").split(",")]
+        base = next((v for v in range(current) if self.etag(v) == inm), None)
+        if inm == self.etag(current):
+            reply = Reply(304, headers={"ETag": self.etag(current)})
+        elif self.honour and "feed" in asked and base is not None:
+            old = set(self.versions[base])
+            new = [i for i in self.versions[current] if i not in old]
+            reply = Reply(226, self.render(new), {**headers, "IM": "feed"})
+        else:
+            reply = Reply(200, self.render(self.versions[current]), headers)
+        self.statuses.append(reply.status)
+        return reply
+
+
 def redirect(status: int, location: str) -> Route:
     return lambda _req: Reply(status, headers={"Location": location})
 

@@ -8,13 +8,15 @@ import threading
 from pathlib import Path
 
 import pytest
+from kafka import KafkaProducer
 
 from ingest.cli import cmd_poll
-from ingest.feeds import load_feeds
-from ingest.poller import run_forever
+from ingest.feeds import Feed, load_feeds
+from ingest.poller import run_forever, topic_message_limits
 from ingest.state import FileStateStore
 from tests.ingest import feedfiles as ff
 from tests.ingest.httpserver import TestServer, static
+from tests.ingest.test_publish import create_raw_topic
 from tests.support import topic_size, wait_for
 from wire.loop import StopFlag, make_producer
 from wire.settings import KafkaSettings, PollSettings
@@ -73,3 +75,41 @@ def test_run_forever_polls_then_stops_on_the_flag(kafka: KafkaSettings, tmp_path
     state = FileStateStore(tmp_path).load()
     assert all(fs.health == "ok" and fs.next_poll_at > 0 for fs in state.feeds.values())
     assert len(state.seen) == 95
+
+
+def test_run_forever_replaces_a_producer_the_broker_made_unusable(
+    kafka: KafkaSettings, tmp_path: Path
+) -> None:
+    # The limit is read before the topic exists, so the broker, not the poller, refuses the
+    # articles: kafka-python's idempotent producer is then unusable for good.
+    topic_message_limits(kafka, (kafka.topics.raw, kafka.topics.deadletter))
+    create_raw_topic(kafka, 600)
+    settings = PollSettings(kafka=kafka, per_host_min_spacing_s=0, state_dir=str(tmp_path))
+    made = []
+
+    def new_producer() -> KafkaProducer:
+        made.append(make_producer(kafka))
+        return made[-1]
+
+    with TestServer() as srv:
+        srv.routes["/un.xml"] = static(ff.real("un-news-europe.xml"))
+        feeds = [Feed(url=srv.url("/un.xml"), name="UN", interval_s=1)]
+        producer = make_producer(kafka, retries=1)
+        stop = StopFlag()
+        loop = threading.Thread(
+            target=run_forever,
+            args=(feeds, settings, producer, FileStateStore(tmp_path), stop),
+            kwargs={"new_producer": new_producer},
+        )
+        loop.start()
+        try:
+            # The next pass reads the topic's limit and dead-letters the 30 articles instead.
+            wait_for(lambda: topic_size(kafka, kafka.topics.deadletter) >= 30, 60, "dead letters")
+        finally:
+            stop.set()
+            loop.join(timeout=30)
+            producer.close()
+    assert not loop.is_alive() and len(made) == 1
+    fs = FileStateStore(tmp_path).load().feeds[feeds[0].url]
+    assert fs.health == "ok" and fs.articles_oversized == 30 and fs.articles_published == 0
+    assert topic_size(kafka, kafka.topics.raw) == 0

@@ -9,7 +9,8 @@ from xml.sax.saxutils import escape
 from kafka.admin import KafkaAdminClient, NewTopic
 
 from ingest.feeds import Feed
-from ingest.poller import poll_once
+from ingest.normalize import article_id, canonical_url
+from ingest.poller import poll_once, topic_message_limits
 from ingest.state import FileStateStore
 from tests.ingest import feedfiles as ff
 from tests.ingest.httpserver import Reply, TestServer, static
@@ -30,7 +31,7 @@ def _settings(kafka: KafkaSettings, tmp_path: Path, **kw: object) -> PollSetting
     )
 
 
-def _create_raw_topic(kafka: KafkaSettings, max_message_bytes: int) -> None:
+def create_raw_topic(kafka: KafkaSettings, max_message_bytes: int) -> None:
     admin = KafkaAdminClient(**kafka.client_config())
     try:
         admin.create_topics(
@@ -47,10 +48,50 @@ def _create_raw_topic(kafka: KafkaSettings, max_message_bytes: int) -> None:
         admin.close()
 
 
-def test_rejected_messages_are_counted_not_published_and_state_not_advanced(
+def test_an_article_over_the_topic_limit_is_dead_lettered_and_the_others_published(
     kafka: KafkaSettings, tmp_path: Path
 ) -> None:
-    _create_raw_topic(kafka, 600)  # smaller than any article: MessageSizeTooLarge / RecordTooLarge
+    # A topic created by hand with a small limit: UN articles (~1.5 kB) fit, the ~10 kB one not.
+    create_raw_topic(kafka, 4000)
+    store = FileStateStore(tmp_path)
+    with TestServer() as srv:
+        srv.routes["/big.xml"] = static(ff.rss20(list(range(6)), long=(3,)))
+        srv.routes["/small.xml"] = static(ff.rss20(list(range(10, 15))))
+        feeds = [Feed(url=srv.url("/big.xml"), name="B"), Feed(url=srv.url("/small.xml"), name="S")]
+        settings = _settings(kafka, tmp_path)
+        producer = make_producer(kafka)
+        report = poll_once(feeds, settings, producer, store)
+        # The same producer keeps working: a later pass publishes the feed's new items, and the
+        # dead-lettered article (unchanged) is not sent again.
+        srv.routes["/big.xml"] = static(ff.rss20(list(range(8)), long=(3,)))
+        again = poll_once(feeds, settings, producer, store)
+        producer.close()
+    assert report.articles_oversized == 1 and report.published == 10
+    assert report.feeds_ok == 2 and report.failures == {} and report.not_acknowledged == 0
+    assert again.published == 2 and again.articles_oversized == 0 and again.duplicates == 6
+    assert again.feeds_ok == 1 and again.feeds_unchanged == 1 and again.failures == {}
+    big_id = article_id(canonical_url(ff.un_items()[3]["link"]))
+    raw = read_topic(kafka, kafka.topics.raw)
+    assert len(raw) == 12 and big_id not in {r.key.decode() for r in raw}
+    dead = read_topic(kafka, kafka.topics.deadletter)
+    assert len(dead) == 1 and dead[0].key.decode() == big_id
+    headers = {k: v.decode() for k, v in dead[0].headers}
+    assert headers["dw-error"] == "oversized" and headers["dw-stage"] == "poll"
+    assert "over the" in headers["dw-cause"] and kafka.topics.raw in headers["dw-cause"]
+    assert decode(dead[0].value).id == big_id  # the whole article: it fits the dead-letter topic
+    state = store.load()
+    fs = state.feeds[feeds[0].url]
+    assert fs.health == "ok" and fs.etag is not None and fs.articles_oversized == 1
+    assert fs.articles_published == 7 and big_id in state.seen
+
+
+def test_a_broker_rejection_is_not_acknowledged_and_state_not_advanced(
+    kafka: KafkaSettings, tmp_path: Path
+) -> None:
+    # The limits are read before the topic exists (as when the broker could not be asked): the
+    # poller then knows only the producer's limit, and the broker itself refuses the messages.
+    topic_message_limits(kafka, (kafka.topics.raw, kafka.topics.deadletter))
+    create_raw_topic(kafka, 600)
     store = FileStateStore(tmp_path)
     with TestServer() as srv:
         srv.routes["/un.xml"] = static(ff.real("un-news-europe.xml"))
@@ -58,7 +99,7 @@ def test_rejected_messages_are_counted_not_published_and_state_not_advanced(
         producer = make_producer(kafka, retries=1)
         report = poll_once(feeds, _settings(kafka, tmp_path), producer, store)
         producer.close()
-        assert report.published == 0
+        assert report.published == 0 and report.articles_oversized == 0
         assert report.failures == {"publish_failed": 1} and report.not_acknowledged == 30
         assert report.feeds_failed == 1 and report.feeds_ok == 0
         state = store.load()
