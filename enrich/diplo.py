@@ -8,8 +8,6 @@ and the POS tags through cheap, local rules; it needs no parser. Every language-
 rules look at comes from the KB (``lexicon.json``), so adding a language is adding data.
 """
 
-from __future__ import annotations
-
 import math
 import re
 from collections import defaultdict
@@ -103,6 +101,8 @@ def _matchers_for(nlp_vocab_id: int, lang: str) -> _Matchers | None:
     return _MATCHERS.get((nlp_vocab_id, lang))
 
 
+# This module has no ``from __future__ import annotations``: spaCy (3.8.7) validates factory
+# arguments with pydantic v1, which cannot resolve postponed (string) annotations like "Language".
 @Language.factory(COMPONENT, default_config={"lang": "en"})
 def _make_component(nlp: Language, name: str, lang: str) -> _Matchers:
     key = (id(nlp.vocab), lang)
