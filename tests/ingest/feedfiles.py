@@ -13,9 +13,12 @@ from __future__ import annotations
 import re
 from functools import cache
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape
 
 import feedparser
+
+from wire.settings import KafkaSettings, PollSettings
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 REAL = (
@@ -184,3 +187,13 @@ def external_dtd(system_id: str) -> bytes:
     doc = real("un-news-europe.xml").decode()
     head, rest = doc.split("<rss", 1)
     return (head + f'<!DOCTYPE rss SYSTEM "{system_id}">\n<rss' + rest).encode()
+
+
+def poll_settings(kafka: KafkaSettings, state_dir: Path, **kw: Any) -> PollSettings:
+    """Poller settings for tests against the local HTTP server: short timeouts, no host spacing."""
+    base: dict[str, Any] = {
+        "fetch_timeout_s": 3,
+        "per_host_concurrency": 4,
+        "per_host_min_spacing_s": 0.0,
+    }
+    return PollSettings(kafka=kafka, state_dir=str(state_dir), **{**base, **kw})

@@ -8,22 +8,12 @@ from ingest.feeds import Feed
 from ingest.poller import PollReport, poll_once
 from ingest.state import FileStateStore
 from tests.ingest import feedfiles as ff
+from tests.ingest.feedfiles import poll_settings
 from tests.ingest.httpserver import DeltaFeed, Reply, TestServer
 from tests.support import read_topic
 from wire.article import decode
 from wire.loop import make_producer
-from wire.settings import KafkaSettings, PollSettings
-
-
-def _settings(kafka: KafkaSettings, tmp_path: Path, **kw: object) -> PollSettings:
-    return PollSettings(
-        kafka=kafka,
-        state_dir=str(tmp_path),
-        fetch_timeout_s=3,
-        per_host_concurrency=4,
-        per_host_min_spacing_s=0.0,
-        **kw,  # type: ignore[arg-type]
-    )
+from wire.settings import KafkaSettings
 
 
 def _header(headers: dict[str, str], name: str) -> str | None:
@@ -42,7 +32,7 @@ def test_a_delta_publishes_only_new_items_and_a_later_full_body_is_not_taken_for
     feed_route = DeltaFeed(ff.rss20, list(range(10)))
     # Every second poll after a 304 is unconditional: that is how the full body of the ETag a
     # delta brought is fetched here, with that same ETag.
-    settings = _settings(kafka, tmp_path, verify_validators_every=1)
+    settings = poll_settings(kafka, tmp_path, verify_validators_every=1)
     store = FileStateStore(tmp_path)
     reports: list[PollReport] = []
     with TestServer() as srv:
@@ -123,8 +113,8 @@ def test_a_server_ignoring_a_im_or_deltas_switched_off_work_as_before(
         on = [Feed(url=srv.url("/ignore.xml"), name="I")]
         off = [Feed(url=srv.url("/off.xml"), name="O")]
         store_on, store_off = FileStateStore(tmp_path / "on"), FileStateStore(tmp_path / "off")
-        s_on = _settings(kafka, tmp_path / "on")
-        s_off = _settings(kafka, tmp_path / "off", delta_feeds=False)
+        s_on = poll_settings(kafka, tmp_path / "on")
+        s_off = poll_settings(kafka, tmp_path / "off", delta_feeds=False)
         reports = []
         for step in range(3):
             if step == 1:
@@ -162,7 +152,7 @@ def test_an_unusable_226_is_a_counted_failure_and_the_feed_falls_back_to_plain_g
     with TestServer() as srv:
         srv.routes["/b.xml"] = no_im_header
         feeds = [Feed(url=srv.url("/b.xml"), name="B")]
-        settings = _settings(kafka, tmp_path)
+        settings = poll_settings(kafka, tmp_path)
         store = FileStateStore(tmp_path)
         producer = make_producer(kafka)
         first = poll_once(feeds, settings, producer, store)

@@ -13,22 +13,12 @@ from ingest.normalize import article_id, canonical_url
 from ingest.poller import poll_once, topic_message_limits
 from ingest.state import FileStateStore
 from tests.ingest import feedfiles as ff
+from tests.ingest.feedfiles import poll_settings
 from tests.ingest.httpserver import Reply, TestServer, static
 from tests.support import read_topic
 from wire.article import decode
 from wire.loop import make_producer
-from wire.settings import KafkaSettings, PollSettings
-
-
-def _settings(kafka: KafkaSettings, tmp_path: Path, **kw: object) -> PollSettings:
-    return PollSettings(
-        kafka=kafka,
-        state_dir=str(tmp_path),
-        fetch_timeout_s=3,
-        per_host_concurrency=4,
-        per_host_min_spacing_s=0.0,
-        **kw,  # type: ignore[arg-type]
-    )
+from wire.settings import KafkaSettings
 
 
 def create_raw_topic(kafka: KafkaSettings, max_message_bytes: int) -> None:
@@ -58,7 +48,7 @@ def test_an_article_over_the_topic_limit_is_dead_lettered_and_the_others_publish
         srv.routes["/big.xml"] = static(ff.rss20(list(range(6)), long=(3,)))
         srv.routes["/small.xml"] = static(ff.rss20(list(range(10, 15))))
         feeds = [Feed(url=srv.url("/big.xml"), name="B"), Feed(url=srv.url("/small.xml"), name="S")]
-        settings = _settings(kafka, tmp_path)
+        settings = poll_settings(kafka, tmp_path)
         producer = make_producer(kafka)
         report = poll_once(feeds, settings, producer, store)
         # The same producer keeps working: a later pass publishes the feed's new items, and the
@@ -97,7 +87,7 @@ def test_a_broker_rejection_is_not_acknowledged_and_state_not_advanced(
         srv.routes["/un.xml"] = static(ff.real("un-news-europe.xml"))
         feeds = [Feed(url=srv.url("/un.xml"), name="UN")]
         producer = make_producer(kafka, retries=1)
-        report = poll_once(feeds, _settings(kafka, tmp_path), producer, store)
+        report = poll_once(feeds, poll_settings(kafka, tmp_path), producer, store)
         producer.close()
         assert report.published == 0 and report.articles_oversized == 0
         assert report.failures == {"publish_failed": 1} and report.not_acknowledged == 30
@@ -114,7 +104,7 @@ def test_a_broker_rejection_is_not_acknowledged_and_state_not_advanced(
             bootstrap_servers=kafka.bootstrap_servers, topic_prefix=kafka.topic_prefix + "b"
         )
         producer = make_producer(fixed)
-        again = poll_once(feeds, _settings(fixed, tmp_path), producer, store)
+        again = poll_once(feeds, poll_settings(fixed, tmp_path), producer, store)
         producer.close()
     assert "If-None-Match" not in srv.request_headers["/un.xml"][1]
     assert again.published == 30 and again.failures == {}
@@ -130,7 +120,7 @@ def test_unreachable_kafka_publishes_nothing_and_keeps_state(tmp_path: Path) -> 
     with TestServer() as srv:
         srv.routes["/a.xml"] = static(ff.rss091(3))
         feeds = [Feed(url=srv.url("/a.xml"), name="A")]
-        report = poll_once(feeds, _settings(dead, tmp_path), producer, store)
+        report = poll_once(feeds, poll_settings(dead, tmp_path), producer, store)
     producer.close(timeout=1)
     assert report.published == 0
     assert report.failures == {"publish_failed": 1} and report.not_acknowledged == 3
@@ -154,7 +144,7 @@ def test_dedupe_across_feeds_and_restarts_and_edits_make_new_versions(
         srv.routes["/a.xml"] = static(un)
         srv.routes["/b.xml"] = static(_with_tracking(un))
         feeds = [Feed(url=srv.url("/a.xml"), name="A"), Feed(url=srv.url("/b.xml"), name="B")]
-        settings = _settings(kafka, tmp_path)
+        settings = poll_settings(kafka, tmp_path)
         producer = make_producer(kafka)
         first = poll_once(feeds, settings, producer, FileStateStore(tmp_path))
         assert first.published == 30 and first.duplicates == 30
@@ -193,7 +183,7 @@ def test_lying_validators_are_detected_and_no_longer_trusted(
     with TestServer() as srv:
         srv.routes["/l.xml"] = lying
         feeds = [Feed(url=srv.url("/l.xml"), name="L")]
-        settings = _settings(kafka, tmp_path)
+        settings = poll_settings(kafka, tmp_path)
         store = FileStateStore(tmp_path)
         producer = make_producer(kafka)
         reports = [poll_once(feeds, settings, producer, store) for _ in range(3)]
@@ -240,7 +230,7 @@ def test_full_text_extraction_with_fallback_to_the_summary(
         srv.routes["/page1"] = lambda _r: Reply(404, b"gone")
         srv.routes["/page2"] = lambda _r: Reply(200, b"<html>" + b"x" * 300_000 + b"</html>")
         feeds = [Feed(url=srv.url("/ft.xml"), name="FT", full_text=True)]
-        settings = _settings(kafka, tmp_path, max_page_bytes=200_000)
+        settings = poll_settings(kafka, tmp_path, max_page_bytes=200_000)
         store = FileStateStore(tmp_path)
         producer = make_producer(kafka)
         report = poll_once(feeds, settings, producer, store)
@@ -265,7 +255,7 @@ def test_full_text_extraction_with_fallback_to_the_summary(
 def test_parsing_in_processes_gives_the_same_articles(kafka: KafkaSettings, tmp_path: Path) -> None:
     from ingest.poller import make_parse_pool
 
-    settings = _settings(kafka, tmp_path, parse_processes=1)
+    settings = poll_settings(kafka, tmp_path, parse_processes=1)
     pool = make_parse_pool(settings)
     assert pool is not None
     with TestServer() as srv:
