@@ -7,15 +7,18 @@ documents and an alias swap (:func:`migrate`), never an in-place mapping edit.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import re
+import socket
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
-from elasticsearch import ApiError, Elasticsearch
+from elasticsearch import ApiError, ConflictError, Elasticsearch, NotFoundError
 
 from index.docs import from_document, to_document
 from index.mapping import MAPPING_VERSION, template_body
@@ -25,6 +28,10 @@ from wire.settings import ElasticsearchSettings
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+LOCK_INDEX = "diplowire-locks"
+"""Leases between processes (one document per lease), hidden from index patterns."""
+MIGRATION_LEASE_S = 300.0
+"""A migrating indexer renews its lease while copying; one that died loses it after this long."""
 _encode = msgspec.json.Encoder().encode
 
 
@@ -102,7 +109,7 @@ def ensure_index(
                 f"mapping v{MAPPING_VERSION}: run `diplowire index migrate`"
             )
         log.warning("alias %s writes to %s: migrating to v%d", alias, current, MAPPING_VERSION)
-        migrate(es, prefix, replicas=replicas)
+        _migrate_once(es, prefix, alias, replicas)
     elif version > MAPPING_VERSION:
         log.warning(
             "alias %s writes to %s, newer than this code's mapping v%d: fields are compatible "
@@ -112,6 +119,141 @@ def ensure_index(
             MAPPING_VERSION,
         )
     return alias
+
+
+def _alias_is_current(es: Elasticsearch, alias: str) -> bool:
+    return (index_version(write_index(es, alias) or "") or 0) >= MAPPING_VERSION
+
+
+def _migrate_once(
+    es: Elasticsearch, prefix: str, alias: str, replicas: int, poll_s: float = 1.0
+) -> None:
+    """Migrate under a lease, so that indexers started together do not each copy every document.
+
+    The others wait only until the alias writes to today's index, which is the migration's first
+    step: from then on their writes are safe while the holder goes on copying.
+    """
+    lease = Lease(es, f"migrate:{alias}")
+    waited = False
+    while True:
+        if lease.acquire():
+            try:
+                if not _alias_is_current(es, alias):
+                    migrate(es, prefix, replicas=replicas, progress=lambda _: lease.renew())
+            finally:
+                lease.release()
+            return
+        if _alias_is_current(es, alias):
+            return
+        if not waited:
+            log.info("another indexer (%s) is migrating %s: waiting", lease.holder, alias)
+            waited = True
+        time.sleep(poll_s)
+
+
+class Lease:
+    """A lease held as one document of :data:`LOCK_INDEX`, taken with ``op_type=create``.
+
+    Elasticsearch's create is atomic per id, so only one process gets it; an expired lease is
+    taken over with a compare-and-set on the document's sequence number, so two processes cannot
+    both take over the same expired one.
+    """
+
+    def __init__(self, es: Elasticsearch, key: str, ttl_s: float = MIGRATION_LEASE_S) -> None:
+        self.es = es
+        self.key = key
+        self.ttl_s = ttl_s
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self.holder = ""
+        self._renewed = 0.0
+        self._seq: tuple[int, int] | None = None
+        """(seq_no, primary_term) of our own lease document while we hold it."""
+
+    def _doc(self) -> dict[str, Any]:
+        return {"owner": self.owner, "expires_at": time.time() + self.ttl_s}
+
+    def acquire(self) -> bool:
+        _ensure_lock_index(self.es)
+        try:
+            resp = self.es.create(index=LOCK_INDEX, id=self.key, document=self._doc(), refresh=True)
+            self._held(resp)
+            return True
+        except ConflictError:
+            pass
+        try:
+            held = self.es.get(index=LOCK_INDEX, id=self.key)
+        except NotFoundError:
+            return False  # released meanwhile: the caller tries again
+        self.holder = str(held["_source"].get("owner", "?"))
+        if float(held["_source"].get("expires_at", 0)) > time.time():
+            return False
+        try:
+            resp = self.es.index(
+                index=LOCK_INDEX,
+                id=self.key,
+                document=self._doc(),
+                if_seq_no=held["_seq_no"],
+                if_primary_term=held["_primary_term"],
+                refresh=True,
+            )
+        except ConflictError:
+            return False
+        log.warning("took over the expired lease %s of %s", self.key, self.holder)
+        self._held(resp)
+        return True
+
+    def _held(self, resp: Any) -> None:
+        self._seq = (int(resp["_seq_no"]), int(resp["_primary_term"]))
+        self._renewed = time.monotonic()
+
+    def renew(self, every_s: float = 10.0) -> None:
+        if self._seq is None or time.monotonic() - self._renewed < every_s:
+            return
+        seq_no, term = self._seq
+        try:
+            resp = self.es.index(
+                index=LOCK_INDEX,
+                id=self.key,
+                document=self._doc(),
+                if_seq_no=seq_no,
+                if_primary_term=term,
+            )
+        except (ConflictError, NotFoundError):
+            # Taken over after we stalled past the expiry: copying on is still correct (writes
+            # are idempotent), only no longer exclusive.
+            log.warning("lost the lease %s while holding it", self.key)
+            self._seq = None
+            return
+        self._held(resp)
+
+    def release(self) -> None:
+        if self._seq is not None:
+            seq_no, term = self._seq
+            with contextlib.suppress(ConflictError, NotFoundError):
+                self.es.delete(
+                    index=LOCK_INDEX,
+                    id=self.key,
+                    refresh=True,
+                    if_seq_no=seq_no,
+                    if_primary_term=term,
+                )
+        self._seq = None
+
+
+def _ensure_lock_index(es: Elasticsearch) -> None:
+    if es.indices.exists(index=LOCK_INDEX):
+        return
+    try:
+        es.indices.create(
+            index=LOCK_INDEX,
+            settings={
+                "index": {"hidden": True, "number_of_shards": 1, "auto_expand_replicas": "0-1"}
+            },
+            mappings={"dynamic": False, "properties": {"owner": {"type": "keyword"}}},
+        )
+    except ApiError as exc:
+        if exc.error != "resource_already_exists_exception":
+            raise
 
 
 # --------------------------------------------------------------------------- bulk
@@ -233,7 +375,12 @@ def migrate(
     target = index_name(prefix)
     report = MigrationReport(target=target)
     if not es.indices.exists(index=target):
-        es.indices.create(index=target)
+        try:
+            es.indices.create(index=target)
+        except ApiError as exc:
+            # `index migrate` run by hand while an indexer starts up: the other one created it.
+            if exc.error != "resource_already_exists_exception":
+                raise
     behind = alias_indices(es, alias)
     report.sources = sorted(i for i in behind if i != target)
     actions: list[dict[str, Any]] = [

@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import copy
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from elasticsearch import Elasticsearch
 
 from diplowire.cli import main
 from index.docs import to_document
-from index.es import IndexVersionError, alias_indices, ensure_index, index_name, migrate
+from index.es import (
+    LOCK_INDEX,
+    IndexVersionError,
+    Lease,
+    alias_indices,
+    ensure_index,
+    index_name,
+    migrate,
+)
 from index.mapping import MAPPING_VERSION, PROPERTIES, template_body
 from tests.index.helpers import articles
 from wire.article import replace
@@ -98,6 +109,55 @@ def test_indexer_startup_migrates_an_old_alias(es_settings: ElasticsearchSetting
     es = Elasticsearch(es_settings.url)
     prefix = es_settings.index_prefix
     ids = _old_index(es, prefix, 10)
+    assert ensure_index(es, prefix) == prefix
+    assert alias_indices(es, prefix) == {index_name(prefix): True}
+    es.indices.refresh(index=prefix)
+    assert es.count(index=prefix)["count"] == len(ids)
+    es.close()
+
+
+def _index_ops(es: Elasticsearch, index: str) -> int:
+    stats = es.indices.stats(index=index, metric="indexing")
+    return int(stats["indices"][index]["primaries"]["indexing"]["index_total"])
+
+
+def test_indexers_starting_together_copy_the_documents_once(
+    es_settings: ElasticsearchSettings,
+) -> None:
+    es = Elasticsearch(es_settings.url)
+    prefix = es_settings.index_prefix
+    ids = _old_index(es, prefix, 200)
+    start = threading.Barrier(3)
+
+    def startup() -> str:
+        client = Elasticsearch(es_settings.url)
+        start.wait()
+        try:
+            return ensure_index(client, prefix)
+        finally:
+            client.close()
+
+    with ThreadPoolExecutor(3) as pool:
+        results = list(pool.map(lambda _: startup(), range(3)))
+    assert results == [prefix] * 3
+    new = index_name(prefix)
+    assert alias_indices(es, prefix) == {new: True}
+    es.indices.refresh(index=new)
+    assert es.count(index=prefix)["count"] == len(ids)
+    # One copy: without the lease each of the three would have written every document.
+    assert _index_ops(es, new) == len(ids)
+    assert not es.exists(index=LOCK_INDEX, id=f"migrate:{prefix}")
+    es.close()
+
+
+def test_an_expired_migration_lease_is_taken_over(es_settings: ElasticsearchSettings) -> None:
+    es = Elasticsearch(es_settings.url)
+    prefix = es_settings.index_prefix
+    ids = _old_index(es, prefix, 10)
+    dead = Lease(es, f"migrate:{prefix}", ttl_s=0.5)
+    assert dead.acquire()  # an indexer that died before moving the alias
+    assert not Lease(es, f"migrate:{prefix}").acquire()
+    time.sleep(0.6)
     assert ensure_index(es, prefix) == prefix
     assert alias_indices(es, prefix) == {index_name(prefix): True}
     es.indices.refresh(index=prefix)
