@@ -7,11 +7,12 @@ from collections.abc import Callable, Sequence
 
 from kafka import KafkaProducer
 from kafka.errors import KafkaError, MessageSizeTooLargeError
+from kafka.record.default_records import DefaultRecordBatchBuilder
 
 from enrich import nlp
 from enrich.pipeline import enrich_batch
 from wire import topics as t
-from wire.admin import ensure_topics
+from wire.admin import ensure_topics, forget_topic_limits, record_limits
 from wire.article import Article, encode
 from wire.loop import (
     Outcome,
@@ -19,6 +20,7 @@ from wire.loop import (
     Stats,
     StopFlag,
     TransientError,
+    WorkerStopped,
     make_producer,
     run_stage,
 )
@@ -33,29 +35,53 @@ def make_handler(
 ) -> Callable[[Sequence[Article]], list[Outcome]]:
     def handle(batch: Sequence[Article]) -> list[Outcome]:
         results = enrich_batch(batch, max_text_chars=settings.max_text_chars)
+        # Enrichment can make an article several times larger than the raw message the raw topic
+        # took: each record is checked before it is sent, as a broker's refusal would leave
+        # kafka-python's idempotent producer unusable (see wire.admin.record_limits).
+        limit = record_limits(producer, settings.kafka, (topic,))[topic]
         outcomes: list[Outcome] = []
         sent = []
         for res in results:
             if isinstance(res, Poison):
                 outcomes.append(res)
                 continue
+            key, value = res.id.encode(), encode(res)
+            headers = [(t.H_SCHEMA_VERSION, str(res.schema_version).encode())]
+            size = DefaultRecordBatchBuilder.estimate_size_in_bytes(key, value, headers)
+            if size > limit:
+                outcomes.append(
+                    Poison(
+                        "oversized",
+                        f"enriched article {res.id} is {size} bytes, over the {limit}-byte "
+                        f"record limit of {topic} (its max.message.bytes, or the producer's "
+                        f"max_request_size)",
+                    )
+                )
+                continue
             outcomes.append(None)
-            fut = producer.send(
-                topic,
-                key=res.id.encode(),
-                value=encode(res),
-                headers=[(t.H_SCHEMA_VERSION, str(res.schema_version).encode())],
-            )
-            sent.append((len(outcomes) - 1, fut))
+            fut = producer.send(topic, key=key, value=value, headers=headers)
+            sent.append(fut)
         producer.flush(timeout=60)
-        for pos, fut in sent:
+        refused: KafkaError | None = None
+        for fut in sent:
             try:
                 fut.get(timeout=0)
             except MessageSizeTooLargeError as exc:
-                outcomes[pos] = Poison("oversized", f"enriched message too large for Kafka: {exc}")
+                refused = exc
             except KafkaError as exc:
-                # The whole batch is retried; duplicates downstream are harmless (idempotent ids).
-                raise TransientError(f"enriched topic did not acknowledge: {exc}") from exc
+                refused = refused or exc
+        if isinstance(refused, MessageSizeTooLargeError):
+            # The limit in use was wrong (unreadable, or lowered since it was read) and the
+            # producer now fails every send: retrying would spin forever. Nothing of the batch
+            # is committed; a restarted worker reads the limit again and dead-letters the record.
+            forget_topic_limits()
+            raise WorkerStopped(
+                f"{topic} refused a record as too large for a {limit}-byte limit; the producer "
+                f"is unusable and the worker must be restarted: {refused}"
+            ) from refused
+        if refused is not None:
+            # The whole batch is retried; duplicates downstream are harmless (idempotent ids).
+            raise TransientError(f"enriched topic did not acknowledge: {refused}") from refused
         return outcomes
 
     return handle

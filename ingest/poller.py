@@ -21,7 +21,6 @@ from typing import Any
 
 import feedparser
 from kafka import KafkaProducer
-from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
 from kafka.errors import KafkaError, MessageSizeTooLargeError
 from kafka.record.default_records import DefaultRecordBatchBuilder
 
@@ -33,6 +32,7 @@ from ingest.normalize import content_hash, normalize_entry, utc_now
 from ingest.politeness import HostBlocked, HostLimiter, host_of
 from ingest.state import FeedState, FileStateStore, PollerState, Seen
 from wire import topics as t
+from wire.admin import forget_topic_limits, record_limits
 from wire.article import Article, encode, replace
 from wire.loop import DeadLetters, Poison
 from wire.settings import KafkaSettings, PollSettings
@@ -47,11 +47,6 @@ ACK_TIMEOUT_S = 60.0
 POLLER_PRODUCER: dict[str, Any] = {"batch_size": 512 * 1024, "linger_ms": 50}
 """Producer overrides for the poller: it sends bursts of thousands of articles, and kafka-python
 spends much of its CPU per batch (wakeups, locks), so fewer, larger batches cost less CPU."""
-LIMITS_TTL_S = 300.0
-"""How long the topics' ``max.message.bytes`` read from the broker are reused."""
-GZIP_SLACK = 256
-"""Bytes kept below a topic's limit: gzip can make an incompressible record a little larger than
-the uncompressed size the check measures."""
 
 
 @dataclass
@@ -368,73 +363,11 @@ def _snapshot(feed: Feed, fs: FeedState, settings: PollSettings) -> Snapshot:
     )
 
 
-_limits_cache: dict[tuple[str, tuple[str, ...]], tuple[float, dict[str, int]]] = {}
-_limits_lock = threading.Lock()
-
-
-def topic_message_limits(kafka: KafkaSettings, names: tuple[str, ...]) -> dict[str, int]:
-    """``max.message.bytes`` of those of ``names`` that exist, read from the broker.
-
-    Cached for :data:`LIMITS_TTL_S` (a minute after a failure): one admin request per pass would
-    cost little, but a broker that is down would delay every pass by the bootstrap timeout.
-    """
-    key = (kafka.bootstrap_servers, names)
-    now = time.monotonic()
-    with _limits_lock:
-        hit = _limits_cache.get(key)
-        if hit is not None and hit[0] > now:
-            return hit[1]
-    limits: dict[str, int] = {}
-    ttl = LIMITS_TTL_S
-    try:
-        admin = KafkaAdminClient(
-            **kafka.client_config(), bootstrap_timeout_ms=2000, request_timeout_ms=5000
-        )
-        try:
-            found = admin.describe_configs(
-                [
-                    ConfigResource(ConfigResourceType.TOPIC, n, configs={"max.message.bytes": None})
-                    for n in names
-                ],
-                config_filter="all",
-            )
-        finally:
-            admin.close()
-        for name, cfg in (found.get("topic") or {}).items():
-            value = str((cfg.get("max.message.bytes") or {}).get("value") or "")
-            if value.isdigit():
-                limits[name] = int(value)
-    except (KafkaError, OSError, ValueError) as exc:
-        # The producer's own limit still applies; a misconfigured topic then shows up as
-        # unacknowledged sends until the limit can be read.
-        log.warning("cannot read max.message.bytes of %s: %s", ", ".join(names), exc)
-        ttl = 60.0
-    with _limits_lock:
-        _limits_cache[key] = (now + ttl, limits)
-    return limits
-
-
-def forget_topic_limits() -> None:
-    with _limits_lock:
-        _limits_cache.clear()
-
-
 def _record_limits(producer: KafkaProducer, kafka: KafkaSettings) -> tuple[int, int]:
-    """(largest raw record, largest dead-letter record) that both producer and topic accept.
-
-    kafka-python's idempotent producer treats a broker's MESSAGE_TOO_LARGE for a one-record
-    batch as fatal: every later send fails until the process restarts. Checking each record
-    against the topic's limit first keeps the broker from ever refusing one for its size.
-    """
+    """(largest raw record, largest dead-letter record) that both producer and topic accept."""
     topics = kafka.topics
-    producer_max = int(producer.config.get("max_request_size") or kafka.max_message_bytes)
-    limits = topic_message_limits(kafka, (topics.raw, topics.deadletter))
-
-    def bound(topic: str) -> int:
-        limit = limits.get(topic)
-        return producer_max if limit is None else min(producer_max, limit - GZIP_SLACK)
-
-    return bound(topics.raw), bound(topics.deadletter)
+    limits = record_limits(producer, kafka, (topics.raw, topics.deadletter))
+    return limits[topics.raw], limits[topics.deadletter]
 
 
 def poll_once(

@@ -1,17 +1,25 @@
-"""Topic creation: explicit partitions and retention instead of broker auto-creation."""
+"""Topics: creation with explicit partitions and retention instead of broker auto-creation, and
+the size of the largest record a topic takes."""
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 
-from kafka import KafkaConsumer
-from kafka.admin import KafkaAdminClient, NewTopic
-from kafka.errors import TopicAlreadyExistsError
+from kafka import KafkaConsumer, KafkaProducer
+from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient, NewTopic
+from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from wire.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
+
+LIMITS_TTL_S = 300.0
+"""How long the topics' ``max.message.bytes`` read from the broker are reused."""
+GZIP_SLACK = 256
+"""Bytes kept below a topic's limit: gzip can make an incompressible record a little larger than
+the uncompressed size the check measures."""
 
 
 def ensure_topics(kafka: KafkaSettings, partitions: int = 3, replication: int = 1) -> None:
@@ -66,3 +74,72 @@ def _wait_for_partitions(kafka: KafkaSettings, names: list[str], timeout_s: floa
         log.warning("topics %s still without partitions after %.0fs", names, timeout_s)
     finally:
         probe.close()
+
+
+_limits_cache: dict[tuple[str, tuple[str, ...]], tuple[float, dict[str, int]]] = {}
+_limits_lock = threading.Lock()
+
+
+def topic_message_limits(kafka: KafkaSettings, names: tuple[str, ...]) -> dict[str, int]:
+    """``max.message.bytes`` of those of ``names`` that exist, read from the broker.
+
+    Cached for :data:`LIMITS_TTL_S` (a minute after a failure): one admin request per pass or
+    batch would cost little, but a broker that is down would delay each by the bootstrap timeout.
+    """
+    key = (kafka.bootstrap_servers, names)
+    now = time.monotonic()
+    with _limits_lock:
+        hit = _limits_cache.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+    limits: dict[str, int] = {}
+    ttl = LIMITS_TTL_S
+    try:
+        admin = KafkaAdminClient(
+            **kafka.client_config(), bootstrap_timeout_ms=2000, request_timeout_ms=5000
+        )
+        try:
+            found = admin.describe_configs(
+                [
+                    ConfigResource(ConfigResourceType.TOPIC, n, configs={"max.message.bytes": None})
+                    for n in names
+                ],
+                config_filter="all",
+            )
+        finally:
+            admin.close()
+        for name, cfg in (found.get("topic") or {}).items():
+            value = str((cfg.get("max.message.bytes") or {}).get("value") or "")
+            if value.isdigit():
+                limits[name] = int(value)
+    except (KafkaError, OSError, ValueError) as exc:
+        # The producer's own limit still applies; a misconfigured topic then shows up as
+        # refused sends until the limit can be read.
+        log.warning("cannot read max.message.bytes of %s: %s", ", ".join(names), exc)
+        ttl = 60.0
+    with _limits_lock:
+        _limits_cache[key] = (now + ttl, limits)
+    return limits
+
+
+def forget_topic_limits() -> None:
+    with _limits_lock:
+        _limits_cache.clear()
+
+
+def record_limits(
+    producer: KafkaProducer, kafka: KafkaSettings, names: tuple[str, ...]
+) -> dict[str, int]:
+    """Largest record (kafka-python's ``estimate_size_in_bytes``) ``producer`` may send to each
+    of ``names``: both the producer and the topic must accept it.
+
+    kafka-python's idempotent producer treats a broker's MESSAGE_TOO_LARGE for a one-record
+    batch as fatal: every later send fails until the producer is replaced. Checking each record
+    against this bound first keeps the broker from ever refusing one for its size.
+    """
+    producer_max = int(producer.config.get("max_request_size") or kafka.max_message_bytes)
+    limits = topic_message_limits(kafka, names)
+    return {
+        name: producer_max if name not in limits else min(producer_max, limits[name] - GZIP_SLACK)
+        for name in names
+    }

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -20,9 +21,11 @@ from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer
 from kafka.errors import CommitFailedError, KafkaError
+from kafka.record.default_records import DefaultRecordBatchBuilder
 from kafka.structs import OffsetAndMetadata, TopicPartition
 
 from wire import topics as t
+from wire.admin import record_limits
 from wire.article import Article, InvalidMessage, decode
 from wire.settings import KafkaSettings, LoopSettings
 
@@ -141,15 +144,25 @@ def _warn_without_crc32c() -> None:
 
 
 class DeadLetters:
-    """Writes poison messages, untouched, to the dead-letter topic with headers saying why."""
+    """Writes poison messages, untouched, to the dead-letter topic with headers saying why.
+
+    A value over ``max_value_bytes``, or one that would make the record larger than
+    ``record_limit()`` (see :func:`wire.admin.record_limits`), keeps only its head.
+    """
 
     def __init__(
-        self, producer: KafkaProducer, topic: str, stage: str, max_value_bytes: int = 900_000
+        self,
+        producer: KafkaProducer,
+        topic: str,
+        stage: str,
+        max_value_bytes: int | None = 900_000,
+        record_limit: Callable[[], int] | None = None,
     ) -> None:
         self.producer = producer
         self.topic = topic
         self.stage = stage
         self.max_value_bytes = max_value_bytes
+        self.record_limit = record_limit
 
     def send(
         self,
@@ -169,11 +182,39 @@ class DeadLetters:
                 (t.H_SOURCE_PARTITION, str(source[1]).encode()),
                 (t.H_SOURCE_OFFSET, str(source[2]).encode()),
             ]
-        if value is not None and len(value) > self.max_value_bytes:
+        if value is not None and not self._fits(key, value, headers):
             # An oversized poison must still be recorded: keep its head and say how big it was.
             headers.append((t.H_TRUNCATED, str(len(value)).encode()))
-            value = value[: self.max_value_bytes]
+            value = value[: self._head_room(key, headers)]
         return self.producer.send(self.topic, key=key, value=value, headers=headers)
+
+    def _fits(self, key: bytes | None, value: bytes, headers: list[tuple[str, bytes]]) -> bool:
+        if self.max_value_bytes is not None and len(value) > self.max_value_bytes:
+            return False
+        if self.record_limit is None:
+            return True
+        return DefaultRecordBatchBuilder.estimate_size_in_bytes(key, value, headers) <= (
+            self.record_limit()
+        )
+
+    def _head_room(self, key: bytes | None, headers: list[tuple[str, bytes]]) -> int:
+        """How many bytes of a value the record can carry besides ``key`` and ``headers``."""
+        room = sys.maxsize if self.max_value_bytes is None else self.max_value_bytes
+        if self.record_limit is None:
+            return room
+        limit = self.record_limit()
+        # The estimate of a head exceeds its length only by the value's length varint, at most
+        # 5 bytes more than an empty value's: 16 bytes leave room to spare.
+        overhead = DefaultRecordBatchBuilder.estimate_size_in_bytes(key, b"", headers) + 16
+        if overhead > limit:
+            # Sent anyway, the broker would refuse it and kafka-python's idempotent producer
+            # would fail every later send; and without its dead letter the message must not be
+            # committed.
+            raise WorkerStopped(
+                f"a dead letter's key and headers alone ({overhead} bytes) exceed the "
+                f"{limit}-byte record limit of {self.topic}"
+            )
+        return min(room, limit - overhead)
 
     def flush(self, futures: Sequence[Any], timeout: float = 30.0) -> None:
         self.producer.flush(timeout=timeout)
@@ -214,9 +255,15 @@ def run_stage(
 ) -> Stats:
     """A stage's shell: its consumer group on ``source``, dead letters through ``producer``."""
     consumer = make_consumer(kafka, loop, kafka.topics.group(stage), source)
-    # Headroom below the topic limit for the dead-letter headers.
+    deadletter = kafka.topics.deadletter
+
+    def record_limit() -> int:
+        # Cached (see topic_message_limits): a topic's limit changed by hand applies within
+        # minutes, without an admin request per dead letter.
+        return record_limits(producer, kafka, (deadletter,))[deadletter]
+
     dead_letters = DeadLetters(
-        producer, kafka.topics.deadletter, stage, max_value_bytes=kafka.max_message_bytes - 16_384
+        producer, deadletter, stage, max_value_bytes=None, record_limit=record_limit
     )
     return run(
         consumer,

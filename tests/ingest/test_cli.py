@@ -12,12 +12,13 @@ from kafka import KafkaProducer
 
 from ingest.cli import cmd_poll
 from ingest.feeds import Feed, load_feeds
-from ingest.poller import run_forever, topic_message_limits
+from ingest.poller import run_forever
 from ingest.state import FileStateStore
 from tests.ingest import feedfiles as ff
 from tests.ingest.httpserver import TestServer, static
 from tests.ingest.test_publish import create_raw_topic
 from tests.support import topic_size, wait_for
+from wire.admin import topic_message_limits
 from wire.loop import StopFlag, make_producer
 from wire.settings import KafkaSettings, PollSettings
 

@@ -10,12 +10,13 @@ from kafka.admin import KafkaAdminClient, NewTopic
 
 from ingest.feeds import Feed
 from ingest.normalize import article_id, canonical_url
-from ingest.poller import poll_once, topic_message_limits
+from ingest.poller import poll_once
 from ingest.state import FileStateStore
 from tests.ingest import feedfiles as ff
 from tests.ingest.feedfiles import poll_settings
 from tests.ingest.httpserver import Reply, TestServer, static
 from tests.support import read_topic
+from wire.admin import topic_message_limits
 from wire.article import decode
 from wire.loop import make_producer
 from wire.settings import KafkaSettings
