@@ -9,7 +9,7 @@ from typing import Any
 
 from elasticsearch import Elasticsearch
 from kafka import KafkaConsumer, TopicPartition
-from kafka.admin import KafkaAdminClient
+from kafka.admin import KafkaAdminClient, NewTopic
 
 from wire.loop import Stats, StopFlag
 from wire.settings import KafkaSettings
@@ -110,5 +110,16 @@ def committed(kafka: KafkaSettings, group: str) -> int:
     try:
         offsets = admin.list_group_offsets({group: None}).get(group, {})
         return sum(o.offset for o in offsets.values() if o.offset > 0)
+    finally:
+        admin.close()
+
+
+def create_limited_topic(kafka: KafkaSettings, name: str, max_message_bytes: int) -> None:
+    """A one-partition topic whose broker-side record limit is ``max_message_bytes``."""
+    admin = KafkaAdminClient(**kafka.client_config())
+    try:
+        admin.create_topics(
+            [NewTopic(name, 1, 1, topic_configs={"max.message.bytes": str(max_message_bytes)})]
+        )
     finally:
         admin.close()

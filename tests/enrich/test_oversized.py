@@ -3,13 +3,11 @@ the broker can refuse them, so the worker's producer keeps working and the worke
 
 from __future__ import annotations
 
-from kafka.admin import KafkaAdminClient, NewTopic
-
 from enrich.worker import run_worker
 from ingest.feeds import Feed
 from ingest.poller import parse_feed
 from tests.ingest import feedfiles as ff
-from tests.support import WorkerThread, committed, read_topic, wait_for
+from tests.support import WorkerThread, committed, create_limited_topic, read_topic, wait_for
 from wire import topics as t
 from wire.admin import ensure_topics, topic_message_limits
 from wire.article import Article, decode, encode, replace
@@ -40,16 +38,6 @@ def _big(articles: list[Article]) -> Article:
     return replace(articles[0], id="f" * 40, text=text)
 
 
-def _create_topic(kafka: KafkaSettings, name: str, max_message_bytes: int) -> None:
-    admin = KafkaAdminClient(**kafka.client_config())
-    try:
-        admin.create_topics(
-            [NewTopic(name, 1, 1, topic_configs={"max.message.bytes": str(max_message_bytes)})]
-        )
-    finally:
-        admin.close()
-
-
 def _produce(kafka: KafkaSettings, articles: list[Article]) -> None:
     producer = make_producer(kafka)
     for art in articles:
@@ -61,7 +49,7 @@ def _produce(kafka: KafkaSettings, articles: list[Article]) -> None:
 def test_an_enriched_article_over_the_topic_limit_is_dead_lettered_and_the_rest_published(
     kafka: KafkaSettings, fast_loop: LoopSettings
 ) -> None:
-    _create_topic(kafka, kafka.topics.enriched, ENRICHED_LIMIT)
+    create_limited_topic(kafka, kafka.topics.enriched, ENRICHED_LIMIT)
     ensure_topics(kafka)  # raw and dead-letter topics, with their usual limits
     arts = _un_articles()
     normal, later, big = arts[:6], arts[6:10], _big(arts)
@@ -102,7 +90,7 @@ def test_a_limit_not_known_in_time_stops_the_worker_and_a_restart_dead_letters(
     # asked: the broker itself refuses the big record, which leaves the producer unusable. The
     # broker measures the gzipped batch, so the limit here is below the big record gzipped too.
     topic_message_limits(kafka, (kafka.topics.enriched,))
-    _create_topic(kafka, kafka.topics.enriched, 8_000)
+    create_limited_topic(kafka, kafka.topics.enriched, 8_000)
     ensure_topics(kafka)
     arts = _un_articles()
     normal, big = arts[:4], _big(arts)
@@ -136,7 +124,7 @@ def test_a_dead_letter_is_cut_to_the_dead_letter_topics_own_limit(
     # A dead-letter topic created by hand with a limit far below the settings' message limit:
     # the dead letter must fit that topic, not the settings.
     dead_limit = 6_000
-    _create_topic(kafka, kafka.topics.deadletter, dead_limit)
+    create_limited_topic(kafka, kafka.topics.deadletter, dead_limit)
     ensure_topics(kafka)
     arts = _un_articles()
     normal, big = arts[:4], _big(arts)

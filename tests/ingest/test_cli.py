@@ -16,8 +16,7 @@ from ingest.poller import run_forever
 from ingest.state import FileStateStore
 from tests.ingest import feedfiles as ff
 from tests.ingest.httpserver import TestServer, static
-from tests.ingest.test_publish import create_raw_topic
-from tests.support import topic_size, wait_for
+from tests.support import create_limited_topic, topic_size, wait_for
 from wire.admin import topic_message_limits
 from wire.loop import StopFlag, make_producer
 from wire.settings import KafkaSettings, PollSettings
@@ -84,7 +83,7 @@ def test_run_forever_replaces_a_producer_the_broker_made_unusable(
     # The limit is read before the topic exists, so the broker, not the poller, refuses the
     # articles: kafka-python's idempotent producer is then unusable for good.
     topic_message_limits(kafka, (kafka.topics.raw, kafka.topics.deadletter))
-    create_raw_topic(kafka, 600)
+    create_limited_topic(kafka, kafka.topics.raw, 600)
     settings = PollSettings(kafka=kafka, per_host_min_spacing_s=0, state_dir=str(tmp_path))
     made = []
 

@@ -6,8 +6,6 @@ import re
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from kafka.admin import KafkaAdminClient, NewTopic
-
 from ingest.feeds import Feed
 from ingest.normalize import article_id, canonical_url
 from ingest.poller import poll_once
@@ -15,35 +13,18 @@ from ingest.state import FileStateStore
 from tests.ingest import feedfiles as ff
 from tests.ingest.feedfiles import poll_settings
 from tests.ingest.httpserver import Reply, TestServer, static
-from tests.support import read_topic
+from tests.support import create_limited_topic, read_topic
 from wire.admin import topic_message_limits
 from wire.article import decode
 from wire.loop import make_producer
 from wire.settings import KafkaSettings
 
 
-def create_raw_topic(kafka: KafkaSettings, max_message_bytes: int) -> None:
-    admin = KafkaAdminClient(**kafka.client_config())
-    try:
-        admin.create_topics(
-            [
-                NewTopic(
-                    kafka.topics.raw,
-                    1,
-                    1,
-                    topic_configs={"max.message.bytes": str(max_message_bytes)},
-                )
-            ]
-        )
-    finally:
-        admin.close()
-
-
 def test_an_article_over_the_topic_limit_is_dead_lettered_and_the_others_published(
     kafka: KafkaSettings, tmp_path: Path
 ) -> None:
     # A topic created by hand with a small limit: UN articles (~1.5 kB) fit, the ~10 kB one not.
-    create_raw_topic(kafka, 4000)
+    create_limited_topic(kafka, kafka.topics.raw, 4000)
     store = FileStateStore(tmp_path)
     with TestServer() as srv:
         srv.routes["/big.xml"] = static(ff.rss20(list(range(6)), long=(3,)))
@@ -82,7 +63,7 @@ def test_a_broker_rejection_is_not_acknowledged_and_state_not_advanced(
     # The limits are read before the topic exists (as when the broker could not be asked): the
     # poller then knows only the producer's limit, and the broker itself refuses the messages.
     topic_message_limits(kafka, (kafka.topics.raw, kafka.topics.deadletter))
-    create_raw_topic(kafka, 600)
+    create_limited_topic(kafka, kafka.topics.raw, 600)
     store = FileStateStore(tmp_path)
     with TestServer() as srv:
         srv.routes["/un.xml"] = static(ff.real("un-news-europe.xml"))

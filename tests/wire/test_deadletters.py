@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.record.default_records import DefaultRecordBatchBuilder
 
 from tests.ingest import feedfiles as ff
-from tests.support import read_topic
+from tests.support import create_limited_topic, read_topic
 from wire import topics as t
 from wire.admin import GZIP_SLACK, record_limits
 from wire.loop import DeadLetters, Poison, WorkerStopped, make_producer
@@ -20,13 +19,7 @@ def test_dead_letters_fit_the_topic_limit_and_the_producer_keeps_working(
     kafka: KafkaSettings,
 ) -> None:
     topic = kafka.topics.deadletter
-    admin = KafkaAdminClient(**kafka.client_config())
-    try:
-        admin.create_topics(
-            [NewTopic(topic, 1, 1, topic_configs={"max.message.bytes": str(LIMIT)})]
-        )
-    finally:
-        admin.close()
+    create_limited_topic(kafka, topic, LIMIT)
     # Real feed bytes as the poison values: a head of the UN feed of three sizes.
     feed = ff.real("un-news-europe.xml")
     small, edge, big = feed[:500], feed[: LIMIT - 200], feed[:12_000]
