@@ -101,7 +101,7 @@ def _matchers_for(nlp_vocab_id: int, lang: str) -> _Matchers | None:
     return _MATCHERS.get((nlp_vocab_id, lang))
 
 
-# This module has no ``from __future__ import annotations``: spaCy (3.8.7) validates factory
+# This module has no ``from __future__ import annotations``: spaCy (3.8.6) validates factory
 # arguments with pydantic v1, which cannot resolve postponed (string) annotations like "Language".
 @Language.factory(COMPONENT, default_config={"lang": "en"})
 def _make_component(nlp: Language, name: str, lang: str) -> _Matchers:
