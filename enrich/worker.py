@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable, Sequence
 
 from kafka import KafkaProducer
-from kafka.errors import KafkaError, MessageSizeTooLargeError
+from kafka.errors import KafkaError, KafkaTimeoutError, MessageSizeTooLargeError
 from kafka.record.default_records import DefaultRecordBatchBuilder
 
 from enrich import nlp
@@ -31,7 +31,7 @@ STAGE = "enrich"
 
 
 def make_handler(
-    producer: KafkaProducer, topic: str, settings: EnrichSettings
+    producer: KafkaProducer, topic: str, settings: EnrichSettings, flush_timeout_s: float = 60.0
 ) -> Callable[[Sequence[Article]], list[Outcome]]:
     def handle(batch: Sequence[Article]) -> list[Outcome]:
         results = enrich_batch(batch, max_text_chars=settings.max_text_chars)
@@ -61,7 +61,14 @@ def make_handler(
             outcomes.append(None)
             fut = producer.send(topic, key=key, value=value, headers=headers)
             sent.append(fut)
-        producer.flush(timeout=60)
+        try:
+            producer.flush(timeout=flush_timeout_s)
+        except KafkaTimeoutError as exc:
+            # A broker that is slow or short of in-sync replicas: the batch is retried after a
+            # pause, like any unacknowledged send (a duplicate downstream is harmless).
+            raise TransientError(
+                f"{topic} did not acknowledge within {flush_timeout_s:.0f} s: {exc}"
+            ) from exc
         refused: KafkaError | None = None
         for fut in sent:
             try:

@@ -1,0 +1,44 @@
+"""The enrich handler's delivery errors against real Kafka: retried, never a crash."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+
+from diplowire import stack as stk
+from enrich.worker import make_handler
+from tests.enrich.test_oversized import _un_articles
+from tests.support import read_topic
+from wire.admin import ensure_topics, record_limits
+from wire.loop import TransientError, make_producer
+from wire.settings import EnrichSettings, KafkaSettings
+
+
+def test_a_flush_that_times_out_is_transient_and_the_retry_delivers(kafka: KafkaSettings) -> None:
+    ensure_topics(kafka)
+    topic = kafka.topics.enriched
+    pid = stk.status()["kafka"].pid
+    assert pid is not None
+    producer = make_producer(kafka)
+    producer.send(topic, key=b"warm-up", value=b"{}").get(timeout=30)  # metadata and connection
+    record_limits(producer, kafka, (topic,))  # read (and cached) while the broker answers
+    handle = make_handler(producer, topic, EnrichSettings(kafka=kafka), flush_timeout_s=2.0)
+    articles = _un_articles()[:3]
+    # A broker that stops answering (here: frozen for a few seconds) must not crash the worker.
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        with pytest.raises(TransientError, match="did not acknowledge within 2 s"):
+            handle(articles)
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    time.sleep(0.5)
+    try:
+        handle = make_handler(producer, topic, EnrichSettings(kafka=kafka), flush_timeout_s=30.0)
+        assert handle(articles) == [None, None, None]
+    finally:
+        producer.close(timeout=5)
+    ids = {r.key for r in read_topic(kafka, topic)}
+    assert {a.id.encode() for a in articles} <= ids
