@@ -190,6 +190,11 @@ class _Ctx:
         self.speech_preps = kb.words("speech_preps")
         self.non_official = kb.words("non_official_nouns")
         self.official_heads = kb.words("official_heads")
+        self.visit_nouns = kb.words("visit_nouns")
+        self.visit_preps = kb.words("visit_preps")
+        self.ruling_nouns = kb.words("ruling_nouns")
+        self.former = kb.words("former_markers")
+        self.patient_nouns = kb.words("patient_nouns")
         self.sent = _sentence_ids(doc)
         self.country: list[Span] = []
         self.orgs: list[Span] = []
@@ -220,6 +225,7 @@ class _Ctx:
         for o in self.orgs:
             for i in range(o.start, o.end):
                 self.org_at[i] = o
+        self.role_end = {r.end for r in self.roles}
 
     def lower(self, i: int) -> str:
         return self.doc[i].lower_ if 0 <= i < len(self.doc) else ""
@@ -326,10 +332,22 @@ def _demonym_is_actor(ctx: _Ctx, span: Span) -> bool:
     window = [span.start - 1, span.start - 2, span.end, span.end + 1]
     for i in window:
         if 0 <= i < len(doc) and doc[i].lower_ in ctx.agent_nouns:
-            # "la partie russe", "Russian Foreign Ministry", "forces israéliennes".
-            return True
+            # "la partie russe", "Russian Foreign Ministry", "forces israéliennes" -- but not
+            # former officials ("anciens diplomates libyens", "ex-diplomates"): they act for no one.
+            return not _former(ctx, i)
     # A demonym used as a noun and subject: "les Russes ont ...".
     return span.text[:1].isupper() and _followed_by_verb(ctx, span.end)
+
+
+def _former(ctx: _Ctx, i: int) -> bool:
+    doc = ctx.doc
+    for k in (i - 1, i - 2):
+        if 0 <= k < len(doc) and ctx.same_sent(k, i):
+            low = doc[k].lower_
+            if low in ctx.former or any(low.startswith(f + "-") for f in ctx.former):
+                return True
+    low = doc[i].lower_
+    return any(low.startswith(f + "-") for f in ctx.former)
 
 
 def _name_is_actor(ctx: _Ctx, span: Span) -> bool:
@@ -343,11 +361,33 @@ def _name_is_actor(ctx: _Ctx, span: Span) -> bool:
         i -= 1
     if ctx.lower(i) in ctx.agent_preps:
         return True
-    if ctx.lower(i) in ctx.gen_preps and ctx.lower(i - 1) in ctx.agent_nouns:
-        # "le représentant de la France", "the government of Iraq".
+    head = ctx.lower(i - 1)
+    if ctx.lower(i) in ctx.gen_preps and (
+        (head in ctx.agent_nouns and head not in ctx.patient_nouns) or i in ctx.role_end
+    ):
+        # "le représentant de la France", "the government of Iraq", "l'émir du Qatar" (a KB
+        # role title right before the genitive); not "the invasion of Ukraine" (the genitive of
+        # an action noun names its target).
         return True
-    prev_is_prep = i >= 0 and doc[i].pos_ == "ADP"
+    if _hosts_visit(ctx, i) or _ruled_from(ctx, i):
+        return True
+    # Quotes and other punctuation mis-tagged as ADP ("«La Suisse est ...") are no preposition.
+    prev_is_prep = i >= 0 and doc[i].pos_ == "ADP" and doc[i].is_alpha
     return not prev_is_prep and _followed_by_verb(ctx, span.end)
+
+
+def _hosts_visit(ctx: _Ctx, i: int) -> bool:
+    """ "first visit to Nepal", "sa visite en Iran": the state receiving a visit takes part."""
+    return (
+        ctx.lower(i) in ctx.visit_preps
+        and ctx.lower(i - 1) in ctx.visit_nouns
+        and ctx.same_sent(i - 1, i)
+    )
+
+
+def _ruled_from(ctx: _Ctx, i: int) -> bool:
+    """ "la junte au pouvoir au Burkina Faso", "the authorities in Kabul": whoever governs there."""
+    return ctx.lower(i) in ctx.loc_preps and ctx.lower(i - 1) in ctx.ruling_nouns
 
 
 def _followed_by_verb(ctx: _Ctx, i: int) -> bool:
@@ -358,6 +398,10 @@ def _followed_by_verb(ctx: _Ctx, i: int) -> bool:
         tok = doc[j]
         if tok.pos_ in {"VERB", "AUX"}:
             return True
+        if tok.lower_ in ctx.coord and tok.text != "," and _verb_next(ctx, j + 1):
+            # "visit Russia and return", "North Korea and sent it": a coordinated verb phrase,
+            # so the country ends a clause (an object), it is no subject.
+            return False
         if j in ctx.country_at or tok.lower_ in ctx.coord or tok.pos_ in {"DET", "ADV", "PART"}:
             j += 1
             steps += 1
@@ -368,6 +412,13 @@ def _followed_by_verb(ctx: _Ctx, i: int) -> bool:
             continue
         return False
     return False
+
+
+def _verb_next(ctx: _Ctx, j: int) -> bool:
+    doc = ctx.doc
+    while j < len(doc) and doc[j].pos_ in {"ADV", "PART"}:
+        j += 1
+    return j < len(doc) and doc[j].pos_ in {"VERB", "AUX"}
 
 
 def _propagate_coordination(ctx: _Ctx, mentions: list[_CMention]) -> None:

@@ -28,6 +28,9 @@ from enrich import nlp as nlpmod
 DATA = Path(__file__).parent / "data"
 SETS = {
     "dev": DATA / "diplomatic-dev.jsonl",
+    # Real published articles found through search, labelled before the enricher saw them; used
+    # for studying actor/dyad errors together with dev (see README).
+    "dev2": DATA / "diplomatic-dev2.jsonl",
     "heldout": DATA / "diplomatic-heldout.jsonl",
     # Real published articles found through search, labelled before the enricher saw them.
     # Never used for tuning: scored once before and once after each change.
@@ -179,6 +182,7 @@ def score(items: list[dict[str, Any]], preds: list[Prediction]) -> dict[str, Any
             {
                 "id": item["id"],
                 "countries": _diff(pred.countries, set(gold["countries"])),
+                "actors": _diff(pred.actors, set(gold.get("actors", []))),
                 "organizations": _diff(pred.organizations, gold_orgs),
                 "topics": _diff(pred.topics, set(gold["topics"])),
                 "persons": {"pred": pred.persons, "gold": gold["persons"]},

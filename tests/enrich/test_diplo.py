@@ -19,7 +19,8 @@ DATA = Path(__file__).resolve().parents[2] / "eval" / "data"
 @cache
 def _items() -> dict[str, dict[str, Any]]:
     out = {}
-    for name in ("diplomatic-dev.jsonl", "diplomatic-heldout.jsonl", "diplomatic-test.jsonl"):
+    names = ("dev", "dev2", "heldout", "test")
+    for name in (f"diplomatic-{n}.jsonl" for n in names):
         for line in (DATA / name).read_text(encoding="utf-8").splitlines():
             item = json.loads(line)
             out[item["id"]] = item
@@ -231,6 +232,59 @@ def test_speaker_beside_a_state_is_an_official_but_not_a_magazine() -> None:
     assert facts.persons == ()
 
 
+# --------------------------------------------------------------------------- actor rules
+
+
+def _actors(item_id: str) -> dict[str, bool]:
+    facts, _ = facts_item(item_id)
+    return {c.code: c.actor for c in facts.countries}
+
+
+def test_host_of_a_visit_is_an_actor() -> None:
+    # "This is Kamikawa's first visit to Nepal ..."
+    assert _actors("web2-en-04")["NP"]
+
+
+def test_country_before_a_coordinated_verb_is_no_subject() -> None:
+    # "sanctions against Russia, Iran and North Korea and sent it to U.S. President ..."
+    actors = _actors("web2-en-10")
+    assert actors["RU"] and actors["US"]
+    assert not actors["IR"] and not actors["KP"]
+    # "FM Qureshi will next visit Russia and return to the country on December 26."
+    actors = _actors("web2-en-03")
+    assert not actors["RU"]
+    # "... reiterating Pakistan's desire to have friendly relations with all neighbours."
+    assert actors["PK"] and actors["IR"] and actors["AF"]
+
+
+def test_former_diplomats_act_for_no_state() -> None:
+    # "quatorze anciens diplomates libyens sont désormais \"persona non grata\" en France"
+    actors = _actors("web2-fr-12")
+    assert actors["FR"] and not actors["LY"]
+    assert facts_item("web2-fr-12")[0].dyads == ()
+
+
+def test_kb_role_before_genitive_names_an_actor() -> None:
+    # "l'émir du Qatar Sheikh Tamim bin Hamad Al Thani ont signé l'« Accord de Charm el-Cheikh »"
+    assert _actors("web2-fr-08")["QA"]
+
+
+def test_quote_mark_is_not_a_preposition() -> None:
+    # "«La Suisse est heureuse de pouvoir ... favoriser votre dialogue»"
+    assert _actors("web2-fr-09")["CH"]
+
+
+def test_those_in_power_in_a_country_act_for_it() -> None:
+    # "La junte militaire au pouvoir au Burkina Faso a expulsé trois diplomates français"
+    assert _actors("fr-14")["BF"]
+
+
+def test_genitive_of_an_action_noun_is_its_target() -> None:
+    # "... to end Russia's invasion of Ukraine ..."
+    actors = _actors("un-news-europe-12")
+    assert actors["RU"] and not actors["UA"]
+
+
 # --------------------------------------------------------------------------- evaluation gate
 
 
@@ -246,6 +300,20 @@ def test_dev_set_targets(dev_scores: dict[str, Any]) -> None:
     assert dev_scores["topics"]["f1"] >= 0.80
     # No target was set for dyads; this is the measured level minus a margin.
     assert dev_scores["dyads"]["f1"] >= 0.75
+    assert dev_scores["actors"]["f1"] >= 0.88  # 0.929 after the actor rules (0.909 before)
+
+
+def test_dev2_set_floor() -> None:
+    # 23 real articles found through search, labelled before the enricher ran on them, then used
+    # (with dev) to study actor errors. Measured after the actor rules: countries 0.968,
+    # persons 0.903, orgs 0.957, topics 0.756, actors 0.982, dyads 0.957 (margin below).
+    scores = evaluate.evaluate(evaluate.SETS["dev2"])["ours"]
+    assert scores["countries"]["f1"] >= 0.93
+    assert scores["persons"]["f1"] >= 0.85
+    assert scores["organizations"]["f1"] >= 0.9
+    assert scores["topics"]["f1"] >= 0.7
+    assert scores["actors"]["f1"] >= 0.93
+    assert scores["dyads"]["f1"] >= 0.88
 
 
 def test_heldout_set_floor() -> None:
