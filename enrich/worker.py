@@ -86,6 +86,13 @@ def make_handler(
                 f"{topic} refused a record as too large for a {limit}-byte limit; the producer "
                 f"is unusable and the worker must be restarted: {refused}"
             ) from refused
+        if refused is not None and not refused.retriable:
+            # kafka-python's idempotent producer treats every non-retriable error (no write
+            # permission, a record the broker rejects...) as fatal: it fails all later sends too.
+            raise WorkerStopped(
+                f"{topic} refused the batch ({type(refused).__name__}); the producer is unusable "
+                f"and the worker must be restarted: {refused}"
+            ) from refused
         if refused is not None:
             # The whole batch is retried; duplicates downstream are harmless (idempotent ids).
             raise TransientError(f"enriched topic did not acknowledge: {refused}") from refused

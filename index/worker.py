@@ -14,7 +14,7 @@ from elasticsearch import ApiError, Elasticsearch, TransportError
 from index.docs import NotIndexable, document, epoch_ms
 from index.es import RETRY_STATUSES, Action, ItemResult, bulk_index, client, ensure_index
 from ingest.normalize import utc_now
-from wire.admin import ensure_topics
+from wire.admin import ensure_topics, open_admin
 from wire.article import Article
 from wire.loop import (
     Outcome,
@@ -231,7 +231,7 @@ def replay(settings: IndexSettings, since_ms: int | None = None) -> dict[str, in
     indexer must be stopped (Kafka refuses to move the offsets of a group with live members).
     """
     from kafka import KafkaConsumer, TopicPartition
-    from kafka.admin import KafkaAdminClient, OffsetSpec, OffsetTimestamp
+    from kafka.admin import OffsetSpec, OffsetTimestamp
 
     topics = settings.kafka.topics
     probe = KafkaConsumer(**settings.kafka.client_config())
@@ -240,7 +240,7 @@ def replay(settings: IndexSettings, since_ms: int | None = None) -> dict[str, in
     finally:
         probe.close()
     spec = OffsetSpec.EARLIEST if since_ms is None else OffsetTimestamp(since_ms)
-    admin = KafkaAdminClient(**settings.kafka.client_config())
+    admin = open_admin(settings.kafka)
     try:
         result = admin.reset_group_offsets(
             topics.group("index"), {TopicPartition(topics.enriched, p): spec for p in parts}

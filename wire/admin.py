@@ -3,9 +3,11 @@ the size of the largest record a topic takes."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
+from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer
 from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient, NewTopic
@@ -20,6 +22,28 @@ LIMITS_TTL_S = 300.0
 GZIP_SLACK = 256
 """Bytes kept below a topic's limit: gzip can make an incompressible record a little larger than
 the uncompressed size the check measures."""
+
+
+def open_admin(kafka: KafkaSettings, **overrides: Any) -> KafkaAdminClient:
+    """A ``KafkaAdminClient`` that leaves no thread or socket behind when it cannot bootstrap.
+
+    kafka-python 3.0 starts the client's IO thread before bootstrapping, and a constructor that
+    raises leaves that thread and its sockets running: a caller retrying while the broker is down
+    (the limit reads below, once a minute) would pile them up until the process runs out of file
+    descriptors.
+    """
+    admin = KafkaAdminClient.__new__(KafkaAdminClient)
+    try:
+        KafkaAdminClient.__init__(admin, **{**kafka.client_config(), **overrides})
+    except BaseException:
+        for part in ("_client", "_net", "_metrics"):
+            obj = getattr(admin, part, None)
+            stop = getattr(obj, "close", None) or getattr(obj, "stop", None)
+            if stop is not None:
+                with contextlib.suppress(Exception):
+                    stop()
+        raise
+    return admin
 
 
 def ensure_topics(kafka: KafkaSettings, partitions: int = 3, replication: int = 1) -> None:
@@ -45,7 +69,7 @@ def ensure_topics(kafka: KafkaSettings, partitions: int = 3, replication: int = 
             topic_configs={"retention.ms": str(30 * 24 * 3600 * 1000)},
         ),
     ]
-    admin = KafkaAdminClient(**kafka.client_config())
+    admin = open_admin(kafka)
     try:
         existing = set(admin.list_topics())
         missing = [t for t in wanted if t.name not in existing]
@@ -95,9 +119,7 @@ def topic_message_limits(kafka: KafkaSettings, names: tuple[str, ...]) -> dict[s
     limits: dict[str, int] = {}
     ttl = LIMITS_TTL_S
     try:
-        admin = KafkaAdminClient(
-            **kafka.client_config(), bootstrap_timeout_ms=2000, request_timeout_ms=5000
-        )
+        admin = open_admin(kafka, bootstrap_timeout_ms=2000, request_timeout_ms=5000)
         try:
             found = admin.describe_configs(
                 [
@@ -112,6 +134,12 @@ def topic_message_limits(kafka: KafkaSettings, names: tuple[str, ...]) -> dict[s
             value = str((cfg.get("max.message.bytes") or {}).get("value") or "")
             if value.isdigit():
                 limits[name] = int(value)
+        unread = [n for n in names if n not in limits]
+        if unread:
+            # kafka-python drops a topic it could not describe (not created yet, or no
+            # DescribeConfigs right) without an error: say so, and look again soon.
+            log.warning("no max.message.bytes for %s: only the producer's limit applies", unread)
+            ttl = 60.0
     except (KafkaError, OSError, ValueError) as exc:
         # The producer's own limit still applies; a misconfigured topic then shows up as
         # refused sends until the limit can be read.

@@ -7,13 +7,14 @@ import signal
 import time
 
 import pytest
+from kafka.admin import KafkaAdminClient, NewTopic
 
 from diplowire import stack as stk
 from enrich.worker import make_handler
 from tests.enrich.test_oversized import _un_articles
 from tests.support import read_topic
 from wire.admin import ensure_topics, record_limits
-from wire.loop import TransientError, make_producer
+from wire.loop import TransientError, WorkerStopped, make_producer
 from wire.settings import EnrichSettings, KafkaSettings
 
 
@@ -42,3 +43,25 @@ def test_a_flush_that_times_out_is_transient_and_the_retry_delivers(kafka: Kafka
         producer.close(timeout=5)
     ids = {r.key for r in read_topic(kafka, topic)}
     assert {a.id.encode() for a in articles} <= ids
+
+
+def test_a_non_retriable_refusal_stops_the_worker_instead_of_retrying(
+    kafka: KafkaSettings,
+) -> None:
+    # A topic that accepts no timestamp older than its arrival: the broker refuses every record
+    # with INVALID_TIMESTAMP, which kafka-python's idempotent producer treats as fatal.
+    topic = kafka.topics.enriched
+    admin = KafkaAdminClient(**kafka.client_config())
+    try:
+        admin.create_topics(
+            [NewTopic(topic, 1, 1, topic_configs={"message.timestamp.before.max.ms": "0"})]
+        )
+    finally:
+        admin.close()
+    producer = make_producer(kafka)
+    handle = make_handler(producer, topic, EnrichSettings(kafka=kafka))
+    try:
+        with pytest.raises(WorkerStopped, match=r"refused the batch \(Invalid.*out of range"):
+            handle(_un_articles()[:2])
+    finally:
+        producer.close(timeout=5)
