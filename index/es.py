@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
-from elasticsearch import ApiError, ConflictError, Elasticsearch, NotFoundError
+from elasticsearch import ApiError, ConflictError, Elasticsearch, NotFoundError, TransportError
 
 from index.docs import from_document, to_document
 from index.mapping import MAPPING_VERSION, template_body
@@ -28,8 +28,6 @@ from wire.settings import ElasticsearchSettings
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-LOCK_INDEX = "diplowire-locks"
-"""Leases between processes (one document per lease), hidden from index patterns."""
 MIGRATION_LEASE_S = 300.0
 """A migrating indexer renews its lease while copying; one that died loses it after this long."""
 _encode = msgspec.json.Encoder().encode
@@ -49,6 +47,12 @@ def alias_name(prefix: str) -> str:
 
 def index_name(prefix: str, version: int = MAPPING_VERSION) -> str:
     return f"{prefix}-v{version}"
+
+
+def lock_index(prefix: str) -> str:
+    """Leases between processes (one document per lease): hidden, and under the prefix so that a
+    role granted ``{prefix}*`` covers it."""
+    return f"{prefix}-locks"
 
 
 def template_name(prefix: str) -> str:
@@ -77,7 +81,12 @@ def write_index(es: Elasticsearch, alias: str) -> str | None:
 
 
 def ensure_index(
-    es: Elasticsearch, prefix: str, *, replicas: int = 0, auto_migrate: bool = True
+    es: Elasticsearch,
+    prefix: str,
+    *,
+    replicas: int = 0,
+    auto_migrate: bool = True,
+    stopping: Callable[[], bool] = lambda: False,
 ) -> str:
     """Create the template, the current index and the alias if missing; return the alias.
 
@@ -109,7 +118,7 @@ def ensure_index(
                 f"mapping v{MAPPING_VERSION}: run `diplowire index migrate`"
             )
         log.warning("alias %s writes to %s: migrating to v%d", alias, current, MAPPING_VERSION)
-        _migrate_once(es, prefix, alias, replicas)
+        _migrate_once(es, prefix, alias, replicas, stopping)
     elif version > MAPPING_VERSION:
         log.warning(
             "alias %s writes to %s, newer than this code's mapping v%d: fields are compatible "
@@ -126,14 +135,19 @@ def _alias_is_current(es: Elasticsearch, alias: str) -> bool:
 
 
 def _migrate_once(
-    es: Elasticsearch, prefix: str, alias: str, replicas: int, poll_s: float = 1.0
+    es: Elasticsearch,
+    prefix: str,
+    alias: str,
+    replicas: int,
+    stopping: Callable[[], bool],
+    poll_s: float = 1.0,
 ) -> None:
     """Migrate under a lease, so that indexers started together do not each copy every document.
 
     The others wait only until the alias writes to today's index, which is the migration's first
     step: from then on their writes are safe while the holder goes on copying.
     """
-    lease = Lease(es, f"migrate:{alias}")
+    lease = Lease(es, lock_index(prefix), f"migrate:{alias}")
     waited = False
     while True:
         if lease.acquire():
@@ -145,6 +159,8 @@ def _migrate_once(
             return
         if _alias_is_current(es, alias):
             return
+        if stopping():
+            raise IndexVersionError(f"stopped while waiting for {lease.holder} to migrate {alias}")
         if not waited:
             log.info("another indexer (%s) is migrating %s: waiting", lease.holder, alias)
             waited = True
@@ -152,15 +168,19 @@ def _migrate_once(
 
 
 class Lease:
-    """A lease held as one document of :data:`LOCK_INDEX`, taken with ``op_type=create``.
+    """A lease held as one document of ``index`` (see :func:`lock_index`), taken with
+    ``op_type=create``.
 
     Elasticsearch's create is atomic per id, so only one process gets it; an expired lease is
     taken over with a compare-and-set on the document's sequence number, so two processes cannot
     both take over the same expired one.
     """
 
-    def __init__(self, es: Elasticsearch, key: str, ttl_s: float = MIGRATION_LEASE_S) -> None:
+    def __init__(
+        self, es: Elasticsearch, index: str, key: str, ttl_s: float = MIGRATION_LEASE_S
+    ) -> None:
         self.es = es
+        self.index = index
         self.key = key
         self.ttl_s = ttl_s
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
@@ -173,15 +193,15 @@ class Lease:
         return {"owner": self.owner, "expires_at": time.time() + self.ttl_s}
 
     def acquire(self) -> bool:
-        _ensure_lock_index(self.es)
+        _ensure_lock_index(self.es, self.index)
         try:
-            resp = self.es.create(index=LOCK_INDEX, id=self.key, document=self._doc(), refresh=True)
+            resp = self.es.create(index=self.index, id=self.key, document=self._doc(), refresh=True)
             self._held(resp)
             return True
         except ConflictError:
             pass
         try:
-            held = self.es.get(index=LOCK_INDEX, id=self.key)
+            held = self.es.get(index=self.index, id=self.key)
         except NotFoundError:
             return False  # released meanwhile: the caller tries again
         self.holder = str(held["_source"].get("owner", "?"))
@@ -189,7 +209,7 @@ class Lease:
             return False
         try:
             resp = self.es.index(
-                index=LOCK_INDEX,
+                index=self.index,
                 id=self.key,
                 document=self._doc(),
                 if_seq_no=held["_seq_no"],
@@ -212,7 +232,7 @@ class Lease:
         seq_no, term = self._seq
         try:
             resp = self.es.index(
-                index=LOCK_INDEX,
+                index=self.index,
                 id=self.key,
                 document=self._doc(),
                 if_seq_no=seq_no,
@@ -224,6 +244,12 @@ class Lease:
             log.warning("lost the lease %s while holding it", self.key)
             self._seq = None
             return
+        except (TransportError, ApiError) as exc:
+            # Renewing is best effort: a failed renewal must not abort the copy it protects.
+            log.warning(
+                "could not renew the lease %s (retried at the next page): %s", self.key, exc
+            )
+            return
         self._held(resp)
 
     def release(self) -> None:
@@ -231,7 +257,7 @@ class Lease:
             seq_no, term = self._seq
             with contextlib.suppress(ConflictError, NotFoundError):
                 self.es.delete(
-                    index=LOCK_INDEX,
+                    index=self.index,
                     id=self.key,
                     refresh=True,
                     if_seq_no=seq_no,
@@ -240,12 +266,12 @@ class Lease:
         self._seq = None
 
 
-def _ensure_lock_index(es: Elasticsearch) -> None:
-    if es.indices.exists(index=LOCK_INDEX):
+def _ensure_lock_index(es: Elasticsearch, index: str) -> None:
+    if es.indices.exists(index=index):
         return
     try:
         es.indices.create(
-            index=LOCK_INDEX,
+            index=index,
             settings={
                 "index": {"hidden": True, "number_of_shards": 1, "auto_expand_replicas": "0-1"}
             },

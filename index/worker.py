@@ -208,10 +208,14 @@ def _ensure_with_retry(es: Elasticsearch, settings: IndexSettings, stop: StopFla
     while True:
         try:
             return ensure_index(
-                es, settings.elasticsearch.index_prefix, auto_migrate=settings.auto_migrate
+                es,
+                settings.elasticsearch.index_prefix,
+                auto_migrate=settings.auto_migrate,
+                stopping=stop.is_set,
             )
         except (TransportError, ApiError) as exc:
-            if stop.is_set() or (isinstance(exc, ApiError) and exc.status_code == 400):
+            # A bad request or missing rights will not heal by waiting: say so and stop.
+            if stop.is_set() or (isinstance(exc, ApiError) and exc.status_code in (400, 401, 403)):
                 raise
             log.warning(
                 "Elasticsearch not ready at %s (retry in %.1fs): %s",

@@ -52,7 +52,9 @@ def es_settings(stack: Stack, ns: str) -> Iterator[ElasticsearchSettings]:
     from elasticsearch import Elasticsearch
 
     es = Elasticsearch(stack.es_url)
-    es.indices.delete(index=f"{ns}-*", ignore_unavailable=True, allow_no_indices=True)
+    es.indices.delete(
+        index=f"{ns}-*", ignore_unavailable=True, allow_no_indices=True, expand_wildcards="all"
+    )
     es.options(ignore_status=404).indices.delete_index_template(name=f"{ns}-articles-template")
     es.close()
 

@@ -13,12 +13,12 @@ from elasticsearch import Elasticsearch
 from diplowire.cli import main
 from index.docs import to_document
 from index.es import (
-    LOCK_INDEX,
     IndexVersionError,
     Lease,
     alias_indices,
     ensure_index,
     index_name,
+    lock_index,
     migrate,
 )
 from index.mapping import MAPPING_VERSION, PROPERTIES, template_body
@@ -146,7 +146,7 @@ def test_indexers_starting_together_copy_the_documents_once(
     assert es.count(index=prefix)["count"] == len(ids)
     # One copy: without the lease each of the three would have written every document.
     assert _index_ops(es, new) == len(ids)
-    assert not es.exists(index=LOCK_INDEX, id=f"migrate:{prefix}")
+    assert not es.exists(index=lock_index(prefix), id=f"migrate:{prefix}")
     es.close()
 
 
@@ -154,9 +154,9 @@ def test_an_expired_migration_lease_is_taken_over(es_settings: ElasticsearchSett
     es = Elasticsearch(es_settings.url)
     prefix = es_settings.index_prefix
     ids = _old_index(es, prefix, 10)
-    dead = Lease(es, f"migrate:{prefix}", ttl_s=0.5)
+    dead = Lease(es, lock_index(prefix), f"migrate:{prefix}", ttl_s=0.5)
     assert dead.acquire()  # an indexer that died before moving the alias
-    assert not Lease(es, f"migrate:{prefix}").acquire()
+    assert not Lease(es, lock_index(prefix), f"migrate:{prefix}").acquire()
     time.sleep(0.6)
     assert ensure_index(es, prefix) == prefix
     assert alias_indices(es, prefix) == {index_name(prefix): True}
