@@ -149,10 +149,13 @@ def _lemmatizer(lang: str) -> Any:
         return None
     try:
         # Only what lemmas need: tagging and the lemmatizer; no NER, no parser, no KB matcher.
-        return spacy.load(name, exclude=["ner", "parser", "senter"])
+        pipeline = spacy.load(name, exclude=["ner", "parser", "senter"])
     except OSError as exc:
         log.warning("no lemmatizer for %s (%s): searching word forms only", lang, exc)
         return None
+    # The same arithmetic as the enricher's, so that a query's lemmas are the index's.
+    nlp.use_numpy_blas(pipeline)
+    return pipeline
 
 
 def lemmatize(text: str, langs: Sequence[str] | None = None) -> list[str]:
