@@ -54,7 +54,8 @@ def cmd_poll(args: argparse.Namespace) -> int:
                 feeds, settings, producer, store, progress=_progress, parse_pool=pool
             )
             print(json.dumps(report.__dict__), flush=True)
-            return 0 if report.feeds_failed == 0 else 3
+            # A failed producer left feeds unpolled (or unpublished) without failing them.
+            return 0 if report.feeds_failed == 0 and not report.producer_failed else 3
         stop = StopFlag()
         install_signal_handlers(stop)
         run_forever(

@@ -24,10 +24,22 @@ PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 class FetchError(Exception):
     """A feed could not be fetched or was refused; ``kind`` is a stable, countable label."""
 
-    def __init__(self, kind: str, message: str, *, retry_after_s: float | None = None) -> None:
+    def __init__(
+        self, kind: str, message: str, *, retry_after_s: float | None = None, delta: bool = False
+    ) -> None:
         super().__init__(message)
         self.kind = kind
         self.retry_after_s = retry_after_s
+        self.delta = delta
+        """The failure concerns a ``226 IM Used`` answer: the server mishandles feed deltas."""
+
+    def __reduce__(self) -> Any:
+        # Raised in parse processes too: the default pickling would call FetchError(message).
+        return (_fetch_error, (self.kind, str(self), self.retry_after_s, self.delta))
+
+
+def _fetch_error(kind: str, message: str, retry_after_s: float | None, delta: bool) -> FetchError:
+    return FetchError(kind, message, retry_after_s=retry_after_s, delta=delta)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +80,8 @@ class _Watchdog:
         self._lock = threading.Lock()
         self._socks: list[socket.socket] = []
         self.expired = False
+        self.delta_response = False
+        """A 226 came back: whatever fails from here on is a failed delta."""
 
     def add(self, sock: socket.socket | None) -> None:
         if sock is None:
@@ -151,11 +165,17 @@ def fetch(
         return _fetch(url, etag, last_modified, timeout_s, max_bytes, user_agent, accept, delta)
     except (OSError, http.client.HTTPException) as exc:
         if dog.expired:
-            raise FetchError("timeout", f"no complete response within {timeout_s:.0f} s") from None
-        raise FetchError("unreachable", f"connection failed: {exc}") from None
+            err = FetchError("timeout", f"no complete response within {timeout_s:.0f} s")
+        else:
+            err = FetchError("unreachable", f"connection failed: {exc}")
+        err.delta = dog.delta_response
+        raise err from None
     except FetchError as exc:
         if dog.expired and exc.kind in ("truncated", "unreachable"):
-            raise FetchError("timeout", f"no complete response within {timeout_s:.0f} s") from None
+            err = FetchError("timeout", f"no complete response within {timeout_s:.0f} s")
+            err.delta = dog.delta_response
+            raise err from None
+        exc.delta = exc.delta or dog.delta_response
         raise
     finally:
         timer.cancel()
@@ -234,6 +254,9 @@ def _fetch(
             raise FetchError("unreachable", f"cannot connect: {reason}") from None
         with resp:
             if resp.status == 226:
+                dog = getattr(_watch, "dog", None)
+                if dog is not None:
+                    dog.delta_response = True
                 _check_delta(resp.headers, delta)
             declared = resp.headers.get("Content-Length")
             if declared and declared.isdigit() and int(declared) > max_bytes:

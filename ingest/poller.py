@@ -21,7 +21,13 @@ from typing import Any
 
 import feedparser
 from kafka import KafkaProducer
-from kafka.errors import KafkaError, MessageSizeTooLargeError
+from kafka.errors import (
+    KafkaConfigurationError,
+    KafkaError,
+    MessageSizeTooLargeError,
+    OutOfOrderSequenceNumberError,
+    RetriableError,
+)
 from kafka.record.default_records import DefaultRecordBatchBuilder
 
 from ingest import schedule
@@ -44,6 +50,8 @@ MAX_RETRY_AFTER_S = 7 * 86400
 DRAIN_EVERY_ARTICLES = 1000
 DRAIN_EVERY_S = 1.0
 ACK_TIMEOUT_S = 60.0
+PRODUCER_RETRY_MAX_S = 60.0
+"""Longest wait between passes while the Kafka producer keeps failing or cannot be made."""
 POLLER_PRODUCER: dict[str, Any] = {"batch_size": 512 * 1024, "linger_ms": 50}
 """Producer overrides for the poller: it sends bursts of thousands of articles, and kafka-python
 spends much of its CPU per batch (wakeups, locks), so fewer, larger batches cost less CPU."""
@@ -75,9 +83,13 @@ class PollReport:
     of ``feeds_ok`` / ``feeds_failed``."""
     articles_oversized: int = 0
     """Articles over the raw topic's message limit, written to the dead-letter topic instead."""
+    feeds_requeued: int = 0
+    """Fetched, but not acknowledged only because the producer had failed (below): not a
+    failure, the feed's state is unchanged and it is due again."""
     producer_failed: bool = False
-    """The broker refused a record as too large: kafka-python's idempotent producer is then
-    unusable (every later send fails) and must be replaced."""
+    """The broker refused a record with a non-retriable error: kafka-python's idempotent producer
+    is then unusable (every later send fails) and must be replaced. The pass stops handing out
+    feeds; those not handed out stay due."""
 
     def count_failure(self, kind: str, n: int = 1) -> None:
         self.failures[kind] = self.failures.get(kind, 0) + n
@@ -231,6 +243,31 @@ def _fetch_and_parse(
     sent = bool(snap.etag or snap.last_modified)
     if resp.status == 304:
         return FeedResult(feed, resp, sent_validators=sent)
+    try:
+        return _parsed(feed, snap, settings, limiter, known, guids, parse_pool, resp, sent)
+    except Exception as exc:
+        if not resp.delta:
+            raise
+        # The server answered the delta request but its delta is unusable: the feed goes back to
+        # plain conditional GETs, or every poll would ask for the same broken delta again.
+        if not isinstance(exc, FetchError):
+            log.exception("feed %s: unexpected error on a 226 delta", feed.url)
+            exc = FetchError("internal", f"{exc.__class__.__name__}")
+        exc.delta = True
+        raise exc from None
+
+
+def _parsed(
+    feed: Feed,
+    snap: Snapshot,
+    settings: PollSettings,
+    limiter: HostLimiter,
+    known: Known,
+    guids: Callable[[str], str | None],
+    parse_pool: Executor | None,
+    resp: Response,
+    sent: bool,
+) -> FeedResult:
     bare = replace_body(resp)
     # A delta is not the whole feed: its hash says nothing about the next full body.
     body_hash = None if resp.delta else hashlib.sha1(resp.body).hexdigest()[:20]
@@ -402,6 +439,9 @@ def poll_once(
         todo.append((feed, fs))
     limiter = limiter or HostLimiter(settings.per_host_concurrency, settings.per_host_min_spacing_s)
     ctx = _Pass(state, settings, producer, report)
+    if todo and _producer_broken(ctx):
+        # Everything it sent would fail: no feed is polled, all stay due for a new producer.
+        todo = []
     if todo:
         raw_limit, dead_limit = _record_limits(producer, settings.kafka)
         ctx.record_limit = raw_limit
@@ -436,8 +476,10 @@ def poll_once(
                 for feed, fs in _interleave_hosts(todo)
             )
             for fut in as_completed(submitted):
-                if stop is not None and stop.is_set():
+                if (stop is not None and stop.is_set()) or _producer_broken(ctx):
                     # Fetches in progress finish within their timeout; their feeds stay due.
+                    # After a producer failure every send would fail too: the feeds are left
+                    # for the next pass (and its new producer) rather than counted as failed.
                     pool.shutdown(wait=False, cancel_futures=True)
                     break
                 _handle(ctx, fut.result())
@@ -466,7 +508,7 @@ def _handle(ctx: _Pass, result: FeedResult) -> None:
     report.feeds_polled += 1
     fs.last_polled = utc_now()
     if result.error is not None:
-        if result.error.kind == "bad_delta":
+        if result.error.kind == "bad_delta" or result.error.delta:
             # The server mishandles A-IM: later polls of this feed are plain conditional GETs.
             fs.delta_ok = False
         _mark_failed(fs, result.feed, ctx.settings, report, result.error)
@@ -595,10 +637,62 @@ def _drain(ctx: _Pass) -> None:
         _finish(ctx, p)
 
 
+def producer_fatal(producer: KafkaProducer) -> bool:
+    """True when kafka-python's idempotent producer is in its fatal state: it then fails every
+    batch, present and future, with the error that made it fatal."""
+    manager = getattr(producer, "_transaction_manager", None)
+    return bool(manager is not None and manager.has_fatal_error())
+
+
+def producer_killing(exc: BaseException) -> bool:
+    """Whether an error a send's future failed with leaves the producer unusable.
+
+    kafka-python (3.0.12, ``TransactionManager.classify_batch_error``) makes every non-retriable
+    batch error fatal for an idempotent, non-transactional producer: too large, invalid
+    timestamp, policy violation, topic authorisation, corrupt record...
+    """
+    return isinstance(exc, KafkaError) and not isinstance(exc, RetriableError)
+
+
+def _producer_broken(ctx: _Pass) -> bool:
+    if not ctx.report.producer_failed and producer_fatal(ctx.producer):
+        _producer_failed(ctx, getattr(ctx.producer._transaction_manager, "last_error", None))
+    return ctx.report.producer_failed
+
+
+def _producer_failed(ctx: _Pass, exc: BaseException | None) -> None:
+    if ctx.report.producer_failed:
+        return
+    ctx.report.producer_failed = True
+    # The refusal may come from a limit the poller did not know (too large): the next pass
+    # reads the limits again, with a producer that works.
+    forget_topic_limits()
+    log.error(
+        "Kafka refused a record (%s): the producer is unusable and must be replaced; "
+        "no more feeds are polled in this pass",
+        exc,
+    )
+
+
+def _aborted_by_producer(fut: Any, exc: BaseException) -> bool:
+    """True when the record was failed by the producer itself, because an *earlier* batch put it
+    in its fatal state, not by the broker refusing this record.
+
+    kafka-python completes a batch it aborts with base offset -1 and one the broker answered
+    with an error with ``None``; the error object is the same in both cases, so the offset is
+    what tells the record that was refused from those failed along with it. A sequence error
+    only says an earlier batch is missing.
+    """
+    if isinstance(exc, OutOfOrderSequenceNumberError):
+        return True
+    produced = getattr(getattr(fut, "_produce_future", None), "value", None)
+    return isinstance(produced, tuple) and bool(produced) and produced[0] == -1
+
+
 def _finish(ctx: _Pass, p: _Pending) -> None:
     fs = ctx.state.feeds[p.result.feed.url]
     report = ctx.report
-    delivered = oversized = 0
+    delivered = oversized = own_failures = 0
     for item, art, fut, dead in p.sends:
         ctx.inflight.pop(art.id, None)
         try:
@@ -610,12 +704,13 @@ def _finish(ctx: _Pass, p: _Pending) -> None:
         except KafkaError as exc:
             # Not acknowledged: the seen-set is not advanced, so the next poll sends it again.
             report.not_acknowledged += 1
-            if isinstance(exc, MessageSizeTooLargeError) and not report.producer_failed:
-                # Records over the limit are never sent (they are dead-lettered), so the limit
-                # in use was wrong: read it again next pass, with a producer that still works.
-                report.producer_failed = True
-                forget_topic_limits()
-                log.error("Kafka refused a record as too large; the producer must be replaced")
+            from_future = not isinstance(fut, BaseException)
+            if from_future and (producer_killing(exc) or producer_fatal(ctx.producer)):
+                _producer_failed(ctx, exc)
+            if not (
+                from_future and producer_fatal(ctx.producer) and _aborted_by_producer(fut, exc)
+            ):
+                own_failures += 1
             log.error("article %s not acknowledged by Kafka: %s", art.id, exc)
             continue
         # A dead-lettered article is done with too: it is not retried until it is edited.
@@ -630,10 +725,16 @@ def _finish(ctx: _Pass, p: _Pending) -> None:
     fs.articles_published += delivered
     report.articles_oversized += oversized
     fs.articles_oversized += oversized
-    if delivered + oversized < len(p.sends):
+    if own_failures:
         # Validators and body hash stay as they were, so the next poll refetches the feed.
         err = FetchError("publish_failed", "Kafka did not acknowledge every article")
         _mark_failed(fs, p.result.feed, ctx.settings, report, err)
+        return
+    if delivered + oversized < len(p.sends):
+        # Only failed because another record broke the producer: not this feed's failure (no
+        # backoff), and its state stays as it was, so it is due again and refetched in full.
+        report.feeds_requeued += 1
+        log.warning("feed %s: not published (Kafka producer failed); polled again", fs.url)
         return
     resp = p.result.response
     assert resp is not None
@@ -715,13 +816,36 @@ def run_forever(
     """Poll what is due until ``stop`` is set.
 
     ``new_producer`` replaces a producer the broker made unusable (see
-    :attr:`PollReport.producer_failed`); the caller still closes the one it passed in.
+    :attr:`PollReport.producer_failed`); the caller still closes the one it passed in. While no
+    new producer can be made (no broker reachable), no pass runs: the attempt is repeated with a
+    growing wait, up to ``PRODUCER_RETRY_MAX_S``.
     """
     # One limiter for the process: spacing and Retry-After blocks carry over between passes.
     limiter = HostLimiter(settings.per_host_concurrency, settings.per_host_min_spacing_s)
-    current = producer
+    current: KafkaProducer | None = producer
+    failures = 0  # consecutive passes or attempts that ended without a working producer
     try:
         while not stop.is_set():
+            if current is None:
+                assert new_producer is not None
+                try:
+                    current = new_producer()
+                except KafkaConfigurationError:
+                    raise  # a wrong setting does not heal by waiting
+                except KafkaError as exc:
+                    # A pass without a producer would fetch every due feed for nothing (and
+                    # count them as failed): wait for a broker instead.
+                    failures += 1
+                    delay = min(PRODUCER_RETRY_MAX_S, 2.0 ** (failures - 1))
+                    log.error(
+                        "cannot make a new Kafka producer (%s); no feed is polled, "
+                        "trying again in %.0f s",
+                        exc,
+                        delay,
+                    )
+                    stop.wait(delay)
+                    continue
+                log.info("new Kafka producer made; polling resumes")
             report = poll_once(
                 feeds,
                 settings,
@@ -733,15 +857,23 @@ def run_forever(
                 parse_pool=parse_pool,
                 stop=stop,
             )
-            if report.producer_failed and new_producer is not None:
-                log.warning("replacing the Kafka producer after a fatal error")
-                if current is not producer:
-                    current.close(timeout=5)
-                current = new_producer()
+            pause = 0.0
+            if report.producer_failed:
+                failures += 1
+                # A broker that refuses everything must not make the poller refetch feeds
+                # every second.
+                pause = min(PRODUCER_RETRY_MAX_S, 2.0 ** (failures - 1))
+                if new_producer is not None:
+                    log.warning("replacing the Kafka producer after a fatal error")
+                    if current is not producer:
+                        current.close(timeout=5)
+                    current = None
+            else:
+                failures = 0
             state = store.load()
             upcoming = [fs.next_poll_at for fs in state.feeds.values() if fs.health != "disabled"]
-            wait = max(1.0, min(upcoming, default=time.time() + 60) - time.time())
+            wait = max(1.0, pause, min(upcoming, default=time.time() + 60) - time.time())
             stop.wait(min(wait, 60.0))
     finally:
-        if current is not producer:
+        if current is not None and current is not producer:
             current.close(timeout=30)

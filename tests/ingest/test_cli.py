@@ -113,3 +113,45 @@ def test_run_forever_replaces_a_producer_the_broker_made_unusable(
     fs = FileStateStore(tmp_path).load().feeds[feeds[0].url]
     assert fs.health == "ok" and fs.articles_oversized == 30 and fs.articles_published == 0
     assert topic_size(kafka, kafka.topics.raw) == 0
+
+
+def test_run_forever_survives_a_new_producer_that_cannot_be_made_yet(
+    kafka: KafkaSettings, tmp_path: Path
+) -> None:
+    # The producer is broken as above; the first replacement is attempted while "no broker is
+    # reachable" (a closed port: kafka-python's own KafkaTimeoutError from its bootstrap).
+    topic_message_limits(kafka, (kafka.topics.raw, kafka.topics.deadletter))
+    create_limited_topic(kafka, kafka.topics.raw, 600)
+    settings = PollSettings(kafka=kafka, per_host_min_spacing_s=0, state_dir=str(tmp_path))
+    attempts: list[str] = []
+    made: list[KafkaProducer] = []
+
+    def new_producer() -> KafkaProducer:
+        if not attempts:
+            attempts.append("unreachable")
+            dead = KafkaSettings(bootstrap_servers="127.0.0.1:1", topic_prefix=kafka.topic_prefix)
+            return make_producer(dead, bootstrap_timeout_ms=1000)
+        attempts.append("ok")
+        made.append(make_producer(kafka))
+        return made[-1]
+
+    with TestServer() as srv:
+        srv.routes["/un.xml"] = static(ff.real("un-news-europe.xml"))
+        feeds = [Feed(url=srv.url("/un.xml"), name="UN", interval_s=1)]
+        producer = make_producer(kafka, retries=1)
+        stop = StopFlag()
+        loop = threading.Thread(
+            target=run_forever,
+            args=(feeds, settings, producer, FileStateStore(tmp_path), stop),
+            kwargs={"new_producer": new_producer},
+        )
+        loop.start()
+        try:
+            wait_for(lambda: topic_size(kafka, kafka.topics.deadletter) >= 30, 60, "dead letters")
+        finally:
+            stop.set()
+            loop.join(timeout=30)
+            producer.close()
+    assert not loop.is_alive() and attempts == ["unreachable", "ok"]
+    fs = FileStateStore(tmp_path).load().feeds[feeds[0].url]
+    assert fs.health == "ok" and fs.articles_oversized == 30

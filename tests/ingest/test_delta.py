@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from ingest.feeds import Feed
 from ingest.poller import PollReport, poll_once
@@ -167,3 +170,50 @@ def test_an_unusable_226_is_a_counted_failure_and_the_feed_falls_back_to_plain_g
     assert route.statuses == [200, 226, 200]
     assert again.published == 2 and again.duplicates == 5 and again.feeds_ok == 1
     assert _header(srv.request_headers["/b.xml"][2], "A-IM") is None
+
+
+def _empty(reply: Reply) -> None:
+    reply.body = b""
+
+
+def _html(reply: Reply) -> None:
+    reply.body = b"<html><body>Service temporarily degraded</body></html>"
+
+
+def _cut(reply: Reply) -> None:
+    reply.truncate_at = 20
+
+
+@pytest.mark.parametrize(
+    ("spoil", "kind"), [(_empty, "empty"), (_html, "unparsable"), (_cut, "truncated")]
+)
+def test_a_226_whose_body_cannot_be_used_switches_deltas_off_for_that_feed(
+    kafka: KafkaSettings, tmp_path: Path, spoil: Callable[[Reply], None], kind: str
+) -> None:
+    route = DeltaFeed(ff.rss20, list(range(5)))
+
+    def broken_delta(req: object) -> Reply:
+        reply = route(req)  # type: ignore[arg-type]
+        if reply.status == 226:
+            spoil(reply)
+        return reply
+
+    with TestServer() as srv:
+        srv.routes["/e.xml"] = broken_delta
+        feeds = [Feed(url=srv.url("/e.xml"), name="E")]
+        settings = poll_settings(kafka, tmp_path)
+        store = FileStateStore(tmp_path)
+        producer = make_producer(kafka)
+        first = poll_once(feeds, settings, producer, store)
+        route.publish(list(range(7)))
+        bad = poll_once(feeds, settings, producer, store)
+        fs = store.load().feeds[feeds[0].url]
+        assert fs.delta_ok is False and fs.etag == DeltaFeed.etag(0) and fs.failures == 1
+        again = poll_once(feeds, settings, producer, store)
+        producer.close()
+    assert first.published == 5
+    assert bad.failures == {kind: 1} and bad.published == 0
+    # The next poll is a plain conditional GET: a full 200, not the same broken delta again.
+    assert route.statuses == [200, 226, 200]
+    assert _header(srv.request_headers["/e.xml"][2], "A-IM") is None
+    assert again.published == 2 and again.duplicates == 5 and again.feeds_ok == 1

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import re
+import time
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from kafka.admin import KafkaAdminClient, NewTopic
+
 from ingest.feeds import Feed
 from ingest.normalize import article_id, canonical_url
-from ingest.poller import poll_once
+from ingest.poller import poll_once, producer_fatal, producer_killing
 from ingest.state import FileStateStore
 from tests.ingest import feedfiles as ff
 from tests.ingest.feedfiles import poll_settings
-from tests.ingest.httpserver import Reply, TestServer, static
-from tests.support import create_limited_topic, read_topic
+from tests.ingest.httpserver import Reply, Route, TestServer, static
+from tests.support import create_limited_topic, read_topic, topic_size
 from wire.admin import topic_message_limits
 from wire.article import decode
 from wire.loop import make_producer
@@ -253,3 +257,138 @@ def test_parsing_in_processes_gives_the_same_articles(kafka: KafkaSettings, tmp_
     assert report.feeds_ok == 5 and report.published == 95
     titles = {decode(r.value).title for r in read_topic(kafka, kafka.topics.raw)}
     assert any("Turkish forces" in t for t in titles)
+
+
+def _feeds_big_and_small(srv: TestServer, delay_small_s: float = 0.0) -> list[Feed]:
+    """One feed whose only article is ~10 kB and four feeds of one ~1.5 kB article each."""
+    srv.routes["/big.xml"] = static(ff.rss20([3], long=(3,)))
+    for n in range(4):
+        route = static(ff.rss20([10 + n]))
+        if delay_small_s:
+            route = _delayed(route, delay_small_s)
+        srv.routes[f"/small{n}.xml"] = route
+    return [Feed(url=srv.url("/big.xml"), name="big")] + [
+        Feed(url=srv.url(f"/small{n}.xml"), name=f"small{n}") for n in range(4)
+    ]
+
+
+def _delayed(route: Route, delay_s: float) -> Route:
+    def slow(req: BaseHTTPRequestHandler) -> Reply:
+        time.sleep(delay_s)
+        return route(req)
+
+    return slow
+
+
+def _assert_all_published_after_a_new_producer(
+    kafka: KafkaSettings, tmp_path: Path, feeds: list[Feed], store: FileStateStore
+) -> None:
+    # The pass with a new producer reads the topic's limit again: the big article is
+    # dead-lettered, the small ones (never acknowledged before) are published.
+    producer = make_producer(kafka)
+    again = poll_once(feeds, poll_settings(kafka, tmp_path), producer, store)
+    producer.close()
+    assert again.producer_failed is False and again.failures == {}
+    # Feeds published in the first pass answer 304 now.
+    assert again.feeds_ok + again.feeds_unchanged == 5 and again.articles_oversized == 1
+    assert topic_size(kafka, kafka.topics.raw) == 4
+    assert all(fs.health == "ok" for fs in store.load().feeds.values())
+
+
+def test_a_producer_broken_by_a_refusal_stops_the_pass_without_failing_the_other_feeds(
+    kafka: KafkaSettings, tmp_path: Path
+) -> None:
+    # The limit is read before the topic exists, so the broker itself refuses the big article,
+    # which leaves kafka-python's idempotent producer unusable. The small feeds answer later:
+    # by then the producer is known to be broken, so they are not handed out at all.
+    topic_message_limits(kafka, (kafka.topics.raw, kafka.topics.deadletter))
+    create_limited_topic(kafka, kafka.topics.raw, 2500)
+    store = FileStateStore(tmp_path)
+    with TestServer() as srv:
+        feeds = _feeds_big_and_small(srv, delay_small_s=2.0)
+        producer = make_producer(kafka, retries=1)
+        report = poll_once(feeds, poll_settings(kafka, tmp_path), producer, store)
+        producer.close()
+        assert report.producer_failed is True
+        assert report.feeds_polled == 1 and report.feeds_failed == 1
+        assert report.failures == {"publish_failed": 1} and report.not_acknowledged == 1
+        assert report.published == 0 and report.feeds_requeued == 0
+        state = store.load()
+        assert state.feeds[feeds[0].url].health == "failing"
+        for feed in feeds[1:]:
+            fs = state.feeds[feed.url]
+            # Untouched: no failure, no backoff, still due.
+            assert fs.failures == 0 and fs.health == "new" and fs.etag is None
+            assert fs.next_poll_at <= time.time()
+        _assert_all_published_after_a_new_producer(kafka, tmp_path, feeds, store)
+
+
+def test_feeds_sent_alongside_a_refused_record_are_requeued_not_failed(
+    kafka: KafkaSettings, tmp_path: Path
+) -> None:
+    # All five feeds answer at once, so the small articles are sent in the same moment as the
+    # big one (the reported case: before the fix every feed ended publish_failed).
+    topic_message_limits(kafka, (kafka.topics.raw, kafka.topics.deadletter))
+    create_limited_topic(kafka, kafka.topics.raw, 2500)
+    store = FileStateStore(tmp_path)
+    with TestServer() as srv:
+        feeds = _feeds_big_and_small(srv)
+        producer = make_producer(kafka, retries=1, linger_ms=500)
+        report = poll_once(feeds, poll_settings(kafka, tmp_path, workers=5), producer, store)
+        producer.close()
+        assert report.producer_failed is True
+        # Only the feed whose article the broker refused failed.
+        assert report.feeds_failed == 1 and report.failures == {"publish_failed": 1}
+        state = store.load()
+        big = state.feeds[feeds[0].url]
+        assert big.health == "failing" and big.failures == 1 and big.etag is None
+        requeued = [state.feeds[f.url] for f in feeds[1:] if state.feeds[f.url].health == "new"]
+        published = [state.feeds[f.url] for f in feeds[1:] if state.feeds[f.url].health == "ok"]
+        assert len(requeued) + len(published) == 4
+        assert report.feeds_requeued == len(requeued) >= 1
+        assert report.published == len(published) == topic_size(kafka, kafka.topics.raw)
+        for fs in requeued:
+            assert fs.failures == 0 and fs.etag is None and fs.next_poll_at <= time.time()
+        _assert_all_published_after_a_new_producer(kafka, tmp_path, feeds, store)
+
+
+def test_any_non_retriable_refusal_marks_the_producer_failed(
+    kafka: KafkaSettings, tmp_path: Path
+) -> None:
+    # A real refusal that is not about size: the raw topic takes no record older than the
+    # broker's clock (message.timestamp.before.max.ms=0), so every record, stamped when sent,
+    # is refused with INVALID_TIMESTAMP, which kafka-python makes fatal to the producer too.
+    admin = KafkaAdminClient(**kafka.client_config())
+    try:
+        config = {"message.timestamp.type": "CreateTime", "message.timestamp.before.max.ms": "0"}
+        admin.create_topics([NewTopic(kafka.topics.raw, 1, 1, topic_configs=config)])
+    finally:
+        admin.close()
+    store = FileStateStore(tmp_path)
+    with TestServer() as srv:
+        srv.routes["/a.xml"] = static(ff.rss20(list(range(3))))
+        feeds = [Feed(url=srv.url("/a.xml"), name="A")]
+        producer = make_producer(kafka, retries=1, linger_ms=100)
+        report = poll_once(feeds, poll_settings(kafka, tmp_path), producer, store)
+        assert producer_fatal(producer)
+        producer.close()
+    assert report.producer_failed is True and report.published == 0
+    assert report.failures == {"publish_failed": 1} and report.not_acknowledged == 3
+    fs = store.load().feeds[feeds[0].url]
+    assert fs.health == "failing" and fs.etag is None
+
+
+def test_only_retriable_send_errors_leave_the_producer_usable() -> None:
+    from kafka import errors as e
+
+    for fatal in (
+        e.MessageSizeTooLargeError,
+        e.InvalidTimestampError,
+        e.TopicAuthorizationFailedError,
+        e.PolicyViolationError,
+        e.InvalidRecordError,
+        e.CorruptRecordError,
+    ):
+        assert producer_killing(fatal("x")), fatal
+    for transient in (e.KafkaTimeoutError, e.NotLeaderForPartitionError, e.RequestTimedOutError):
+        assert not producer_killing(transient("x")), transient
