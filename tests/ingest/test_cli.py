@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from kafka import KafkaProducer
 from ingest.cli import cmd_poll
 from ingest.feeds import Feed, load_feeds
 from ingest.poller import run_forever
-from ingest.state import FileStateStore
+from ingest.state import FeedState, FileStateStore
 from tests.ingest import feedfiles as ff
 from tests.ingest.httpserver import TestServer, static
 from tests.support import create_limited_topic, topic_size, wait_for
@@ -84,33 +85,15 @@ def test_run_forever_replaces_a_producer_the_broker_made_unusable(
     # articles: kafka-python's idempotent producer is then unusable for good.
     topic_message_limits(kafka, (kafka.topics.raw, kafka.topics.deadletter))
     create_limited_topic(kafka, kafka.topics.raw, 600)
-    settings = PollSettings(kafka=kafka, per_host_min_spacing_s=0, state_dir=str(tmp_path))
     made = []
 
     def new_producer() -> KafkaProducer:
         made.append(make_producer(kafka))
         return made[-1]
 
-    with TestServer() as srv:
-        srv.routes["/un.xml"] = static(ff.real("un-news-europe.xml"))
-        feeds = [Feed(url=srv.url("/un.xml"), name="UN", interval_s=1)]
-        producer = make_producer(kafka, retries=1)
-        stop = StopFlag()
-        loop = threading.Thread(
-            target=run_forever,
-            args=(feeds, settings, producer, FileStateStore(tmp_path), stop),
-            kwargs={"new_producer": new_producer},
-        )
-        loop.start()
-        try:
-            # The next pass reads the topic's limit and dead-letters the 30 articles instead.
-            wait_for(lambda: topic_size(kafka, kafka.topics.deadletter) >= 30, 60, "dead letters")
-        finally:
-            stop.set()
-            loop.join(timeout=30)
-            producer.close()
-    assert not loop.is_alive() and len(made) == 1
-    fs = FileStateStore(tmp_path).load().feeds[feeds[0].url]
+    # The next pass reads the topic's limit and dead-letters the 30 articles instead.
+    fs = _poll_un_until_dead_lettered(kafka, tmp_path, new_producer)
+    assert len(made) == 1
     assert fs.health == "ok" and fs.articles_oversized == 30 and fs.articles_published == 0
     assert topic_size(kafka, kafka.topics.raw) == 0
 
@@ -122,7 +105,6 @@ def test_run_forever_survives_a_new_producer_that_cannot_be_made_yet(
     # reachable" (a closed port: kafka-python's own KafkaTimeoutError from its bootstrap).
     topic_message_limits(kafka, (kafka.topics.raw, kafka.topics.deadletter))
     create_limited_topic(kafka, kafka.topics.raw, 600)
-    settings = PollSettings(kafka=kafka, per_host_min_spacing_s=0, state_dir=str(tmp_path))
     attempts: list[str] = []
     made: list[KafkaProducer] = []
 
@@ -135,6 +117,17 @@ def test_run_forever_survives_a_new_producer_that_cannot_be_made_yet(
         made.append(make_producer(kafka))
         return made[-1]
 
+    fs = _poll_un_until_dead_lettered(kafka, tmp_path, new_producer)
+    assert attempts == ["unreachable", "ok"]
+    assert fs.health == "ok" and fs.articles_oversized == 30
+
+
+def _poll_un_until_dead_lettered(
+    kafka: KafkaSettings, tmp_path: Path, new_producer: Callable[[], KafkaProducer]
+) -> FeedState:
+    """run_forever on the real UN feed, starting with a producer the broker will make unusable
+    (the raw topic's 600-byte limit is unknown to it), until its 30 articles are dead-lettered."""
+    settings = PollSettings(kafka=kafka, per_host_min_spacing_s=0, state_dir=str(tmp_path))
     with TestServer() as srv:
         srv.routes["/un.xml"] = static(ff.real("un-news-europe.xml"))
         feeds = [Feed(url=srv.url("/un.xml"), name="UN", interval_s=1)]
@@ -152,6 +145,5 @@ def test_run_forever_survives_a_new_producer_that_cannot_be_made_yet(
             stop.set()
             loop.join(timeout=30)
             producer.close()
-    assert not loop.is_alive() and attempts == ["unreachable", "ok"]
-    fs = FileStateStore(tmp_path).load().feeds[feeds[0].url]
-    assert fs.health == "ok" and fs.articles_oversized == 30
+    assert not loop.is_alive()
+    return FileStateStore(tmp_path).load().feeds[feeds[0].url]
