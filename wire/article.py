@@ -6,12 +6,49 @@ Character offsets in the enrichment refer to :func:`Article.body`, i.e. ``title 
 
 from __future__ import annotations
 
-from typing import TypeVar
+from datetime import datetime
+from typing import Annotated, TypeVar
 
 import msgspec
 
 SCHEMA_VERSION = 1
 """Bumped on any incompatible change; readers refuse majors they do not know."""
+
+# The constraints below are what the downstream can store: a message that Elasticsearch would
+# refuse for the whole bulk request (an ``_id`` over 512 bytes, a negative external version)
+# must be refused here, at decode time, where it is one dead letter and not a stalled indexer.
+ID_LENGTH = 32
+ArticleId = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=ID_LENGTH,
+        # The exact length also keeps out the trailing newline that Python's ``$`` lets through.
+        max_length=ID_LENGTH,
+        pattern=f"^[0-9a-f]{{{ID_LENGTH}}}$",
+        description="Lower-case hex of the canonical URL's SHA-256, as ingest.normalize.article_id",
+    ),
+]
+ContentVersion = Annotated[
+    int,
+    # Elasticsearch's external versions are positive longs.
+    msgspec.Meta(ge=1, le=2**63 - 1),
+]
+Instant = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=(
+            r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+            r"T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?"
+            # "(?!\n)": Python's "$" (msgspec, jsonschema) also matches before a final newline.
+            r"(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$(?!\n)"
+        ),
+        description="An ISO 8601 instant: date, time and offset (UTC written Z)",
+        # For JSON Schema validators that check formats: the calendar, which a pattern cannot.
+        extra_json_schema={"format": "date-time"},
+    ),
+]
+"""Kept a string so that the wire JSON stays byte for byte what the stages write; the calendar
+(no 30 February) is checked by :func:`decode`, which a pattern cannot do."""
 
 
 class Source(msgspec.Struct, frozen=True):
@@ -23,9 +60,9 @@ class Source(msgspec.Struct, frozen=True):
 class Timestamps(msgspec.Struct, frozen=True):
     """Stage timestamps in ISO 8601 UTC, so freshness can be measured per article."""
 
-    fetched: str
-    produced: str | None = None
-    enriched: str | None = None
+    fetched: Instant
+    produced: Instant | None = None
+    enriched: Instant | None = None
 
 
 class Mention(msgspec.Struct, frozen=True):
@@ -98,15 +135,15 @@ class Enrichment(msgspec.Struct, frozen=True):
 
 class Article(msgspec.Struct, frozen=True):
     schema_version: int
-    id: str
+    id: ArticleId
     """Stable id: derived from the canonical URL (see ``ingest.normalize.article_id``)."""
-    version: int
+    version: ContentVersion
     """Content version: 1 on first sight, +1 each time the title or text changes."""
     url: str
     canonical_url: str
     title: str
     text: str
-    published: str
+    published: Instant
     """ISO 8601 UTC."""
     published_from: str
     """Where ``published`` came from: ``published``, ``updated`` or ``fetched`` (fallback)."""
@@ -114,7 +151,7 @@ class Article(msgspec.Struct, frozen=True):
     timestamps: Timestamps
     guid: str | None = None
     authors: tuple[str, ...] = ()
-    updated: str | None = None
+    updated: Instant | None = None
     fingerprint: str = ""
     """Content fingerprint shared by syndicated copies of one story."""
     enrichment: Enrichment | None = None
@@ -152,7 +189,26 @@ def decode(data: bytes | None, *, max_bytes: int | None = None) -> Article:
         raise InvalidMessage(f"invalid JSON: {exc}") from exc
     if article.schema_version != SCHEMA_VERSION:
         raise InvalidMessage(f"unsupported schema_version {article.schema_version}")
+    _check_calendar(article)
     return article
+
+
+def _check_calendar(article: Article) -> None:
+    """The instants' patterns passed; each must also be a day and time that exists."""
+    ts = article.timestamps
+    for name, value in (
+        ("published", article.published),
+        ("updated", article.updated),
+        ("timestamps.fetched", ts.fetched),
+        ("timestamps.produced", ts.produced),
+        ("timestamps.enriched", ts.enriched),
+    ):
+        if value is None:
+            continue
+        try:
+            datetime.fromisoformat(value)
+        except ValueError as exc:
+            raise InvalidMessage(f"schema violation: {exc} - at `$.{name}`") from exc
 
 
 def _peek_version(data: bytes) -> int | None:

@@ -74,8 +74,9 @@ def test_mapping_violation_goes_to_dead_letters_and_the_rest_of_the_batch_is_ind
     kafka: KafkaSettings, es_settings: ElasticsearchSettings
 ) -> None:
     arts = fresh(articles()[:20])
-    # Valid for the wire schema (a string), invalid for the mapping (a date field).
-    bad = replace(arts[7], published="the day before yesterday")
+    # Valid for the wire schema (any string), refused by the mapping: a keyword term over
+    # Lucene's 32 766 bytes. One document's refusal, unlike a whole-request one (test_refusals).
+    bad = replace(arts[7], canonical_url="https://x.test/" + "a" * 40_000)
     arts[7] = bad
     produce(kafka, arts)
     loop = LoopSettings(batch_max_records=50, batch_max_wait_ms=2000)
@@ -92,7 +93,7 @@ def test_mapping_violation_goes_to_dead_letters_and_the_rest_of_the_batch_is_ind
     headers = {k: v.decode() for k, v in dead[0].headers}
     assert headers[t.H_STAGE] == "index"
     assert headers[t.H_ERROR] == "es_document_parsing_exception"
-    assert "published" in headers[t.H_CAUSE], headers[t.H_CAUSE]
+    assert "canonical_url" in headers[t.H_CAUSE], headers[t.H_CAUSE]
     assert dead[0].value == encode(bad)
     assert headers[t.H_SOURCE_OFFSET] == "7"
     # Committed only now that every item is in Elasticsearch or in the dead-letter topic.

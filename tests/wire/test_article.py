@@ -6,6 +6,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from ingest.normalize import article_id
 from wire.article import (
     SCHEMA_VERSION,
     Article,
@@ -19,12 +20,19 @@ from wire.article import (
 )
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "wire" / "schemas"
+FIXTURE = Path(__file__).resolve().parents[1] / "index" / "fixtures" / "enriched.jsonl"
+ID = article_id("https://x.test/a")
+
+
+def hex_id(label: str) -> str:
+    """A valid article id (the poller's form) made from a test's label."""
+    return article_id(f"https://x.test/{label}")
 
 
 def _article(**kw: object) -> Article:
     base = Article(
         schema_version=SCHEMA_VERSION,
-        id="abc",
+        id=ID,
         version=1,
         url="https://x.test/a",
         canonical_url="https://x.test/a",
@@ -74,7 +82,7 @@ def test_oversized_messages_are_refused_before_parsing() -> None:
 def test_unknown_fields_from_a_newer_minor_are_tolerated() -> None:
     obj = json.loads(encode(_article()))
     obj["something_new"] = [1, 2]
-    assert decode(json.dumps(obj).encode()).id == "abc"
+    assert decode(json.dumps(obj).encode()).id == ID
 
 
 @pytest.mark.parametrize("kind", ["raw", "enriched"])
@@ -91,3 +99,83 @@ def test_raw_schema_accepts_raw_and_rejects_enrichment_claims() -> None:
     bad["schema_version"] = 2
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(bad, schema)
+
+
+def _with(path: str, value: object) -> bytes:
+    """A valid raw message with one field, at a dotted path, replaced."""
+    obj = json.loads(encode(_article(updated="2025-02-10T10:00:00Z")))
+    *parents, last = path.split(".")
+    target = obj
+    for name in parents:
+        target = target[name]
+    target[last] = value
+    return json.dumps(obj).encode()
+
+
+HOSTILE = [
+    # Elasticsearch refuses a whole bulk request for an _id over 512 bytes or a negative version.
+    ("id", "../../_cluster/settings"),
+    ("id", "a" * 600),
+    ("id", ID.upper()),
+    ("id", ID[:-1]),
+    ("id", ID + "0"),
+    ("id", ID + "\n"),
+    ("id", ""),
+    ("version", 0),
+    ("version", -1),
+    ("version", 2**63),
+    ("published", "the day before yesterday"),
+    ("published", "2025-02-30T10:00:00Z"),
+    ("published", "2025-02-10T10:00:00"),  # no offset: not an instant
+    ("published", "2025-02-10T10:00:00Z\n"),
+    ("published", "2025-02-10 10:00:00Z"),
+    ("published", "0000-01-01T00:00:00Z"),
+    ("updated", "2025-13-01T10:00:00Z"),
+    ("updated", "2025-02-10T24:00:00Z"),
+    ("timestamps.fetched", "yesterday"),
+    ("timestamps.produced", "2025-02-29T00:00:00Z"),
+    ("timestamps.enriched", "2025-02-10T10:00:00+25:00"),
+]
+
+
+@pytest.mark.parametrize(("path", "value"), HOSTILE)
+def test_what_the_downstream_cannot_store_is_a_schema_violation(path: str, value: object) -> None:
+    with pytest.raises(InvalidMessage) as info:
+        decode(_with(path, value))
+    assert str(info.value).startswith("schema violation"), info.value
+    assert path.split(".")[-1] in str(info.value)
+
+
+def test_the_cluster_settings_path_as_an_id_is_refused() -> None:
+    with pytest.raises(InvalidMessage, match=r"schema violation.*\$\.id"):
+        decode(_with("id", "../../_cluster/settings"))
+
+
+CALENDAR_ONLY = {"2025-02-30T10:00:00Z", "0000-01-01T00:00:00Z", "2025-02-29T00:00:00Z"}
+"""Well-formed but not a day that exists: a pattern cannot tell, decode's calendar check does."""
+
+
+@pytest.mark.parametrize(("path", "value"), [h for h in HOSTILE if h[1] not in CALENDAR_ONLY])
+def test_the_published_schema_refuses_them_too(path: str, value: object) -> None:
+    schema = json.loads((SCHEMAS / "article-raw.v1.schema.json").read_text())
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(json.loads(_with(path, value)), schema)
+
+
+@pytest.mark.parametrize(
+    "instant",
+    ["2025-02-10T10:00:00Z", "2025-02-10T10:00:00.123Z", "2024-02-29T23:59:59.123456789+05:30"],
+)
+def test_instants_with_offsets_and_fractions_are_accepted(instant: str) -> None:
+    art = decode(_with("published", instant))
+    assert art.published == instant
+
+
+def test_the_wire_json_of_real_articles_is_unchanged() -> None:
+    """The types tightened, the bytes did not: every enriched fixture re-encodes identically."""
+    lines = [line for line in FIXTURE.read_bytes().splitlines() if line.strip()]
+    assert len(lines) > 100
+    for line in lines:
+        art = decode(line)
+        assert encode(art) == line
+        assert art.id == article_id(art.canonical_url)

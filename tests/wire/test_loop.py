@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import pytest
 
 from tests.support import WorkerThread, read_topic, wait_for
-from tests.wire.test_article import _article
+from tests.wire.test_article import _article, hex_id
 from wire import topics as t
 from wire.admin import ensure_topics
 from wire.article import Article, encode
@@ -46,11 +46,13 @@ def test_poison_messages_go_to_the_dead_letter_topic_with_reasons(
         topic_prefix=kafka.topic_prefix,
         max_message_bytes=20_000,
     )
-    good = [encode(_article(id=f"a{i}", title="La Russie et les États-Unis")) for i in range(3)]
+    good = [
+        encode(_article(id=hex_id(f"a{i}"), title="La Russie et les États-Unis")) for i in range(3)
+    ]
     bad = [
         b"{broken",
         json.dumps({"schema_version": 1, "id": 5}).encode(),
-        encode(_article(id="big", text="mot " * 10_000)),
+        encode(_article(id=hex_id("big"), text="mot " * 10_000)),
     ]
     _produce(kafka, kafka.topics.raw, [good[0], bad[0], good[1], bad[1], bad[2], good[2]])
 
@@ -101,7 +103,7 @@ def test_transient_errors_pause_and_retry_the_same_batch_then_commit(
     kafka: KafkaSettings, fast_loop: LoopSettings
 ) -> None:
     ensure_topics(kafka)
-    _produce(kafka, kafka.topics.raw, [encode(_article(id=f"x{i}")) for i in range(5)])
+    _produce(kafka, kafka.topics.raw, [encode(_article(id=hex_id(f"x{i}"))) for i in range(5)])
     calls: list[list[str]] = []
     failures = {"left": 3}
 

@@ -31,7 +31,7 @@ def test_overlapped_batches_commit_in_order_after_their_ack_and_retry_before_the
     kafka: KafkaSettings,
 ) -> None:
     ensure_topics(kafka, partitions=1)
-    _produce(kafka, kafka.topics.raw, [encode(_article(id=f"x{i:02d}")) for i in range(12)])
+    _produce(kafka, kafka.topics.raw, [encode(_article(id=f"{i:032x}")) for i in range(12)])
     loop = LoopSettings(
         batch_max_records=4, batch_max_wait_ms=100, retry_initial_ms=100, retry_max_ms=200
     )
@@ -44,10 +44,10 @@ def test_overlapped_batches_commit_in_order_after_their_ack_and_retry_before_the
     def send(ids: list[str]) -> Sequence[Outcome]:
         if len(started) == 1:
             gate.wait(30)  # the first batch stays in flight until the test has looked
-        if ids[0] == "x04" and failures["left"]:
+        if ids[0] == f"{4:032x}" and failures["left"]:
             failures["left"] -= 1
             raise TransientError("downstream down")
-        return [Poison("test", "refused") if i == "x09" else None for i in ids]
+        return [Poison("test", "refused") if i == f"{9:032x}" else None for i in ids]
 
     def handle(batch: Sequence[Article]) -> Start:
         ids = [a.id for a in batch]
@@ -82,7 +82,7 @@ def test_overlapped_batches_commit_in_order_after_their_ack_and_retry_before_the
         producer.close()
         sender.shutdown()
     assert not thread.is_alive()
-    ids = [f"x{i:02d}" for i in range(12)]
+    ids = [f"{i:032x}" for i in range(12)]
     # The failed batch was retried before the next one started; order kept.
     assert started == [ids[0:4], ids[4:8], ids[4:8], ids[8:12]]
     assert stats.retries == 1
