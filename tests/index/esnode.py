@@ -2,6 +2,10 @@
 
 The shared stack's node serves every test, so it is never stopped; this one runs from the same
 unpacked distribution with its own config, data and port, as the same unprivileged user.
+
+Its files go where the stack puts Elasticsearch's (``StackConfig.es_base``): the stack dir, or
+a /var/tmp directory when the unprivileged user cannot reach the stack dir (a checkout under
+root's 0700 home); the stack dir then holds a symlink to it, as it does for the main node.
 """
 
 from __future__ import annotations
@@ -27,13 +31,22 @@ def _free_port() -> int:
 
 
 class EsNode:
-    def __init__(self, http_port: int | None = None, transport_port: int | None = None) -> None:
-        self.cfg = stk.StackConfig.from_env()
+    def __init__(
+        self,
+        http_port: int | None = None,
+        transport_port: int | None = None,
+        cfg: stk.StackConfig | None = None,
+    ) -> None:
+        self.cfg = cfg or stk.StackConfig.from_env()
         # Free ports by default: another run (or the shared node) may hold the usual ones.
         self.http_port = http_port or _free_port()
         self.transport_port = transport_port or _free_port()
-        # Under the stack dir: the Elasticsearch user can traverse it (pytest's tmp is 0700).
-        self.dir = self.cfg.stack_dir / f"test-node-{uuid.uuid4().hex[:8]}"
+        name = f"test-node-{uuid.uuid4().hex[:8]}"
+        # Next to the stack's own node, which the Elasticsearch user can reach (pytest's tmp
+        # and root's home are 0700); the stack decides where that is.
+        self.dir = self.cfg.es_base / name
+        # Where the stack dir is out of reach, a link keeps the node's logs findable from it.
+        self.link = self.cfg.stack_dir / name if self.cfg.es_base != self.cfg.stack_dir else None
         self.proc: subprocess.Popen[bytes] | None = None
         self.owner = stk._es_owner()
 
@@ -48,6 +61,8 @@ class EsNode:
         conf = self.dir / "config"
         for sub in ("data", "logs", "tmp"):
             (self.dir / sub).mkdir(parents=True, exist_ok=True)
+        if self.link is not None and not self.link.is_symlink():
+            self.link.symlink_to(self.dir)
         if not conf.exists():
             shutil.copytree(home / "config", conf)
         jvm = (home / "config" / "jvm.options").read_text()
@@ -92,26 +107,28 @@ class EsNode:
         kwargs: dict[str, object] = {}
         if self.owner is not None:
             kwargs = {"user": self.owner[0], "group": self.owner[1], "extra_groups": []}
-        log = (self.dir / "logs" / "stdout.log").open("ab")
-        self.proc = subprocess.Popen(  # type: ignore[call-overload]
-            cmd,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=str(self.dir / "logs"),
-            env=env,
-            start_new_session=True,
-            **kwargs,
-        )
+        with (self.dir / "logs" / "stdout.log").open("ab") as log:
+            self.proc = subprocess.Popen(  # type: ignore[call-overload]
+                cmd,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=str(self.dir / "logs"),
+                env=env,
+                start_new_session=True,
+                **kwargs,
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(
-                    f"test node exited: {stk._tail(self.dir / 'logs' / 'stdout.log')}"
-                )
+                tail = stk._tail(self.dir / "logs" / "stdout.log")
+                self.stop()
+                raise RuntimeError(f"test node exited: {tail}")
             if self.healthy():
                 return
             time.sleep(0.5)
+        # A fixture whose set-up raises gets no teardown: leave no JVM running behind.
+        self.stop()
         raise RuntimeError(f"test node not ready after {timeout:.0f}s")
 
     def healthy(self) -> bool:
@@ -139,6 +156,8 @@ class EsNode:
     def destroy(self) -> None:
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
+        if self.link is not None:
+            self.link.unlink(missing_ok=True)
 
     def kill_now(self) -> None:
         if self.proc is not None:
