@@ -25,6 +25,10 @@ def _setup_logging(verbose: bool) -> None:
     # The Kafka client is chatty at INFO about every connection.
     logging.getLogger("kafka").setLevel(logging.WARNING)
     logging.getLogger("elastic_transport").setLevel(logging.WARNING)
+    from wire.startup import install_outage_filter
+
+    # ...and logs every failed reconnection at WARNING/ERROR: an outage must stay readable.
+    install_outage_filter(verbose=verbose)
 
 
 def cmd_stack(args: argparse.Namespace) -> int:
@@ -89,7 +93,13 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except Exception as exc:
         from wire.loop import WorkerStopped
+        from wire.startup import EXIT_STARTUP_TIMEOUT, StartupStopped, StartupTimeout
 
+        if isinstance(exc, StartupTimeout):
+            print(f"diplowire {args.command}: gave up waiting: {exc}", file=sys.stderr)
+            return EXIT_STARTUP_TIMEOUT
+        if isinstance(exc, StartupStopped):
+            return 0  # SIGTERM before the worker started: a clean stop
         if isinstance(exc, WorkerStopped):
             print(f"diplowire {args.command}: stopped: {exc}", file=sys.stderr)
             return 4

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import subprocess
 import sys
@@ -37,7 +38,13 @@ def cmd_enrich(args: argparse.Namespace) -> int:
         log.error("--processes must be at least 1, got %d", processes)
         return 2
     if processes > 1:
-        return supervise(child_command(args), processes)
+        instance = settings_from_args(EnrichSettings, args).loop.group_instance_id
+        # Static members must differ: child k is "<id>-k", the same k after every restart.
+        envs = [
+            {"DIPLOWIRE_LOOP_GROUP_INSTANCE_ID": f"{instance}-{k}"} if instance else {}
+            for k in range(processes)
+        ]
+        return supervise(child_command(args), processes, child_env=envs)
 
     from enrich.worker import run_worker
     from wire.loop import StopFlag, install_signal_handlers
@@ -66,7 +73,12 @@ def child_command(args: argparse.Namespace) -> list[str]:
     return [*cmd, "enrich", "--processes", "1"]
 
 
-def supervise(cmd: list[str], processes: int, poll_s: float = 0.5) -> int:
+def supervise(
+    cmd: list[str],
+    processes: int,
+    poll_s: float = 0.5,
+    child_env: list[dict[str, str]] | None = None,
+) -> int:
     """Start ``processes`` copies of ``cmd``, forward SIGTERM/SIGINT to them and wait for all.
 
     Each child is an ordinary enrich consumer: Kafka's group protocol shares the partitions among
@@ -91,7 +103,8 @@ def supervise(cmd: list[str], processes: int, poll_s: float = 0.5) -> int:
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
         for k in range(processes):
-            children.append(subprocess.Popen(cmd))
+            extra = child_env[k] if child_env else {}
+            children.append(subprocess.Popen(cmd, env={**os.environ, **extra} if extra else None))
             log.info("started enrich worker %d/%d (pid %d)", k + 1, processes, children[-1].pid)
         failed = 0
         while any(c.poll() is None for c in children):

@@ -25,6 +25,7 @@ from wire.loop import (
     run_stage,
 )
 from wire.settings import EnrichSettings
+from wire.startup import StartupStopped, wait_for_kafka
 
 log = logging.getLogger(__name__)
 STAGE = "enrich"
@@ -107,10 +108,22 @@ def run_worker(
     stats: Stats | None = None,
     on_batch: Callable[[Stats], None] | None = None,
 ) -> Stats:
+    """Enrich until ``stop`` is set. Waits for Kafka first (:mod:`wire.startup`): a stop meanwhile
+    returns at once, ``loop.startup_timeout_s`` raises :class:`~wire.startup.StartupTimeout`."""
     topics = settings.kafka.topics
+    stats = stats if stats is not None else Stats()
     nlp.blas_threads = settings.blas_threads
-    ensure_topics(settings.kafka)
-    producer = make_producer(settings.kafka)
+
+    def connect() -> KafkaProducer:
+        ensure_topics(settings.kafka)
+        return make_producer(settings.kafka)
+
+    try:
+        producer = wait_for_kafka(
+            settings.kafka, stop, connect, timeout_s=settings.loop.startup_timeout_s, logger=log
+        )
+    except StartupStopped:
+        return stats
     try:
         return run_stage(
             settings.kafka,
@@ -123,5 +136,7 @@ def run_worker(
             stats=stats,
             on_batch=on_batch,
         )
+    except StartupStopped:
+        return stats  # stopped before the consumer joined: nothing consumed, nothing to commit
     finally:
         producer.close(timeout=30)

@@ -10,9 +10,18 @@ from typing import Any, cast
 
 import msgspec
 from elasticsearch import ApiError, Elasticsearch, TransportError
+from kafka import KafkaProducer
 
 from index.docs import NotIndexable, document, epoch_ms
-from index.es import RETRY_STATUSES, Action, ItemResult, bulk_index, client, ensure_index
+from index.es import (
+    RETRY_STATUSES,
+    Action,
+    IndexVersionError,
+    ItemResult,
+    bulk_index,
+    client,
+    ensure_index,
+)
 from ingest.normalize import utc_now
 from wire.admin import ensure_topics, open_admin
 from wire.article import Article
@@ -28,6 +37,7 @@ from wire.loop import (
     run_stage,
 )
 from wire.settings import IndexSettings
+from wire.startup import StartupStopped, es_unavailable, wait_for, wait_for_kafka
 
 log = logging.getLogger(__name__)
 _encode = msgspec.json.Encoder().encode
@@ -172,11 +182,32 @@ def run_worker(
     on_batch: Callable[[Stats], None] | None = None,
     counters: dict[str, int] | None = None,
 ) -> Stats:
+    """Index until ``stop`` is set. Waits for Kafka, then Elasticsearch (:mod:`wire.startup`): a
+    stop meanwhile returns at once, ``loop.startup_timeout_s`` raises
+    :class:`~wire.startup.StartupTimeout`."""
     topics = settings.kafka.topics
-    ensure_topics(settings.kafka)
+    stats = stats if stats is not None else Stats()
+    timeout_s = settings.loop.startup_timeout_s
+
+    def connect() -> KafkaProducer:
+        ensure_topics(settings.kafka)
+        return make_producer(settings.kafka)
+
+    try:
+        producer = wait_for_kafka(settings.kafka, stop, connect, timeout_s=timeout_s, logger=log)
+    except StartupStopped:
+        return stats
     es = client(settings.elasticsearch)
-    alias = _ensure_with_retry(es, settings, stop)
-    producer = make_producer(settings.kafka)
+    try:
+        alias = _ensure_with_retry(es, settings, stop)
+    except StartupStopped:
+        producer.close(timeout=30)
+        es.close()
+        return stats
+    except BaseException:
+        producer.close(timeout=30)
+        es.close()
+        raise
     # One thread sends the bulk requests, one at a time, beside the loop's thread.
     sender = ThreadPoolExecutor(1, thread_name_prefix="index-bulk")
     # Everything alive now (modules, clients) lives as long as the worker: keep it out of the
@@ -196,6 +227,8 @@ def run_worker(
             stats=stats,
             on_batch=on_batch,
         )
+    except StartupStopped:
+        return stats  # stopped before the consumer joined: nothing consumed, nothing to commit
     finally:
         # A bulk still running (the loop stopped on an error) ends before the client closes.
         sender.shutdown(wait=True, cancel_futures=True)
@@ -204,27 +237,30 @@ def run_worker(
 
 
 def _ensure_with_retry(es: Elasticsearch, settings: IndexSettings, stop: StopFlag) -> str:
-    delay = 0.5
-    while True:
-        try:
-            return ensure_index(
+    """The alias, once Elasticsearch answers; waits like every dependency (wire.startup).
+
+    A bad request or missing rights (400/401/403) will not heal by waiting: raised at once.
+    """
+    try:
+        return wait_for(
+            "Elasticsearch",
+            settings.elasticsearch.url,
+            lambda: ensure_index(
                 es,
                 settings.elasticsearch.index_prefix,
                 auto_migrate=settings.auto_migrate,
                 stopping=stop.is_set,
-            )
-        except (TransportError, ApiError) as exc:
-            # A bad request or missing rights will not heal by waiting: say so and stop.
-            if stop.is_set() or (isinstance(exc, ApiError) and exc.status_code in (400, 401, 403)):
-                raise
-            log.warning(
-                "Elasticsearch not ready at %s (retry in %.1fs): %s",
-                settings.elasticsearch.url,
-                delay,
-                exc,
-            )
-            stop.wait(delay)
-            delay = min(delay * 2, 30)
+            ),
+            stop,
+            unavailable=es_unavailable,
+            timeout_s=settings.loop.startup_timeout_s,
+            logger=log,
+        )
+    except IndexVersionError as exc:
+        if stop.is_set():
+            # SIGTERM while another indexer migrates: a stop, not a failure.
+            raise StartupStopped(str(exc)) from exc
+        raise
 
 
 def replay(settings: IndexSettings, since_ms: int | None = None) -> dict[str, int]:

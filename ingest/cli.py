@@ -40,13 +40,30 @@ def cmd_poll(args: argparse.Namespace) -> int:
     from ingest.poller import POLLER_PRODUCER, make_parse_pool, poll_once, run_forever
     from ingest.state import FileStateStore
     from wire.loop import StopFlag, install_signal_handlers, make_producer
+    from wire.startup import StartupStopped, wait_for_kafka
 
     settings: PollSettings = settings_from_args(
         PollSettings, args, feeds=args.feeds, state_dir=args.state_dir
     )
     feeds = load_feeds(settings.feeds, base_url=args.base_url)
     store = FileStateStore(settings.state_dir)
-    producer = make_producer(settings.kafka, **POLLER_PRODUCER)
+    stop = StopFlag()
+    if args.once:
+        # A one-shot pass (cron, CI) fails fast: its next run is the retry.
+        producer = make_producer(settings.kafka, **POLLER_PRODUCER)
+    else:
+        install_signal_handlers(stop)
+        try:
+            producer = wait_for_kafka(
+                settings.kafka,
+                stop,
+                lambda: make_producer(settings.kafka, **POLLER_PRODUCER),
+                timeout_s=settings.startup_timeout_s,
+                logger=log,
+            )
+        except StartupStopped:
+            log.info("stopped while waiting for Kafka")
+            return 0
     pool = make_parse_pool(settings)
     try:
         if args.once:
@@ -56,8 +73,6 @@ def cmd_poll(args: argparse.Namespace) -> int:
             print(json.dumps(report.__dict__), flush=True)
             # A failed producer left feeds unpolled (or unpublished) without failing them.
             return 0 if report.feeds_failed == 0 and not report.producer_failed else 3
-        stop = StopFlag()
-        install_signal_handlers(stop)
         run_forever(
             feeds,
             settings,

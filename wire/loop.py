@@ -28,6 +28,7 @@ from wire import topics as t
 from wire.admin import record_limits
 from wire.article import Article, InvalidMessage, decode
 from wire.settings import KafkaSettings, LoopSettings
+from wire.startup import wait_for_kafka
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +115,15 @@ def make_consumer(
         "max_poll_interval_ms": 600_000,
         # Notice new topics and partitions within seconds rather than the 5-minute default.
         "metadata_max_age_ms": 10_000,
+        # A crashed member holds its partitions until its session expires: 10 s rather than
+        # kafka-python's 45 s (bench/README.md, "Take-over"). A clean close leaves the group.
+        "session_timeout_ms": loop.session_timeout_ms,
+        "heartbeat_interval_ms": loop.heartbeat_interval_ms,
     }
+    if loop.group_instance_id:
+        # Static member: its restart with the same id takes the partitions back at once; it
+        # never leaves the group on close, so its partitions wait for the session timeout.
+        cfg["group_instance_id"] = loop.group_instance_id
     cfg.update(overrides)
     _warn_without_crc32c()
     consumer = KafkaConsumer(**cfg)
@@ -253,8 +262,18 @@ def run_stage(
     stats: Stats | None = None,
     on_batch: Callable[[Stats], None] | None = None,
 ) -> Stats:
-    """A stage's shell: its consumer group on ``source``, dead letters through ``producer``."""
-    consumer = make_consumer(kafka, loop, kafka.topics.group(stage), source)
+    """A stage's shell: its consumer group on ``source``, dead letters through ``producer``.
+
+    Waits for Kafka (see :mod:`wire.startup`); :class:`~wire.startup.StartupStopped` if ``stop``
+    is set meanwhile.
+    """
+    consumer = wait_for_kafka(
+        kafka,
+        stop,
+        lambda: make_consumer(kafka, loop, kafka.topics.group(stage), source),
+        timeout_s=loop.startup_timeout_s,
+        logger=log,
+    )
     deadletter = kafka.topics.deadletter
 
     def record_limit() -> int:

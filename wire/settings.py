@@ -82,6 +82,14 @@ class LoopSettings:
     idle_exit_ms: int = 0
     """0 = run forever; >0 = exit after this long without a message (batch jobs, tests)."""
     auto_offset_reset: str = "earliest"
+    startup_timeout_s: float = 0.0
+    """0 = wait for Kafka (and Elasticsearch) at start-up forever; >0 = exit 6 after that long."""
+    session_timeout_ms: int = 10_000
+    """A crashed worker's partitions move to the others after this long (kafka-python: 45 s)."""
+    heartbeat_interval_ms: int = 3_000
+    group_instance_id: str = ""
+    """Static group membership (KIP-345): a restarted process with the same id takes its
+    partitions back at once, without a rebalance; unique per process. Empty = dynamic member."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +119,8 @@ class PollSettings:
     """>0: parse feeds in that many processes (beside the fetch threads' GIL); 0: in the threads."""
     delta_feeds: bool = True
     """Send ``A-IM: feed`` with the ETag: a server may answer 226, new entries only (RFC 3229)."""
+    startup_timeout_s: float = 0.0
+    """0 = wait for Kafka at start-up forever; >0 = exit 6 after that long (not ``--once``)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,110 @@
+"""A throwaway single-node Kafka (KRaft) for tests that need a broker to be absent, then back.
+
+The shared stack's broker serves every test, so it is never stopped; this one runs from the same
+cached jars (``diplowire stack up`` downloads them) with its own data directory and free ports,
+through the stack's own configuration code so it behaves like the shared one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from diplowire import stack as stk
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on now (and, for a while, likely nobody will)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class KafkaNode:
+    """``start()`` may come late: clients can be pointed at :attr:`bootstrap` before it runs."""
+
+    def __init__(self, port: int | None = None, controller_port: int | None = None) -> None:
+        base = stk.StackConfig.from_env()
+        self.port = port or free_port()
+        self.controller_port = controller_port or free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix="diplowire-kafkanode-"))
+        # Only the ports and the directory differ from the shared broker's configuration.
+        self.cfg = dataclasses.replace(
+            base,
+            stack_dir=self.dir,
+            kafka_port=self.port,
+            controller_port=self.controller_port,
+            es_port=free_port(),
+        )
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 90.0) -> None:
+        if not self.cfg.kafka_libs.is_dir():
+            raise RuntimeError(f"no Kafka jars at {self.cfg.kafka_libs}: run `diplowire stack up`")
+        cmd = stk._prepare_kafka(self.cfg)
+        # A smaller heap than the shared broker's: two brokers share a small machine.
+        cmd = [a for a in cmd if a not in stk.KAFKA_HEAP]
+        cmd[1:1] = ["-Xms256m", "-Xmx512m"]
+        out = (self.dir / "kafka" / "logs" / "stdout.log").open("ab")
+        with out:
+            self.proc = subprocess.Popen(
+                cmd,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                cwd=str(self.dir),
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"test broker exited: {self.log_tail()}")
+            if stk._kafka_metadata_ok(self.port, timeout=1.0):
+                return
+            time.sleep(0.3)
+        raise RuntimeError(f"test broker not ready after {timeout:.0f}s: {self.log_tail()}")
+
+    def log_tail(self) -> str:
+        return stk._tail(self.dir / "kafka" / "logs" / "server.log")
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """SIGTERM (SIGKILL after ``timeout``) this node's own process only."""
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        self.proc = None
+
+    def kill_now(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+        self.proc = None
+
+    def destroy(self) -> None:
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self) -> KafkaNode:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.destroy()
