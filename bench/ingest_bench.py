@@ -247,6 +247,7 @@ def main(argv: list[str] | None = None) -> int:
         per_host_concurrency=args.per_host,
         per_host_min_spacing_s=args.spacing,
         save_every_s=10.0,
+        allow_addresses=("127.0.0.1",),  # the bench server is local: allowed explicitly
     )
     feeds = [Feed(url=f"{base}/feed/{i}.xml", name=f"Bench {i}") for i in range(args.feeds)]
     results: dict[str, dict[str, Any]] = {}

@@ -7,6 +7,7 @@ import logging
 import sys
 import threading
 import time
+from dataclasses import replace
 from typing import Any
 
 from wire.loop import Stats, StopFlag, WorkerStopped, install_signal_handlers
@@ -64,6 +65,9 @@ def run_local(args: argparse.Namespace) -> int:
     poll_s: PollSettings = load(
         PollSettings, file=args.config, overrides={"state_dir": state_dir, **local}
     )
+    if not args.feeds:
+        # The bundled feeds are served on 127.0.0.1, which the poller refuses unless allowed.
+        poll_s = replace(poll_s, allow_addresses=(*poll_s.allow_addresses, "127.0.0.1"))
     enrich_s: EnrichSettings = load(EnrichSettings, file=args.config, overrides=local)
     index_s: IndexSettings = load(IndexSettings, file=args.config, overrides=local)
 

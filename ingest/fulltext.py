@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ingest.address import DEFAULT_POLICY, AddressPolicy
 from ingest.fetch import PAGE_ACCEPT, FetchError, Response
 from ingest.normalize import html_to_text
 
@@ -44,11 +45,21 @@ def fetch_full_text(
     max_bytes: int,
     user_agent: str,
     min_chars: int = 200,
+    policy: AddressPolicy = DEFAULT_POLICY,
 ) -> str:
-    """The extracted text of ``url``; raises :class:`ExtractionError` with a countable kind."""
+    """The extracted text of ``url``; raises :class:`ExtractionError` with a countable kind.
+
+    The page link comes from the feed, so it gets the same address policy as the feed itself:
+    a link to an internal address fails with ``page_forbidden_address``, nothing is fetched.
+    """
     try:
         resp = fetcher(
-            url, timeout_s=timeout_s, max_bytes=max_bytes, user_agent=user_agent, accept=PAGE_ACCEPT
+            url,
+            timeout_s=timeout_s,
+            max_bytes=max_bytes,
+            user_agent=user_agent,
+            accept=PAGE_ACCEPT,
+            policy=policy,
         )
     except FetchError as exc:
         raise ExtractionError(f"page_{exc.kind}", str(exc)) from None

@@ -31,6 +31,7 @@ from kafka.errors import (
 from kafka.record.default_records import DefaultRecordBatchBuilder
 
 from ingest import schedule
+from ingest.address import policy_for
 from ingest.feeds import Feed
 from ingest.fetch import FetchError, Response, check_xml, fetch
 from ingest.fulltext import ExtractionError, fetch_full_text
@@ -231,6 +232,7 @@ def _fetch_and_parse(
                 max_bytes=settings.max_feed_bytes,
                 user_agent=settings.user_agent,
                 delta=snap.delta,
+                policy=policy_for(settings.allow_addresses),
             )
     except HostBlocked as exc:
         err = FetchError("deferred", str(exc), retry_after_s=exc.until - time.time())
@@ -336,6 +338,7 @@ def _with_full_text(
                     timeout_s=settings.page_timeout_s,
                     max_bytes=settings.max_page_bytes,
                     user_agent=settings.user_agent,
+                    policy=policy_for(settings.allow_addresses),
                 )
         except (ExtractionError, HostBlocked) as exc:
             kind = exc.kind if isinstance(exc, ExtractionError) else "page_deferred"

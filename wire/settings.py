@@ -8,7 +8,9 @@ environment and ``kafka: {bootstrap_servers: ...}`` in the file.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
+import re
 import types
 import typing
 from collections.abc import Mapping
@@ -121,6 +123,38 @@ class PollSettings:
     """Send ``A-IM: feed`` with the ETag: a server may answer 226, new entries only (RFC 3229)."""
     startup_timeout_s: float = 0.0
     """0 = wait for Kafka at start-up forever; >0 = exit 6 after that long (not ``--once``)."""
+    allow_addresses: tuple[str, ...] = ()
+    """CIDRs and host names the poller may connect to although they are not public addresses
+    (loopback, private, link-local...: see docs/ingest.md). The demo and tests use 127.0.0.1."""
+
+    def __post_init__(self) -> None:
+        for entry in self.allow_addresses:
+            allow_entry(entry)  # a typo must stop start-up, not refuse every feed later
+
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+_HOSTNAME = re.compile(
+    r"^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$"
+)
+
+
+def normalize_host(host: str) -> str:
+    """Host names compare case-insensitively and without the root's trailing dot."""
+    return host.strip().lower().rstrip(".")
+
+
+def allow_entry(entry: str) -> IPNetwork | str:
+    """One ``allow_addresses`` entry: a network (a bare address is a /32 or /128) or a host name."""
+    text = str(entry).strip()
+    try:
+        # strict=False: "10.1.2.3/8" means the /8 it sits in, as operators tend to write it.
+        return ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        pass
+    host = normalize_host(text)
+    if not _HOSTNAME.match(host):
+        raise SettingsError(f"allow_addresses: {entry!r} is neither a CIDR nor a host name")
+    return host
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,6 +294,10 @@ def _coerce(typ: Any, value: Any, name: str) -> Any:
             return Secret(str(value))
         if typ in (int, float, str):
             return typ(value)
+        if typing.get_origin(typ) is tuple:
+            # A YAML list, or a comma-separated string (the environment, a CLI override).
+            items = value.split(",") if isinstance(value, str) else list(value)
+            return tuple(str(v).strip() for v in items if str(v).strip())
     except (TypeError, ValueError):
         shown = "***" if typ is Secret else repr(value)
         raise SettingsError(f"{name}: cannot read {shown} as {typ.__name__}") from None

@@ -36,7 +36,9 @@ def test_sample_feeds_end_up_searchable_with_entities(
     fast_loop: LoopSettings,
     tmp_path: Path,
 ) -> None:
-    poll_settings = PollSettings(kafka=kafka, state_dir=str(tmp_path / "state"))
+    poll_settings = PollSettings(
+        kafka=kafka, state_dir=str(tmp_path / "state"), allow_addresses=("127.0.0.1",)
+    )
     with FeedServer(SAMPLE_DIR) as server:
         feeds = load_feeds(SAMPLE_DIR / "feeds.yaml", base_url=server.base_url)
         producer = make_producer(kafka)
@@ -109,7 +111,12 @@ def test_plain_consumer_reads_messages_matching_published_schema(
     with FeedServer(SAMPLE_DIR) as server:
         feeds = load_feeds(SAMPLE_DIR / "feeds.yaml", base_url=server.base_url)[:2]
         producer = make_producer(kafka)
-        report = poll_once(feeds, PollSettings(kafka=kafka), producer, FileStateStore(tmp_path))
+        report = poll_once(
+            feeds,
+            PollSettings(kafka=kafka, allow_addresses=("127.0.0.1",)),
+            producer,
+            FileStateStore(tmp_path),
+        )
         producer.close()
     with WorkerThread(run_enrich, EnrichSettings(kafka=kafka, loop=fast_loop)) as enricher:
         wait_for(

@@ -40,7 +40,12 @@ def test_two_enrich_processes_split_the_partitions_and_enrich_everything_once(
         with FeedServer(SAMPLE_DIR) as server:
             feeds = load_feeds(SAMPLE_DIR / "feeds.yaml", base_url=server.base_url)
             producer = make_producer(kafka)
-            report = poll_once(feeds, PollSettings(kafka=kafka), producer, FileStateStore(tmp_path))
+            report = poll_once(
+                feeds,
+                PollSettings(kafka=kafka, allow_addresses=("127.0.0.1",)),
+                producer,
+                FileStateStore(tmp_path),
+            )
             producer.close()
         total = report.published
         wait_for(

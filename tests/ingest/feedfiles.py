@@ -189,11 +189,16 @@ def external_dtd(system_id: str) -> bytes:
     return (head + f'<!DOCTYPE rss SYSTEM "{system_id}">\n<rss' + rest).encode()
 
 
+LOCAL_SERVER = ("127.0.0.1",)
+"""The allow-list of tests whose feeds are served on 127.0.0.1 (refused by default)."""
+
+
 def poll_settings(kafka: KafkaSettings, state_dir: Path, **kw: Any) -> PollSettings:
     """Poller settings for tests against the local HTTP server: short timeouts, no host spacing."""
     base: dict[str, Any] = {
         "fetch_timeout_s": 3,
         "per_host_concurrency": 4,
         "per_host_min_spacing_s": 0.0,
+        "allow_addresses": LOCAL_SERVER,
     }
     return PollSettings(kafka=kafka, state_dir=str(state_dir), **{**base, **kw})

@@ -103,7 +103,7 @@ def gzipped(body: bytes) -> Route:
 class TestServer:
     __test__ = False  # not a pytest class
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
         self.routes: dict[str, Route] = {}
         self.hits: list[str] = []
         self.request_headers: dict[str, list[dict[str, str]]] = {}
@@ -154,7 +154,7 @@ class TestServer:
         class Server(ThreadingHTTPServer):
             daemon_threads = True
 
-        self.httpd = Server(("127.0.0.1", 0), Handler)
+        self.httpd = Server((host, 0), Handler)
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     def url(self, path: str) -> str:

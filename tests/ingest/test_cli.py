@@ -38,6 +38,7 @@ def test_poll_once_command_prints_a_report(
     monkeypatch.setenv("DIPLOWIRE_KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrap_servers)
     monkeypatch.setenv("DIPLOWIRE_KAFKA_TOPIC_PREFIX", kafka.topic_prefix)
     monkeypatch.setenv("DIPLOWIRE_PER_HOST_MIN_SPACING_S", "0")
+    monkeypatch.setenv("DIPLOWIRE_ALLOW_ADDRESSES", "127.0.0.1")
     with TestServer() as srv:
         for name in ff.REAL:
             srv.routes[f"/{name}"] = static(ff.real(name))
@@ -55,7 +56,12 @@ def test_poll_once_command_prints_a_report(
 
 
 def test_run_forever_polls_then_stops_on_the_flag(kafka: KafkaSettings, tmp_path: Path) -> None:
-    settings = PollSettings(kafka=kafka, per_host_min_spacing_s=0, state_dir=str(tmp_path))
+    settings = PollSettings(
+        kafka=kafka,
+        per_host_min_spacing_s=0,
+        state_dir=str(tmp_path),
+        allow_addresses=ff.LOCAL_SERVER,
+    )
     with TestServer() as srv:
         for name in ff.REAL:
             srv.routes[f"/{name}"] = static(ff.real(name))
@@ -127,7 +133,12 @@ def _poll_un_until_dead_lettered(
 ) -> FeedState:
     """run_forever on the real UN feed, starting with a producer the broker will make unusable
     (the raw topic's 600-byte limit is unknown to it), until its 30 articles are dead-lettered."""
-    settings = PollSettings(kafka=kafka, per_host_min_spacing_s=0, state_dir=str(tmp_path))
+    settings = PollSettings(
+        kafka=kafka,
+        per_host_min_spacing_s=0,
+        state_dir=str(tmp_path),
+        allow_addresses=ff.LOCAL_SERVER,
+    )
     with TestServer() as srv:
         srv.routes["/un.xml"] = static(ff.real("un-news-europe.xml"))
         feeds = [Feed(url=srv.url("/un.xml"), name="UN", interval_s=1)]

@@ -28,6 +28,7 @@ def _settings(kafka: KafkaSettings, tmp_path: Path) -> PollSettings:
         per_host_concurrency=8,
         per_host_min_spacing_s=0.0,
         workers=8,
+        allow_addresses=ff.LOCAL_SERVER,
     )
 
 

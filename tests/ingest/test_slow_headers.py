@@ -9,7 +9,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from ingest.address import policy_for
 from ingest.fetch import FetchError, fetch
+from tests.ingest.feedfiles import LOCAL_SERVER
 
 
 @pytest.fixture
@@ -48,7 +50,7 @@ def trickling_server() -> Iterator[str]:
 def test_trickled_headers_end_in_a_timeout_at_the_deadline(trickling_server: str) -> None:
     started = time.monotonic()
     with pytest.raises(FetchError) as info:
-        fetch(trickling_server, timeout_s=1.5)
+        fetch(trickling_server, timeout_s=1.5, policy=policy_for(LOCAL_SERVER))
     elapsed = time.monotonic() - started
     assert info.value.kind == "timeout"
     assert elapsed < 3.0, f"held for {elapsed:.1f}s"

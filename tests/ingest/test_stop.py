@@ -27,10 +27,22 @@ def test_a_pass_stopped_before_it_starts_publishes_nothing_and_keeps_feeds_due(
     with FeedServer(SAMPLE_DIR) as server:
         feeds = load_feeds(SAMPLE_DIR / "feeds.yaml", base_url=server.base_url)
         producer = make_producer(kafka)
-        report = poll_once(feeds, PollSettings(kafka=kafka), producer, store, stop=stop)
+        report = poll_once(
+            feeds,
+            PollSettings(kafka=kafka, allow_addresses=("127.0.0.1",)),
+            producer,
+            store,
+            stop=stop,
+        )
         assert report.published == 0 and report.feeds_polled == 0
         # The next pass (no stop) polls every feed: nothing was marked as done.
-        again = poll_once(feeds, PollSettings(kafka=kafka), producer, store, due_only=True)
+        again = poll_once(
+            feeds,
+            PollSettings(kafka=kafka, allow_addresses=("127.0.0.1",)),
+            producer,
+            store,
+            due_only=True,
+        )
         producer.close()
     assert again.feeds_polled == len(feeds)
     assert again.published == len(read_topic(kafka, kafka.topics.raw)) > 0
@@ -43,6 +55,7 @@ def test_sigterm_stops_the_long_running_poller_cleanly(
         **os.environ,
         "DIPLOWIRE_KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
         "DIPLOWIRE_KAFKA_TOPIC_PREFIX": kafka.topic_prefix,
+        "DIPLOWIRE_ALLOW_ADDRESSES": "127.0.0.1",
     }
     log = tmp_path / "poll.log"
     with FeedServer(SAMPLE_DIR) as server:
