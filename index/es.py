@@ -13,13 +13,13 @@ import os
 import re
 import socket
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import msgspec
 from elasticsearch import ApiError, ConflictError, Elasticsearch, NotFoundError, TransportError
 
+from index.bulk import Action, bulk_index
 from index.docs import from_document, to_document
 from index.mapping import MAPPING_VERSION, template_body
 from ingest.normalize import utc_now
@@ -27,10 +27,8 @@ from wire.settings import ElasticsearchSettings
 
 log = logging.getLogger(__name__)
 
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MIGRATION_LEASE_S = 300.0
 """A migrating indexer renews its lease while copying; one that died loses it after this long."""
-_encode = msgspec.json.Encoder().encode
 
 
 class IndexVersionError(RuntimeError):
@@ -280,81 +278,6 @@ def _ensure_lock_index(es: Elasticsearch, index: str) -> None:
     except ApiError as exc:
         if exc.error != "resource_already_exists_exception":
             raise
-
-
-# --------------------------------------------------------------------------- bulk
-
-
-@dataclass(frozen=True, slots=True)
-class ItemResult:
-    status: int
-    error: dict[str, Any] | None = None
-
-    @property
-    def reason(self) -> str:
-        err = self.error or {}
-        caused = err.get("caused_by", {}).get("reason")
-        text = f"{err.get('type', self.status)}: {err.get('reason', '')}"
-        return f"{text} (caused by: {caused})" if caused else text
-
-
-Action = tuple[dict[str, Any], dict[str, Any]]
-
-
-def bulk_index(
-    es: Elasticsearch,
-    actions: Sequence[Action],
-    *,
-    attempts: int = 4,
-    initial_delay_s: float = 0.2,
-    require_alias: bool = False,
-    sleep: Callable[[float], None] = time.sleep,
-) -> list[ItemResult]:
-    """Send ``index`` actions; resend only the items refused with 429/5xx, with backoff.
-
-    Returns one result per action; items still refused after ``attempts`` keep their 429/5xx
-    status so the caller decides between retrying later and giving up. Transport errors (the
-    cluster unreachable) propagate: nothing in this call can tell which items were written.
-    """
-    results: list[ItemResult | None] = [None] * len(actions)
-    pending = list(range(len(actions)))
-    delay = initial_delay_s
-    for attempt in range(1, attempts + 1):
-        # One NDJSON body encoded by msgspec: the client's json.dumps per line was the
-        # indexer's main cost, the difference between it and the bulk ceiling.
-        lines: list[bytes] = []
-        for i in pending:
-            meta, doc = actions[i]
-            lines.append(_encode({"index": meta}))
-            lines.append(_encode(doc))
-        body = b"\n".join(lines) + b"\n"
-        resp = es.bulk(
-            body=body,  # type: ignore[arg-type]
-            refresh=False,
-            require_alias=require_alias,
-        )
-        retry: list[int] = []
-        first = ""
-        for i, item in zip(pending, resp["items"], strict=True):
-            res = item["index"]
-            result = ItemResult(int(res.get("status", 500)), res.get("error"))
-            results[i] = result
-            if result.status in RETRY_STATUSES:
-                first = first or result.reason
-                retry.append(i)
-        if not retry or attempt == attempts:
-            break
-        log.info(
-            "%d of %d bulk items refused (%s): retrying in %.1fs",
-            len(retry),
-            len(pending),
-            first,
-            delay,
-        )
-        sleep(delay)
-        delay *= 2
-        pending = retry
-    return [r if r is not None else ItemResult(500) for r in results]
 
 
 # --------------------------------------------------------------------------- migration

@@ -6,19 +6,17 @@ import gc
 import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from enum import StrEnum
 from typing import Any, cast
 
 import msgspec
 from elasticsearch import ApiError, Elasticsearch, TransportError
 from kafka import KafkaProducer
 
+from index.bulk import Action, ItemKind, bulk_index
 from index.docs import NotIndexable, document, epoch_ms
 from index.es import (
-    RETRY_STATUSES,
-    Action,
     IndexVersionError,
-    ItemResult,
-    bulk_index,
     client,
     ensure_index,
 )
@@ -44,6 +42,17 @@ _encode = msgspec.json.Encoder().encode
 STAGE = "index"
 
 
+class Refusal(StrEnum):
+    """dw-error labels of the indexer's own dead letters. A document the index refuses alone
+    (mapping, parsing) is labelled ``es_`` + Elasticsearch's error type instead."""
+
+    NOT_INDEXABLE = "not_indexable"
+    """No enrichment block: not a message of the enriched topic."""
+    REQUEST_REJECTED = "es_request_rejected"
+    """Its bulk request was refused as a whole, even with this article alone in it (an ``_id``
+    or version Elasticsearch cannot take, a document over ``http.max_content_length``)."""
+
+
 def make_handler(
     es: Elasticsearch,
     alias: str,
@@ -56,7 +65,9 @@ def make_handler(
 
     Items refused with 429/5xx are resent alone with backoff; if some still fail the batch
     raises :class:`TransientError`, so the loop pauses consumption and retries it later (ids and
-    versions make the items already written idempotent).
+    versions make the items already written idempotent). A bulk request refused as a whole (400,
+    413) is not an outage: it is split until the articles that cause it are found, and those are
+    dead-lettered as :attr:`Refusal.REQUEST_REJECTED` (see :func:`index.bulk.bulk_index`).
     """
     prepare, send = _bulk_steps(es, alias, counters, item_attempts, item_retry_initial_s)
 
@@ -121,7 +132,7 @@ def _bulk_steps(
                 # Encoded here, once: bulk_index's msgspec encoder copies Raw bytes as they are.
                 doc: Any = msgspec.Raw(_encode(document(art, now, now_ms)))
             except NotIndexable as exc:
-                outcomes[i] = Poison("not_indexable", str(exc))
+                outcomes[i] = Poison(Refusal.NOT_INDEXABLE, str(exc))
                 continue
             # External versioning: a replay (same version) rewrites, an older one is refused.
             meta = {"_index": alias, "_id": art.id, "version": art.version}
@@ -146,13 +157,21 @@ def _bulk_steps(
             raise TransientError(f"Elasticsearch bulk failed: {exc}") from exc
         still_failing: list[str] = []
         for pos, res in zip(positions, results, strict=True):
-            if res.status < 300:
+            kind = res.kind
+            if kind is ItemKind.WRITTEN:
                 count("indexed")
-            elif res.status == 409:
+            elif kind is ItemKind.STALE:
                 # A newer version is already there: this one must not overwrite it.
                 count("stale")
-            elif res.status in RETRY_STATUSES or _alias_missing(res):
+            elif kind is ItemKind.RETRY:
                 still_failing.append(res.reason)
+            elif kind is ItemKind.REQUEST_REFUSED:
+                count("request_rejected")
+                outcomes[pos] = Poison(
+                    Refusal.REQUEST_REJECTED,
+                    f"Elasticsearch refused a bulk request holding only this article "
+                    f"({res.status}): {res.reason}",
+                )
             else:
                 count("rejected")
                 err_type = (res.error or {}).get("type", res.status)
@@ -169,10 +188,6 @@ def _bulk_steps(
         return outcomes
 
     return prepare, send
-
-
-def _alias_missing(res: ItemResult) -> bool:
-    return res.status == 404 and "index_not_found" in str((res.error or {}).get("type", ""))
 
 
 def run_worker(
