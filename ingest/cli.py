@@ -93,7 +93,8 @@ def cmd_poll(args: argparse.Namespace) -> int:
 def _progress(report: Any) -> None:
     log.info(
         "polled %d feeds (%d failed, %d unchanged, %d deltas): %d articles published, "
-        "%d seen before, %d oversized (dead-lettered)",
+        "%d seen before, %d oversized (dead-lettered), %d entries skipped %s, "
+        "%d feeds re-decoded (not in their declared charset)",
         report.feeds_polled,
         report.feeds_failed,
         report.feeds_unchanged,
@@ -101,6 +102,9 @@ def _progress(report: Any) -> None:
         report.published,
         report.duplicates,
         report.articles_oversized,
+        report.skipped_entries,
+        report.skipped or "",
+        sum(report.feeds_recoded.values()),
     )
 
 
@@ -140,6 +144,9 @@ def cmd_feeds(args: argparse.Namespace) -> int:
                 "deltas": fs.deltas if fs else 0,
                 "delta_ok": fs.delta_ok if fs else True,
                 "articles_oversized": fs.articles_oversized if fs else 0,
+                # Entries of the last parsed document not published, per reason.
+                "skipped": fs.skipped if fs else {},
+                "charset_note": fs.charset_note if fs else "",
             }
         )
     if args.json:

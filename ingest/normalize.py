@@ -14,6 +14,7 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from ingest.outcomes import SkipReason
 from wire.article import SCHEMA_VERSION, Article, Source, Timestamps
 
 TRACKING_PARAMS = frozenset(
@@ -116,22 +117,36 @@ class _TextExtractor(HTMLParser):
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u2009\u202f]+")
 _NEWLINES = re.compile(r"\s*\n\s*(\n\s*)*")
 _TAGLIKE = re.compile(r"<[a-zA-Z/!]")
+MAX_UNESCAPES = 5
+"""Rounds of unescaping and stripping: feeds escape once (RSS), some twice, none five times."""
+
+
+def _strip_tags(value: str) -> str:
+    parser = _TextExtractor()
+    parser.feed(value)
+    parser.close()
+    return "".join(parser.parts)
 
 
 def html_to_text(value: str) -> str:
-    """Plain text from HTML or from text: tags, scripts and styles removed, entities decoded."""
+    """Plain text from HTML or from text: tags, scripts and styles removed, entities decoded.
+
+    Entities are decoded and markup stripped in turn until neither is left, so markup that a
+    feed escaped once more than usual (``&lt;script&gt;alert(1)&lt;/script&gt;`` after the XML
+    parser's own unescaping) is removed, script and all, instead of surviving as literal text.
+    """
     if not value:
         return ""
-    if _TAGLIKE.search(value):
-        parser = _TextExtractor()
-        parser.feed(value)
-        parser.close()
-        text = "".join(parser.parts)
+    text = value
+    for _ in range(MAX_UNESCAPES):
+        # The parser decodes the entities of the text between tags as it strips them.
+        done = _strip_tags(text) if _TAGLIKE.search(text) else html.unescape(text)
+        if done == text:
+            break
+        text = done
     else:
-        text = html.unescape(value)
-    # Some feeds double-escape (&amp;quot;): one more unescape only if entities remain.
-    if "&" in text and re.search(r"&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+);", text):
-        text = html.unescape(text)
+        # Escaped more often than any feed does: whatever markup is left goes, unread.
+        text = _strip_tags(text) if _TAGLIKE.search(text) else text
     text = unicodedata.normalize("NFC", text)
     lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
     joined = "\n".join(lines)
@@ -177,6 +192,27 @@ def _raw_get(entry: Mapping[str, Any], key: str) -> Any:
     return dict.get(entry, key) if isinstance(entry, dict) else entry.get(key)
 
 
+def is_web_url(url: str) -> bool:
+    """An absolute http(s) URL with a host: the only kind that is an article URL."""
+    try:
+        parts = urlsplit(url)
+        return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # e.g. an invalid IPv6 literal or port
+        return False
+
+
+def entry_link(entry: Mapping[str, Any]) -> str | SkipReason:
+    """The entry's article URL: its link, else its GUID when that is an http(s) URL (a permalink
+    GUID); never a ``javascript:``, ``data:``, ``vbscript:``, ``file:`` or relative link."""
+    link = (entry.get("link") or "").strip()
+    if link and is_web_url(link):
+        return link
+    guid = (entry.get("id") or "").strip()
+    if guid and is_web_url(guid):
+        return guid
+    return SkipReason.NON_HTTP_URL if link else SkipReason.NO_URL
+
+
 def normalize_entry(
     entry: Mapping[str, Any],
     *,
@@ -187,12 +223,31 @@ def normalize_entry(
     max_chars: int = 200_000,
 ) -> Article | None:
     """An article from one feed entry, or None when the entry has no usable link."""
-    link = (entry.get("link") or "").strip()
+    art = entry_article(
+        entry,
+        feed_url=feed_url,
+        source_name=source_name,
+        lang_hint=lang_hint,
+        fetched=fetched,
+        max_chars=max_chars,
+    )
+    return art if isinstance(art, Article) else None
+
+
+def entry_article(
+    entry: Mapping[str, Any],
+    *,
+    feed_url: str,
+    source_name: str,
+    lang_hint: str | None,
+    fetched: str,
+    max_chars: int = 200_000,
+) -> Article | SkipReason:
+    """An article from one feed entry, or why the entry cannot be one."""
+    link = entry_link(entry)
+    if isinstance(link, SkipReason):
+        return link
     guid = (entry.get("id") or "").strip() or None
-    if not link and guid and guid.startswith(("http://", "https://")):
-        link = guid
-    if not link:
-        return None
     canonical = canonical_url(link)
     title = html_to_text(entry.get("title") or "")
     text = _entry_text(entry)[:max_chars]

@@ -19,7 +19,6 @@ from concurrent.futures import Executor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any
 
-import feedparser
 from kafka import KafkaProducer
 from kafka.errors import (
     KafkaConfigurationError,
@@ -33,9 +32,12 @@ from kafka.record.default_records import DefaultRecordBatchBuilder
 from ingest import schedule
 from ingest.address import policy_for
 from ingest.feeds import Feed
-from ingest.fetch import FetchError, Response, check_xml, fetch
+from ingest.fetch import FetchError, Response, fetch
 from ingest.fulltext import ExtractionError, fetch_full_text
-from ingest.normalize import content_hash, normalize_entry, utc_now
+from ingest.identity import Resolution, resolve, title_key
+from ingest.normalize import utc_now
+from ingest.outcomes import SkipReason
+from ingest.parse import Item, ParseNotes, parse_feed
 from ingest.politeness import HostBlocked, HostLimiter, host_of
 from ingest.state import FeedState, FileStateStore, PollerState, Seen
 from wire import topics as t
@@ -71,6 +73,12 @@ class PollReport:
     updated: int = 0
     duplicates: int = 0
     skipped_entries: int = 0
+    """Entries not published, all reasons together (``skipped`` has them per reason)."""
+    skipped: dict[str, int] = field(default_factory=dict)
+    """Per :class:`~ingest.outcomes.SkipReason`: no_url, non_http_url, duplicate_item."""
+    feeds_recoded: dict[str, int] = field(default_factory=dict)
+    """Feeds whose bytes were not valid in the charset they declare, per
+    :class:`~ingest.outcomes.Recode` (re-decoded as detected, or invalid bytes replaced)."""
     failures: dict[str, int] = field(default_factory=dict)
     bytes_received: int = 0
     fulltext_ok: int = 0
@@ -97,21 +105,12 @@ class PollReport:
 
 
 @dataclass(frozen=True, slots=True)
-class Item:
-    article: Article
-    digest: str
-    """Content hash of the feed's own title and text (before any full-text extraction), so a
-    full-text article is not seen as edited when the page changes but the feed does not."""
-    guid_key: str | None
-
-
-@dataclass(frozen=True, slots=True)
 class FeedResult:
     feed: Feed
     response: Response | None
     """Without its body: the body is parsed in the worker and dropped there."""
     items: tuple[Item, ...] = ()
-    skipped: int = 0
+    notes: ParseNotes = field(default_factory=ParseNotes)
     error: FetchError | None = None
     body_hash: str | None = None
     body_unchanged: bool = False
@@ -133,64 +132,8 @@ class Snapshot:
     """Ask for an RFC 3229 feed delta (``A-IM: feed``) along with the ETag."""
 
 
-Known = Callable[[str], str | None]
-"""article id -> content digest last published, or None (read-only view of the state)."""
-
-
-def guid_key(guid: str | None, feed_url: str) -> str | None:
-    """GUIDs that are URLs, URNs or tags are global; bare ones ("12345") only mean something
-    within their feed, so they are scoped to it rather than merged across feeds."""
-    if not guid:
-        return None
-    if guid.startswith(("http://", "https://", "urn:", "tag:")):
-        return guid
-    return f"{feed_url}#{guid}"
-
-
-def parse_feed(
-    body: bytes,
-    feed: Feed,
-    settings: PollSettings,
-    *,
-    content_type: str | None = None,
-    fetched: str | None = None,
-) -> tuple[list[Item], int, float]:
-    """Items, skipped entries and the feed's own interval hint from checked feed bytes."""
-    check_xml(body)
-    headers = {"content-type": content_type} if content_type else None
-    # Only checked bytes reach the parser, never a URL (feedparser would fetch it itself).
-    parsed = feedparser.parse(
-        body, sanitize_html=False, resolve_relative_uris=False, response_headers=headers
-    )
-    if not parsed.entries and (parsed.bozo or not parsed.version):
-        # No entries and no feed format recognised (an HTML page, say): not an empty feed.
-        why = parsed.get("bozo_exception") or "no RSS/Atom/RDF root element"
-        raise FetchError("unparsable", f"not a feed: {why}")
-    fetched = fetched or utc_now()
-    lang = feed.lang or (parsed.feed.get("language") or "").split("-")[0].lower() or None
-    name = feed.name or parsed.feed.get("title") or feed.url
-    items: list[Item] = []
-    skipped = 0
-    for entry in parsed.entries:
-        art = normalize_entry(
-            entry,
-            feed_url=feed.url,
-            source_name=name,
-            lang_hint=lang,
-            fetched=fetched,
-            max_chars=settings.max_article_chars,
-        )
-        if art is None:
-            # Counted in the report and logged here, so the skip can be traced to its entry.
-            skipped += 1
-            log.warning(
-                "feed %s: entry without a usable link skipped (title %r)",
-                feed.url,
-                str(entry.get("title") or "")[:120],
-            )
-            continue
-        items.append(Item(art, content_hash(art), guid_key(art.guid, feed.url)))
-    return items, skipped, schedule.feed_hint_s(parsed.feed)
+Known = Callable[[str], Seen | None]
+"""article id -> what was last published for it, or None (read-only view of the state)."""
 
 
 def fetch_and_parse(
@@ -282,9 +225,9 @@ def _parsed(
         fut = parse_pool.submit(
             parse_feed, resp.body, feed, settings, content_type=resp.content_type
         )
-        items, skipped, hint = fut.result()
+        items, notes, hint = fut.result()
     else:
-        items, skipped, hint = parse_feed(resp.body, feed, settings, content_type=resp.content_type)
+        items, notes, hint = parse_feed(resp.body, feed, settings, content_type=resp.content_type)
     ok, failures = 0, dict[str, int]()
     if feed.full_text:
         items, ok, failures = _with_full_text(items, settings, limiter, known, guids)
@@ -292,7 +235,7 @@ def _parsed(
         feed,
         bare,
         tuple(items),
-        skipped,
+        notes,
         body_hash=body_hash,
         hint_s=hint,
         fulltext_ok=ok,
@@ -324,10 +267,15 @@ def _with_full_text(
 ) -> tuple[list[Item], int, dict[str, int]]:
     out: list[Item] = []
     ok, failures = 0, defaultdict[str, int](int)
+    # The ids _handle will give the items (it decides again, on the state as it is then).
+    ids = {
+        (p.article.canonical_url, p.digest): p.article.id
+        for p in resolve(items, guids, known).items
+    }
     for item in items:
         art = item.article
-        art_id = (guids(item.guid_key) if item.guid_key else None) or art.id
-        if known(art_id) == item.digest:
+        seen = known(ids.get((art.canonical_url, item.digest), art.id))
+        if seen is not None and seen.content_hash == item.digest:
             out.append(item)  # already published as is: no page fetch
             continue
         try:
@@ -456,10 +404,6 @@ def poll_once(
             max_value_bytes=max(0, dead_limit - 16_384),
         )
 
-    def known(art_id: str) -> str | None:
-        seen = state.seen.get(art_id)
-        return seen.content_hash if seen else None
-
     n_workers = max(1, workers or settings.workers)
     try:
         with ThreadPoolExecutor(max_workers=n_workers, thread_name_prefix="poll") as pool:
@@ -472,7 +416,7 @@ def poll_once(
                     _snapshot(feed, fs, settings),
                     settings,
                     limiter,
-                    known,
+                    state.seen.get,
                     state.guids.get,
                     parse_pool,
                 )
@@ -547,25 +491,17 @@ def _handle(ctx: _Pass, result: FeedResult) -> None:
         fs.validators_trusted = False
         report.validators_distrusted += 1
         log.warning("feed %s: validators unchanged for a changed body; not trusted", fs.url)
-    report.entries += len(result.items) + result.skipped
-    report.skipped_entries += result.skipped
+    res = resolve(result.items, ctx.state.guids.get, ctx.state.seen.get)
+    _count_document(ctx, fs, result, res)
     report.fulltext_ok += result.fulltext_ok
     for kind, n in result.fulltext_failures.items():
         report.fulltext_failed += n
         report.count_failure(f"fulltext_{kind}", n)
 
     sends: list[tuple[Item, Article, Any, bool]] = []
-    batch_ids: set[str] = set()
     refused: KafkaError | None = None
-    for item in result.items:
+    for item in res.items:
         art = item.article
-        known_id = ctx.state.guids.get(item.guid_key) if item.guid_key else None
-        if known_id and known_id != art.id:
-            art = replace(art, id=known_id)
-        if art.id in batch_ids:
-            report.duplicates += 1
-            continue
-        batch_ids.add(art.id)
         seen = ctx.state.seen.get(art.id)
         flying = ctx.inflight.get(art.id)
         if (seen is not None and seen.content_hash == item.digest) or (
@@ -607,6 +543,36 @@ def _handle(ctx: _Pass, result: FeedResult) -> None:
         return
     ctx.pending.append(pending)
     ctx.pending_articles += len(sends)
+
+
+def _count_document(ctx: _Pass, fs: FeedState, result: FeedResult, res: Resolution) -> None:
+    """Count (and log) what a parsed document holds besides articles to publish."""
+    report, url = ctx.report, result.feed.url
+    skipped = dict(result.notes.skipped)
+    if res.collisions:
+        skipped[SkipReason.DUPLICATE_ITEM] = len(res.collisions)
+    for item, kept in res.collisions:
+        log.warning(
+            "feed %s: entry %r <%s> skipped (duplicate_item): article %s again, other content "
+            "than the earlier entry %r",
+            url,
+            item.article.title[:120],
+            item.article.url,
+            item.article.id,
+            kept.article.title[:120],
+        )
+    for key in res.shared_guids:
+        log.info("feed %s: GUID %r is on entries with different links: not used", url, key)
+    report.entries += len(result.items) + result.notes.total
+    report.duplicates += res.repeats
+    for reason, n in skipped.items():
+        report.skipped_entries += n
+        report.skipped[reason.value] = report.skipped.get(reason.value, 0) + n
+    fs.skipped = {reason.value: n for reason, n in skipped.items()}
+    fs.charset_note = result.notes.charset_note
+    if result.notes.recode is not None:
+        kind = result.notes.recode.value
+        report.feeds_recoded[kind] = report.feeds_recoded.get(kind, 0) + 1
 
 
 def _dead_letter(ctx: _Pass, feed: Feed, key: bytes, value: bytes, size: int) -> Any:
@@ -721,7 +687,7 @@ def _finish(ctx: _Pass, p: _Pending) -> None:
             oversized += 1
         else:
             delivered += 1
-        ctx.state.seen[art.id] = Seen(item.digest, art.version, time.time())
+        ctx.state.seen[art.id] = Seen(item.digest, art.version, time.time(), title_key(art.title))
         if item.guid_key:
             ctx.state.guids[item.guid_key] = art.id
     report.published += delivered

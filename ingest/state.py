@@ -50,6 +50,10 @@ class FeedState:
     """226 IM Used responses (RFC 3229 feed deltas) received."""
     articles_oversized: int = 0
     """Articles too large for the raw topic, written to the dead-letter topic instead."""
+    skipped: dict[str, int] = field(default_factory=dict)
+    """Entries of the last parsed document not published, per reason (ingest.outcomes)."""
+    charset_note: str = ""
+    """Set when the last parsed document was not valid in the charset it declares."""
 
 
 @dataclass
@@ -57,6 +61,9 @@ class Seen:
     content_hash: str
     version: int
     last_seen: float
+    title_key: str = ""
+    """Hash of the title's words: a GUID seen under another URL is this article again only if
+    the title (or the whole content) matches (ingest.identity)."""
 
 
 @dataclass

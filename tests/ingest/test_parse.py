@@ -9,7 +9,7 @@ import pytest
 from ingest.feeds import Feed
 from ingest.fetch import FetchError, check_xml
 from ingest.normalize import canonical_url, fingerprint, html_to_text
-from ingest.poller import guid_key, parse_feed
+from ingest.parse import guid_key, parse_feed
 from tests.ingest import feedfiles as ff
 from wire.article import Article
 from wire.settings import PollSettings
