@@ -7,6 +7,8 @@ import jsonschema
 import pytest
 
 from ingest.normalize import article_id
+from wire import topics as t
+from wire.admin import ensure_topics
 from wire.article import (
     SCHEMA_VERSION,
     Article,
@@ -18,6 +20,7 @@ from wire.article import (
     json_schema,
     replace,
 )
+from wire.settings import EnrichSettings, KafkaSettings, LoopSettings
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "wire" / "schemas"
 FIXTURE = Path(__file__).resolve().parents[1] / "index" / "fixtures" / "enriched.jsonl"
@@ -179,3 +182,36 @@ def test_the_wire_json_of_real_articles_is_unchanged() -> None:
         art = decode(line)
         assert encode(art) == line
         assert art.id == article_id(art.canonical_url)
+
+
+def test_the_enrich_stage_dead_letters_them_and_enriches_the_rest(
+    kafka: KafkaSettings, fast_loop: LoopSettings
+) -> None:
+    """The first stage that decodes them: the enricher, reading the raw topic."""
+    from enrich.worker import run_worker
+    from tests.support import WorkerThread, committed, read_topic, wait_for
+    from tests.wire.test_loop import _produce
+
+    ensure_topics(kafka)
+    # Ids, versions, instants (one only the calendar check refuses).
+    hostile = [_with(path, value) for path, value in HOSTILE[::3]]
+    good = [encode(_article(id=hex_id(f"good{i}"), title="La France et le Mali")) for i in range(2)]
+    _produce(kafka, kafka.topics.raw, [good[0], *hostile, good[1]])
+    total = len(hostile) + len(good)
+    with WorkerThread(run_worker, EnrichSettings(kafka=kafka, loop=fast_loop)) as worker:
+        wait_for(
+            lambda: committed(kafka, kafka.topics.group("enrich")) == total,
+            120,
+            "every raw message handled",
+            (worker,),
+        )
+    assert worker.error is None
+    assert worker.stats.by_reason == {"schema_violation": len(hostile)}
+    dead = read_topic(kafka, kafka.topics.deadletter)
+    assert sorted(r.value for r in dead) == sorted(hostile)
+    assert {dict(r.headers)[t.H_STAGE] for r in dead} == {b"enrich"}
+    assert {dict(r.headers)[t.H_ERROR] for r in dead} == {b"schema_violation"}
+    enriched = read_topic(kafka, kafka.topics.enriched)
+    assert sorted(decode(r.value).id for r in enriched) == sorted(
+        hex_id(f"good{i}") for i in range(2)
+    )
