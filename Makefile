@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint stack-up stack-down eval bench clean
+.PHONY: demo test lint soak stack-up stack-down eval bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -19,6 +19,13 @@ demo: $(STAMP)
 ## The tests: lint, types, then the whole suite against the real stack (started by the suite).
 test: $(STAMP) lint
 	$(BIN)/pytest -q -p no:cacheprovider
+
+## A longer run of the fault suite (README "Soak"): more articles and more faults, same checks.
+SOAK_ARTICLES ?= 20000
+SOAK_SECONDS ?= 600
+soak: $(STAMP)
+	DIPLOWIRE_SOAK_ARTICLES=$(SOAK_ARTICLES) DIPLOWIRE_SOAK_SECONDS=$(SOAK_SECONDS) \
+	  $(BIN)/pytest -q -p no:cacheprovider -m fault tests/fault
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

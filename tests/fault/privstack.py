@@ -1,0 +1,214 @@
+"""A private Kafka broker and Elasticsearch node that the fault suite may kill -9 at will.
+
+The shared stack serves every other test at the same time, so it is never touched here: these
+two run from the same downloaded jars and unpacked distribution, with their own data, config and
+free ports. The project's stack module has no public hooks for "start one Kafka here" or "this
+node with a tiny write queue", so its private helpers are borrowed; every such access is in this
+module, and marked.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+from diplowire import stack as stk
+
+# Elasticsearch's write pool with one thread and one queue slot: a handful of concurrent bulk
+# requests fill it, and it answers 429 es_rejected_execution_exception (static node settings).
+WRITE_POOL = ("thread_pool.write.size: 1", "thread_pool.write.queue_size: 1")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait(
+    ready: Callable[[], bool], proc: subprocess.Popen[bytes], timeout: float, what: str, log: Path
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited ({proc.returncode}): {stk._tail(log)}")
+        if ready():
+            return
+        time.sleep(0.5)
+    raise RuntimeError(f"{what} not ready after {timeout:.0f}s: {stk._tail(log)}")
+
+
+def _kill9(pids: list[int]) -> None:
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(stk._alive(p) for p in pids):
+        time.sleep(0.05)
+
+
+class PrivateKafka:
+    """One KRaft broker+controller; its data survives kill -9 and restart (same log dirs)."""
+
+    def __init__(self, root: Path, shared: stk.StackConfig) -> None:
+        port = free_port()
+        self.cfg = stk.StackConfig(
+            stack_dir=root / "kafka-stack",
+            cache_dir=shared.cache_dir,
+            kafka_port=port,
+            controller_port=free_port(),
+            es_port=free_port(),  # unused: StackConfig wants three different ports
+        )
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.cfg.kafka_port}"
+
+    def start(self, timeout: float = 120.0) -> None:
+        self.cfg.stack_dir.mkdir(parents=True, exist_ok=True)
+        # Private stack helpers: write server.properties, format storage on first start, spawn.
+        cmd = stk._prepare_kafka(self.cfg)
+        self.proc = stk._spawn(self.cfg, stk.KAFKA, cmd, None)
+        _wait(
+            lambda: stk._kafka_metadata_ok(self.cfg.kafka_port),
+            self.proc,
+            timeout,
+            "private Kafka",
+            self.cfg.main_log(stk.KAFKA),
+        )
+
+    def kill9(self) -> None:
+        if self.proc is not None:
+            _kill9([self.proc.pid])
+            self.proc.wait(timeout=10)
+            self.proc = None
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            stk._stop_pids([self.proc.pid], 30)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(timeout=10)
+            self.proc = None
+
+
+class PrivateEs:
+    """A single node with a one-thread, one-slot write pool (see :data:`WRITE_POOL`)."""
+
+    def __init__(self, root: Path, shared: stk.StackConfig) -> None:
+        self.home = shared.es_home
+        # ``root`` must be reachable by the unprivileged Elasticsearch user: under the shared
+        # node's base directory (StackConfig.es_base), as the fixture puts it.
+        self.dir = root / "elasticsearch"
+        self.http_port, self.transport_port = free_port(), free_port()
+        self.owner = stk._es_owner()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+    def _prepare(self) -> tuple[list[str], dict[str, str]]:
+        if not (self.home / "bin" / "elasticsearch").is_file():
+            raise RuntimeError(f"no Elasticsearch distribution at {self.home}: stack up first")
+        conf = self.dir / "config"
+        for sub in ("data", "logs", "tmp"):
+            (self.dir / sub).mkdir(parents=True, exist_ok=True)
+        if not conf.exists():
+            shutil.copytree(self.home / "config", conf)
+        jvm = (self.home / "config" / "jvm.options").read_text()
+        jvm = jvm.replace("file=gc.log", f"file={self.dir / 'logs' / 'gc.log'}")
+        jvm = jvm.replace(
+            "-XX:ErrorFile=hs_err_pid%p.log", f"-XX:ErrorFile={self.dir / 'logs' / 'hs_err.log'}"
+        )
+        (conf / "jvm.options").write_text(jvm)
+        lines = [
+            "cluster.name: diplowire-fault",
+            "node.name: fault-node",
+            f"path.data: {json.dumps(str(self.dir / 'data'))}",
+            f"path.logs: {json.dumps(str(self.dir / 'logs'))}",
+            "network.host: 127.0.0.1",
+            f"http.port: {self.http_port}",
+            f"transport.port: {self.transport_port}",
+            "discovery.type: single-node",
+            "xpack.security.enabled: false",
+            "cluster.routing.allocation.disk.threshold_enabled: false",
+            "action.destructive_requires_name: false",
+            *WRITE_POOL,
+        ]
+        (conf / "elasticsearch.yml").write_text("\n".join(lines) + "\n")
+        if self.owner is not None:
+            stk._chown_tree(self.dir, *self.owner)  # private stack helper
+        jdk, _ = stk.pick_jdk(*stk.jdk_range_for_elasticsearch(), env_vars=("ES_JAVA_HOME",))
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "LANG": "C.UTF-8",
+            "HOME": str(self.dir),
+            "ES_JAVA_HOME": str(jdk),
+            "ES_PATH_CONF": str(conf),
+            "ES_JAVA_OPTS": "-Xms512m -Xmx512m",
+            "ES_TMPDIR": str(self.dir / "tmp"),
+            "CLI_JAVA_OPTS": f"-Djava.io.tmpdir={self.dir / 'tmp'}",
+        }
+        return [str(self.home / "bin" / "elasticsearch"), "-p", str(self.dir / "server.pid")], env
+
+    def start(self, timeout: float = 180.0) -> None:
+        cmd, env = self._prepare()
+        kwargs: dict[str, object] = {}
+        if self.owner is not None:
+            kwargs = {"user": self.owner[0], "group": self.owner[1], "extra_groups": []}
+        log = self.dir / "logs" / "stdout.log"
+        with log.open("ab") as out:
+            self.proc = subprocess.Popen(  # type: ignore[call-overload]
+                cmd,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                cwd=str(self.dir / "logs"),
+                env=env,
+                start_new_session=True,
+                **kwargs,
+            )
+        _wait(self.healthy, self.proc, timeout, "private Elasticsearch", log)
+
+    def healthy(self) -> bool:
+        url = f"{self.url}/_cluster/health?wait_for_status=yellow&timeout=1s"
+        try:
+            with urllib.request.urlopen(url, timeout=3) as resp:
+                return bool(resp.status == 200)
+        except OSError:
+            return False
+
+    def _pids(self) -> list[int]:
+        # bin/elasticsearch is a launcher JVM; the server JVM's pid is in server.pid.
+        pids = [self.proc.pid] if self.proc is not None else []
+        server = stk._read_pid(self.dir / "server.pid")
+        return [*pids, server] if server is not None else pids
+
+    def kill9(self) -> None:
+        _kill9(self._pids())
+        if self.proc is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(timeout=10)
+        (self.dir / "server.pid").unlink(missing_ok=True)
+        self.proc = None
+
+    def destroy(self, keep_files: bool = False) -> None:
+        pids = [p for p in self._pids() if stk._alive(p)]
+        if pids:
+            stk._stop_pids(pids, 30)
+        if self.proc is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(timeout=10)
+        self.proc = None
+        if not keep_files:
+            shutil.rmtree(self.dir, ignore_errors=True)
