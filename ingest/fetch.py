@@ -1,11 +1,10 @@
-"""HTTP fetching with hard limits, and the check that runs before any XML parser sees a byte."""
+"""HTTP fetching with hard limits (connections only to allowed addresses: ingest.connect), and the
+check that runs before any XML parser sees a byte."""
 
 from __future__ import annotations
 
 import contextlib
-import enum
 import http.client
-import ipaddress
 import re
 import socket
 import threading
@@ -18,81 +17,17 @@ from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from ingest.address import DEFAULT_POLICY, AddressPolicy, Forbidden
+from ingest.address import DEFAULT_POLICY, AddressPolicy
+from ingest.connect import checked_create_connection, policy_in_force
+from ingest.errors import FetchError, FetchKind, ForbiddenAddress
+
+# FetchError and its kinds live in ingest.errors (the connection check raises them too); they are
+# imported from here by the poller and the tests.
+__all__ = ["FetchError", "FetchKind", "ForbiddenAddress", "Response", "check_xml", "fetch"]
 
 MAX_REDIRECTS = 5
 FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5"
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
-
-
-class FetchKind(enum.StrEnum):
-    """Why a feed (or page) was not fetched: the stable labels feed errors are counted under.
-
-    A StrEnum, so a kind compares equal to its label and reports and state files stay as text.
-    """
-
-    BAD_URL = "bad_url"
-    FORBIDDEN_ADDRESS = "forbidden_address"
-    """The host is (or resolves to) an address the address policy refuses: ingest.address."""
-    UNREACHABLE = "unreachable"
-    TIMEOUT = "timeout"
-    HTTP_ERROR = "http_error"
-    NOT_FOUND = "not_found"
-    GONE = "gone"
-    RATE_LIMITED = "rate_limited"
-    UNAVAILABLE = "unavailable"
-    TOO_MANY_REDIRECTS = "too_many_redirects"
-    BAD_DELTA = "bad_delta"
-    OVERSIZED = "oversized"
-    TRUNCATED = "truncated"
-    BAD_ENCODING = "bad_encoding"
-    HOSTILE_XML = "hostile_xml"
-    EMPTY = "empty"
-    UNPARSABLE = "unparsable"
-    # Set by the poller rather than by a fetch:
-    DEFERRED = "deferred"
-    PUBLISH_FAILED = "publish_failed"
-    INTERNAL = "internal"
-
-
-class FetchError(Exception):
-    """A feed could not be fetched or was refused; ``kind`` is a stable, countable label."""
-
-    def __init__(
-        self,
-        kind: FetchKind | str,
-        message: str,
-        *,
-        retry_after_s: float | None = None,
-        delta: bool = False,
-    ) -> None:
-        super().__init__(message)
-        self.kind = FetchKind(kind)  # an unknown label is a bug: ValueError here, not later
-        self.retry_after_s = retry_after_s
-        self.delta = delta
-        """The failure concerns a ``226 IM Used`` answer: the server mishandles feed deltas."""
-
-    def __reduce__(self) -> Any:
-        # Raised in parse processes too: the default pickling would call FetchError(message).
-        return (_fetch_error, (self.kind, str(self), self.retry_after_s, self.delta))
-
-
-class ForbiddenAddress(FetchError):
-    """A connection the address policy refused; ``reason`` says which class of address."""
-
-    def __init__(self, host: str, address: str, reason: Forbidden) -> None:
-        super().__init__(
-            FetchKind.FORBIDDEN_ADDRESS, f"{host} resolves to {address}: {reason} address refused"
-        )
-        self.host = host
-        self.address = address
-        self.reason = reason
-
-
-def _fetch_error(
-    kind: FetchKind, message: str, retry_after_s: float | None, delta: bool
-) -> FetchError:
-    return FetchError(kind, message, retry_after_s=retry_after_s, delta=delta)
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,75 +94,13 @@ def _shut(sock: socket.socket) -> None:
 _watch = threading.local()
 
 
-def resolve_checked(host: str, port: int, policy: AddressPolicy) -> list[tuple[Any, ...]]:
-    """``getaddrinfo`` results for ``host``, every one of them allowed by ``policy``.
-
-    One forbidden address refuses the host, whatever the others are: an attacker's DNS answer
-    mixing a public address with 127.0.0.1 must not depend on which one a connection tries first.
-    """
-    try:
-        infos = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)
-    except UnicodeError as exc:  # an IDNA label too long or malformed: not resolvable
-        raise socket.gaierror(f"bad host name {host!r}: {exc}") from None
-    if policy.host_allowed(host):
-        return infos
-    for info in infos:
-        address = str(info[4][0])
-        reason = policy.refusal(ipaddress.ip_address(address))
-        if reason is not None:
-            raise ForbiddenAddress(host, address, reason)
-    return infos
-
-
-def connect_checked(
-    address: tuple[str, int],
-    timeout: object = None,
-    source_address: tuple[str, int] | None = None,
-    *,
-    policy: AddressPolicy,
-) -> socket.socket:
-    """``socket.create_connection`` that connects only to addresses ``policy`` allows.
-
-    The host is resolved once and the socket connects to the resolved, checked sockaddr: a
-    second lookup (DNS rebinding) has no chance to return another address.
-    """
-    host, port = address
-    last: OSError | None = None
-    for family, type_, proto, _name, sockaddr in resolve_checked(host, port, policy):
-        sock = socket.socket(family, type_, proto)
-        try:
-            # http.client passes socket's "global default" sentinel when no timeout was given.
-            if isinstance(timeout, int | float):
-                sock.settimeout(timeout)
-            if source_address:
-                sock.bind(source_address)
-            sock.connect(sockaddr)
-            return sock
-        except OSError as exc:
-            sock.close()
-            last = exc
-    raise last or OSError(f"getaddrinfo returned no address for {host}")
-
-
-def _checked_create_connection(
-    address: tuple[str, int],
-    timeout: object = None,
-    source_address: tuple[str, int] | None = None,
-    *args: Any,
-) -> socket.socket:
-    # The policy of the fetch running on this thread; none set means the strict default, so a
-    # connection made outside fetch() fails closed.
-    policy = getattr(_watch, "policy", None) or DEFAULT_POLICY
-    return connect_checked(address, timeout, source_address, policy=policy)
-
-
 class _WatchedHTTPConnection(http.client.HTTPConnection):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # http.client's one hook for how the TCP connection is made (a private attribute, set
         # in HTTPConnection.__init__ and used by connect()): the address check goes there, so
         # HTTPS still wraps the socket with SNI and certificate checks on the host name.
-        self._create_connection = _checked_create_connection
+        self._create_connection = checked_create_connection
 
     def connect(self) -> None:
         super().connect()
@@ -239,7 +112,7 @@ class _WatchedHTTPConnection(http.client.HTTPConnection):
 class _WatchedHTTPSConnection(http.client.HTTPSConnection):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._create_connection = _checked_create_connection  # as in _WatchedHTTPConnection
+        self._create_connection = checked_create_connection  # as in _WatchedHTTPConnection
 
     def connect(self) -> None:
         super().connect()
@@ -293,10 +166,10 @@ def fetch(
     timer = threading.Timer(timeout_s, dog.expire)
     timer.daemon = True
     _watch.dog = dog
-    _watch.policy = policy
     timer.start()
     try:
-        return _fetch(url, etag, last_modified, timeout_s, max_bytes, user_agent, accept, delta)
+        with policy_in_force(policy):
+            return _fetch(url, etag, last_modified, timeout_s, max_bytes, user_agent, accept, delta)
     except (OSError, http.client.HTTPException) as exc:
         if dog.expired:
             err = FetchError("timeout", f"no complete response within {timeout_s:.0f} s")
@@ -314,7 +187,6 @@ def fetch(
     finally:
         timer.cancel()
         _watch.dog = None
-        _watch.policy = None
 
 
 def _fetch(
