@@ -200,7 +200,8 @@ class OutageLogFilter(logging.Filter):
       and message template) within ``interval_s`` is dropped; the next one let through says how
       many were.
     * A traceback is printed once per logger and exception type; later records of the same kind
-      keep their line and lose the traceback. With ``-v`` (``keep_tracebacks``) every one stays.
+      keep their line and lose the traceback. Those libraries' tracebacks (of failed connections)
+      are not printed at all. With ``-v`` (``keep_tracebacks``) every one stays.
     """
 
     def __init__(self, interval_s: float = 60.0, keep_tracebacks: bool = False) -> None:
@@ -222,9 +223,15 @@ class OutageLogFilter(logging.Filter):
 
     def _decide(self, record: logging.LogRecord) -> bool:
         with self._lock:
-            if record.name.split(".")[0] in NOISY_LOGGERS and not self._let_through(record):
+            noisy = record.name.split(".")[0] in NOISY_LOGGERS
+            if noisy and not self._let_through(record):
                 return False
-            if record.exc_info and record.exc_info[0] is not None and not self.keep_tracebacks:
+            if noisy and record.exc_info and not self.keep_tracebacks:
+                # A library's traceback of a failed connection adds nothing to its line.
+                record.exc_info = None
+                record.exc_text = None
+                record.msg = f"{record.msg} (traceback with -v)"
+            elif record.exc_info and record.exc_info[0] is not None and not self.keep_tracebacks:
                 key = (record.name, record.exc_info[0].__qualname__)
                 if key in self._tracebacks:
                     record.exc_info = None

@@ -180,6 +180,9 @@ def test_the_outage_filter_prints_a_traceback_once_per_logger_and_error_type() -
     assert second.getMessage() == "bulk failed (traceback as logged before)"
     # A second handler calling the filter for the same record gets the same answer.
     assert flt.filter(second) and second.getMessage().count("traceback as logged before") == 1
+    library = _record("elastic_transport.node_pool", "node failed", exc=failing(OSError()))
+    assert flt.filter(library) and library.exc_info is None
+    assert library.getMessage() == "node failed (traceback with -v)"
     verbose = OutageLogFilter(keep_tracebacks=True)
     again = [_record("w", "x", exc=failing(ConnectionError())) for _ in range(2)]
     assert all(verbose.filter(r) and r.exc_info is not None for r in again)
