@@ -11,17 +11,24 @@ _PERIOD_S["yearly"] = 365 * 86400
 JITTER = 0.1
 
 
+def _count(value: Any) -> int | None:
+    """A feed's whole number, or None. ``str.isdigit`` also passed "²", which int() refuses, and
+    5000-digit strings, over int()'s digit limit: both made a feed unparsable (found by fuzzing).
+    """
+    text = str(value or "").strip()
+    return int(text) if text.isdecimal() and len(text) <= 9 else None
+
+
 def feed_hint_s(feed_meta: Mapping[str, Any]) -> float:
     """The interval the feed itself asks for: RSS ``ttl`` (minutes) or ``sy:updatePeriod``."""
     hints = [0.0]
-    ttl = str(feed_meta.get("ttl") or "").strip()
-    if ttl.isdigit():
-        hints.append(int(ttl) * 60.0)
+    ttl = _count(feed_meta.get("ttl"))
+    if ttl is not None:
+        hints.append(ttl * 60.0)
     period = str(feed_meta.get("sy_updateperiod") or "").strip().lower()
     if period in _PERIOD_S:
-        freq = str(feed_meta.get("sy_updatefrequency") or "1").strip()
-        n = int(freq) if freq.isdigit() and int(freq) > 0 else 1
-        hints.append(_PERIOD_S[period] / n)
+        freq = _count(feed_meta.get("sy_updatefrequency")) or 1
+        hints.append(_PERIOD_S[period] / freq)
     return max(hints)
 
 

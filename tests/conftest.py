@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import pytest
 
+import tests.fuzzing  # noqa: F401  (registers and loads the hypothesis profiles)
 from diplowire import stack as stk
 from wire.settings import ElasticsearchSettings, KafkaSettings, LoopSettings
 
