@@ -54,6 +54,14 @@ def test_only_http_urls_are_article_urls(link: str) -> None:
     assert entry_link({"link": link, "id": guid}) == guid
 
 
+def test_ipv6_hosts_keep_their_brackets_in_the_canonical_url() -> None:
+    assert canonical_url("http://[::1]") == "http://[::1]/"
+    assert (
+        canonical_url("HTTP://[2001:DB8::1]:8080/a?utm_source=x") == "http://[2001:db8::1]:8080/a"
+    )
+    assert entry_link({"link": "http://[::1]/a"}) == "http://[::1]/a"
+
+
 def test_an_entry_without_any_url_is_no_url() -> None:
     assert entry_link({"title": "x"}) == SkipReason.NO_URL
     assert entry_link({"id": "12345"}) == SkipReason.NO_URL
