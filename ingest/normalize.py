@@ -198,6 +198,9 @@ def is_web_url(url: str) -> bool:
     """An absolute http(s) URL with a host: the only kind that is an article URL."""
     try:
         parts = urlsplit(url)
+        # .port is read only to be checked: it raises for "x.example:99999" or ":80A", which
+        # canonical_url would otherwise raise on (found by fuzzing).
+        parts.port  # noqa: B018
         return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
     except ValueError:  # e.g. an invalid IPv6 literal or port
         return False

@@ -75,9 +75,16 @@ def parse_feed(
         check_xml(body)
     headers = {"content-type": content_type} if content_type else None
     # Only checked bytes reach the parser, never a URL (feedparser would fetch it itself).
-    parsed = feedparser.parse(
-        body, sanitize_html=False, resolve_relative_uris=False, response_headers=headers
-    )
+    try:
+        parsed = feedparser.parse(
+            body, sanitize_html=False, resolve_relative_uris=False, response_headers=headers
+        )
+    except (ValueError, OverflowError) as exc:
+        # feedparser 6.0.14's loose parser (its fallback for invalid XML) raises instead of
+        # setting bozo on a character reference outside Unicode: &#x110000; (ValueError),
+        # &#xFFFFFFFF; (OverflowError), &#xD800; (UnicodeEncodeError); feedparser issue #591,
+        # found by fuzzing (tests/ingest/test_fuzz_normalize.py).
+        raise FetchError("unparsable", f"not a feed: feedparser failed: {exc}") from exc
     if not parsed.entries and (parsed.bozo or not parsed.version):
         # No entries and no feed format recognised (an HTML page, say): not an empty feed.
         why = parsed.get("bozo_exception") or "no RSS/Atom/RDF root element"
