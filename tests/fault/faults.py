@@ -93,11 +93,16 @@ class Driver(threading.Thread):
     def execute(self, kind: str) -> str:
         if kind == "kill:poll":
             # In the middle of a pass: right after the feed server saw one of its requests.
+            deadline = time.monotonic() + 60
+            while not self.supervisor.running("poll") and time.monotonic() < deadline:
+                time.sleep(0.2)
             self.stream.hit.clear()
             self.stream.hit.wait(15)
             time.sleep(self.rng.uniform(0, 0.3))
         if kind.startswith("kill:"):
-            self.supervisor.kill9(kind.split(":", 1)[1])
+            name = kind.split(":", 1)[1]
+            if not self.supervisor.kill9(name):
+                raise RuntimeError(f"{name} never ran long enough to be killed")
             return ""
         if kind == "kill9:kafka":
             return self._outage("kafka", self.kafka.kill9, self.kafka.start)

@@ -30,7 +30,8 @@ pytestmark = pytest.mark.fault
 
 ARTICLES = int(os.environ.get("DIPLOWIRE_SOAK_ARTICLES") or 5000)
 STREAM_S = float(os.environ.get("DIPLOWIRE_SOAK_SECONDS") or 150)
-DRAIN_S = float(os.environ.get("DIPLOWIRE_SOAK_DRAIN_S") or 420)
+# After the last fault: time for the backlog to drain (enrichment is the slow stage).
+DRAIN_S = float(os.environ.get("DIPLOWIRE_SOAK_DRAIN_S") or max(420, ARTICLES * 0.06))
 PREFIX = "fault"
 
 
@@ -126,6 +127,8 @@ def test_stream_under_faults_ends_with_every_article_once(
     assert dict(driver.counts) == {k: sum(e.kind == k for e in events) for k in driver.counts}
     assert len(driver.counts) == len({e.kind for e in events}), "a kind of fault never ran"
     assert seen_429 > 0, "the indexer never met a 429 from Elasticsearch"
+    planned_kills = {n: sum(e.kind == f"kill:{n}" for e in events) for n in sup.workers}
+    assert {n: w.kills for n, w in sup.workers.items()} == planned_kills
     # A worker may give up while Kafka or Elasticsearch is down (the supervisor restarts it, as
     # systemd or k8s would); in calm weather none may exit.
     calm = {

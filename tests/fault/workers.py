@@ -30,6 +30,7 @@ class Worker:
         self.exited_at: list[tuple[float, int]] = []
         """(time.monotonic(), exit code) of each of those exits."""
         self.starts = 0
+        self.started_at = 0.0
         self._killing = False
 
     def start(self) -> None:
@@ -44,6 +45,7 @@ class Worker:
                 stderr=subprocess.STDOUT,
             )
         self.starts += 1
+        self.started_at = time.monotonic()
 
     def tail(self, chars: int = 3000) -> str:
         return self.log.read_text(errors="replace")[-chars:]
@@ -75,15 +77,30 @@ class Supervisor(threading.Thread):
                     if not self.halt.is_set():
                         w.start()
 
-    def kill9(self, name: str) -> None:
+    def running(self, name: str, min_age_s: float = 2.0) -> bool:
         w = self.workers[name]
-        with self.lock:
-            if w.proc is None or w.proc.poll() is not None:
-                return  # already down: the supervisor restarts it anyway
-            w._killing = True
-            w.kills += 1
-            os.kill(w.proc.pid, signal.SIGKILL)
-            w.proc.wait(timeout=10)
+        return (
+            w.proc is not None
+            and w.proc.poll() is None
+            and time.monotonic() - w.started_at >= min_age_s
+        )
+
+    def kill9(self, name: str, min_age_s: float = 2.0, timeout_s: float = 120.0) -> bool:
+        """SIGKILL the worker once it has run ``min_age_s`` (a worker still being restarted after
+        the previous kill is waited for, so every planned kill lands); False if it never was."""
+        w = self.workers[name]
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            with self.lock:
+                if self.running(name, min_age_s):
+                    assert w.proc is not None
+                    w._killing = True
+                    w.kills += 1
+                    os.kill(w.proc.pid, signal.SIGKILL)
+                    w.proc.wait(timeout=10)
+                    return True
+            time.sleep(0.2)
+        return False
 
     def stop(self, timeout: float = 90.0) -> dict[str, int | None]:
         """SIGTERM every worker (drain, commit, exit); their exit codes."""
