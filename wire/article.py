@@ -187,6 +187,10 @@ def decode(data: bytes | None, *, max_bytes: int | None = None) -> Article:
         raise InvalidMessage(f"schema violation: {exc}") from exc
     except msgspec.DecodeError as exc:
         raise InvalidMessage(f"invalid JSON: {exc}") from exc
+    except RecursionError as exc:
+        # msgspec decodes recursively: nesting past the interpreter's limit raises this, which
+        # would otherwise escape the consume loop and crash the worker on every restart.
+        raise InvalidMessage("invalid JSON: nested too deeply") from exc
     if article.schema_version != SCHEMA_VERSION:
         raise InvalidMessage(f"unsupported schema_version {article.schema_version}")
     _check_calendar(article)
@@ -214,7 +218,7 @@ def _check_calendar(article: Article) -> None:
 def _peek_version(data: bytes) -> int | None:
     try:
         obj = msgspec.json.decode(data)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):
         return None
     value = obj.get("schema_version") if isinstance(obj, dict) else None
     return value if isinstance(value, int) else None
