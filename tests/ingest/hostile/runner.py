@@ -116,9 +116,7 @@ def _run_case(job: dict[str, Any]) -> dict[str, Any]:
     _guard(connects, lookups)
     passes = []
     for _ in range(job.get("passes", 1)):
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")  # resets VmHWM to the current resident set
-        base_kb = _status_kb("VmRSS")
+        base_kb = _reset_peak()
         t0 = time.monotonic()
         report = poll_once([feed], settings, producer, store)
         elapsed = time.monotonic() - t0
@@ -139,10 +137,28 @@ def _run_case(job: dict[str, Any]) -> dict[str, Any]:
     return {"passes": passes, "connects": connects, "lookups": lookups, "kafka": job["bootstrap"]}
 
 
+def _reset_peak() -> int:
+    """Resets VmHWM to the current resident set; returns that (kB)."""
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+    return _status_kb("VmRSS")
+
+
+def _run_stage(job: dict[str, Any]) -> dict[str, Any]:
+    from tests.ingest.hostile.stages import run_stage_job
+
+    connects: list[str] = []
+    lookups: list[str] = []
+    _guard(connects, lookups)
+    result = run_stage_job(job, (_reset_peak, lambda: _status_kb("VmHWM")))
+    return {**result, "connects": connects, "lookups": lookups}
+
+
 def _child(job: dict[str, Any], out: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE_MB << 20, ADDRESS_SPACE_MB << 20))
     try:
-        result: dict[str, Any] = _run_case(job)
+        run = _run_stage if job.get("kind") == "stage" else _run_case
+        result: dict[str, Any] = run(job)
     except BaseException as exc:  # reported, never swallowed: the case then fails
         result = {"error": "".join(traceback.format_exception(exc))[-4000:]}
     os.write(out, json.dumps(result).encode())
