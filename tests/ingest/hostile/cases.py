@@ -24,6 +24,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import feedparser
+
+from ingest.normalize import html_to_text
 from tests.ingest import feedfiles as ff
 from tests.ingest.hostile import server as hs
 from tests.ingest.hostile.bodies import (
@@ -57,6 +60,7 @@ MAX_BYTES = 1_000_000
 """max_feed_bytes of the corpus unless a case says otherwise."""
 TIMEOUT_S = 2.0
 """fetch_timeout_s of the corpus."""
+LIBE = "liberation-une.xml"
 TOTAL_MB = 256
 """No case's process may peak above this, whatever its input."""
 
@@ -148,6 +152,16 @@ def clean_text(o: Outcome) -> None:
     for a in o.articles:
         for value in (a.title, a.text, a.url, a.canonical_url):
             assert not _CONTROL.search(value), (a.id, value[:200])
+
+
+def titles_of(real: str) -> Check:
+    """The published titles are those of the real (UTF-8) feed file: no mojibake, nothing lost."""
+
+    def check(o: Outcome) -> None:
+        want = {html_to_text(e.title) for e in feedparser.parse(ff.real(real)).entries}
+        assert {a.title for a in o.articles} == want, sorted({a.title for a in o.articles})[:3]
+
+    return check
 
 
 def sane_dates(o: Outcome) -> None:
@@ -337,15 +351,26 @@ CASES: list[Case] = [
         "latin1_declared",
         feed_only(R(ff.reencoded("iso-8859-1"))),
         "ok",
-        check=all_of(published(20), clean_text),
+        check=all_of(published(20), clean_text, titles_of(LIBE)),
     ),
-    Case("utf16_bom", feed_only(R(ff.reencoded("utf-16"))), "ok", check=published(20)),
-    Case("declared_utf8_is_latin1", feed_only(R(header_charset_lie())), "ok", check=published(20)),
+    Case(
+        "utf16_bom",
+        feed_only(R(ff.reencoded("utf-16"))),
+        "ok",
+        check=all_of(published(20), titles_of(LIBE)),
+    ),
+    Case(
+        "declared_utf8_is_latin1",
+        feed_only(R(header_charset_lie())),
+        "ok",
+        check=all_of(published(20), titles_of(LIBE)),
+    ),
     Case("mixed_encoding", feed_only(R(mixed_encoding())), "ok", check=published(3)),
     Case(
         "bom_contradicts_declaration",
         feed_only(R(b"\xef\xbb\xbf" + ff.reencoded("iso-8859-1"))),
         "ok",
+        check=all_of(published(20), titles_of(LIBE)),
     ),
     # Dates, volume, control characters.
     Case(
