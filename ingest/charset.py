@@ -3,9 +3,15 @@
 feedparser (6.0) decodes a document in the charset of the HTTP header (RFC 7303), else of the XML
 declaration, else of the byte-order mark, else UTF-8; when none of those decodes the bytes it
 falls back, blindly, to windows-1252 and publishes mojibake (a windows-1251 feed declared as
-UTF-8 became "Ôóòáîë" for "Футбол"). This module only acts in that case: the bytes are
-re-decoded in the charset charset-normalizer detects and handed on as UTF-8, with the
-declaration and header saying so. A body valid in a declared charset is passed on untouched.
+UTF-8 became "Ôóòáîë" for "Футбол"). This module only acts in that case, and hands the text
+on as UTF-8, with the declaration and header saying so:
+
+- a body with well-formed multi-byte UTF-8 sequences, at least as many as its stray bytes, is
+  UTF-8 with a few foreign bytes (``mixed``): decoded as UTF-8, the stray bytes as windows-1252;
+- otherwise (next to no UTF-8 text: another charset altogether) it is re-decoded in the charset
+  charset-normalizer detects (``redetected``), else as UTF-8 with U+FFFD (``replaced``).
+
+A body valid in a declared charset is passed on untouched.
 """
 
 from __future__ import annotations
@@ -29,10 +35,33 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16-be"),
     (codecs.BOM_UTF16_LE, "utf-16-le"),
 )
-MOSTLY_UTF8 = 20
-"""A body with at least this many valid non-ASCII UTF-8 characters per invalid byte sequence is
-UTF-8 with a few broken bytes, not another charset (a detector would re-decode all of its
-accents wrongly to save those few)."""
+_UTF8_MULTIBYTE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}"
+    rb"|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}"
+    rb"|\xf4[\x80-\x8f][\x80-\xbf]{2}"
+)
+"""A well-formed UTF-8 sequence of two to four bytes (RFC 3629: no overlong forms, surrogates
+or code points past U+10FFFF)."""
+_HIGH = bytes(range(0x80, 0x100))
+_CP1252_FALLBACK = "diplowire-utf8-cp1252"
+
+
+def _cp1252_fallback(exc: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: bytes that are not UTF-8 read as windows-1252, the charset stray
+    bytes in a UTF-8 feed nearly always come from (text pasted from a Windows program)."""
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    return exc.object[exc.start : exc.end].decode("cp1252", errors="replace"), exc.end
+
+
+# Registered once, process-wide (codecs has no per-call handlers); stateless, so thread-safe.
+codecs.register_error(_CP1252_FALLBACK, _cp1252_fallback)
+
+
+def utf8_census(body: bytes) -> tuple[int, int]:
+    """(well-formed multi-byte UTF-8 sequences, bytes >= 0x80 outside them) in ``body``."""
+    rest, valid = _UTF8_MULTIBYTE.subn(b"", body)
+    return valid, len(rest) - len(rest.translate(None, _HIGH))
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +73,11 @@ class Recoded:
     used: str
 
     def describe(self) -> str:
-        return f"declared {self.declared}, not valid in it: {self.outcome} as {self.used}"
+        if self.outcome is Recode.MIXED:
+            how = f"{self.outcome} as {self.used}, stray bytes as windows-1252"
+        else:
+            how = f"{self.outcome} as {self.used}"
+        return f"declared {self.declared}, not valid in it: {how}"
 
 
 def declared_charsets(body: bytes, content_type: str | None) -> list[str]:
@@ -78,17 +111,22 @@ def to_utf8(body: bytes, content_type: str | None) -> Recoded | None:
     declared = declared_charsets(body, content_type)
     if any(_decodes(body, c) for c in declared):
         return None
-    as_utf8 = body.decode("utf-8", errors="replace")
-    bad = as_utf8.count("\ufffd")
-    good = len(as_utf8) - len(as_utf8.encode("ascii", "ignore")) - bad
-    used, outcome = "utf-8", Recode.REPLACED
-    if good < MOSTLY_UTF8 * bad:
+    valid, invalid = utf8_census(body)
+    if valid and valid >= invalid:
+        # UTF-8 text with a few foreign bytes (the classic mixed-encoding feed): a detector
+        # would re-read every one of its characters to suit those few (a UTF-8 feed with three
+        # windows-1252 quotes became mac_iceland, each "‘" a "‚Äò"); only those bytes are
+        # read otherwise.
+        used, outcome, errors = "utf-8", Recode.MIXED, _CP1252_FALLBACK
+    else:
         from charset_normalizer import from_bytes  # lazy: only broken feeds need it
 
         best = from_bytes(body).best()
         if best is not None:
-            used, outcome = best.encoding, Recode.REDETECTED
-    text = body.decode(used, errors="replace").lstrip("\ufeff")
+            used, outcome, errors = best.encoding, Recode.REDETECTED, "replace"
+        else:
+            used, outcome, errors = "utf-8", Recode.REPLACED, "replace"
+    text = body.decode(used, errors=errors).lstrip("\ufeff")
     # As feedparser does after decoding: the declaration must no longer name the old charset.
     new_declaration = "<?xml version='1.0' encoding='utf-8'?>"
     if _XML_DECLARATION.match(text):

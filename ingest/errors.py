@@ -30,6 +30,8 @@ class FetchKind(enum.StrEnum):
     TRUNCATED = "truncated"
     BAD_ENCODING = "bad_encoding"
     HOSTILE_XML = "hostile_xml"
+    TOO_MANY_ELEMENTS = "too_many_elements"
+    """More XML elements than ``max_feed_elements``: refused before feedparser (ingest.fetch)."""
     EMPTY = "empty"
     UNPARSABLE = "unparsable"
     # Set by the poller rather than by a fetch:

@@ -1,5 +1,6 @@
-"""HTTP fetching with hard limits (connections only to allowed addresses: ingest.connect), and the
-check that runs before any XML parser sees a byte."""
+"""HTTP fetching with hard limits (connections only to allowed addresses: ingest.connect).
+
+The check that runs before any XML parser sees a byte is in ingest.xmlcheck (re-exported here)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from typing import Any
 from ingest.address import DEFAULT_POLICY, AddressPolicy
 from ingest.connect import checked_create_connection, policy_in_force
 from ingest.errors import FetchError, FetchKind, ForbiddenAddress
+from ingest.xmlcheck import check_xml
 
 # FetchError and its kinds live in ingest.errors (the connection check raises them too); they are
 # imported from here by the poller and the tests.
@@ -384,78 +386,3 @@ def _retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - time.time())
-
-
-_ENTITY = re.compile(rb"<!ENTITY", re.IGNORECASE)
-_WS = b" \t\r\n"
-_BOMS = (
-    (b"\x00\x00\xfe\xff", "utf-32-be"),
-    (b"\xff\xfe\x00\x00", "utf-32-le"),
-    (b"\xfe\xff", "utf-16-be"),
-    (b"\xff\xfe", "utf-16-le"),
-)
-_NO_BOM = (
-    (b"\x00\x00\x00<", "utf-32-be"),
-    (b"<\x00\x00\x00", "utf-32-le"),
-    (b"\x00<\x00?", "utf-16-be"),
-    (b"<\x00?\x00", "utf-16-le"),
-)
-
-
-def _ascii_view(body: bytes) -> bytes:
-    """The document as ASCII-compatible bytes, so ``<!ENTITY`` cannot hide in UTF-16/32.
-
-    expat (via feedparser) reads UTF-16/32 documents; a byte scan of the raw body would miss a
-    declaration written with two or four bytes per character.
-    """
-    for marks in (_BOMS, _NO_BOM):
-        for mark, codec in marks:
-            if body.startswith(mark):
-                text = body.decode(codec, errors="replace")
-                return text.encode("utf-8", errors="replace")
-    if body[:4] == b"\x4c\x6f\xa7\x94":  # "<?xm" in EBCDIC: no feed uses it, refuse
-        raise FetchError("hostile_xml", "EBCDIC-encoded XML: refused")
-    return body
-
-
-def _has_doctype(doc: bytes) -> bool:
-    """True when the prolog (before the root element) holds a DOCTYPE declaration.
-
-    The prolog is walked, comments and processing instructions skipped, so a DOCTYPE behind a
-    long comment is found too.
-    """
-    pos, n = 0, len(doc)
-    if doc.startswith(b"\xef\xbb\xbf"):
-        pos = 3
-    while pos < n:
-        while pos < n and doc[pos] in _WS:
-            pos += 1
-        if doc.startswith(b"<?", pos):
-            end = doc.find(b"?>", pos + 2)
-            if end < 0:
-                return False
-            pos = end + 2
-        elif doc.startswith(b"<!--", pos):
-            end = doc.find(b"-->", pos + 4)
-            if end < 0:
-                return False
-            pos = end + 3
-        else:
-            return doc[pos : pos + 9].upper() == b"<!DOCTYPE"
-    return False
-
-
-def check_xml(body: bytes) -> None:
-    """Refuse what an XML parser could be tricked with before any parser sees it.
-
-    News feeds have no business declaring entities: a DTD with ``<!ENTITY`` is how billion-laughs
-    expansion and external entities (local files, SSRF) get in, so a document whose prolog has a
-    DOCTYPE and that contains ``<!ENTITY`` anywhere is refused outright rather than parsed
-    carefully. A DOCTYPE without entities (RSS 0.91's) passes: expat is run by feedparser with
-    external entities off and feedparser replaces the DOCTYPE anyway, so no DTD is ever fetched.
-    """
-    if not body.strip():
-        raise FetchError("empty", "empty response body")
-    doc = _ascii_view(body)
-    if _has_doctype(doc) and _ENTITY.search(doc):
-        raise FetchError("hostile_xml", "document declares XML entities (<!ENTITY>): refused")

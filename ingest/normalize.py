@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from ingest.outcomes import SkipReason
 from wire.article import SCHEMA_VERSION, Article, Source, Timestamps
@@ -39,6 +39,59 @@ TRACKING_PARAMS = frozenset(
         "spm",
     }
 )
+
+
+_NONCHARACTERS = "\ufdd0-\ufdef" + "".join(
+    chr(plane << 16 | low) for plane in range(17) for low in (0xFFFE, 0xFFFF)
+)
+_BAD_CHARS = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff{_NONCHARACTERS}]")
+"""What text must not carry: C0 controls but tab, newline and CR; DEL; C1 controls; lone
+surrogates (not encodable as UTF-8); Unicode noncharacters (U+FDD0-FDEF, U+xFFFE/xFFFF). XML 1.0
+forbids most of them, but feedparser's lenient parser, which takes over when expat refuses a
+document, passes them (and ``&#1;``, ``&#xFFFE;``) through."""
+
+
+def _bad_char(m: re.Match[str]) -> str:
+    ch = m.group()
+    if ch in "\x0b\x0c":
+        return " "  # vertical tab, form feed: whitespace
+    if "\x80" <= ch <= "\x9f":
+        # A C1 control in text is a windows-1252 byte that was decoded as ISO-8859-1 (a feed
+        # declaring one and written in the other): read it as windows-1252, as browsers do (the
+        # WHATWG encoding standard maps the label ISO-8859-1 to windows-1252) and as
+        # html.unescape does for &#150;. The five bytes windows-1252 leaves undefined go.
+        return ch.encode("latin-1").decode("cp1252", errors="ignore")
+    return ""
+
+
+def clean_chars(value: str) -> str:
+    """``value`` without the characters of ``_BAD_CHARS`` (C1 controls read as windows-1252)."""
+    return _BAD_CHARS.sub(_bad_char, value) if _BAD_CHARS.search(value) else value
+
+
+_URL_EDGES = "".join(map(chr, range(0x21)))
+_URL_TAB_NEWLINE = re.compile("[\t\n\r]")
+_URL_UNSAFE = re.compile("[\x00-\x20\x7f-\x9f]")
+_URL_DROP = re.compile(f"[\ud800-\udfff{_NONCHARACTERS}]")
+"""Lone surrogates cannot be percent-encoded (not UTF-8) and noncharacters mean nothing: gone."""
+
+
+def clean_url(url: str) -> str | None:
+    """A feed's link made fit to publish, the way browsers read one (WHATWG URL standard): tabs
+    and newlines removed, controls and spaces stripped at both ends, and those left inside the
+    path, query or fragment percent-encoded. None (not a URL) when the scheme or host holds one:
+    no host name has a control character or a space."""
+    url = _URL_TAB_NEWLINE.sub("", url).strip(_URL_EDGES)
+    url = _URL_DROP.sub("", url)
+    if not _URL_UNSAFE.search(url):
+        return url
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if _URL_UNSAFE.search(parts.scheme) or _URL_UNSAFE.search(parts.netloc):
+        return None
+    return _URL_UNSAFE.sub(lambda m: quote(m.group(), safe=""), url)
 
 
 def canonical_url(url: str) -> str:
@@ -149,7 +202,7 @@ def html_to_text(value: str) -> str:
     else:
         # Escaped more often than any feed does: whatever markup is left goes, unread.
         text = _strip_tags(text) if _TAGLIKE.search(text) else text
-    text = unicodedata.normalize("NFC", text)
+    text = unicodedata.normalize("NFC", clean_chars(text))
     lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
     joined = "\n".join(lines)
     return _NEWLINES.sub(lambda m: "\n\n" if m.group(0).count("\n") > 1 else "\n", joined).strip()
@@ -209,13 +262,14 @@ def is_web_url(url: str) -> bool:
 def entry_link(entry: Mapping[str, Any]) -> str | SkipReason:
     """The entry's article URL: its link, else its GUID when that is an http(s) URL (a permalink
     GUID); never a ``javascript:``, ``data:``, ``vbscript:``, ``file:`` or relative link."""
-    link = (entry.get("link") or "").strip()
+    raw = (entry.get("link") or "").strip()
+    link = clean_url(raw)
     if link and is_web_url(link):
         return link
-    guid = (entry.get("id") or "").strip()
+    guid = clean_url(entry.get("id") or "")
     if guid and is_web_url(guid):
         return guid
-    return SkipReason.NON_HTTP_URL if link else SkipReason.NO_URL
+    return SkipReason.NON_HTTP_URL if raw else SkipReason.NO_URL
 
 
 def normalize_entry(
@@ -252,7 +306,7 @@ def entry_article(
     link = entry_link(entry)
     if isinstance(link, SkipReason):
         return link
-    guid = (entry.get("id") or "").strip() or None
+    guid = clean_chars(entry.get("id") or "").strip() or None
     canonical = canonical_url(link)
     title = html_to_text(entry.get("title") or "")
     text = _entry_text(entry)[:max_chars]

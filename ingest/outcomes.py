@@ -24,5 +24,8 @@ class Recode(StrEnum):
 
     REDETECTED = "redetected"
     """Decoded in the charset a detector found (charset-normalizer), then given as UTF-8."""
+    MIXED = "mixed"
+    """UTF-8 with stray bytes (no more of them than well-formed multi-byte sequences): decoded
+    as UTF-8, the stray bytes alone as windows-1252."""
     REPLACED = "replaced"
-    """Mostly valid UTF-8 (or nothing better detected): invalid bytes became U+FFFD."""
+    """Nothing detected: decoded as UTF-8, invalid bytes became U+FFFD."""

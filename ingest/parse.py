@@ -15,7 +15,7 @@ from ingest import schedule
 from ingest.charset import to_utf8
 from ingest.feeds import Feed
 from ingest.fetch import FetchError, check_xml
-from ingest.normalize import content_hash, entry_article, utc_now
+from ingest.normalize import clean_chars, content_hash, entry_article, utc_now
 from ingest.outcomes import Recode, SkipReason
 from wire.article import Article
 from wire.settings import PollSettings
@@ -65,14 +65,15 @@ def parse_feed(
     fetched: str | None = None,
 ) -> tuple[list[Item], ParseNotes, float]:
     """Items, what was skipped (and why) and the feed's own interval hint from feed bytes."""
-    check_xml(body)
+    limits = {"max_depth": settings.max_feed_depth, "max_elements": settings.max_feed_elements}
+    check_xml(body, **limits)
     recoded = to_utf8(body, content_type)
     if recoded is not None:
         log.warning("feed %s: %s", feed.url, recoded.describe())
         # The detector may have chosen a charset in which the bytes read differently: the
         # document feedparser will see is checked again.
         body, content_type = recoded.body, recoded.content_type
-        check_xml(body)
+        check_xml(body, **limits)
     headers = {"content-type": content_type} if content_type else None
     # Only checked bytes reach the parser, never a URL (feedparser would fetch it itself).
     try:
@@ -90,8 +91,9 @@ def parse_feed(
         why = parsed.get("bozo_exception") or "no RSS/Atom/RDF root element"
         raise FetchError("unparsable", f"not a feed: {why}")
     fetched = fetched or utc_now()
-    lang = feed.lang or (parsed.feed.get("language") or "").split("-")[0].lower() or None
-    name = feed.name or parsed.feed.get("title") or feed.url
+    # The feed's own language and title are carried in every article: as clean as its text.
+    lang = feed.lang or clean_chars(parsed.feed.get("language") or "").split("-")[0].lower() or None
+    name = feed.name or clean_chars(parsed.feed.get("title") or "").strip() or feed.url
     items: list[Item] = []
     skipped: Counter[SkipReason] = Counter()
     for entry in parsed.entries:

@@ -101,6 +101,11 @@ class PollSettings:
     state_dir: str = ".state/poller"
     user_agent: str = "diplowire/0.1 (+https://github.com/diplowire/diplowire)"
     max_feed_bytes: int = 10_000_000
+    max_feed_depth: int = 100
+    """XML nesting deeper than this is refused as ``hostile_xml`` before feedparser sees it."""
+    max_feed_elements: int = 100_000
+    """More XML elements (comments, CDATA sections included) than this is refused as
+    ``too_many_elements`` before feedparser, which spends 30-60 us of CPU on each."""
     fetch_timeout_s: float = 20.0
     default_interval_s: int = 900
     max_article_chars: int = 200_000

@@ -136,7 +136,31 @@ def _web_url(url: str) -> bool:
         return False
 
 
+def _usable_web_url(url: str) -> bool:
+    """A web URL whose scheme and host hold no control character or space (those are no URL;
+    elsewhere in it they are percent-encoded): written out here too, not the code's own."""
+    url = "".join(c for c in url if c not in "\t\n\r").strip("".join(map(chr, range(0x21))))
+    if not _web_url(url):
+        return False
+    head = urlsplit(url).scheme + urlsplit(url).netloc
+    return _clean(head) and " " not in head
+
+
+_BAD = {*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0), 0xFFFE, 0xFFFF}
+
+
+def _clean(value: str) -> bool:
+    return not any(
+        ord(c) in _BAD or 0xD800 <= ord(c) <= 0xDFFF or 0xFDD0 <= ord(c) <= 0xFDEF for c in value
+    )
+
+
 def _check_article(art: Article) -> None:
+    # No control character, lone surrogate or noncharacter in what is published; no space in
+    # a URL.
+    for value in (art.title, art.text, art.url, art.canonical_url, art.guid or "", *art.authors):
+        assert _clean(value), value[:200]
+    assert " " not in art.url + art.canonical_url, art.url
     assert _web_url(art.url), art.url
     assert _web_url(art.canonical_url), art.canonical_url
     # What a stage publishes, the next stage can read: same value back from the wire.
@@ -155,6 +179,9 @@ def _check_article(art: Article) -> None:
 @example({"link": "http://x.example:99999/"})  # found by fuzzing: canonical_url raised
 @example({"link": "http://x.example:80A/", "id": "https://x.example/a"})
 @example({"link": "https://x.example/a", "published_parsed": time.struct_time((10**12,) * 9)})
+@example({"link": "https://x.example/a\x05 b", "title": "t\x01\x85\ufffe\ud800", "id": "g\x00"})
+@example({"link": "https://ex\x05ample/a", "id": "https://x.example/a"})
+@example({"link": "http://\ufffe/a"})
 def test_an_entry_becomes_an_article_or_a_typed_skip(entry: dict[str, Any]) -> None:
     art = entry_article(
         entry, feed_url=FEED.url, source_name="F", lang_hint=None, fetched=FETCHED, max_chars=5_000
@@ -162,8 +189,8 @@ def test_an_entry_becomes_an_article_or_a_typed_skip(entry: dict[str, Any]) -> N
     if isinstance(art, SkipReason):
         assert art in SkipReason
         # A web link, or a web GUID, is never skipped for want of a URL.
-        assert not _web_url((entry.get("link") or "").strip())
-        assert not _web_url((entry.get("id") or "").strip())
+        assert not _usable_web_url(entry.get("link") or "")
+        assert not _usable_web_url(entry.get("id") or "")
     else:
         assert isinstance(art, Article)
         _check_article(art)

@@ -161,9 +161,10 @@ def with_nuls() -> bytes:
     )
 
 
-def mixed_encoding() -> bytes:
-    """UTF-8 declared, a few windows-1252 bytes in the middle (a copy-pasted quote)."""
-    return un(3).replace(b"</title>", b" \x93quoted\x94 caf\xe9</title>", 1)
+def mixed_encoding(charset: str = "cp1252") -> bytes:
+    """UTF-8 declared, a few windows-1252 bytes in the channel's and the first item's titles
+    (a copy-pasted quote); ``charset="utf-8"``: the same document as it should have been."""
+    return un(3).replace(b"</title>", " “quoted” café</title>".encode(charset), 2)
 
 
 NEWS_HOMEPAGE = (
