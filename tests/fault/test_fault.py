@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import random
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -135,13 +136,13 @@ def test_stream_under_faults_ends_with_every_article_once(
         n: [rc for at, rc in w.exited_at if not driver.during_outage(at)]
         for n, w in sup.workers.items()
     }
-    calm = {n: codes for n, codes in calm.items() if codes}
+    calm = {n: rcs for n, rcs in calm.items() if rcs}
     assert not calm, f"workers exited outside any outage: {calm}\n{_tails(sup, calm)}"
     assert all(code == 0 for code in codes.values()), f"SIGTERM exit codes {codes}"
 
 
-def _tails(sup: Supervisor, names: object) -> str:
-    return "\n".join(f"--- {n}.log ---\n{sup[n].tail()}" for n in names)  # type: ignore[attr-defined]
+def _tails(sup: Supervisor, names: Iterable[str]) -> str:
+    return "\n".join(f"--- {n}.log ---\n{sup[n].tail()}" for n in names)
 
 
 def _report(
