@@ -76,9 +76,9 @@ def _peak_rss_mb() -> float:
 def run_ours(
     n: int, batch: int, n_process: int, part: int, parts: int, sync: bool = False
 ) -> dict[str, Any]:
-    from enrich import nlp
-    from enrich.pipeline import enrich_batch
-    from wire.article import Article, Source, Timestamps
+    from diplowire.enrich import nlp
+    from diplowire.enrich.pipeline import enrich_batch
+    from diplowire.wire.article import Article, Source, Timestamps
 
     texts = build_articles(n)
     articles = [
@@ -117,7 +117,7 @@ def run_ours(
 def run_naive(n: int) -> dict[str, Any]:
     import spacy
 
-    from enrich.nlp import MODELS
+    from diplowire.enrich.nlp import MODELS
 
     texts = build_articles(n)
     t0 = time.perf_counter()

@@ -33,14 +33,14 @@ from typing import Any
 
 from elasticsearch import ApiError, Elasticsearch
 
-from index.docs import to_document
-from index.es import ensure_index
-from index.worker import run_worker as run_index
-from ingest.normalize import utc_now
-from wire.admin import ensure_topics
-from wire.article import Article, decode, encode, replace
-from wire.loop import Stats, StopFlag, make_producer
-from wire.settings import (
+from diplowire.index.docs import to_document
+from diplowire.index.es import ensure_index
+from diplowire.index.worker import run_worker as run_index
+from diplowire.ingest.normalize import utc_now
+from diplowire.wire.admin import ensure_topics
+from diplowire.wire.article import Article, decode, encode, replace
+from diplowire.wire.loop import Stats, StopFlag, make_producer
+from diplowire.wire.settings import (
     ElasticsearchSettings,
     EnrichSettings,
     IndexSettings,
@@ -178,7 +178,7 @@ def _fields(obj: Any) -> dict[str, Any]:
 
 
 def freshness(prefix: str, rate: float, seconds: float) -> list[float]:
-    from enrich.worker import run_worker as run_enrich
+    from diplowire.enrich.worker import run_worker as run_enrich
 
     ns = f"bench{uuid.uuid4().hex[:8]}"
     kafka = KafkaSettings(topic_prefix=ns)

@@ -222,12 +222,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = ap.parse_args(argv)
 
-    from ingest.feeds import Feed
-    from ingest.poller import POLLER_PRODUCER, poll_once
-    from ingest.state import FileStateStore
-    from wire.admin import ensure_topics
-    from wire.loop import make_producer
-    from wire.settings import KafkaSettings, PollSettings
+    from diplowire.ingest.feeds import Feed
+    from diplowire.ingest.poller import POLLER_PRODUCER, poll_once
+    from diplowire.ingest.state import FileStateStore
+    from diplowire.wire.admin import ensure_topics
+    from diplowire.wire.loop import make_producer
+    from diplowire.wire.settings import KafkaSettings, PollSettings
 
     ctx = mp.get_context("spawn")  # the server process shares nothing with us
     q = ctx.Queue()

@@ -39,13 +39,13 @@ sys.path.insert(0, str(ROOT))
 
 from kafka import KafkaConsumer, TopicPartition  # noqa: E402
 
+from diplowire.ingest.feeds import Feed  # noqa: E402
+from diplowire.ingest.poller import parse_feed  # noqa: E402
 from diplowire.sampleserver import SAMPLE_DIR  # noqa: E402
-from ingest.feeds import Feed  # noqa: E402
-from ingest.poller import parse_feed  # noqa: E402
-from wire.admin import ensure_topics, open_admin  # noqa: E402
-from wire.article import Article, encode, replace  # noqa: E402
-from wire.loop import make_producer  # noqa: E402
-from wire.settings import KafkaSettings, PollSettings  # noqa: E402
+from diplowire.wire.admin import ensure_topics, open_admin  # noqa: E402
+from diplowire.wire.article import Article, encode, replace  # noqa: E402
+from diplowire.wire.loop import make_producer  # noqa: E402
+from diplowire.wire.settings import KafkaSettings, PollSettings  # noqa: E402
 
 START_TIMEOUT_S = 240.0
 TAKEOVER_TIMEOUT_S = 300.0

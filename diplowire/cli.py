@@ -7,11 +7,11 @@ import json
 import logging
 import sys
 
-from enrich import cli as enrich_cli
-from index import cli as index_cli
-from ingest import cli as ingest_cli
-from ingest.feeds import FeedListError
-from wire.settings import SettingsError
+from diplowire.enrich import cli as enrich_cli
+from diplowire.index import cli as index_cli
+from diplowire.ingest import cli as ingest_cli
+from diplowire.ingest.feeds import FeedListError
+from diplowire.wire.settings import SettingsError
 
 log = logging.getLogger("diplowire")
 
@@ -25,7 +25,7 @@ def _setup_logging(verbose: bool) -> None:
     # The Kafka client is chatty at INFO about every connection.
     logging.getLogger("kafka").setLevel(logging.WARNING)
     logging.getLogger("elastic_transport").setLevel(logging.WARNING)
-    from wire.startup import install_outage_filter
+    from diplowire.wire.startup import install_outage_filter
 
     # ...and logs every failed reconnection at WARNING/ERROR: an outage must stay readable.
     install_outage_filter(verbose=verbose)
@@ -44,7 +44,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    from wire.article import json_schema
+    from diplowire.wire.article import json_schema
 
     print(json.dumps(json_schema(args.kind), indent=2, ensure_ascii=False))
     return 0
@@ -92,8 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:
-        from wire.loop import WorkerStopped
-        from wire.startup import EXIT_STARTUP_TIMEOUT, StartupStopped, StartupTimeout
+        from diplowire.wire.loop import WorkerStopped
+        from diplowire.wire.startup import EXIT_STARTUP_TIMEOUT, StartupStopped, StartupTimeout
 
         if isinstance(exc, StartupTimeout):
             print(f"diplowire {args.command}: gave up waiting: {exc}", file=sys.stderr)

@@ -10,8 +10,8 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from wire.loop import Stats, StopFlag, WorkerStopped, install_signal_handlers
-from wire.settings import EnrichSettings, IndexSettings, PollSettings, load
+from diplowire.wire.loop import Stats, StopFlag, WorkerStopped, install_signal_handlers
+from diplowire.wire.settings import EnrichSettings, IndexSettings, PollSettings, load
 
 log = logging.getLogger("diplowire.run")
 
@@ -38,14 +38,14 @@ class _Worker(threading.Thread):
 
 def run_local(args: argparse.Namespace) -> int:
     from diplowire import stack
+    from diplowire.enrich.worker import run_worker as run_enrich
+    from diplowire.index.es import client
+    from diplowire.index.worker import run_worker as run_index
+    from diplowire.ingest.feeds import load_feeds
+    from diplowire.ingest.poller import poll_once
+    from diplowire.ingest.state import FileStateStore
     from diplowire.sampleserver import SAMPLE_DIR, FeedServer
-    from enrich.worker import run_worker as run_enrich
-    from index.es import client
-    from index.worker import run_worker as run_index
-    from ingest.feeds import load_feeds
-    from ingest.poller import poll_once
-    from ingest.state import FileStateStore
-    from wire.loop import make_producer
+    from diplowire.wire.loop import make_producer
 
     logging.getLogger().setLevel(logging.WARNING)
     logging.getLogger("kafka").setLevel(logging.ERROR)
@@ -71,7 +71,7 @@ def run_local(args: argparse.Namespace) -> int:
     enrich_s: EnrichSettings = load(EnrichSettings, file=args.config, overrides=local)
     index_s: IndexSettings = load(IndexSettings, file=args.config, overrides=local)
 
-    from wire.admin import ensure_topics
+    from diplowire.wire.admin import ensure_topics
 
     ensure_topics(poll_s.kafka)
     stop = StopFlag()

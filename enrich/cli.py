@@ -11,8 +11,8 @@ import sys
 import time
 from typing import Any
 
-from wire.cliutil import settings_from_args
-from wire.settings import EnrichSettings
+from diplowire.wire.cliutil import settings_from_args
+from diplowire.wire.settings import EnrichSettings
 
 log = logging.getLogger("diplowire.enrich")
 
@@ -46,8 +46,8 @@ def cmd_enrich(args: argparse.Namespace) -> int:
         ]
         return supervise(child_command(args), processes, child_env=envs)
 
-    from enrich.worker import run_worker
-    from wire.loop import StopFlag, install_signal_handlers
+    from diplowire.enrich.worker import run_worker
+    from diplowire.wire.loop import StopFlag, install_signal_handlers
 
     settings: EnrichSettings = settings_from_args(EnrichSettings, args)
     stop = StopFlag()
@@ -136,6 +136,6 @@ def supervise(
 
 
 def cmd_tag(args: argparse.Namespace) -> int:
-    from enrich.tag import tag_stream
+    from diplowire.enrich.tag import tag_stream
 
     return tag_stream(sys.stdin.buffer, sys.stdout.buffer, sys.stderr)

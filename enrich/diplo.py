@@ -21,9 +21,9 @@ from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span, SpanGroup
 
-from enrich import kb as kbmod
-from enrich.kb import KnowledgeBase, OrgEntry, apostrophe_variants, norm
-from wire.article import Country, Mention, Organization, Person, Topic
+from diplowire.enrich import kb as kbmod
+from diplowire.enrich.kb import KnowledgeBase, OrgEntry, apostrophe_variants, norm
+from diplowire.wire.article import Country, Mention, Organization, Person, Topic
 
 SPAN_KEY = "diplo"
 COMPONENT = "diplo_kb"

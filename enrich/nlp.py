@@ -16,7 +16,7 @@ from spacy.tokens import Doc
 from spacy.vocab import Vocab
 from thinc.api import NumpyOps
 
-from wire.article import Model
+from diplowire.wire.article import Model
 
 log = logging.getLogger(__name__)
 
@@ -199,7 +199,7 @@ def load(lang: str) -> Language | None:
         limit_blas_threads(blas_threads)
     use_numpy_blas(nlp)
     speed_up_attribute_ruler(nlp)
-    from enrich import diplo
+    from diplowire.enrich import diplo
 
     diplo.configure(nlp, lang)
     log.info("loaded %s %s (%s)", name, nlp.meta.get("version"), ", ".join(nlp.pipe_names))

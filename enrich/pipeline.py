@@ -11,10 +11,10 @@ from collections.abc import Sequence
 
 from spacy.tokens import Doc
 
-from enrich import diplo, lang, nlp
-from ingest.normalize import utc_now
-from wire.article import Article, Enrichment, Entity, replace
-from wire.loop import Poison
+from diplowire.enrich import diplo, lang, nlp
+from diplowire.ingest.normalize import utc_now
+from diplowire.wire.article import Article, Enrichment, Entity, replace
+from diplowire.wire.loop import Poison
 
 PIPELINE_VERSION = "0.1.0"
 _LEMMA_SKIP_POS = frozenset({"PUNCT", "SPACE", "SYM", "NUM", "DET", "ADP", "CCONJ", "SCONJ"})

@@ -11,10 +11,18 @@ import json
 from collections.abc import Iterator
 from typing import IO, Any
 
-from enrich.pipeline import enrich_batch
-from ingest.normalize import fingerprint, utc_now
-from wire.article import SCHEMA_VERSION, Article, InvalidMessage, Source, Timestamps, decode, encode
-from wire.loop import Poison
+from diplowire.enrich.pipeline import enrich_batch
+from diplowire.ingest.normalize import fingerprint, utc_now
+from diplowire.wire.article import (
+    SCHEMA_VERSION,
+    Article,
+    InvalidMessage,
+    Source,
+    Timestamps,
+    decode,
+    encode,
+)
+from diplowire.wire.loop import Poison
 
 BATCH = 64
 

@@ -9,12 +9,12 @@ from kafka import KafkaProducer
 from kafka.errors import KafkaError, KafkaTimeoutError, MessageSizeTooLargeError
 from kafka.record.default_records import DefaultRecordBatchBuilder
 
-from enrich import nlp
-from enrich.pipeline import enrich_batch
-from wire import topics as t
-from wire.admin import ensure_topics, forget_topic_limits, record_limits
-from wire.article import Article, encode
-from wire.loop import (
+from diplowire.enrich import nlp
+from diplowire.enrich.pipeline import enrich_batch
+from diplowire.wire import topics as t
+from diplowire.wire.admin import ensure_topics, forget_topic_limits, record_limits
+from diplowire.wire.article import Article, encode
+from diplowire.wire.loop import (
     Outcome,
     Poison,
     Stats,
@@ -24,8 +24,8 @@ from wire.loop import (
     make_producer,
     run_stage,
 )
-from wire.settings import EnrichSettings
-from wire.startup import StartupStopped, wait_for_kafka
+from diplowire.wire.settings import EnrichSettings
+from diplowire.wire.startup import StartupStopped, wait_for_kafka
 
 log = logging.getLogger(__name__)
 STAGE = "enrich"

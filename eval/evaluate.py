@@ -21,9 +21,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from enrich import diplo
-from enrich import kb as kbmod
-from enrich import nlp as nlpmod
+from diplowire.enrich import diplo
+from diplowire.enrich import kb as kbmod
+from diplowire.enrich import nlp as nlpmod
 
 DATA = Path(__file__).parent / "data"
 SETS = {

@@ -9,14 +9,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from wire.cliutil import settings_from_args
-from wire.settings import IndexSettings
+from diplowire.wire.cliutil import settings_from_args
+from diplowire.wire.settings import IndexSettings
 
 log = logging.getLogger("diplowire.index")
 
 
 def register(sub: Any) -> None:
-    from index import search, subscribe
+    from diplowire.index import search, subscribe
 
     s = sub.add_parser(
         "index",
@@ -54,8 +54,8 @@ def cmd_index(args: argparse.Namespace) -> int:
         return _status(settings)
     if args.action == "replay":
         return _replay(settings, args.since)
-    from index.worker import run_worker
-    from wire.loop import StopFlag, install_signal_handlers
+    from diplowire.index.worker import run_worker
+    from diplowire.wire.loop import StopFlag, install_signal_handlers
 
     stop = StopFlag()
     install_signal_handlers(stop)
@@ -77,7 +77,7 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 
 def _migrate(settings: IndexSettings, delete_old: bool) -> int:
-    from index.es import client, migrate
+    from diplowire.index.es import client, migrate
 
     es = client(settings.elasticsearch)
     try:
@@ -108,8 +108,8 @@ def _migrate(settings: IndexSettings, delete_old: bool) -> int:
 def _replay(settings: IndexSettings, since: str | None) -> int:
     from datetime import datetime
 
-    from index.query import FilterError, parse_time
-    from index.worker import replay
+    from diplowire.index.query import FilterError, parse_time
+    from diplowire.index.worker import replay
 
     since_ms = None
     if since:
@@ -125,8 +125,8 @@ def _replay(settings: IndexSettings, since: str | None) -> int:
 
 
 def _status(settings: IndexSettings) -> int:
-    from index.es import alias_indices, client, index_version
-    from index.mapping import MAPPING_VERSION
+    from diplowire.index.es import alias_indices, client, index_version
+    from diplowire.index.mapping import MAPPING_VERSION
 
     es = client(settings.elasticsearch)
     alias = settings.elasticsearch.index_prefix
@@ -146,7 +146,7 @@ def _status(settings: IndexSettings) -> int:
 
 
 def cmd_kibana(args: argparse.Namespace) -> int:
-    from index.kibana import DEFAULT_ASSETS, KibanaError, import_objects
+    from diplowire.index.kibana import DEFAULT_ASSETS, KibanaError, import_objects
 
     settings: IndexSettings = settings_from_args(
         IndexSettings, args, **{"kibana.url": args.url, "kibana.space": args.space}

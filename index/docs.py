@@ -7,7 +7,7 @@ from typing import Any
 
 import msgspec
 
-from wire.article import Article, Enrichment, Source, Timestamps
+from diplowire.wire.article import Article, Enrichment, Source, Timestamps
 
 
 class NotIndexable(ValueError):

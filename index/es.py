@@ -19,11 +19,11 @@ from typing import Any
 
 from elasticsearch import ApiError, ConflictError, Elasticsearch, NotFoundError, TransportError
 
-from index.bulk import Action, bulk_index
-from index.docs import from_document, to_document
-from index.mapping import MAPPING_VERSION, template_body
-from ingest.normalize import utc_now
-from wire.settings import ElasticsearchSettings
+from diplowire.index.bulk import Action, bulk_index
+from diplowire.index.docs import from_document, to_document
+from diplowire.index.mapping import MAPPING_VERSION, template_body
+from diplowire.ingest.normalize import utc_now
+from diplowire.wire.settings import ElasticsearchSettings
 
 log = logging.getLogger(__name__)
 

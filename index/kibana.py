@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from wire.settings import KibanaSettings
+from diplowire.wire.settings import KibanaSettings
 
 DEFAULT_ASSETS = (
     Path(__file__).resolve().parents[1] / "deploy" / "kibana" / "diplomatic-desk.ndjson"

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
-from wire.article import Article
+from diplowire.wire.article import Article
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +142,7 @@ def parse_time(value: str, now: datetime | None = None) -> str:
 def _lemmatizer(lang: str) -> Any:
     import spacy
 
-    from enrich import nlp
+    from diplowire.enrich import nlp
 
     name = nlp.MODELS.get(lang)
     if name is None:
@@ -166,8 +166,8 @@ def lemmatize(text: str, langs: Sequence[str] | None = None) -> list[str]:
     """
     if not text.strip():
         return []
-    from enrich import nlp
-    from enrich.pipeline import lemmas_of
+    from diplowire.enrich import nlp
+    from diplowire.enrich.pipeline import lemmas_of
 
     out: list[str] = []
     for lang in langs or sorted(nlp.MODELS):

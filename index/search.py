@@ -11,7 +11,7 @@ from typing import Any, TextIO
 
 from elasticsearch import Elasticsearch
 
-from index.query import FilterError, Filters, es_query, lemmatize
+from diplowire.index.query import FilterError, Filters, es_query, lemmatize
 
 # The heavy fields stay in Elasticsearch; --full brings them back.
 LIGHT_EXCLUDES = ["text", "lemmas", "enrichment"]
@@ -164,9 +164,9 @@ def register(sub: Any) -> None:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from index.es import client
-    from wire.cliutil import settings_from_args
-    from wire.settings import IndexSettings
+    from diplowire.index.es import client
+    from diplowire.wire.cliutil import settings_from_args
+    from diplowire.wire.settings import IndexSettings
 
     settings: IndexSettings = settings_from_args(IndexSettings, args)
     try:

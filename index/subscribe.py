@@ -25,10 +25,10 @@ from typing import Any, TextIO
 from kafka import KafkaConsumer, TopicPartition
 from kafka.structs import OffsetAndMetadata
 
-from index.query import FilterError, Filters, matches, parse_time
-from wire.article import Article, InvalidMessage, decode, encode
-from wire.loop import StopFlag, WorkerStopped, install_signal_handlers
-from wire.settings import SubscribeSettings
+from diplowire.index.query import FilterError, Filters, matches, parse_time
+from diplowire.wire.article import Article, InvalidMessage, decode, encode
+from diplowire.wire.loop import StopFlag, WorkerStopped, install_signal_handlers
+from diplowire.wire.settings import SubscribeSettings
 
 log = logging.getLogger(__name__)
 
@@ -206,7 +206,7 @@ def subscribe(
 
 
 def register(sub: Any) -> None:
-    from index.search import add_filter_args
+    from diplowire.index.search import add_filter_args
 
     s = sub.add_parser(
         "subscribe",
@@ -231,8 +231,8 @@ def register(sub: Any) -> None:
 
 
 def cmd_subscribe(args: argparse.Namespace) -> int:
-    from index.search import filters_from_args
-    from wire.cliutil import settings_from_args
+    from diplowire.index.search import filters_from_args
+    from diplowire.wire.cliutil import settings_from_args
 
     settings: SubscribeSettings = settings_from_args(
         SubscribeSettings, args, group=args.group, webhook_url=args.webhook

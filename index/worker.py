@@ -13,17 +13,17 @@ import msgspec
 from elasticsearch import ApiError, Elasticsearch, TransportError
 from kafka import KafkaProducer
 
-from index.bulk import Action, ItemKind, bulk_index
-from index.docs import NotIndexable, document, epoch_ms
-from index.es import (
+from diplowire.index.bulk import Action, ItemKind, bulk_index
+from diplowire.index.docs import NotIndexable, document, epoch_ms
+from diplowire.index.es import (
     IndexVersionError,
     client,
     ensure_index,
 )
-from ingest.normalize import utc_now
-from wire.admin import ensure_topics, open_admin
-from wire.article import Article
-from wire.loop import (
+from diplowire.ingest.normalize import utc_now
+from diplowire.wire.admin import ensure_topics, open_admin
+from diplowire.wire.article import Article
+from diplowire.wire.loop import (
     Outcome,
     Poison,
     Start,
@@ -34,8 +34,8 @@ from wire.loop import (
     make_producer,
     run_stage,
 )
-from wire.settings import IndexSettings
-from wire.startup import StartupStopped, es_unavailable, wait_for, wait_for_kafka
+from diplowire.wire.settings import IndexSettings
+from diplowire.wire.startup import StartupStopped, es_unavailable, wait_for, wait_for_kafka
 
 log = logging.getLogger(__name__)
 _encode = msgspec.json.Encoder().encode

@@ -20,7 +20,7 @@ import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from wire.settings import IPNetwork, allow_entry, normalize_host
+from diplowire.wire.settings import IPNetwork, allow_entry, normalize_host
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 

@@ -21,7 +21,7 @@ import logging
 import re
 from dataclasses import dataclass
 
-from ingest.outcomes import Recode
+from diplowire.ingest.outcomes import Recode
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from wire.cliutil import settings_from_args
-from wire.settings import PollSettings
+from diplowire.wire.cliutil import settings_from_args
+from diplowire.wire.settings import PollSettings
 
 log = logging.getLogger("diplowire.poll")
 
@@ -36,11 +36,11 @@ def register(sub: Any) -> None:
 
 
 def cmd_poll(args: argparse.Namespace) -> int:
-    from ingest.feeds import load_feeds
-    from ingest.poller import POLLER_PRODUCER, make_parse_pool, poll_once, run_forever
-    from ingest.state import FileStateStore
-    from wire.loop import StopFlag, install_signal_handlers, make_producer
-    from wire.startup import StartupStopped, wait_for_kafka
+    from diplowire.ingest.feeds import load_feeds
+    from diplowire.ingest.poller import POLLER_PRODUCER, make_parse_pool, poll_once, run_forever
+    from diplowire.ingest.state import FileStateStore
+    from diplowire.wire.loop import StopFlag, install_signal_handlers, make_producer
+    from diplowire.wire.startup import StartupStopped, wait_for_kafka
 
     settings: PollSettings = settings_from_args(
         PollSettings, args, feeds=args.feeds, state_dir=args.state_dir
@@ -109,8 +109,8 @@ def _progress(report: Any) -> None:
 
 
 def cmd_feeds(args: argparse.Namespace) -> int:
-    from ingest.feeds import load_feeds, to_opml
-    from ingest.state import FileStateStore
+    from diplowire.ingest.feeds import load_feeds, to_opml
+    from diplowire.ingest.state import FileStateStore
 
     settings: PollSettings = settings_from_args(
         PollSettings, args, feeds=args.feeds, state_dir=args.state_dir

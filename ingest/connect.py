@@ -16,8 +16,8 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from ingest.address import DEFAULT_POLICY, AddressPolicy
-from ingest.errors import ForbiddenAddress
+from diplowire.ingest.address import DEFAULT_POLICY, AddressPolicy
+from diplowire.ingest.errors import ForbiddenAddress
 
 _current = threading.local()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from typing import Any
 
-from ingest.address import Forbidden
+from diplowire.ingest.address import Forbidden
 
 
 class FetchKind(enum.StrEnum):

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from ingest.address import DEFAULT_POLICY, AddressPolicy
-from ingest.connect import checked_create_connection, policy_in_force
-from ingest.errors import FetchError, FetchKind, ForbiddenAddress
-from ingest.xmlcheck import check_xml
+from diplowire.ingest.address import DEFAULT_POLICY, AddressPolicy
+from diplowire.ingest.connect import checked_create_connection, policy_in_force
+from diplowire.ingest.errors import FetchError, FetchKind, ForbiddenAddress
+from diplowire.ingest.xmlcheck import check_xml
 
 # FetchError and its kinds live in ingest.errors (the connection check raises them too); they are
 # imported from here by the poller and the tests.

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ingest.address import DEFAULT_POLICY, AddressPolicy
-from ingest.fetch import PAGE_ACCEPT, FetchError, Response
-from ingest.normalize import html_to_text
+from diplowire.ingest.address import DEFAULT_POLICY, AddressPolicy
+from diplowire.ingest.fetch import PAGE_ACCEPT, FetchError, Response
+from diplowire.ingest.normalize import html_to_text
 
 Fetcher = Callable[..., Response]
 

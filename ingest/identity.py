@@ -21,9 +21,9 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from ingest.parse import Item
-from ingest.state import Seen
-from wire.article import replace
+from diplowire.ingest.parse import Item
+from diplowire.ingest.state import Seen
+from diplowire.wire.article import replace
 
 
 def title_key(title: str) -> str:

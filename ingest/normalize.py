@@ -14,8 +14,8 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
-from ingest.outcomes import SkipReason
-from wire.article import SCHEMA_VERSION, Article, Source, Timestamps
+from diplowire.ingest.outcomes import SkipReason
+from diplowire.wire.article import SCHEMA_VERSION, Article, Source, Timestamps
 
 TRACKING_PARAMS = frozenset(
     {

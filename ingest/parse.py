@@ -11,14 +11,14 @@ from dataclasses import dataclass, field
 
 import feedparser
 
-from ingest import schedule
-from ingest.charset import to_utf8
-from ingest.feeds import Feed
-from ingest.fetch import FetchError, check_xml
-from ingest.normalize import clean_chars, content_hash, entry_article, utc_now
-from ingest.outcomes import Recode, SkipReason
-from wire.article import Article
-from wire.settings import PollSettings
+from diplowire.ingest import schedule
+from diplowire.ingest.charset import to_utf8
+from diplowire.ingest.feeds import Feed
+from diplowire.ingest.fetch import FetchError, check_xml
+from diplowire.ingest.normalize import clean_chars, content_hash, entry_article, utc_now
+from diplowire.ingest.outcomes import Recode, SkipReason
+from diplowire.wire.article import Article
+from diplowire.wire.settings import PollSettings
 
 log = logging.getLogger(__name__)
 

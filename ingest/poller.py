@@ -29,22 +29,22 @@ from kafka.errors import (
 )
 from kafka.record.default_records import DefaultRecordBatchBuilder
 
-from ingest import schedule
-from ingest.address import policy_for
-from ingest.feeds import Feed
-from ingest.fetch import FetchError, Response, fetch
-from ingest.fulltext import ExtractionError, fetch_full_text
-from ingest.identity import Resolution, resolve, title_key
-from ingest.normalize import utc_now
-from ingest.outcomes import SkipReason
-from ingest.parse import Item, ParseNotes, parse_feed
-from ingest.politeness import HostBlocked, HostLimiter, host_of
-from ingest.state import FeedState, FileStateStore, PollerState, Seen
-from wire import topics as t
-from wire.admin import forget_topic_limits, record_limits
-from wire.article import Article, encode, replace
-from wire.loop import DeadLetters, Poison
-from wire.settings import KafkaSettings, PollSettings
+from diplowire.ingest import schedule
+from diplowire.ingest.address import policy_for
+from diplowire.ingest.feeds import Feed
+from diplowire.ingest.fetch import FetchError, Response, fetch
+from diplowire.ingest.fulltext import ExtractionError, fetch_full_text
+from diplowire.ingest.identity import Resolution, resolve, title_key
+from diplowire.ingest.normalize import utc_now
+from diplowire.ingest.outcomes import SkipReason
+from diplowire.ingest.parse import Item, ParseNotes, parse_feed
+from diplowire.ingest.politeness import HostBlocked, HostLimiter, host_of
+from diplowire.ingest.state import FeedState, FileStateStore, PollerState, Seen
+from diplowire.wire import topics as t
+from diplowire.wire.admin import forget_topic_limits, record_limits
+from diplowire.wire.article import Article, encode, replace
+from diplowire.wire.loop import DeadLetters, Poison
+from diplowire.wire.settings import KafkaSettings, PollSettings
 
 log = logging.getLogger(__name__)
 

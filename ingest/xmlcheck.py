@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from ingest.errors import FetchError, FetchKind
+from diplowire.ingest.errors import FetchError, FetchKind
 
 _ENTITY = re.compile(rb"<!ENTITY", re.IGNORECASE)
 _WS = b" \t\r\n"

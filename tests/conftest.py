@@ -13,7 +13,7 @@ import pytest
 
 import tests.fuzzing  # noqa: F401  (registers and loads the hypothesis profiles)
 from diplowire import stack as stk
-from wire.settings import ElasticsearchSettings, KafkaSettings, LoopSettings
+from diplowire.wire.settings import ElasticsearchSettings, KafkaSettings, LoopSettings
 
 
 @dataclass(frozen=True)

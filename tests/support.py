@@ -11,8 +11,8 @@ from elasticsearch import Elasticsearch
 from kafka import KafkaConsumer, TopicPartition
 from kafka.admin import KafkaAdminClient, NewTopic
 
-from wire.loop import Stats, StopFlag
-from wire.settings import KafkaSettings
+from diplowire.wire.loop import Stats, StopFlag
+from diplowire.wire.settings import KafkaSettings
 
 
 class WorkerThread(threading.Thread):

@@ -13,7 +13,7 @@ from kafka import KafkaConsumer, KafkaProducer
 from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient, NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
-from wire.settings import KafkaSettings
+from diplowire.wire.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ import argparse
 import logging
 from typing import Any
 
-from wire.settings import describe, load
+from diplowire.wire.settings import describe, load
 
 log = logging.getLogger("diplowire")
 

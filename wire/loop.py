@@ -24,11 +24,11 @@ from kafka.errors import CommitFailedError, KafkaError
 from kafka.record.default_records import DefaultRecordBatchBuilder
 from kafka.structs import OffsetAndMetadata, TopicPartition
 
-from wire import topics as t
-from wire.admin import record_limits
-from wire.article import Article, InvalidMessage, decode
-from wire.settings import KafkaSettings, LoopSettings
-from wire.startup import wait_for_kafka
+from diplowire.wire import topics as t
+from diplowire.wire.admin import record_limits
+from diplowire.wire.article import Article, InvalidMessage, decode
+from diplowire.wire.settings import KafkaSettings, LoopSettings
+from diplowire.wire.startup import wait_for_kafka
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 import yaml
 
-from wire.topics import DEFAULT_PREFIX, Topics
+from diplowire.wire.topics import DEFAULT_PREFIX, Topics
 
 ENV_PREFIX = "DIPLOWIRE_"
 T = TypeVar("T")

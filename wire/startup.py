@@ -20,7 +20,7 @@ from typing import TypeVar
 
 from kafka.errors import KafkaConnectionError, KafkaError
 
-from wire.settings import KafkaSettings
+from diplowire.wire.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -142,7 +142,7 @@ def kafka_unavailable(exc: BaseException) -> bool:
 
 def probe_kafka(kafka: KafkaSettings) -> None:
     """Raises unless a broker of ``kafka.bootstrap_servers`` answers within a few seconds."""
-    from wire.admin import open_admin
+    from diplowire.wire.admin import open_admin
 
     admin = open_admin(
         kafka, bootstrap_timeout_ms=PROBE_TIMEOUT_MS, request_timeout_ms=PROBE_TIMEOUT_MS * 2

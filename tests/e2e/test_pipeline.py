@@ -9,16 +9,15 @@ import jsonschema
 import pytest
 from elasticsearch import Elasticsearch
 
+from diplowire.enrich.worker import run_worker as run_enrich
+from diplowire.index.worker import run_worker as run_index
+from diplowire.ingest.feeds import load_feeds
+from diplowire.ingest.poller import poll_once
+from diplowire.ingest.state import FileStateStore
 from diplowire.sampleserver import SAMPLE_DIR, FeedServer
-from enrich.worker import run_worker as run_enrich
-from index.worker import run_worker as run_index
-from ingest.feeds import load_feeds
-from ingest.poller import poll_once
-from ingest.state import FileStateStore
-from tests.support import WorkerThread, es_count, read_topic, wait_for
-from wire.article import decode
-from wire.loop import make_producer
-from wire.settings import (
+from diplowire.wire.article import decode
+from diplowire.wire.loop import make_producer
+from diplowire.wire.settings import (
     ElasticsearchSettings,
     EnrichSettings,
     IndexSettings,
@@ -26,6 +25,7 @@ from wire.settings import (
     LoopSettings,
     PollSettings,
 )
+from tests.support import WorkerThread, es_count, read_topic, wait_for
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "wire" / "schemas"
 

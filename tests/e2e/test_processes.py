@@ -8,15 +8,15 @@ from typing import Any
 
 from kafka.admin import KafkaAdminClient
 
+from diplowire.ingest.feeds import load_feeds
+from diplowire.ingest.poller import poll_once
+from diplowire.ingest.state import FileStateStore
 from diplowire.sampleserver import SAMPLE_DIR, FeedServer
-from ingest.feeds import load_feeds
-from ingest.poller import poll_once
-from ingest.state import FileStateStore
+from diplowire.wire.admin import ensure_topics
+from diplowire.wire.loop import make_producer
+from diplowire.wire.settings import ElasticsearchSettings, KafkaSettings, PollSettings
 from tests.e2e.test_restart import _start, _stop
 from tests.support import committed, read_topic, topic_size, wait_for
-from wire.admin import ensure_topics
-from wire.loop import make_producer
-from wire.settings import ElasticsearchSettings, KafkaSettings, PollSettings
 
 
 def _members(kafka: KafkaSettings) -> list[dict[str, Any]]:

@@ -10,13 +10,13 @@ from pathlib import Path
 
 from elasticsearch import Elasticsearch
 
+from diplowire.ingest.feeds import load_feeds
+from diplowire.ingest.poller import poll_once
+from diplowire.ingest.state import FileStateStore
 from diplowire.sampleserver import SAMPLE_DIR, FeedServer
-from ingest.feeds import load_feeds
-from ingest.poller import poll_once
-from ingest.state import FileStateStore
+from diplowire.wire.loop import make_producer
+from diplowire.wire.settings import ElasticsearchSettings, KafkaSettings, PollSettings
 from tests.support import committed, es_count, read_topic, topic_size, wait_for
-from wire.loop import make_producer
-from wire.settings import ElasticsearchSettings, KafkaSettings, PollSettings
 
 
 def _start(

@@ -20,11 +20,11 @@ import pytest
 from elasticsearch import Elasticsearch
 
 from diplowire.sampleserver import SAMPLE_DIR, FeedServer
+from diplowire.wire.settings import ElasticsearchSettings, KafkaSettings
 from tests.index.esnode import EsNode
 from tests.index.helpers import articles, produce
 from tests.kafkanode import KafkaNode, free_port
 from tests.support import es_count, topic_size
-from wire.settings import ElasticsearchSettings, KafkaSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 WAITING = re.compile(r"waiting for (Kafka|Elasticsearch) at ")

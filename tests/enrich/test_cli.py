@@ -9,7 +9,7 @@ import sys
 import threading
 import time
 
-from enrich import cli
+from diplowire.enrich import cli
 
 SLEEPER = [sys.executable, "-c", "import time\nwhile True: time.sleep(0.05)"]
 

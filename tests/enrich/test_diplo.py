@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from enrich import diplo, nlp
-from enrich import kb as kbmod
+from diplowire.enrich import diplo, nlp
+from diplowire.enrich import kb as kbmod
 from eval import evaluate
 
 DATA = Path(__file__).resolve().parents[2] / "eval" / "data"
@@ -166,7 +166,7 @@ def test_acronyms_match_case_sensitively() -> None:
 
 
 def test_org_key_canonicalises_aliases() -> None:
-    from wire.article import Organization
+    from diplowire.wire.article import Organization
 
     a = Organization(name="Nations unies", type="international_org")
     b = Organization(name="ONU", type="international_org")

@@ -10,12 +10,12 @@ import pytest
 from kafka.admin import KafkaAdminClient, NewTopic
 
 from diplowire import stack as stk
-from enrich.worker import make_handler
+from diplowire.enrich.worker import make_handler
+from diplowire.wire.admin import ensure_topics, record_limits
+from diplowire.wire.loop import TransientError, WorkerStopped, make_producer
+from diplowire.wire.settings import EnrichSettings, KafkaSettings
 from tests.enrich.test_oversized import _un_articles
 from tests.support import read_topic
-from wire.admin import ensure_topics, record_limits
-from wire.loop import TransientError, WorkerStopped, make_producer
-from wire.settings import EnrichSettings, KafkaSettings
 
 
 def test_a_flush_that_times_out_is_transient_and_the_retry_delivers(kafka: KafkaSettings) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from enrich import lang
+from diplowire.enrich import lang
 
 DATA = Path(__file__).resolve().parents[2] / "eval" / "data"
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import spacy
 
-from enrich import nlp
-from enrich.pipeline import lemmas_of
+from diplowire.enrich import nlp
+from diplowire.enrich.pipeline import lemmas_of
 
 DATA = Path(__file__).resolve().parents[2] / "eval" / "data"
 

@@ -3,16 +3,16 @@ the broker can refuse them, so the worker's producer keeps working and the worke
 
 from __future__ import annotations
 
-from enrich.worker import run_worker
-from ingest.feeds import Feed
-from ingest.poller import parse_feed
+from diplowire.enrich.worker import run_worker
+from diplowire.ingest.feeds import Feed
+from diplowire.ingest.poller import parse_feed
+from diplowire.wire import topics as t
+from diplowire.wire.admin import ensure_topics, topic_message_limits
+from diplowire.wire.article import Article, decode, encode, replace
+from diplowire.wire.loop import WorkerStopped, make_producer
+from diplowire.wire.settings import EnrichSettings, KafkaSettings, LoopSettings, PollSettings
 from tests.ingest import feedfiles as ff
 from tests.support import WorkerThread, committed, create_limited_topic, read_topic, wait_for
-from wire import topics as t
-from wire.admin import ensure_topics, topic_message_limits
-from wire.article import Article, decode, encode, replace
-from wire.loop import WorkerStopped, make_producer
-from wire.settings import EnrichSettings, KafkaSettings, LoopSettings, PollSettings
 
 ENRICHED_LIMIT = 20_000
 

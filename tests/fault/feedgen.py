@@ -24,8 +24,8 @@ from typing import Any
 import feedparser
 import yaml
 
+from diplowire.ingest.normalize import html_to_text
 from diplowire.sampleserver import SAMPLE_DIR
-from ingest.normalize import html_to_text
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-ZÀ-Ý«\"])")
 _ETAG = re.compile(r'^"c(\d+)"$')

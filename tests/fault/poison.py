@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import msgspec
 from kafka import KafkaProducer
 
-from wire.article import (
+from diplowire.wire.article import (
     Article,
     Country,
     Enrichment,
@@ -29,7 +29,7 @@ from wire.article import (
     encode,
     replace,
 )
-from wire.settings import KafkaSettings
+from diplowire.wire.settings import KafkaSettings
 
 _enc = msgspec.json.Encoder()
 # Over the workers' 1,000,000-byte decode limit, under the topics' max.message.bytes.

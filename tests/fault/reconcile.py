@@ -17,9 +17,9 @@ from elasticsearch.helpers import scan
 from kafka import KafkaConsumer, TopicPartition
 from kafka.admin import KafkaAdminClient
 
+from diplowire.wire import topics as t
+from diplowire.wire.settings import KafkaSettings
 from tests.fault.poison import Injected
-from wire import topics as t
-from wire.settings import KafkaSettings
 
 
 def read_records(kafka: KafkaSettings, topic: str, timeout_s: float = 120.0) -> list[Any]:

@@ -19,13 +19,13 @@ from pathlib import Path
 import pytest
 from elasticsearch import Elasticsearch
 
+from diplowire.wire.settings import KafkaSettings
 from tests.fault.conftest import PrivateStack
 from tests.fault.faults import REJECTED, Driver, plan
 from tests.fault.feedgen import FeedStream
 from tests.fault.poison import Injector
 from tests.fault.reconcile import Reconciliation, lag, reconcile
 from tests.fault.workers import Supervisor, Worker
-from wire.settings import KafkaSettings
 
 pytestmark = pytest.mark.fault
 

@@ -8,13 +8,13 @@ from pathlib import Path
 
 from elasticsearch import Elasticsearch
 
-from index.es import ensure_index
-from index.worker import make_handler
-from ingest.normalize import utc_now
-from wire.admin import ensure_topics
-from wire.article import Article, decode, encode, replace
-from wire.loop import make_producer
-from wire.settings import ElasticsearchSettings, KafkaSettings
+from diplowire.index.es import ensure_index
+from diplowire.index.worker import make_handler
+from diplowire.ingest.normalize import utc_now
+from diplowire.wire.admin import ensure_topics
+from diplowire.wire.article import Article, decode, encode, replace
+from diplowire.wire.loop import make_producer
+from diplowire.wire.settings import ElasticsearchSettings, KafkaSettings
 
 FIXTURE = Path(__file__).with_name("fixtures") / "enriched.jsonl"
 

@@ -7,12 +7,12 @@ from typing import Any
 import pytest
 from elasticsearch import Elasticsearch
 
-from index.docs import from_document, to_document
-from index.es import ensure_index, index_name, write_index
-from index.mapping import MAPPING_VERSION, field_types
+from diplowire.index.docs import from_document, to_document
+from diplowire.index.es import ensure_index, index_name, write_index
+from diplowire.index.mapping import MAPPING_VERSION, field_types
+from diplowire.wire.article import replace
+from diplowire.wire.settings import ElasticsearchSettings
 from tests.index.helpers import articles, index_directly
-from wire.article import replace
-from wire.settings import ElasticsearchSettings
 
 NOW = "2025-01-15T10:00:02.500Z"
 

@@ -8,12 +8,17 @@ import pytest
 from elasticsearch import Elasticsearch
 from kafka.admin import KafkaAdminClient
 
-from index.worker import run_worker
+from diplowire.index.worker import run_worker
+from diplowire.wire.settings import (
+    ElasticsearchSettings,
+    IndexSettings,
+    KafkaSettings,
+    LoopSettings,
+)
 from tests.conftest import Stack
 from tests.index.esnode import EsNode
 from tests.index.helpers import articles, fresh, produce
 from tests.support import WorkerThread, es_count, wait_for
-from wire.settings import ElasticsearchSettings, IndexSettings, KafkaSettings, LoopSettings
 
 
 @pytest.fixture

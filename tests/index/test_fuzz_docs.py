@@ -14,10 +14,10 @@ from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from index.docs import NotIndexable, document, from_document, to_document
+from diplowire.index.docs import NotIndexable, document, from_document, to_document
+from diplowire.wire.article import Article, InvalidMessage, decode
 from tests.fuzzing import examples
 from tests.wire.test_fuzz_decode import mutated_articles
-from wire.article import Article, InvalidMessage, decode
 
 INDEXED_AT = "2026-01-01T00:00:00.000Z"
 indexed_ats = st.one_of(

@@ -21,10 +21,10 @@ import pytest
 from elasticsearch import Elasticsearch
 
 from diplowire.cli import main
-from index.kibana import DEFAULT_ASSETS
-from index.mapping import field_types
+from diplowire.index.kibana import DEFAULT_ASSETS
+from diplowire.index.mapping import field_types
+from diplowire.wire.settings import ElasticsearchSettings
 from tests.index.helpers import articles, fresh, index_directly
-from wire.settings import ElasticsearchSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 AGGREGATABLE = {"keyword", "long", "integer", "float", "date", "boolean"}

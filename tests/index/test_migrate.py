@@ -11,8 +11,8 @@ import pytest
 from elasticsearch import Elasticsearch
 
 from diplowire.cli import main
-from index.docs import to_document
-from index.es import (
+from diplowire.index.docs import to_document
+from diplowire.index.es import (
     IndexVersionError,
     Lease,
     alias_indices,
@@ -21,10 +21,10 @@ from index.es import (
     lock_index,
     migrate,
 )
-from index.mapping import MAPPING_VERSION, PROPERTIES, template_body
+from diplowire.index.mapping import MAPPING_VERSION, PROPERTIES, template_body
+from diplowire.wire.article import replace
+from diplowire.wire.settings import ElasticsearchSettings
 from tests.index.helpers import articles
-from wire.article import replace
-from wire.settings import ElasticsearchSettings
 
 V2_ONLY = ("organization_labels", "stage_ms")
 

@@ -16,9 +16,18 @@ from pathlib import Path
 from elastic_transport import ApiResponseMeta, HttpHeaders, NodeConfig
 from elasticsearch import ApiError, Elasticsearch
 
-from index.bulk import ItemKind, ItemResult, _request_error, bulk_index
-from index.es import client, ensure_index
-from index.worker import STAGE, Refusal, make_handler, make_overlapped_handler, run_worker
+from diplowire.index.bulk import ItemKind, ItemResult, _request_error, bulk_index
+from diplowire.index.es import client, ensure_index
+from diplowire.index.worker import STAGE, Refusal, make_handler, make_overlapped_handler, run_worker
+from diplowire.wire import topics as t
+from diplowire.wire.article import Article, encode, replace
+from diplowire.wire.loop import Outcome, Poison, Start, Stats, StopFlag, make_producer, run_stage
+from diplowire.wire.settings import (
+    ElasticsearchSettings,
+    IndexSettings,
+    KafkaSettings,
+    LoopSettings,
+)
 from tests.e2e.test_restart import _start, _stop
 from tests.index.helpers import articles, fresh, produce
 from tests.support import (
@@ -29,10 +38,6 @@ from tests.support import (
     topic_size,
     wait_for,
 )
-from wire import topics as t
-from wire.article import Article, encode, replace
-from wire.loop import Outcome, Poison, Start, Stats, StopFlag, make_producer, run_stage
-from wire.settings import ElasticsearchSettings, IndexSettings, KafkaSettings, LoopSettings
 
 LONG_ID = "a" * 600
 """Over Elasticsearch's 512-byte ``_id`` limit: the whole bulk request fails its validation."""

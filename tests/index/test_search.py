@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from diplowire.cli import main
-from index.query import FilterError, Filters, normalize_dyad
+from diplowire.index.query import FilterError, Filters, normalize_dyad
+from diplowire.wire.article import Article
+from diplowire.wire.settings import ElasticsearchSettings
 from tests.index.helpers import articles, index_directly
-from wire.article import Article
-from wire.settings import ElasticsearchSettings
 
 Search = Callable[..., dict[str, Any]]
 

@@ -13,20 +13,20 @@ import pytest
 from kafka.admin import KafkaAdminClient
 
 from diplowire.cli import main
-from index.query import Filters
-from index.subscribe import stdout_sink, subscribe, webhook_sink
-from index.worker import run_worker
-from tests.index.helpers import articles, fresh, produce
-from tests.support import WorkerThread, wait_for
-from wire.article import Article
-from wire.loop import StopFlag
-from wire.settings import (
+from diplowire.index.query import Filters
+from diplowire.index.subscribe import stdout_sink, subscribe, webhook_sink
+from diplowire.index.worker import run_worker
+from diplowire.wire.article import Article
+from diplowire.wire.loop import StopFlag
+from diplowire.wire.settings import (
     ElasticsearchSettings,
     IndexSettings,
     KafkaSettings,
     LoopSettings,
     SubscribeSettings,
 )
+from tests.index.helpers import articles, fresh, produce
+from tests.support import WorkerThread, wait_for
 
 
 def _run_cli(

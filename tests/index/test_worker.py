@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from index.worker import replay, run_worker
+from diplowire.index.worker import replay, run_worker
+from diplowire.wire import topics as t
+from diplowire.wire.article import encode, replace
+from diplowire.wire.settings import (
+    ElasticsearchSettings,
+    IndexSettings,
+    KafkaSettings,
+    LoopSettings,
+)
 from tests.index.helpers import articles, fresh, produce
 from tests.support import WorkerThread, committed, es_count, read_topic, topic_size, wait_for
-from wire import topics as t
-from wire.article import encode, replace
-from wire.settings import ElasticsearchSettings, IndexSettings, KafkaSettings, LoopSettings
 
 
 def _settings(kafka: KafkaSettings, es: ElasticsearchSettings, loop: LoopSettings) -> IndexSettings:
@@ -106,7 +111,7 @@ def test_items_refused_with_429_are_retried_until_elasticsearch_accepts_them(
 ) -> None:
     from elasticsearch import Elasticsearch
 
-    from index.es import ensure_index, write_index
+    from diplowire.index.es import ensure_index, write_index
 
     es = Elasticsearch(es_settings.url)
     alias = ensure_index(es, es_settings.index_prefix)

@@ -18,7 +18,7 @@ from xml.sax.saxutils import escape
 
 import feedparser
 
-from wire.settings import KafkaSettings, PollSettings
+from diplowire.wire.settings import KafkaSettings, PollSettings
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 REAL = (

@@ -20,18 +20,18 @@ from xml.sax.saxutils import escape
 
 import pytest
 
-from ingest.address import DEFAULT_POLICY, AddressPolicy, Forbidden, classify, policy_for
-from ingest.feeds import Feed
-from ingest.fetch import FetchError, FetchKind, ForbiddenAddress, fetch
-from ingest.poller import poll_once
-from ingest.state import FileStateStore
+from diplowire.ingest.address import DEFAULT_POLICY, AddressPolicy, Forbidden, classify, policy_for
+from diplowire.ingest.feeds import Feed
+from diplowire.ingest.fetch import FetchError, FetchKind, ForbiddenAddress, fetch
+from diplowire.ingest.poller import poll_once
+from diplowire.ingest.state import FileStateStore
+from diplowire.wire.article import decode
+from diplowire.wire.loop import make_producer
+from diplowire.wire.settings import KafkaSettings, PollSettings, SettingsError, load
 from tests.ingest import feedfiles as ff
 from tests.ingest.feedfiles import poll_settings
 from tests.ingest.httpserver import TestServer, redirect, static
 from tests.support import read_topic
-from wire.article import decode
-from wire.loop import make_producer
-from wire.settings import KafkaSettings, PollSettings, SettingsError, load
 
 CLASSES: list[tuple[str, Forbidden | None]] = [
     ("127.0.0.1", Forbidden.LOOPBACK),

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.charset import to_utf8, utf8_census
-from ingest.feeds import Feed
-from ingest.normalize import clean_chars, clean_url, entry_link, html_to_text
-from ingest.outcomes import Recode, SkipReason
-from ingest.parse import parse_feed
+from diplowire.ingest.charset import to_utf8, utf8_census
+from diplowire.ingest.feeds import Feed
+from diplowire.ingest.normalize import clean_chars, clean_url, entry_link, html_to_text
+from diplowire.ingest.outcomes import Recode, SkipReason
+from diplowire.ingest.parse import parse_feed
+from diplowire.wire.settings import PollSettings
 from tests.ingest import feedfiles as ff
 from tests.ingest.hostile import bodies
-from wire.settings import PollSettings
 
 FEED = Feed(url="https://f.example/feed", name="F")
 TITLE = ff.un_items()[0]["title"]

@@ -11,16 +11,16 @@ from pathlib import Path
 import pytest
 from kafka import KafkaProducer
 
-from ingest.cli import cmd_poll
-from ingest.feeds import Feed, load_feeds
-from ingest.poller import run_forever
-from ingest.state import FeedState, FileStateStore
+from diplowire.ingest.cli import cmd_poll
+from diplowire.ingest.feeds import Feed, load_feeds
+from diplowire.ingest.poller import run_forever
+from diplowire.ingest.state import FeedState, FileStateStore
+from diplowire.wire.admin import topic_message_limits
+from diplowire.wire.loop import StopFlag, make_producer
+from diplowire.wire.settings import KafkaSettings, PollSettings
 from tests.ingest import feedfiles as ff
 from tests.ingest.httpserver import TestServer, static
 from tests.support import create_limited_topic, topic_size, wait_for
-from wire.admin import topic_message_limits
-from wire.loop import StopFlag, make_producer
-from wire.settings import KafkaSettings, PollSettings
 
 
 def _feed_list(tmp_path: Path) -> Path:

@@ -7,16 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from ingest.feeds import Feed
-from ingest.poller import PollReport, poll_once
-from ingest.state import FileStateStore
+from diplowire.ingest.feeds import Feed
+from diplowire.ingest.poller import PollReport, poll_once
+from diplowire.ingest.state import FileStateStore
+from diplowire.wire.article import decode
+from diplowire.wire.loop import make_producer
+from diplowire.wire.settings import KafkaSettings
 from tests.ingest import feedfiles as ff
 from tests.ingest.feedfiles import poll_settings
 from tests.ingest.httpserver import DeltaFeed, Reply, TestServer
 from tests.support import read_topic
-from wire.article import decode
-from wire.loop import make_producer
-from wire.settings import KafkaSettings
 
 
 def _header(headers: dict[str, str], name: str) -> str | None:

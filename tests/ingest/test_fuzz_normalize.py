@@ -23,14 +23,14 @@ from hypothesis import example, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from ingest.errors import FetchError, FetchKind
-from ingest.feeds import Feed
-from ingest.normalize import entry_article, normalize_entry
-from ingest.outcomes import SkipReason
-from ingest.parse import parse_feed
+from diplowire.ingest.errors import FetchError, FetchKind
+from diplowire.ingest.feeds import Feed
+from diplowire.ingest.normalize import entry_article, normalize_entry
+from diplowire.ingest.outcomes import SkipReason
+from diplowire.ingest.parse import parse_feed
+from diplowire.wire.article import Article, decode, encode
+from diplowire.wire.settings import PollSettings
 from tests.fuzzing import examples
-from wire.article import Article, decode, encode
-from wire.settings import PollSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 FEEDS = sorted((ROOT / "tests" / "ingest" / "fixtures").glob("*.xml")) + sorted(

@@ -8,7 +8,7 @@ import math
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from ingest import schedule
+from diplowire.ingest import schedule
 
 numbers = st.one_of(
     st.integers(-5, 10**12).map(str),

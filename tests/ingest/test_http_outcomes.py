@@ -6,15 +6,15 @@ import gzip
 import time
 from pathlib import Path
 
-from ingest.feeds import Feed
-from ingest.poller import poll_once
-from ingest.state import FileStateStore
+from diplowire.ingest.feeds import Feed
+from diplowire.ingest.poller import poll_once
+from diplowire.ingest.state import FileStateStore
+from diplowire.wire.article import decode
+from diplowire.wire.loop import make_producer
+from diplowire.wire.settings import KafkaSettings, PollSettings
 from tests.ingest import feedfiles as ff
 from tests.ingest.httpserver import Reply, TestServer, gzipped, redirect, static
 from tests.support import read_topic
-from wire.article import decode
-from wire.loop import make_producer
-from wire.settings import KafkaSettings, PollSettings
 
 LIMIT = 200_000
 
@@ -127,7 +127,7 @@ def test_every_server_behaviour_is_a_counted_outcome(kafka: KafkaSettings, tmp_p
 
 
 def test_gzip_bomb_is_bounded_in_memory() -> None:
-    from ingest.fetch import FetchError, _decode_body
+    from diplowire.ingest.fetch import FetchError, _decode_body
 
     bomb = gzip.compress(b"\0" * 20_000_000)
     try:

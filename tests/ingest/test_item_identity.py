@@ -10,19 +10,19 @@ from xml.sax.saxutils import escape
 
 import pytest
 
-from ingest.cli import cmd_feeds, cmd_poll
-from ingest.feeds import Feed
-from ingest.normalize import article_id, canonical_url, html_to_text
-from ingest.parse import parse_feed
-from ingest.poller import PollReport, poll_once
-from ingest.state import FileStateStore
+from diplowire.ingest.cli import cmd_feeds, cmd_poll
+from diplowire.ingest.feeds import Feed
+from diplowire.ingest.normalize import article_id, canonical_url, html_to_text
+from diplowire.ingest.parse import parse_feed
+from diplowire.ingest.poller import PollReport, poll_once
+from diplowire.ingest.state import FileStateStore
+from diplowire.wire.article import Article, decode
+from diplowire.wire.loop import make_producer
+from diplowire.wire.settings import KafkaSettings, PollSettings
 from tests.ingest import feedfiles as ff
 from tests.ingest.feedfiles import poll_settings
 from tests.ingest.httpserver import TestServer, static
 from tests.support import read_topic
-from wire.article import Article, decode
-from wire.loop import make_producer
-from wire.settings import KafkaSettings, PollSettings
 
 
 def _entry(

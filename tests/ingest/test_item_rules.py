@@ -7,16 +7,22 @@ from xml.sax.saxutils import escape
 
 import pytest
 
-from ingest.charset import declared_charsets, to_utf8
-from ingest.feeds import Feed
-from ingest.identity import resolve, title_key
-from ingest.normalize import article_id, canonical_url, content_hash, entry_link, html_to_text
-from ingest.outcomes import Recode, SkipReason
-from ingest.parse import Item, guid_key, parse_feed
-from ingest.state import Seen
+from diplowire.ingest.charset import declared_charsets, to_utf8
+from diplowire.ingest.feeds import Feed
+from diplowire.ingest.identity import resolve, title_key
+from diplowire.ingest.normalize import (
+    article_id,
+    canonical_url,
+    content_hash,
+    entry_link,
+    html_to_text,
+)
+from diplowire.ingest.outcomes import Recode, SkipReason
+from diplowire.ingest.parse import Item, guid_key, parse_feed
+from diplowire.ingest.state import Seen
+from diplowire.wire.article import SCHEMA_VERSION, Article, Source, Timestamps
+from diplowire.wire.settings import PollSettings
 from tests.ingest import feedfiles as ff
-from wire.article import SCHEMA_VERSION, Article, Source, Timestamps
-from wire.settings import PollSettings
 
 FEED = Feed(url="https://f.example/feed", name="F")
 FETCHED = "2026-01-01T00:00:00.000Z"

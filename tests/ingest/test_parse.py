@@ -6,13 +6,13 @@ import time
 
 import pytest
 
-from ingest.feeds import Feed
-from ingest.fetch import FetchError, check_xml
-from ingest.normalize import canonical_url, fingerprint, html_to_text
-from ingest.parse import guid_key, parse_feed
+from diplowire.ingest.feeds import Feed
+from diplowire.ingest.fetch import FetchError, check_xml
+from diplowire.ingest.normalize import canonical_url, fingerprint, html_to_text
+from diplowire.ingest.parse import guid_key, parse_feed
+from diplowire.wire.article import Article
+from diplowire.wire.settings import PollSettings
 from tests.ingest import feedfiles as ff
-from wire.article import Article
-from wire.settings import PollSettings
 
 S = PollSettings()
 FETCHED = "2026-01-01T00:00:00.000Z"
@@ -171,7 +171,7 @@ def test_expanded_entities_never_reach_articles() -> None:
 
 
 def test_non_http_urls_are_never_opened() -> None:
-    from ingest.fetch import fetch
+    from diplowire.ingest.fetch import fetch
 
     for url in ("file:///etc/passwd", "ftp://127.0.0.1/x", "data:text/plain,hello"):
         with pytest.raises(FetchError) as exc:
@@ -183,7 +183,7 @@ def test_cache_headers_and_retry_after_are_read() -> None:
     from email.message import Message
     from email.utils import formatdate
 
-    from ingest.fetch import _max_age, _retry_after
+    from diplowire.ingest.fetch import _max_age, _retry_after
 
     def headers(**kw: str) -> Message:
         m = Message()

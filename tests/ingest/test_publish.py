@@ -10,18 +10,18 @@ from xml.sax.saxutils import escape
 
 from kafka.admin import KafkaAdminClient, NewTopic
 
-from ingest.feeds import Feed
-from ingest.normalize import article_id, canonical_url
-from ingest.poller import poll_once, producer_fatal, producer_killing
-from ingest.state import FileStateStore
+from diplowire.ingest.feeds import Feed
+from diplowire.ingest.normalize import article_id, canonical_url
+from diplowire.ingest.poller import poll_once, producer_fatal, producer_killing
+from diplowire.ingest.state import FileStateStore
+from diplowire.wire.admin import topic_message_limits
+from diplowire.wire.article import decode
+from diplowire.wire.loop import make_producer
+from diplowire.wire.settings import KafkaSettings
 from tests.ingest import feedfiles as ff
 from tests.ingest.feedfiles import poll_settings
 from tests.ingest.httpserver import Reply, Route, TestServer, static
 from tests.support import create_limited_topic, read_topic, topic_size
-from wire.admin import topic_message_limits
-from wire.article import decode
-from wire.loop import make_producer
-from wire.settings import KafkaSettings
 
 
 def test_an_article_over_the_topic_limit_is_dead_lettered_and_the_others_published(
@@ -239,7 +239,7 @@ def test_full_text_extraction_with_fallback_to_the_summary(
 
 
 def test_parsing_in_processes_gives_the_same_articles(kafka: KafkaSettings, tmp_path: Path) -> None:
-    from ingest.poller import make_parse_pool
+    from diplowire.ingest.poller import make_parse_pool
 
     settings = poll_settings(kafka, tmp_path, parse_processes=1)
     pool = make_parse_pool(settings)

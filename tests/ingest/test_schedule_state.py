@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from ingest import schedule
-from ingest.cli import cmd_feeds
-from ingest.feeds import Feed, load_feeds, to_opml
-from ingest.politeness import HostBlocked, HostLimiter
-from ingest.state import FeedState, FileStateStore, PollerState, Seen
+from diplowire.ingest import schedule
+from diplowire.ingest.cli import cmd_feeds
+from diplowire.ingest.feeds import Feed, load_feeds, to_opml
+from diplowire.ingest.politeness import HostBlocked, HostLimiter
+from diplowire.ingest.state import FeedState, FileStateStore, PollerState, Seen
 
 
 def test_interval_adapts_within_bounds_and_honours_hints() -> None:

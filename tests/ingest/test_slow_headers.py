@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from ingest.address import policy_for
-from ingest.fetch import FetchError, fetch
+from diplowire.ingest.address import policy_for
+from diplowire.ingest.fetch import FetchError, fetch
 from tests.ingest.feedfiles import LOCAL_SERVER
 
 

@@ -9,13 +9,13 @@ import sys
 import threading
 from pathlib import Path
 
+from diplowire.ingest.feeds import load_feeds
+from diplowire.ingest.poller import poll_once
+from diplowire.ingest.state import FileStateStore
 from diplowire.sampleserver import SAMPLE_DIR, FeedServer
-from ingest.feeds import load_feeds
-from ingest.poller import poll_once
-from ingest.state import FileStateStore
+from diplowire.wire.loop import make_producer
+from diplowire.wire.settings import KafkaSettings, PollSettings
 from tests.support import read_topic, topic_size, wait_for
-from wire.loop import make_producer
-from wire.settings import KafkaSettings, PollSettings
 
 
 def test_a_pass_stopped_before_it_starts_publishes_nothing_and_keeps_feeds_due(

@@ -10,14 +10,14 @@ import time
 
 import pytest
 
-from ingest import xmlcheck
-from ingest.errors import FetchKind
-from ingest.feeds import Feed
-from ingest.fetch import FetchError, check_xml
-from ingest.parse import parse_feed
+from diplowire.ingest import xmlcheck
+from diplowire.ingest.errors import FetchKind
+from diplowire.ingest.feeds import Feed
+from diplowire.ingest.fetch import FetchError, check_xml
+from diplowire.ingest.parse import parse_feed
+from diplowire.wire.settings import PollSettings
 from tests.ingest import feedfiles as ff
 from tests.ingest.hostile import bodies
-from wire.settings import PollSettings
 
 FEED = Feed(url="https://f.example/feed", name="F")
 

@@ -6,10 +6,10 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from ingest.normalize import article_id
-from wire import topics as t
-from wire.admin import ensure_topics
-from wire.article import (
+from diplowire.ingest.normalize import article_id
+from diplowire.wire import topics as t
+from diplowire.wire.admin import ensure_topics
+from diplowire.wire.article import (
     SCHEMA_VERSION,
     Article,
     InvalidMessage,
@@ -20,7 +20,7 @@ from wire.article import (
     json_schema,
     replace,
 )
-from wire.settings import EnrichSettings, KafkaSettings, LoopSettings
+from diplowire.wire.settings import EnrichSettings, KafkaSettings, LoopSettings
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "wire" / "schemas"
 FIXTURE = Path(__file__).resolve().parents[1] / "index" / "fixtures" / "enriched.jsonl"
@@ -188,7 +188,7 @@ def test_the_enrich_stage_dead_letters_them_and_enriches_the_rest(
     kafka: KafkaSettings, fast_loop: LoopSettings
 ) -> None:
     """The first stage that decodes them: the enricher, reading the raw topic."""
-    from enrich.worker import run_worker
+    from diplowire.enrich.worker import run_worker
     from tests.support import WorkerThread, committed, read_topic, wait_for
     from tests.wire.test_loop import _produce
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from kafka.record.default_records import DefaultRecordBatchBuilder
 
+from diplowire.wire import topics as t
+from diplowire.wire.admin import GZIP_SLACK, record_limits
+from diplowire.wire.loop import DeadLetters, Poison, WorkerStopped, make_producer
+from diplowire.wire.settings import KafkaSettings
 from tests.ingest import feedfiles as ff
 from tests.support import create_limited_topic, read_topic
-from wire import topics as t
-from wire.admin import GZIP_SLACK, record_limits
-from wire.loop import DeadLetters, Poison, WorkerStopped, make_producer
-from wire.settings import KafkaSettings
 
 LIMIT = 2_000
 

@@ -18,9 +18,9 @@ from hypothesis import example, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
+from diplowire.wire.article import Article, InvalidMessage, decode, encode
+from diplowire.wire.loop import _error_kind
 from tests.fuzzing import examples
-from wire.article import Article, InvalidMessage, decode, encode
-from wire.loop import _error_kind
 
 FIXTURE = Path(__file__).resolve().parents[1] / "index" / "fixtures" / "enriched.jsonl"
 SEEDS = [json.loads(line) for line in FIXTURE.read_bytes().splitlines() if line.strip()]

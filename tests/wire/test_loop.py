@@ -8,12 +8,10 @@ from collections.abc import Sequence
 
 import pytest
 
-from tests.support import WorkerThread, read_topic, wait_for
-from tests.wire.test_article import _article, hex_id
-from wire import topics as t
-from wire.admin import ensure_topics
-from wire.article import Article, encode
-from wire.loop import (
+from diplowire.wire import topics as t
+from diplowire.wire.admin import ensure_topics
+from diplowire.wire.article import Article, encode
+from diplowire.wire.loop import (
     DeadLetters,
     Outcome,
     Stats,
@@ -24,7 +22,9 @@ from wire.loop import (
     make_producer,
     run,
 )
-from wire.settings import EnrichSettings, KafkaSettings, LoopSettings
+from diplowire.wire.settings import EnrichSettings, KafkaSettings, LoopSettings
+from tests.support import WorkerThread, read_topic, wait_for
+from tests.wire.test_article import _article, hex_id
 
 
 def _produce(kafka: KafkaSettings, topic: str, values: list[bytes]) -> None:
@@ -38,7 +38,7 @@ def _produce(kafka: KafkaSettings, topic: str, values: list[bytes]) -> None:
 def test_poison_messages_go_to_the_dead_letter_topic_with_reasons(
     kafka: KafkaSettings, fast_loop: LoopSettings
 ) -> None:
-    from enrich.worker import run_worker
+    from diplowire.enrich.worker import run_worker
 
     ensure_topics(kafka)
     small = KafkaSettings(
@@ -86,7 +86,7 @@ def test_poison_messages_go_to_the_dead_letter_topic_with_reasons(
 def test_a_run_of_dead_letters_stops_the_worker_instead_of_draining_the_topic(
     kafka: KafkaSettings,
 ) -> None:
-    from enrich.worker import run_worker
+    from diplowire.enrich.worker import run_worker
 
     ensure_topics(kafka)
     _produce(kafka, kafka.topics.raw, [b"garbage %d" % i for i in range(40)])

@@ -6,13 +6,10 @@ import threading
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from tests.support import read_topic, wait_for
-from tests.wire.test_article import _article
-from tests.wire.test_loop import _produce
-from wire import topics as t
-from wire.admin import ensure_topics
-from wire.article import Article, encode
-from wire.loop import (
+from diplowire.wire import topics as t
+from diplowire.wire.admin import ensure_topics
+from diplowire.wire.article import Article, encode
+from diplowire.wire.loop import (
     DeadLetters,
     Outcome,
     Poison,
@@ -24,7 +21,10 @@ from wire.loop import (
     make_producer,
     run,
 )
-from wire.settings import KafkaSettings, LoopSettings
+from diplowire.wire.settings import KafkaSettings, LoopSettings
+from tests.support import read_topic, wait_for
+from tests.wire.test_article import _article
+from tests.wire.test_loop import _produce
 
 
 def test_overlapped_batches_commit_in_order_after_their_ack_and_retry_before_the_next(

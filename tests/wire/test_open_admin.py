@@ -8,8 +8,8 @@ import threading
 import pytest
 from kafka.errors import KafkaTimeoutError
 
-from wire.admin import forget_topic_limits, open_admin, topic_message_limits
-from wire.settings import KafkaSettings
+from diplowire.wire.admin import forget_topic_limits, open_admin, topic_message_limits
+from diplowire.wire.settings import KafkaSettings
 
 
 def _closed_port() -> int:

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from wire.settings import (
+from diplowire.wire.settings import (
     EnrichSettings,
     IndexSettings,
     Secret,

@@ -19,9 +19,8 @@ from kafka.errors import (
     TopicAuthorizationFailedError,
 )
 
-from tests.kafkanode import free_port
-from wire.settings import KafkaSettings
-from wire.startup import (
+from diplowire.wire.settings import KafkaSettings
+from diplowire.wire.startup import (
     Backoff,
     OutageLogFilter,
     StartupStopped,
@@ -30,6 +29,7 @@ from wire.startup import (
     wait_for,
     wait_for_kafka,
 )
+from tests.kafkanode import free_port
 
 LOG = logging.getLogger("tests.wire.startup")
 

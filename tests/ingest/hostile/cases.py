@@ -26,7 +26,8 @@ from typing import Any
 
 import feedparser
 
-from ingest.normalize import html_to_text
+from diplowire.ingest.normalize import html_to_text
+from diplowire.wire.article import Article
 from tests.ingest import feedfiles as ff
 from tests.ingest.hostile import server as hs
 from tests.ingest.hostile.bodies import (
@@ -54,7 +55,6 @@ from tests.ingest.hostile.bodies import (
     xinclude,
     zeros_bomb,
 )
-from wire.article import Article
 
 MAX_BYTES = 1_000_000
 """max_feed_bytes of the corpus unless a case says otherwise."""

@@ -31,11 +31,11 @@ import traceback
 from dataclasses import asdict
 from typing import Any
 
-from ingest.feeds import Feed
-from ingest.poller import poll_once
-from ingest.state import FileStateStore
-from wire.loop import make_producer
-from wire.settings import KafkaSettings, PollSettings
+from diplowire.ingest.feeds import Feed
+from diplowire.ingest.poller import poll_once
+from diplowire.ingest.state import FileStateStore
+from diplowire.wire.loop import make_producer
+from diplowire.wire.settings import KafkaSettings, PollSettings
 
 ADDRESS_SPACE_MB = 1536
 """Hard stop on the child's virtual size. Far above the asserted bounds: threads reserve

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from wire.admin import ensure_topics
-from wire.loop import Stats, StopFlag, make_producer
-from wire.settings import (
+from diplowire.wire.admin import ensure_topics
+from diplowire.wire.loop import Stats, StopFlag, make_producer
+from diplowire.wire.settings import (
     ElasticsearchSettings,
     EnrichSettings,
     IndexSettings,
@@ -98,11 +98,11 @@ def run_stage_job(job: dict[str, Any], measure: Any) -> dict[str, Any]:
     worker: Any
     settings: Any
     if stage == "enrich":
-        from enrich.worker import run_worker as worker
+        from diplowire.enrich.worker import run_worker as worker
 
         settings = EnrichSettings(kafka=kafka, loop=LOOP)
     else:
-        from index.worker import run_worker as worker
+        from diplowire.index.worker import run_worker as worker
 
         es = ElasticsearchSettings(url=job["es_url"], index_prefix=f"{job['prefix']}-articles")
         settings = IndexSettings(kafka=kafka, loop=LOOP, elasticsearch=es)

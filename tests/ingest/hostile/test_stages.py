@@ -14,13 +14,13 @@ from typing import Any
 import pytest
 from elasticsearch import Elasticsearch
 
+from diplowire.wire import topics as t
+from diplowire.wire.settings import KafkaSettings
 from tests.conftest import Stack
 from tests.ingest.hostile.cases import TOTAL_MB
 from tests.ingest.hostile.stages import STAGE_MEM_MB, STAGE_TIME_S, STAGES, StageCase, stage_cases
 from tests.ingest.hostile.test_hostile import ROOT
 from tests.support import read_topic
-from wire import topics as t
-from wire.settings import KafkaSettings
 
 CASES = [c for stage in STAGES for c in stage_cases(stage)]
 
