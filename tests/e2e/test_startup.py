@@ -2,8 +2,8 @@
 indexer for Elasticsearch) with backoff and few log lines, stop at once on SIGTERM while waiting,
 give up with exit 6 after ``startup_timeout_s``, and consume once the service appears.
 
-"Absent, then back" uses a private broker (tests/kafkanode.py) or Elasticsearch node
-(tests/index/esnode.py) on free ports, started late; the shared stack is never stopped.
+"Absent, then back" uses a private broker (tests/support/kafkanode.py) or Elasticsearch node
+(tests/support/esnode.py) on free ports, started late; the shared stack is never stopped.
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ from elasticsearch import Elasticsearch
 
 from diplowire.sampleserver import SAMPLE_DIR, FeedServer
 from diplowire.wire.settings import ElasticsearchSettings, KafkaSettings
-from tests.index.esnode import EsNode
 from tests.index.helpers import articles, produce
-from tests.kafkanode import KafkaNode, free_port
 from tests.support import es_count, topic_size
+from tests.support.esnode import EsNode
+from tests.support.kafkanode import KafkaNode, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 WAITING = re.compile(r"waiting for (Kafka|Elasticsearch) at ")

@@ -16,9 +16,9 @@ from diplowire.wire.settings import (
     LoopSettings,
 )
 from tests.conftest import Stack
-from tests.index.esnode import EsNode
 from tests.index.helpers import articles, fresh, produce
 from tests.support import WorkerThread, es_count, wait_for
+from tests.support.esnode import EsNode
 
 
 @pytest.fixture

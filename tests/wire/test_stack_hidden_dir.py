@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from diplowire import stack as stk
-from tests.index.esnode import EsNode
+from tests.support.esnode import EsNode
 
 
 def _free_ports(n: int) -> list[int]:
