@@ -20,6 +20,7 @@ from typing import TypeVar
 
 from kafka.errors import KafkaConnectionError, KafkaError
 
+from diplowire.wire.backoff import Backoff
 from diplowire.wire.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
@@ -42,22 +43,6 @@ class StartupStopped(Exception):
     """The stop flag was set (SIGTERM) while waiting for a dependency: nothing ran yet."""
 
 
-class Backoff:
-    """Capped exponential delays: ``initial``, ``2 * initial``, ... ``cap``, ``cap``..."""
-
-    def __init__(self, initial_s: float = INITIAL_DELAY_S, cap_s: float = MAX_DELAY_S) -> None:
-        self.initial_s, self.cap_s = initial_s, cap_s
-        self._next = initial_s
-
-    def next(self) -> float:
-        delay = self._next
-        self._next = min(self._next * 2, self.cap_s)
-        return delay
-
-    def reset(self) -> None:
-        self._next = self.initial_s
-
-
 def wait_for(
     service: str,
     where: str,
@@ -75,7 +60,7 @@ def wait_for(
     ``timeout_s`` (0 = wait forever); any other error of ``attempt`` is raised at once.
     """
     logger = logger or log
-    backoff = backoff or Backoff()
+    delays = (backoff or Backoff(INITIAL_DELAY_S, MAX_DELAY_S)).delays()
     started = time.monotonic()
     attempts = 0
     while True:
@@ -96,7 +81,7 @@ def wait_for(
                     f"{service} at {where} not available after {waited:.0f} s "
                     f"(startup_timeout_s = {timeout_s:g}): {reason}"
                 ) from exc
-            delay = backoff.next()
+            delay = next(delays)
             if timeout_s:
                 delay = max(0.0, min(delay, timeout_s - waited))
             # The traceback of an unreachable server says nothing the line does not: -v only.
