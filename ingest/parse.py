@@ -80,12 +80,16 @@ def parse_feed(
         parsed = feedparser.parse(
             body, sanitize_html=False, resolve_relative_uris=False, response_headers=headers
         )
-    except (ValueError, OverflowError) as exc:
-        # feedparser 6.0.14's loose parser (its fallback for invalid XML) raises instead of
-        # setting bozo on a character reference outside Unicode: &#x110000; (ValueError),
-        # &#xFFFFFFFF; (OverflowError), &#xD800; (UnicodeEncodeError); feedparser issue #591,
-        # found by fuzzing (tests/ingest/test_fuzz_normalize.py).
-        raise FetchError("unparsable", f"not a feed: feedparser failed: {exc}") from exc
+    except Exception as exc:
+        # feedparser (6.0.14) is meant to set bozo rather than raise, but some malformed input
+        # makes it raise: a character reference outside Unicode, &#x110000; (ValueError),
+        # &#xFFFFFFFF; (OverflowError), &#xD800; (UnicodeEncodeError) (feedparser issue #591);
+        # a stray </height> or </width> (TypeError); a stray </media:player> or
+        # </creativeCommons:license>, a gml:pos outside georss:where (KeyError). Found by
+        # fuzzing (tests/ingest/test_fuzz_normalize.py); the document is unparsable either way.
+        raise FetchError(
+            "unparsable", f"not a feed: feedparser failed: {type(exc).__name__}: {exc}"
+        ) from exc
     if not parsed.entries and (parsed.bozo or not parsed.version):
         # No entries and no feed format recognised (an HTML page, say): not an empty feed.
         why = parsed.get("bozo_exception") or "no RSS/Atom/RDF root element"

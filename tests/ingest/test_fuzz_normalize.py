@@ -345,13 +345,28 @@ def test_an_ipv6_link_keeps_its_brackets_in_the_canonical_url() -> None:
     _check_article(art)
 
 
-@pytest.mark.parametrize("ref", ["&#x110000;", "&#xFFFFFFFF;", "&#xD800;", "&#2000000;"])
-def test_an_out_of_range_character_reference_is_a_typed_parse_error_or_text(ref: str) -> None:
-    """Found by fuzzing: feedparser's loose parser (the fallback for invalid XML) raised
-    ValueError, OverflowError or UnicodeEncodeError on these (feedparser issue #591)."""
+@pytest.mark.parametrize(
+    "markup",
+    [
+        "&#x110000;",
+        "&#xFFFFFFFF;",
+        "&#xD800;",
+        "&#2000000;",
+        "</height>",
+        "</width>",
+        "</media:player>",
+        "</creativeCommons:license>",
+        "<gml:pos>1 2</gml:pos>",
+    ],
+)
+def test_markup_feedparser_raises_on_is_a_typed_parse_error_or_text(markup: str) -> None:
+    """Found by fuzzing: feedparser 6.0.14 raised ValueError, OverflowError or
+    UnicodeEncodeError on character references outside Unicode (feedparser issue #591), and
+    TypeError or KeyError on these stray end tags and a gml:pos outside georss:where."""
     body = (
-        '<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>'
-        f"<link>{ref}https://x.example/</link><item><title>A{ref}</title>"
+        '<?xml version="1.0"?><rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/" '
+        'xmlns:gml="http://www.opengis.net/gml"><channel><title>T</title>'
+        f"<link>{markup}https://x.example/</link><item><title>A{markup}</title>"
         "<link>https://x.example/a</link></item></channel></rss>"
     ).encode()
     _check_parse(body, None)
