@@ -3,7 +3,6 @@ the size of the largest record a topic takes."""
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 import time
@@ -13,37 +12,24 @@ from kafka import KafkaConsumer, KafkaProducer
 from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient, NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
+from diplowire.wire.kafka_compat import open_admin_client
 from diplowire.wire.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
 
 LIMITS_TTL_S = 300.0
 """How long the topics' ``max.message.bytes`` read from the broker are reused."""
+RETRY_TTL_S = 60.0
+"""How soon limits that could not all be read are asked for again."""
 GZIP_SLACK = 256
 """Bytes kept below a topic's limit: gzip can make an incompressible record a little larger than
 the uncompressed size the check measures."""
 
 
 def open_admin(kafka: KafkaSettings, **overrides: Any) -> KafkaAdminClient:
-    """A ``KafkaAdminClient`` that leaves no thread or socket behind when it cannot bootstrap.
-
-    kafka-python 3.0 starts the client's IO thread before bootstrapping, and a constructor that
-    raises leaves that thread and its sockets running: a caller retrying while the broker is down
-    (the limit reads below, once a minute) would pile them up until the process runs out of file
-    descriptors.
-    """
-    admin = KafkaAdminClient.__new__(KafkaAdminClient)
-    try:
-        KafkaAdminClient.__init__(admin, **{**kafka.client_config(), **overrides})
-    except BaseException:
-        for part in ("_client", "_net", "_metrics"):
-            obj = getattr(admin, part, None)
-            stop = getattr(obj, "close", None) or getattr(obj, "stop", None)
-            if stop is not None:
-                with contextlib.suppress(Exception):
-                    stop()
-        raise
-    return admin
+    """A ``KafkaAdminClient`` that leaves no thread or socket behind when it cannot bootstrap
+    (see :func:`wire.kafka_compat.open_admin_client`)."""
+    return open_admin_client({**kafka.client_config(), **overrides})
 
 
 def ensure_topics(kafka: KafkaSettings, partitions: int = 3, replication: int = 1) -> None:
@@ -100,24 +86,66 @@ def _wait_for_partitions(kafka: KafkaSettings, names: list[str], timeout_s: floa
         probe.close()
 
 
-_limits_cache: dict[tuple[str, tuple[str, ...]], tuple[float, dict[str, int]]] = {}
-_limits_lock = threading.Lock()
+class TopicLimits:
+    """``max.message.bytes`` of topics, read from the broker and reused for a while.
 
-
-def topic_message_limits(kafka: KafkaSettings, names: tuple[str, ...]) -> dict[str, int]:
-    """``max.message.bytes`` of those of ``names`` that exist, read from the broker.
-
-    Cached for :data:`LIMITS_TTL_S` (a minute after a failure): one admin request per pass or
-    batch would cost little, but a broker that is down would delay each by the bootstrap timeout.
+    Cached for ``ttl_s`` (``retry_s`` after a failure): one admin request per pass or batch
+    would cost little, but a broker that is down would delay each by the bootstrap timeout.
+    Thread-safe: the poller's threads and a worker's dead letters share one.
     """
-    key = (kafka.bootstrap_servers, names)
-    now = time.monotonic()
-    with _limits_lock:
-        hit = _limits_cache.get(key)
-        if hit is not None and hit[0] > now:
-            return hit[1]
+
+    def __init__(self, ttl_s: float = LIMITS_TTL_S, retry_s: float = RETRY_TTL_S) -> None:
+        self.ttl_s, self.retry_s = ttl_s, retry_s
+        self._lock = threading.Lock()
+        self._cache: dict[tuple[str, tuple[str, ...]], tuple[float, dict[str, int]]] = {}
+
+    def topic_limits(self, kafka: KafkaSettings, names: tuple[str, ...]) -> dict[str, int]:
+        """``max.message.bytes`` of those of ``names`` that exist."""
+        key = (kafka.bootstrap_servers, names)
+        now = time.monotonic()
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None and hit[0] > now:
+                return hit[1]
+        limits, ok = _read_topic_limits(kafka, names)
+        with self._lock:
+            self._cache[key] = (now + (self.ttl_s if ok else self.retry_s), limits)
+        return limits
+
+    def record_limits(
+        self, producer: KafkaProducer, kafka: KafkaSettings, names: tuple[str, ...]
+    ) -> dict[str, int]:
+        """Largest record (:func:`wire.kafka_compat.record_size`) ``producer`` may send to each
+        of ``names``: both the producer and the topic must accept it.
+
+        kafka-python's idempotent producer treats a broker's MESSAGE_TOO_LARGE for a one-record
+        batch as fatal: every later send fails until the producer is replaced. Checking each
+        record against this bound first keeps the broker from ever refusing one for its size.
+        """
+        producer_max = int(producer.config.get("max_request_size") or kafka.max_message_bytes)
+        limits = self.topic_limits(kafka, names)
+        return {
+            name: producer_max
+            if name not in limits
+            else min(producer_max, limits[name] - GZIP_SLACK)
+            for name in names
+        }
+
+    def forget(self) -> None:
+        """Read every limit again on next use (a refusal showed one was wrong)."""
+        with self._lock:
+            self._cache.clear()
+
+
+SHARED_LIMITS = TopicLimits()
+"""The process's cache, the default of every publisher: the limits belong to the broker's
+topics, not to one worker, and a refusal seen by one publisher must make all of them read the
+limits again."""
+
+
+def _read_topic_limits(kafka: KafkaSettings, names: tuple[str, ...]) -> tuple[dict[str, int], bool]:
+    """(limits of those of ``names`` found, whether all were read)."""
     limits: dict[str, int] = {}
-    ttl = LIMITS_TTL_S
     try:
         admin = open_admin(kafka, bootstrap_timeout_ms=2000, request_timeout_ms=5000)
         try:
@@ -139,35 +167,28 @@ def topic_message_limits(kafka: KafkaSettings, names: tuple[str, ...]) -> dict[s
             # kafka-python drops a topic it could not describe (not created yet, or no
             # DescribeConfigs right) without an error: say so, and look again soon.
             log.warning("no max.message.bytes for %s: only the producer's limit applies", unread)
-            ttl = 60.0
+            return limits, False
     except (KafkaError, OSError, ValueError) as exc:
         # The producer's own limit still applies; a misconfigured topic then shows up as
         # refused sends until the limit can be read.
         log.warning("cannot read max.message.bytes of %s: %s", ", ".join(names), exc)
-        ttl = 60.0
-    with _limits_lock:
-        _limits_cache[key] = (now + ttl, limits)
-    return limits
+        return limits, False
+    return limits, True
+
+
+# The functions below use SHARED_LIMITS, for callers that do not hold a TopicLimits (tests, and
+# the poller until it publishes through wire.publisher).
+
+
+def topic_message_limits(kafka: KafkaSettings, names: tuple[str, ...]) -> dict[str, int]:
+    return SHARED_LIMITS.topic_limits(kafka, names)
 
 
 def forget_topic_limits() -> None:
-    with _limits_lock:
-        _limits_cache.clear()
+    SHARED_LIMITS.forget()
 
 
 def record_limits(
     producer: KafkaProducer, kafka: KafkaSettings, names: tuple[str, ...]
 ) -> dict[str, int]:
-    """Largest record (kafka-python's ``estimate_size_in_bytes``) ``producer`` may send to each
-    of ``names``: both the producer and the topic must accept it.
-
-    kafka-python's idempotent producer treats a broker's MESSAGE_TOO_LARGE for a one-record
-    batch as fatal: every later send fails until the producer is replaced. Checking each record
-    against this bound first keeps the broker from ever refusing one for its size.
-    """
-    producer_max = int(producer.config.get("max_request_size") or kafka.max_message_bytes)
-    limits = topic_message_limits(kafka, names)
-    return {
-        name: producer_max if name not in limits else min(producer_max, limits[name] - GZIP_SLACK)
-        for name in names
-    }
+    return SHARED_LIMITS.record_limits(producer, kafka, names)

@@ -1,0 +1,111 @@
+"""wire.kafka_compat: the version pin, and each workaround against the real broker."""
+
+from __future__ import annotations
+
+import importlib.util
+import threading
+
+import kafka as kafka_python
+import pytest
+from kafka.admin import NewTopic
+from kafka.errors import KafkaError, KafkaTimeoutError, MessageSizeTooLargeError
+
+from diplowire.wire import kafka_compat as kc
+from diplowire.wire.loop import make_producer
+from diplowire.wire.settings import KafkaSettings
+from tests.support.kafkanode import free_port
+
+RECHECK = """\
+kafka-python is {installed}, but wire/kafka_compat.py was verified against {verified}.
+Re-check each function there against the new release before changing VERIFIED_VERSION:
+  record_size            DefaultRecordBatchBuilder.estimate_size_in_bytes (kafka.record)
+  open_admin_client      KafkaAdminClient.__init__ (IO thread first), _client, _net, _metrics
+  producer_fatal(_error) KafkaProducer._transaction_manager.has_fatal_error() / .last_error
+  error_kills_producer   TransactionManager.classify_batch_error (non-retriable = fatal)
+  aborted_by_producer    FutureRecordMetadata._produce_future.value[0] == -1 for aborted batches
+  crc32c_accelerated     kafka.record.util.crc32c_c
+then run tests/wire/test_kafka_compat.py, test_open_admin.py, tests/ingest/test_publish.py."""
+
+
+def test_kafka_python_is_the_verified_version() -> None:
+    installed = kafka_python.__version__
+    assert installed == kc.VERIFIED_VERSION, RECHECK.format(
+        installed=installed, verified=kc.VERIFIED_VERSION
+    )
+
+
+def test_record_size_is_the_bound_the_producer_enforces(kafka: KafkaSettings) -> None:
+    key, value, headers = b"k" * 40, b"v" * 5_000, [("dw-schema-version", b"1")]
+    size = kc.record_size(key, value, headers)
+    assert size > len(key) + len(value) + len(headers[0][0])
+    assert kc.record_size(key, value + b"v", headers) > size
+    topic = kafka.topics.raw
+    # One byte under the record's size, kafka-python's own check refuses it; at its size, not.
+    tight = make_producer(kafka, max_request_size=size - 1)
+    try:
+        with pytest.raises(MessageSizeTooLargeError):
+            tight.send(topic, key=key, value=value, headers=headers).get(timeout=30)
+    finally:
+        tight.close(timeout=5)
+    exact = make_producer(kafka, max_request_size=size)
+    try:
+        meta = exact.send(topic, key=key, value=value, headers=headers).get(timeout=30)
+        assert meta.offset >= 0
+    finally:
+        exact.close(timeout=5)
+
+
+def test_open_admin_client_works_and_a_failed_one_leaves_no_thread(kafka: KafkaSettings) -> None:
+    admin = kc.open_admin_client(kafka.client_config())
+    try:
+        assert isinstance(admin.list_topics(), list)
+    finally:
+        admin.close()
+    before = threading.active_count()
+    for _ in range(3):
+        with pytest.raises(KafkaTimeoutError):
+            kc.open_admin_client(
+                {"bootstrap_servers": f"127.0.0.1:{free_port()}", "bootstrap_timeout_ms": 300}
+            )
+    assert threading.active_count() == before
+
+
+def test_a_refused_record_makes_the_producer_fatal_and_later_sends_aborted(
+    kafka: KafkaSettings,
+) -> None:
+    # A topic accepting no timestamp older than its arrival: the broker refuses every record
+    # with INVALID_TIMESTAMP, which the idempotent producer treats as fatal.
+    topic = kafka.topics.enriched
+    admin = kc.open_admin_client(kafka.client_config())
+    try:
+        admin.create_topics(
+            [NewTopic(topic, 1, 1, topic_configs={"message.timestamp.before.max.ms": "0"})]
+        )
+    finally:
+        admin.close()
+    producer = make_producer(kafka)
+    try:
+        assert not kc.producer_fatal(producer) and kc.producer_fatal_error(producer) is None
+        first = producer.send(topic, key=b"a", value=b"{}", timestamp_ms=1_000_000)
+        with pytest.raises(KafkaError) as refused:
+            first.get(timeout=30)
+        assert kc.error_kills_producer(refused.value)
+        assert not kc.aborted_by_producer(first)  # the broker refused this very record
+        assert kc.producer_fatal(producer)
+        assert isinstance(kc.producer_fatal_error(producer), KafkaError)
+        later = producer.send(topic, key=b"b", value=b"{}")
+        with pytest.raises(KafkaError):
+            later.get(timeout=30)
+        assert kc.aborted_by_producer(later)  # failed by the producer, never sent
+    finally:
+        producer.close(timeout=5)
+
+
+def test_retriable_errors_do_not_kill_the_producer() -> None:
+    assert not kc.error_kills_producer(KafkaTimeoutError("slow"))
+    assert not kc.error_kills_producer(ValueError("not kafka"))
+    assert kc.error_kills_producer(MessageSizeTooLargeError("big"))
+
+
+def test_crc32c_acceleration_is_seen() -> None:
+    assert kc.crc32c_accelerated() == (importlib.util.find_spec("crc32c") is not None)

@@ -1,0 +1,107 @@
+"""Every use of kafka-python's internals, in one place, each with why and the version verified.
+
+kafka-python has no public API for what these functions answer; each reads a private attribute
+or a module outside its documented surface. All were read against kafka-python
+:data:`VERIFIED_VERSION`; tests/wire/test_kafka_compat.py pins that version and fails, naming
+what to re-check here, when the installed one differs. Nothing else in the tree may touch a
+kafka-python object's ``_`` attributes or ``kafka.record``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from kafka import KafkaAdminClient, KafkaProducer
+from kafka.errors import KafkaError, RetriableError
+from kafka.record import util as _record_util
+from kafka.record.default_records import DefaultRecordBatchBuilder
+
+VERIFIED_VERSION = "3.0.12"
+"""The kafka-python release every function below was read against."""
+
+Headers = list[tuple[str, bytes]]
+
+
+def record_size(key: bytes | None, value: bytes | None, headers: Headers) -> int:
+    """Size of one record in a batch of its own, as the broker compares it with
+    ``max.message.bytes`` (before compression).
+
+    ``DefaultRecordBatchBuilder.estimate_size_in_bytes`` lives in ``kafka.record``, outside the
+    documented client API; it is kafka-python's own estimate, the one its producer checks
+    ``max_request_size`` with, so a record this accepts is one the producer does not refuse.
+    """
+    return int(DefaultRecordBatchBuilder.estimate_size_in_bytes(key, value, headers))
+
+
+def open_admin_client(config: dict[str, Any]) -> KafkaAdminClient:
+    """A ``KafkaAdminClient`` that leaves no thread or socket behind when it cannot bootstrap.
+
+    kafka-python 3.0's ``KafkaAdminClient.__init__`` starts its IO thread (``_net``) before it
+    bootstraps, and when bootstrapping raises, the half-built client is unreachable and its
+    thread, sockets and metrics keep running: a caller retrying while the broker is down (limit
+    reads, start-up probes) piles them up until the process runs out of file descriptors. So the
+    object is allocated first (``__new__``) and its private parts stopped if ``__init__`` fails.
+    """
+    admin = KafkaAdminClient.__new__(KafkaAdminClient)
+    try:
+        KafkaAdminClient.__init__(admin, **config)
+    except BaseException:
+        for part in ("_client", "_net", "_metrics"):
+            obj = getattr(admin, part, None)
+            stop = getattr(obj, "close", None) or getattr(obj, "stop", None)
+            if stop is not None:
+                with contextlib.suppress(Exception):
+                    stop()
+        raise
+    return admin
+
+
+def producer_fatal(producer: KafkaProducer) -> bool:
+    """True when kafka-python's idempotent producer is in its fatal state: it then fails every
+    batch, present and future, with the error that made it fatal.
+
+    The state lives only in the private ``_transaction_manager`` (``has_fatal_error()``); a
+    producer without idempotence has none and is never fatal.
+    """
+    manager = getattr(producer, "_transaction_manager", None)
+    return bool(manager is not None and manager.has_fatal_error())
+
+
+def producer_fatal_error(producer: KafkaProducer) -> BaseException | None:
+    """The error that put ``producer`` in its fatal state (``_transaction_manager.last_error``),
+    or None."""
+    manager = getattr(producer, "_transaction_manager", None)
+    error = getattr(manager, "last_error", None) if manager is not None else None
+    return error if isinstance(error, BaseException) else None
+
+
+def error_kills_producer(exc: BaseException) -> bool:
+    """Whether an error a send's future failed with leaves the (idempotent) producer unusable.
+
+    kafka-python (``TransactionManager.classify_batch_error``) makes every non-retriable batch
+    error fatal for an idempotent, non-transactional producer: too large, invalid timestamp,
+    policy violation, topic authorisation, corrupt record... Behaviour, not an attribute: it is
+    here because it is what a version change could alter.
+    """
+    return isinstance(exc, KafkaError) and not isinstance(exc, RetriableError)
+
+
+def aborted_by_producer(fut: Any) -> bool:
+    """True when a failed send's record was failed by the producer itself (an earlier batch put
+    it in its fatal state), not by the broker refusing this record.
+
+    kafka-python completes a batch it aborts with base offset -1 and one the broker answered
+    with an error with ``None``; the error is the same object either way, so the private
+    ``FutureRecordMetadata._produce_future.value`` (offset, timestamp, ...) is what tells them
+    apart.
+    """
+    produced = getattr(getattr(fut, "_produce_future", None), "value", None)
+    return isinstance(produced, tuple) and bool(produced) and produced[0] == -1
+
+
+def crc32c_accelerated() -> bool:
+    """Whether kafka-python found the ``crc32c`` C extension (``kafka.record.util.crc32c_c``);
+    without it the consumer checks record CRCs in pure Python. An attribute gone (another
+    version) reads as accelerated: no false warning; the version pin flags the change."""
+    return getattr(_record_util, "crc32c_c", True) is not None
