@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint soak stack-up stack-down eval bench clean
+.PHONY: demo test lint soak fuzz stack-up stack-down eval bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -26,6 +26,13 @@ SOAK_SECONDS ?= 600
 soak: $(STAMP)
 	DIPLOWIRE_SOAK_ARTICLES=$(SOAK_ARTICLES) DIPLOWIRE_SOAK_SECONDS=$(SOAK_SECONDS) \
 	  $(BIN)/pytest -q -p no:cacheprovider -m fault tests/fault
+
+## A long fuzzing run (README "More"): the property tests (tests/*/test_fuzz_*.py) with fresh
+## random inputs, FUZZ_EXAMPLES each (some scaled up or down) instead of the suite's fixed 200.
+FUZZ_EXAMPLES ?= 20000
+fuzz: $(STAMP)
+	HYPOTHESIS_PROFILE=long HYPOTHESIS_MAX_EXAMPLES=$(FUZZ_EXAMPLES) \
+	  $(BIN)/pytest -q -p no:cacheprovider $(wildcard tests/*/test_fuzz_*.py)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
