@@ -36,9 +36,9 @@ from elasticsearch import ApiError, Elasticsearch
 from diplowire.index.docs import to_document
 from diplowire.index.es import ensure_index
 from diplowire.index.worker import run_worker as run_index
-from diplowire.ingest.normalize import utc_now
 from diplowire.wire.admin import ensure_topics
 from diplowire.wire.article import Article, decode, encode, replace
+from diplowire.wire.clock import utc_now
 from diplowire.wire.loop import Stats, StopFlag, make_producer
 from diplowire.wire.settings import (
     ElasticsearchSettings,

@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from spacy.tokens import Doc
 
 from diplowire.enrich import diplo, lang, nlp
-from diplowire.ingest.normalize import utc_now
 from diplowire.wire.article import Article, Enrichment, Entity, replace
-from diplowire.wire.loop import Poison
+from diplowire.wire.clock import utc_now
+from diplowire.wire.outcomes import Poison
 
 PIPELINE_VERSION = "0.1.0"
 _LEMMA_SKIP_POS = frozenset({"PUNCT", "SPACE", "SYM", "NUM", "DET", "ADP", "CCONJ", "SCONJ"})

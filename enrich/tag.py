@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from diplowire.enrich.pipeline import enrich_batch
-from diplowire.ingest.normalize import fingerprint, utc_now
+from diplowire.ingest.normalize import fingerprint
 from diplowire.wire.article import (
     SCHEMA_VERSION,
     Article,
@@ -22,7 +22,8 @@ from diplowire.wire.article import (
     decode,
     encode,
 )
-from diplowire.wire.loop import Poison
+from diplowire.wire.clock import utc_now
+from diplowire.wire.outcomes import MessageError, Poison
 
 BATCH = 64
 
@@ -31,14 +32,16 @@ def article_from_json(line: bytes) -> Article:
     try:
         obj: Any = json.loads(line)
     except ValueError as exc:
-        raise InvalidMessage(f"invalid JSON: {exc}") from exc
+        raise InvalidMessage(MessageError.INVALID_JSON, f"invalid JSON: {exc}") from exc
     if not isinstance(obj, dict):
-        raise InvalidMessage("a line must hold a JSON object")
+        raise InvalidMessage(MessageError.SCHEMA_VIOLATION, "a line must hold a JSON object")
     if "schema_version" in obj:
         return decode(line)
     missing = [k for k in ("id", "title", "text") if not isinstance(obj.get(k), str)]
     if missing:
-        raise InvalidMessage(f"missing or non-string fields: {', '.join(missing)}")
+        raise InvalidMessage(
+            MessageError.SCHEMA_VIOLATION, f"missing or non-string fields: {', '.join(missing)}"
+        )
     now = utc_now()
     url = obj.get("url") or obj.get("source_url") or f"urn:diplowire:{obj['id']}"
     return Article(

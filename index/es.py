@@ -22,7 +22,7 @@ from elasticsearch import ApiError, ConflictError, Elasticsearch, NotFoundError,
 from diplowire.index.bulk import Action, bulk_index
 from diplowire.index.docs import from_document, to_document
 from diplowire.index.mapping import MAPPING_VERSION, template_body
-from diplowire.ingest.normalize import utc_now
+from diplowire.wire.clock import utc_now
 from diplowire.wire.settings import ElasticsearchSettings
 
 log = logging.getLogger(__name__)

@@ -20,9 +20,9 @@ from diplowire.index.es import (
     client,
     ensure_index,
 )
-from diplowire.ingest.normalize import utc_now
 from diplowire.wire.admin import ensure_topics, open_admin
 from diplowire.wire.article import Article
+from diplowire.wire.clock import utc_now
 from diplowire.wire.loop import (
     Outcome,
     Poison,

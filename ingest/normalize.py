@@ -17,6 +17,10 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 from diplowire.ingest.outcomes import SkipReason
 from diplowire.wire.article import SCHEMA_VERSION, Article, Source, Timestamps
 
+# The clock moved to wire.clock; re-exported only while ingest.publish (being split out of the
+# poller concurrently) still imports it from here.
+from diplowire.wire.clock import utc_now as utc_now
+
 TRACKING_PARAMS = frozenset(
     {
         "fbclid",
@@ -220,10 +224,6 @@ def to_utc_iso(struct: time.struct_time | None) -> str | None:
     if not 1990 <= dt.year <= 2100:
         return None
     return dt.isoformat().replace("+00:00", "Z")
-
-
-def utc_now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def fingerprint(title: str, text: str) -> str:

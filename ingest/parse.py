@@ -15,9 +15,10 @@ from diplowire.ingest import schedule
 from diplowire.ingest.charset import to_utf8
 from diplowire.ingest.feeds import Feed
 from diplowire.ingest.fetch import FetchError, check_xml
-from diplowire.ingest.normalize import clean_chars, content_hash, entry_article, utc_now
+from diplowire.ingest.normalize import clean_chars, content_hash, entry_article
 from diplowire.ingest.outcomes import Recode, SkipReason
 from diplowire.wire.article import Article
+from diplowire.wire.clock import utc_now
 from diplowire.wire.settings import PollSettings
 
 log = logging.getLogger(__name__)

@@ -11,6 +11,8 @@ from typing import Annotated, TypeVar
 
 import msgspec
 
+from diplowire.wire.outcomes import MessageError
+
 SCHEMA_VERSION = 1
 """Bumped on any incompatible change; readers refuse majors they do not know."""
 
@@ -161,7 +163,15 @@ class Article(msgspec.Struct, frozen=True):
 
 
 class InvalidMessage(ValueError):
-    """A message that can never be processed (poison): bad JSON, schema violation, unknown major."""
+    """A message that can never be processed (poison): bad JSON, schema violation, unknown major.
+
+    ``kind`` is set where it is raised and becomes the dead letter's ``dw-error`` label; the
+    message text is for people only.
+    """
+
+    def __init__(self, kind: MessageError, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 _encoder = msgspec.json.Encoder()
@@ -174,25 +184,31 @@ def encode(article: Article) -> bytes:
 
 def decode(data: bytes | None, *, max_bytes: int | None = None) -> Article:
     if data is None:
-        raise InvalidMessage("empty message (tombstone)")
+        raise InvalidMessage(MessageError.EMPTY, "empty message (tombstone)")
     if max_bytes is not None and len(data) > max_bytes:
-        raise InvalidMessage(f"message of {len(data)} bytes is over the limit of {max_bytes}")
+        raise InvalidMessage(
+            MessageError.OVERSIZED, f"message of {len(data)} bytes is over the limit of {max_bytes}"
+        )
     try:
         article = _decoder.decode(data)
     except msgspec.ValidationError as exc:
         # Read the version first so an unknown major is reported as such, not as a field error.
         version = _peek_version(data)
         if version is not None and version != SCHEMA_VERSION:
-            raise InvalidMessage(f"unsupported schema_version {version}") from exc
-        raise InvalidMessage(f"schema violation: {exc}") from exc
+            raise InvalidMessage(
+                MessageError.UNSUPPORTED_VERSION, f"unsupported schema_version {version}"
+            ) from exc
+        raise InvalidMessage(MessageError.SCHEMA_VIOLATION, f"schema violation: {exc}") from exc
     except msgspec.DecodeError as exc:
-        raise InvalidMessage(f"invalid JSON: {exc}") from exc
+        raise InvalidMessage(MessageError.INVALID_JSON, f"invalid JSON: {exc}") from exc
     except RecursionError as exc:
         # msgspec decodes recursively: nesting past the interpreter's limit raises this, which
         # would otherwise escape the consume loop and crash the worker on every restart.
-        raise InvalidMessage("invalid JSON: nested too deeply") from exc
+        raise InvalidMessage(MessageError.INVALID_JSON, "invalid JSON: nested too deeply") from exc
     if article.schema_version != SCHEMA_VERSION:
-        raise InvalidMessage(f"unsupported schema_version {article.schema_version}")
+        raise InvalidMessage(
+            MessageError.UNSUPPORTED_VERSION, f"unsupported schema_version {article.schema_version}"
+        )
     _check_calendar(article)
     return article
 
@@ -212,7 +228,9 @@ def _check_calendar(article: Article) -> None:
         try:
             datetime.fromisoformat(value)
         except ValueError as exc:
-            raise InvalidMessage(f"schema violation: {exc} - at `$.{name}`") from exc
+            raise InvalidMessage(
+                MessageError.SCHEMA_VIOLATION, f"schema violation: {exc} - at `$.{name}`"
+            ) from exc
 
 
 def _peek_version(data: bytes) -> int | None:

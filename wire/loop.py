@@ -27,29 +27,13 @@ from kafka.structs import OffsetAndMetadata, TopicPartition
 from diplowire.wire import topics as t
 from diplowire.wire.admin import record_limits
 from diplowire.wire.article import Article, InvalidMessage, decode
+from diplowire.wire.outcomes import Outcome, Poison, TransientError, WorkerStopped
 from diplowire.wire.settings import KafkaSettings, LoopSettings
 from diplowire.wire.startup import wait_for_kafka
 
 log = logging.getLogger(__name__)
 
 
-class TransientError(Exception):
-    """Downstream is unavailable or slow: retry the same batch later, never dead-letter it."""
-
-
-class WorkerStopped(Exception):
-    """The worker gave up (retry budget exhausted, dead-letter limit reached, fatal sink error)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Poison:
-    """Outcome for one message that can never succeed: it goes to the dead-letter topic."""
-
-    error: str
-    cause: str
-
-
-Outcome = Poison | None
 Start = Callable[[], "Future[Sequence[Outcome]]"]
 """Starts a prepared batch's slow part on the handler's own thread (see :func:`run`)."""
 Handler = Callable[[Sequence[Article]], "Sequence[Outcome] | Start"]
@@ -237,19 +221,6 @@ class DeadLetters:
                 ) from exc
 
 
-def _error_kind(exc: InvalidMessage) -> str:
-    text = str(exc)
-    if text.startswith("invalid JSON"):
-        return "invalid_json"
-    if text.startswith("unsupported schema_version"):
-        return "unsupported_version"
-    if "over the limit" in text:
-        return "oversized"
-    if text.startswith("empty message"):
-        return "empty"
-    return "schema_violation"
-
-
 def run_stage(
     kafka: KafkaSettings,
     loop: LoopSettings,
@@ -430,7 +401,7 @@ def _decode(records: list[Any], max_message_bytes: int | None) -> _Batch:
             articles.append(decode(rec.value, max_bytes=max_message_bytes))
             valid_idx.append(i)
         except InvalidMessage as exc:
-            outcomes[i] = Poison(_error_kind(exc), str(exc))
+            outcomes[i] = Poison(exc.kind, str(exc))
     return _Batch(records, outcomes, valid_idx, articles)
 
 

@@ -10,9 +10,9 @@ from elasticsearch import Elasticsearch
 
 from diplowire.index.es import ensure_index
 from diplowire.index.worker import make_handler
-from diplowire.ingest.normalize import utc_now
 from diplowire.wire.admin import ensure_topics
 from diplowire.wire.article import Article, decode, encode, replace
+from diplowire.wire.clock import utc_now
 from diplowire.wire.loop import make_producer
 from diplowire.wire.settings import ElasticsearchSettings, KafkaSettings
 

@@ -20,6 +20,7 @@ from diplowire.wire.article import (
     json_schema,
     replace,
 )
+from diplowire.wire.outcomes import MessageError
 from diplowire.wire.settings import EnrichSettings, KafkaSettings, LoopSettings
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "wire" / "schemas"
@@ -62,24 +63,49 @@ def test_articles_are_immutable() -> None:
 
 
 @pytest.mark.parametrize(
-    ("payload", "starts"),
+    ("payload", "starts", "kind"),
     [
-        (b"{not json", "invalid JSON"),
-        (b'{"schema_version": 1, "id": 3}', "schema violation"),
-        (json.dumps({"schema_version": 99}).encode(), "unsupported schema_version 99"),
-        (None, "empty message"),
+        (b"{not json", "invalid JSON", "invalid_json"),
+        (b'{"a":' * 100_000, "invalid JSON: nested too deeply", "invalid_json"),
+        (b'{"schema_version": 1, "id": 3}', "schema violation", "schema_violation"),
+        (
+            json.dumps({"schema_version": 99}).encode(),
+            "unsupported schema_version 99",
+            "unsupported_version",
+        ),
+        (None, "empty message", "empty"),
     ],
 )
-def test_poison_messages_are_refused_with_a_reason(payload: bytes | None, starts: str) -> None:
+def test_poison_messages_are_refused_with_a_reason(
+    payload: bytes | None, starts: str, kind: str
+) -> None:
     with pytest.raises(InvalidMessage) as info:
         decode(payload)
     assert str(info.value).startswith(starts)
+    # The kind is typed where it is raised, and its value is the dw-error label on the wire.
+    assert isinstance(info.value.kind, MessageError)
+    assert info.value.kind == kind
+
+
+def test_an_unsupported_version_with_field_errors_is_reported_as_the_version() -> None:
+    with pytest.raises(InvalidMessage) as info:
+        decode(json.dumps({"schema_version": 2, "id": 3}).encode())
+    assert info.value.kind is MessageError.UNSUPPORTED_VERSION
+
+
+def test_a_day_that_does_not_exist_is_a_schema_violation() -> None:
+    data = encode(_article()).replace(b'"published":"', b'"published":"2025-02-30T00:00:00Z","x":"')
+    with pytest.raises(InvalidMessage) as info:
+        decode(data)
+    assert info.value.kind is MessageError.SCHEMA_VIOLATION
+    assert "published" in str(info.value)
 
 
 def test_oversized_messages_are_refused_before_parsing() -> None:
     data = encode(_article(text="x" * 5000))
-    with pytest.raises(InvalidMessage, match="over the limit"):
+    with pytest.raises(InvalidMessage, match="over the limit") as info:
         decode(data, max_bytes=1000)
+    assert info.value.kind is MessageError.OVERSIZED
 
 
 def test_unknown_fields_from_a_newer_minor_are_tolerated() -> None:
@@ -146,6 +172,7 @@ def test_what_the_downstream_cannot_store_is_a_schema_violation(path: str, value
     with pytest.raises(InvalidMessage) as info:
         decode(_with(path, value))
     assert str(info.value).startswith("schema violation"), info.value
+    assert info.value.kind is MessageError.SCHEMA_VIOLATION
     assert path.split(".")[-1] in str(info.value)
 
 

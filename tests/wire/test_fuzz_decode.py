@@ -1,7 +1,7 @@
 """Fuzzing of the stages' message decoder: any bytes are an article or a typed poison.
 
 ``wire.article.decode`` is what every consuming stage (enrich, index) runs on a record; whatever
-it refuses is dead-lettered under the label ``wire.loop._error_kind`` gives it. Inputs: arbitrary
+it refuses is dead-lettered under its ``InvalidMessage.kind`` label. Inputs: arbitrary
 bytes, and real articles (tests/index/fixtures/enriched.jsonl) with fields removed, retyped or
 replaced by random JSON. See tests/fuzzing.py for the profiles; ``make fuzz`` runs them long.
 """
@@ -19,7 +19,7 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from diplowire.wire.article import Article, InvalidMessage, decode, encode
-from diplowire.wire.loop import _error_kind
+from diplowire.wire.outcomes import MessageError
 from tests.fuzzing import examples
 
 FIXTURE = Path(__file__).resolve().parents[1] / "index" / "fixtures" / "enriched.jsonl"
@@ -103,7 +103,8 @@ def _check(data: bytes | None, max_bytes: int | None) -> Article | None:
     try:
         art = decode(data, max_bytes=max_bytes)
     except InvalidMessage as exc:
-        assert _error_kind(exc) in DECODE_ERRORS
+        assert isinstance(exc.kind, MessageError)
+        assert exc.kind in DECODE_ERRORS
         assert str(exc)  # the dw-cause header says why
         return None
     assert isinstance(art, Article)
