@@ -34,7 +34,7 @@ from typing import Any
 from elasticsearch import ApiError, Elasticsearch
 
 from diplowire.index.docs import to_document
-from diplowire.index.es import ensure_index
+from diplowire.index.migrate import ensure_index
 from diplowire.index.worker import run_worker as run_index
 from diplowire.wire.admin import ensure_topics
 from diplowire.wire.article import Article, decode, encode, replace

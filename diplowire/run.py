@@ -39,7 +39,7 @@ class _Worker(threading.Thread):
 def run_local(args: argparse.Namespace) -> int:
     from diplowire import stack
     from diplowire.enrich.worker import run_worker as run_enrich
-    from diplowire.index.es import client
+    from diplowire.index.layout import client
     from diplowire.index.worker import run_worker as run_index
     from diplowire.ingest.feeds import load_feeds
     from diplowire.ingest.poller import poll_once

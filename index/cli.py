@@ -77,7 +77,8 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 
 def _migrate(settings: IndexSettings, delete_old: bool) -> int:
-    from diplowire.index.es import client, migrate
+    from diplowire.index.layout import client
+    from diplowire.index.migrate import migrate
 
     es = client(settings.elasticsearch)
     try:
@@ -125,7 +126,7 @@ def _replay(settings: IndexSettings, since: str | None) -> int:
 
 
 def _status(settings: IndexSettings) -> int:
-    from diplowire.index.es import alias_indices, client, index_version
+    from diplowire.index.layout import alias_indices, client, index_version
     from diplowire.index.mapping import MAPPING_VERSION
 
     es = client(settings.elasticsearch)

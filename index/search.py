@@ -164,7 +164,7 @@ def register(sub: Any) -> None:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from diplowire.index.es import client
+    from diplowire.index.layout import client
     from diplowire.wire.cliutil import settings_from_args
     from diplowire.wire.settings import IndexSettings
 

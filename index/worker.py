@@ -15,11 +15,8 @@ from kafka import KafkaProducer
 
 from diplowire.index.bulk import Action, ItemKind, bulk_index
 from diplowire.index.docs import NotIndexable, document, epoch_ms
-from diplowire.index.es import (
-    IndexVersionError,
-    client,
-    ensure_index,
-)
+from diplowire.index.layout import client
+from diplowire.index.migrate import IndexVersionError, ensure_index
 from diplowire.wire.admin import ensure_topics, open_admin
 from diplowire.wire.article import Article
 from diplowire.wire.clock import utc_now
@@ -281,7 +278,7 @@ def _ensure_with_retry(es: Elasticsearch, settings: IndexSettings, stop: StopFla
 def replay(settings: IndexSettings, since_ms: int | None = None) -> dict[str, int]:
     """Rewind the indexer's group to the start of the enriched topic (or to ``since_ms``).
 
-    The other way to rebuild an index (after :func:`index.es.migrate` or a lost cluster): the
+    The other way to rebuild an index (after :func:`index.migrate.migrate` or a lost cluster): the
     next ``diplowire index`` re-reads the topic; ids and versions keep the count unchanged. The
     indexer must be stopped (Kafka refuses to move the offsets of a group with live members).
     """

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from elasticsearch import Elasticsearch
 
-from diplowire.index.es import ensure_index
+from diplowire.index.migrate import ensure_index
 from diplowire.index.worker import make_handler
 from diplowire.wire.admin import ensure_topics
 from diplowire.wire.article import Article, decode, encode, replace

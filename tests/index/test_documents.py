@@ -8,8 +8,9 @@ import pytest
 from elasticsearch import Elasticsearch
 
 from diplowire.index.docs import from_document, to_document
-from diplowire.index.es import ensure_index, index_name, write_index
+from diplowire.index.layout import index_name, write_index
 from diplowire.index.mapping import MAPPING_VERSION, field_types
+from diplowire.index.migrate import ensure_index
 from diplowire.wire.article import replace
 from diplowire.wire.settings import ElasticsearchSettings
 from tests.index.helpers import articles, index_directly

@@ -12,16 +12,10 @@ from elasticsearch import Elasticsearch
 
 from diplowire.cli import main
 from diplowire.index.docs import to_document
-from diplowire.index.es import (
-    IndexVersionError,
-    Lease,
-    alias_indices,
-    ensure_index,
-    index_name,
-    lock_index,
-    migrate,
-)
+from diplowire.index.layout import alias_indices, index_name
+from diplowire.index.lease import Lease, lock_index
 from diplowire.index.mapping import MAPPING_VERSION, PROPERTIES, template_body
+from diplowire.index.migrate import IndexVersionError, ensure_index, migrate
 from diplowire.wire.article import replace
 from diplowire.wire.settings import ElasticsearchSettings
 from tests.index.helpers import articles

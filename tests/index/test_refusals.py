@@ -17,7 +17,8 @@ from elastic_transport import ApiResponseMeta, HttpHeaders, NodeConfig
 from elasticsearch import ApiError, Elasticsearch
 
 from diplowire.index.bulk import ItemKind, ItemResult, _request_error, bulk_index
-from diplowire.index.es import client, ensure_index
+from diplowire.index.layout import client
+from diplowire.index.migrate import ensure_index
 from diplowire.index.worker import STAGE, Refusal, make_handler, make_overlapped_handler, run_worker
 from diplowire.wire import topics as t
 from diplowire.wire.article import Article, encode, replace

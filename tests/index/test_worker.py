@@ -111,7 +111,8 @@ def test_items_refused_with_429_are_retried_until_elasticsearch_accepts_them(
 ) -> None:
     from elasticsearch import Elasticsearch
 
-    from diplowire.index.es import ensure_index, write_index
+    from diplowire.index.layout import write_index
+    from diplowire.index.migrate import ensure_index
 
     es = Elasticsearch(es_settings.url)
     alias = ensure_index(es, es_settings.index_prefix)

@@ -1,81 +1,40 @@
-"""Elasticsearch setup and migrations: versioned indices behind one alias.
+"""Bringing the alias to this code's mapping: at start-up (:func:`ensure_index`, under a lease)
+or by hand (:func:`migrate`, ``diplowire index migrate``).
 
-Every reader and writer goes through the alias ``{prefix}``. Each mapping version has its own
-index ``{prefix}-v{N}`` created from the template; a mapping change is a new index, a copy of the
-documents and an alias swap (:func:`migrate`), never an in-place mapping edit.
+:func:`ensure_index` lives here rather than in :mod:`diplowire.index.layout` because it migrates
+an old alias: the layout's names are what the migration builds on, so the dependency runs
+layout <- lease <- migrate, with no cycle.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
-import re
-import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from elasticsearch import ApiError, ConflictError, Elasticsearch, NotFoundError, TransportError
+from elasticsearch import ApiError, Elasticsearch
 
 from diplowire.index.bulk import Action, bulk_index
 from diplowire.index.docs import from_document, to_document
+from diplowire.index.layout import (
+    alias_indices,
+    alias_name,
+    index_name,
+    index_version,
+    template_name,
+    write_index,
+)
+from diplowire.index.lease import Lease, lock_index
 from diplowire.index.mapping import MAPPING_VERSION, template_body
-from diplowire.wire.clock import utc_now
-from diplowire.wire.settings import ElasticsearchSettings
+from diplowire.ingest.normalize import utc_now
 
 log = logging.getLogger(__name__)
-
-MIGRATION_LEASE_S = 300.0
-"""A migrating indexer renews its lease while copying; one that died loses it after this long."""
 
 
 class IndexVersionError(RuntimeError):
     """The alias points at an index this code cannot write to without a migration."""
-
-
-def client(settings: ElasticsearchSettings) -> Elasticsearch:
-    return Elasticsearch(**settings.client_kwargs())
-
-
-def alias_name(prefix: str) -> str:
-    return prefix
-
-
-def index_name(prefix: str, version: int = MAPPING_VERSION) -> str:
-    return f"{prefix}-v{version}"
-
-
-def lock_index(prefix: str) -> str:
-    """Leases between processes (one document per lease): hidden, and under the prefix so that a
-    role granted ``{prefix}*`` covers it."""
-    return f"{prefix}-locks"
-
-
-def template_name(prefix: str) -> str:
-    return f"{prefix}-template"
-
-
-def index_version(name: str) -> int | None:
-    m = re.search(r"-v(\d+)$", name)
-    return int(m.group(1)) if m else None
-
-
-def alias_indices(es: Elasticsearch, alias: str) -> dict[str, bool]:
-    """Indices behind ``alias`` and whether each is the write index."""
-    if not es.indices.exists_alias(name=alias):
-        return {}
-    resp = es.indices.get_alias(name=alias)
-    out: dict[str, bool] = {}
-    for index, body in resp.items():
-        spec = body.get("aliases", {}).get(alias, {})
-        out[index] = bool(spec.get("is_write_index", len(resp) == 1))
-    return out
-
-
-def write_index(es: Elasticsearch, alias: str) -> str | None:
-    return next((i for i, w in alias_indices(es, alias).items() if w), None)
 
 
 def ensure_index(
@@ -163,121 +122,6 @@ def _migrate_once(
             log.info("another indexer (%s) is migrating %s: waiting", lease.holder, alias)
             waited = True
         time.sleep(poll_s)
-
-
-class Lease:
-    """A lease held as one document of ``index`` (see :func:`lock_index`), taken with
-    ``op_type=create``.
-
-    Elasticsearch's create is atomic per id, so only one process gets it; an expired lease is
-    taken over with a compare-and-set on the document's sequence number, so two processes cannot
-    both take over the same expired one.
-    """
-
-    def __init__(
-        self, es: Elasticsearch, index: str, key: str, ttl_s: float = MIGRATION_LEASE_S
-    ) -> None:
-        self.es = es
-        self.index = index
-        self.key = key
-        self.ttl_s = ttl_s
-        self.owner = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
-        self.holder = ""
-        self._renewed = 0.0
-        self._seq: tuple[int, int] | None = None
-        """(seq_no, primary_term) of our own lease document while we hold it."""
-
-    def _doc(self) -> dict[str, Any]:
-        return {"owner": self.owner, "expires_at": time.time() + self.ttl_s}
-
-    def acquire(self) -> bool:
-        _ensure_lock_index(self.es, self.index)
-        try:
-            resp = self.es.create(index=self.index, id=self.key, document=self._doc(), refresh=True)
-            self._held(resp)
-            return True
-        except ConflictError:
-            pass
-        try:
-            held = self.es.get(index=self.index, id=self.key)
-        except NotFoundError:
-            return False  # released meanwhile: the caller tries again
-        self.holder = str(held["_source"].get("owner", "?"))
-        if float(held["_source"].get("expires_at", 0)) > time.time():
-            return False
-        try:
-            resp = self.es.index(
-                index=self.index,
-                id=self.key,
-                document=self._doc(),
-                if_seq_no=held["_seq_no"],
-                if_primary_term=held["_primary_term"],
-                refresh=True,
-            )
-        except ConflictError:
-            return False
-        log.warning("took over the expired lease %s of %s", self.key, self.holder)
-        self._held(resp)
-        return True
-
-    def _held(self, resp: Any) -> None:
-        self._seq = (int(resp["_seq_no"]), int(resp["_primary_term"]))
-        self._renewed = time.monotonic()
-
-    def renew(self, every_s: float = 10.0) -> None:
-        if self._seq is None or time.monotonic() - self._renewed < every_s:
-            return
-        seq_no, term = self._seq
-        try:
-            resp = self.es.index(
-                index=self.index,
-                id=self.key,
-                document=self._doc(),
-                if_seq_no=seq_no,
-                if_primary_term=term,
-            )
-        except (ConflictError, NotFoundError):
-            # Taken over after we stalled past the expiry: copying on is still correct (writes
-            # are idempotent), only no longer exclusive.
-            log.warning("lost the lease %s while holding it", self.key)
-            self._seq = None
-            return
-        except (TransportError, ApiError) as exc:
-            # Renewing is best effort: a failed renewal must not abort the copy it protects.
-            log.warning(
-                "could not renew the lease %s (retried at the next page): %s", self.key, exc
-            )
-            return
-        self._held(resp)
-
-    def release(self) -> None:
-        if self._seq is not None:
-            seq_no, term = self._seq
-            with contextlib.suppress(ConflictError, NotFoundError):
-                self.es.delete(
-                    index=self.index,
-                    id=self.key,
-                    refresh=True,
-                    if_seq_no=seq_no,
-                    if_primary_term=term,
-                )
-        self._seq = None
-
-
-def _ensure_lock_index(es: Elasticsearch, index: str) -> None:
-    if es.indices.exists(index=index):
-        return
-    try:
-        es.indices.create(
-            index=index,
-            settings={
-                "index": {"hidden": True, "number_of_shards": 1, "auto_expand_replicas": "0-1"}
-            },
-            mappings={"dynamic": False, "properties": {"owner": {"type": "keyword"}}},
-        )
-    except ApiError as exc:
-        if exc.error != "resource_already_exists_exception":
-            raise
 
 
 # --------------------------------------------------------------------------- migration
