@@ -32,7 +32,7 @@ def _setup_logging(verbose: bool) -> None:
 
 
 def cmd_stack(args: argparse.Namespace) -> int:
-    from diplowire import stack
+    from diplowire import devstack as stack
 
     return stack.main([args.action])
 

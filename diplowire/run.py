@@ -37,7 +37,7 @@ class _Worker(threading.Thread):
 
 
 def run_local(args: argparse.Namespace) -> int:
-    from diplowire import stack
+    from diplowire import devstack as stack
     from diplowire.enrich.worker import run_worker as run_enrich
     from diplowire.index.layout import client
     from diplowire.index.worker import run_worker as run_index

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pytest
 
 import tests.fuzzing  # noqa: F401  (registers and loads the hypothesis profiles)
-from diplowire import stack as stk
+from diplowire import devstack as stk
 from diplowire.wire.settings import ElasticsearchSettings, KafkaSettings, LoopSettings
 
 

@@ -1,4 +1,4 @@
-"""Unit tests for diplowire.stack that need no Kafka, Elasticsearch or downloads.
+"""Unit tests for diplowire.devstack that need no Kafka, Elasticsearch or downloads.
 
 The real servers are exercised by every integration test through the ``stack`` fixture.
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from diplowire import stack as stk
+from diplowire import devstack as stk
 
 
 def _free_port() -> int:

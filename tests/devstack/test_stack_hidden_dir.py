@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from diplowire import stack as stk
+from diplowire import devstack as stk
 from tests.support.esnode import EsNode
 
 

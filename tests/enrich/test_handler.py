@@ -9,7 +9,7 @@ import time
 import pytest
 from kafka.admin import KafkaAdminClient, NewTopic
 
-from diplowire import stack as stk
+from diplowire import devstack as stk
 from diplowire.enrich.worker import make_handler
 from diplowire.wire.admin import ensure_topics, record_limits
 from diplowire.wire.loop import TransientError, WorkerStopped, make_producer

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from diplowire import stack as stk
+from diplowire import devstack as stk
 from tests.conftest import Stack
 from tests.fault.privstack import PrivateEs, PrivateKafka
 

@@ -21,7 +21,7 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
-from diplowire import stack as stk
+from diplowire import devstack as stk
 
 # Elasticsearch's write pool with one thread and one queue slot: a handful of concurrent bulk
 # requests fill it, and it answers 429 es_rejected_execution_exception (static node settings).

@@ -14,7 +14,7 @@ import subprocess
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-STAGES = ("wire", "ingest", "enrich", "index")
+STAGES = ("wire", "ingest", "enrich", "index", "devstack")
 
 
 def _python_files() -> list[Path]:

@@ -21,7 +21,7 @@ import time
 import urllib.request
 import uuid
 
-from diplowire import stack as stk
+from diplowire import devstack as stk
 
 
 def _free_port() -> int:

@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from diplowire import stack as stk
+from diplowire import devstack as stk
 
 
 def free_port() -> int:

@@ -13,7 +13,7 @@ import re
 from typing import Any
 from xml.sax.saxutils import escape
 
-from diplowire import stack
+from diplowire import devstack as stack
 from tests.ingest import feedfiles as ff
 from tests.ingest.hostile import server as hs
 from tests.ingest.hostile.bodies import item, rss
