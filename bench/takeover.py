@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 from kafka import KafkaConsumer, TopicPartition  # noqa: E402
 
 from diplowire.ingest.feeds import Feed  # noqa: E402
-from diplowire.ingest.poller import parse_feed  # noqa: E402
+from diplowire.ingest.parse import parse_feed  # noqa: E402
 from diplowire.sampleserver import SAMPLE_DIR  # noqa: E402
 from diplowire.wire.admin import ensure_topics, open_admin  # noqa: E402
 from diplowire.wire.article import Article, encode, replace  # noqa: E402

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from diplowire.enrich.worker import run_worker
 from diplowire.ingest.feeds import Feed
-from diplowire.ingest.poller import parse_feed
+from diplowire.ingest.parse import parse_feed
 from diplowire.wire import topics as t
 from diplowire.wire.admin import ensure_topics, topic_message_limits
 from diplowire.wire.article import Article, decode, encode, replace

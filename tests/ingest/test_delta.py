@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from diplowire.ingest.feeds import Feed
-from diplowire.ingest.poller import PollReport, poll_once
+from diplowire.ingest.poller import poll_once
+from diplowire.ingest.report import PollReport
 from diplowire.ingest.state import FileStateStore
 from diplowire.wire.article import decode
 from diplowire.wire.loop import make_producer

@@ -14,7 +14,8 @@ from diplowire.ingest.cli import cmd_feeds, cmd_poll
 from diplowire.ingest.feeds import Feed
 from diplowire.ingest.normalize import article_id, canonical_url, html_to_text
 from diplowire.ingest.parse import parse_feed
-from diplowire.ingest.poller import PollReport, poll_once
+from diplowire.ingest.poller import poll_once
+from diplowire.ingest.report import PollReport
 from diplowire.ingest.state import FileStateStore
 from diplowire.wire.article import Article, decode
 from diplowire.wire.loop import make_producer

@@ -12,7 +12,8 @@ from kafka.admin import KafkaAdminClient, NewTopic
 
 from diplowire.ingest.feeds import Feed
 from diplowire.ingest.normalize import article_id, canonical_url
-from diplowire.ingest.poller import poll_once, producer_fatal, producer_killing
+from diplowire.ingest.poller import poll_once
+from diplowire.ingest.publish import producer_fatal, producer_killing
 from diplowire.ingest.state import FileStateStore
 from diplowire.wire.admin import topic_message_limits
 from diplowire.wire.article import decode

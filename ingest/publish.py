@@ -1,0 +1,383 @@
+"""The calling-thread half of a poll: dedupe, send to Kafka, wait for acknowledgements, and
+advance a feed's state only once every article of that feed was acknowledged (:func:`drain`).
+
+Also the producer-fatal logic: kafka-python's idempotent producer becomes unusable after a
+non-retriable refusal, and the pass must stop handing out feeds rather than fail them all.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from kafka import KafkaProducer
+from kafka.errors import (
+    KafkaError,
+    MessageSizeTooLargeError,
+    OutOfOrderSequenceNumberError,
+    RetriableError,
+)
+from kafka.record.default_records import DefaultRecordBatchBuilder
+
+from diplowire.ingest import schedule
+from diplowire.ingest.feeds import Feed
+from diplowire.ingest.fetch import FetchError
+from diplowire.ingest.identity import Resolution, resolve, title_key
+from diplowire.ingest.normalize import utc_now
+from diplowire.ingest.outcomes import SkipReason
+from diplowire.ingest.parse import Item
+from diplowire.ingest.report import PollReport
+from diplowire.ingest.state import FeedState, PollerState, Seen
+from diplowire.ingest.worker_fetch import MAX_RETRY_AFTER_S, FeedResult
+from diplowire.wire import topics as t
+from diplowire.wire.admin import forget_topic_limits
+from diplowire.wire.article import Article, encode, replace
+from diplowire.wire.loop import DeadLetters, Poison
+from diplowire.wire.settings import PollSettings
+
+log = logging.getLogger(__name__)
+
+ACK_TIMEOUT_S = 60.0
+
+
+@dataclass
+class _Pending:
+    """A feed whose articles were sent and await Kafka's acknowledgement."""
+
+    result: FeedResult
+    sends: list[tuple[Item, Article, Any, bool]]
+    """(item, article as sent, future or the exception send() raised, dead-lettered as too
+    large for the raw topic)."""
+
+
+@dataclass
+class Pass:
+    state: PollerState
+    settings: PollSettings
+    producer: KafkaProducer
+    report: PollReport
+    pending: list[_Pending] = field(default_factory=list)
+    pending_articles: int = 0
+    last_drain: float = field(default_factory=time.monotonic)
+    inflight: dict[str, tuple[str, int]] = field(default_factory=dict)
+    """article id -> (digest, version) sent in this pass and not yet acknowledged."""
+    ack_deadline: float = 0.0
+    record_limit: int = 1_000_000
+    """Largest record (kafka-python's size estimate) the raw topic and the producer accept."""
+    dead_letters: DeadLetters | None = None
+
+
+def handle(ctx: Pass, result: FeedResult) -> None:
+    fs = ctx.state.feeds[result.feed.url]
+    report = ctx.report
+    if result.error is not None and result.error.kind == "deferred":
+        report.feeds_deferred += 1
+        fs.next_poll_at = time.time() + max(1.0, result.error.retry_after_s or 0.0)
+        return
+    report.feeds_polled += 1
+    fs.last_polled = utc_now()
+    if result.error is not None:
+        if result.error.kind == "bad_delta" or result.error.delta:
+            # The server mishandles A-IM: later polls of this feed are plain conditional GETs.
+            fs.delta_ok = False
+        _mark_failed(fs, result.feed, ctx.settings, report, result.error)
+        return
+    resp = result.response
+    assert resp is not None
+    report.bytes_received += resp.wire_bytes
+    fs.last_status = resp.status
+    if resp.delta:
+        report.feeds_delta += 1
+        fs.deltas += 1
+    if resp.permanent_redirect:
+        fs.moved_to = resp.permanent_redirect
+    if not result.sent_validators:
+        fs.polls_since_verify = 0
+    if resp.status == 304 or result.body_unchanged:
+        report.feeds_unchanged += 1
+        fs.etag, fs.last_modified = resp.etag, resp.last_modified
+        if result.sent_validators:
+            fs.polls_since_verify += 1
+        _mark_ok(fs, result.feed, ctx.settings, changed=False, max_age_s=resp.max_age_s)
+        return
+    if (
+        not resp.delta  # a delta is meant to differ from the body its ETag was stored with
+        and fs.body_hash is not None
+        and fs.validators_trusted
+        and (
+            (fs.etag and resp.etag == fs.etag)
+            or (fs.last_modified and not resp.etag and resp.last_modified == fs.last_modified)
+        )
+    ):
+        # Same validators, different body: a 304 from this server cannot be believed.
+        fs.validators_trusted = False
+        report.validators_distrusted += 1
+        log.warning("feed %s: validators unchanged for a changed body; not trusted", fs.url)
+    res = resolve(result.items, ctx.state.guids.get, ctx.state.seen.get)
+    _count_document(ctx, fs, result, res)
+    report.fulltext_ok += result.fulltext_ok
+    for kind, n in result.fulltext_failures.items():
+        report.fulltext_failed += n
+        report.count_failure(f"fulltext_{kind}", n)
+
+    sends: list[tuple[Item, Article, Any, bool]] = []
+    refused: KafkaError | None = None
+    for item in res.items:
+        art = item.article
+        seen = ctx.state.seen.get(art.id)
+        flying = ctx.inflight.get(art.id)
+        if (seen is not None and seen.content_hash == item.digest) or (
+            flying is not None and flying[0] == item.digest
+        ):
+            if seen is not None:
+                seen.last_seen = time.time()
+            report.duplicates += 1
+            continue
+        last_version = max(seen.version if seen else 0, flying[1] if flying else 0)
+        if last_version:
+            art = replace(art, version=last_version + 1)
+            report.updated += 1
+        art = replace(art, timestamps=replace(art.timestamps, produced=utc_now()))
+        fut: Any = refused
+        dead = False
+        if refused is None:
+            key, value = art.id.encode(), encode(art)
+            headers = [(t.H_SCHEMA_VERSION, str(art.schema_version).encode())]
+            size = DefaultRecordBatchBuilder.estimate_size_in_bytes(key, value, headers)
+            try:
+                if size > ctx.record_limit:
+                    raise MessageSizeTooLargeError(f"{size} bytes")
+                fut = ctx.producer.send(
+                    ctx.settings.kafka.topics.raw, key=key, value=value, headers=headers
+                )
+            except MessageSizeTooLargeError:
+                fut, dead = _dead_letter(ctx, result.feed, key, value, size), True
+            except KafkaError as exc:  # e.g. no broker reachable within max_block_ms
+                # The rest of this feed is not sent: each send would block as long again.
+                fut = refused = exc
+            if isinstance(fut, KafkaError):
+                refused = fut
+        ctx.inflight[art.id] = (item.digest, art.version)
+        sends.append((item, art, fut, dead))
+    pending = _Pending(result, sends)
+    if not sends:
+        _finish(ctx, pending)
+        return
+    ctx.pending.append(pending)
+    ctx.pending_articles += len(sends)
+
+
+def _count_document(ctx: Pass, fs: FeedState, result: FeedResult, res: Resolution) -> None:
+    """Count (and log) what a parsed document holds besides articles to publish."""
+    report, url = ctx.report, result.feed.url
+    skipped = dict(result.notes.skipped)
+    if res.collisions:
+        skipped[SkipReason.DUPLICATE_ITEM] = len(res.collisions)
+    for item, kept in res.collisions:
+        log.warning(
+            "feed %s: entry %r <%s> skipped (duplicate_item): article %s again, other content "
+            "than the earlier entry %r",
+            url,
+            item.article.title[:120],
+            item.article.url,
+            item.article.id,
+            kept.article.title[:120],
+        )
+    for key in res.shared_guids:
+        log.info("feed %s: GUID %r is on entries with different links: not used", url, key)
+    report.entries += len(result.items) + result.notes.total
+    report.duplicates += res.repeats
+    for reason, n in skipped.items():
+        report.skipped_entries += n
+        report.skipped[reason.value] = report.skipped.get(reason.value, 0) + n
+    fs.skipped = {reason.value: n for reason, n in skipped.items()}
+    fs.charset_note = result.notes.charset_note
+    if result.notes.recode is not None:
+        kind = result.notes.recode.value
+        report.feeds_recoded[kind] = report.feeds_recoded.get(kind, 0) + 1
+
+
+def _dead_letter(ctx: Pass, feed: Feed, key: bytes, value: bytes, size: int) -> Any:
+    """Send an article too large for the raw topic to the dead-letter topic (only its head when
+    even that topic cannot take it whole)."""
+    cause = (
+        f"article {key.decode()} of feed {feed.url} is {size} bytes, over the "
+        f"{ctx.record_limit}-byte limit of {ctx.settings.kafka.topics.raw}"
+    )
+    log.warning("%s: dead-lettered", cause)
+    assert ctx.dead_letters is not None
+    try:
+        return ctx.dead_letters.send(key, value, Poison("oversized", cause))
+    except KafkaError as exc:
+        return exc
+
+
+def drain(ctx: Pass) -> None:
+    """Wait for Kafka's acknowledgements, then advance the state of every pending feed."""
+    ctx.last_drain = time.monotonic()
+    if not ctx.pending:
+        return
+    ctx.ack_deadline = time.monotonic() + ACK_TIMEOUT_S
+    try:
+        ctx.producer.flush(timeout=ACK_TIMEOUT_S)
+    except KafkaError as exc:
+        # Unacknowledged sends are counted as failed below; the next poll sends them again.
+        log.error("Kafka flush did not complete: %s", exc)
+    pending, ctx.pending, ctx.pending_articles = ctx.pending, [], 0
+    for p in pending:
+        _finish(ctx, p)
+
+
+def producer_fatal(producer: KafkaProducer) -> bool:
+    """True when kafka-python's idempotent producer is in its fatal state: it then fails every
+    batch, present and future, with the error that made it fatal."""
+    manager = getattr(producer, "_transaction_manager", None)
+    return bool(manager is not None and manager.has_fatal_error())
+
+
+def producer_killing(exc: BaseException) -> bool:
+    """Whether an error a send's future failed with leaves the producer unusable.
+
+    kafka-python (3.0.12, ``TransactionManager.classify_batch_error``) makes every non-retriable
+    batch error fatal for an idempotent, non-transactional producer: too large, invalid
+    timestamp, policy violation, topic authorisation, corrupt record...
+    """
+    return isinstance(exc, KafkaError) and not isinstance(exc, RetriableError)
+
+
+def producer_broken(ctx: Pass) -> bool:
+    if not ctx.report.producer_failed and producer_fatal(ctx.producer):
+        _producer_failed(ctx, getattr(ctx.producer._transaction_manager, "last_error", None))
+    return ctx.report.producer_failed
+
+
+def _producer_failed(ctx: Pass, exc: BaseException | None) -> None:
+    if ctx.report.producer_failed:
+        return
+    ctx.report.producer_failed = True
+    # The refusal may come from a limit the poller did not know (too large): the next pass
+    # reads the limits again, with a producer that works.
+    forget_topic_limits()
+    log.error(
+        "Kafka refused a record (%s): the producer is unusable and must be replaced; "
+        "no more feeds are polled in this pass",
+        exc,
+    )
+
+
+def _aborted_by_producer(fut: Any, exc: BaseException) -> bool:
+    """True when the record was failed by the producer itself, because an *earlier* batch put it
+    in its fatal state, not by the broker refusing this record.
+
+    kafka-python completes a batch it aborts with base offset -1 and one the broker answered
+    with an error with ``None``; the error object is the same in both cases, so the offset is
+    what tells the record that was refused from those failed along with it. A sequence error
+    only says an earlier batch is missing.
+    """
+    if isinstance(exc, OutOfOrderSequenceNumberError):
+        return True
+    produced = getattr(getattr(fut, "_produce_future", None), "value", None)
+    return isinstance(produced, tuple) and bool(produced) and produced[0] == -1
+
+
+def _finish(ctx: Pass, p: _Pending) -> None:
+    fs = ctx.state.feeds[p.result.feed.url]
+    report = ctx.report
+    delivered = oversized = own_failures = 0
+    for item, art, fut, dead in p.sends:
+        ctx.inflight.pop(art.id, None)
+        try:
+            if isinstance(fut, BaseException):
+                raise fut
+            # flush() can return early (a split batch is still being retried): wait for each
+            # acknowledgement itself, within the drain's deadline.
+            fut.get(timeout=max(0.0, ctx.ack_deadline - time.monotonic()))
+        except KafkaError as exc:
+            # Not acknowledged: the seen-set is not advanced, so the next poll sends it again.
+            report.not_acknowledged += 1
+            from_future = not isinstance(fut, BaseException)
+            if from_future and (producer_killing(exc) or producer_fatal(ctx.producer)):
+                _producer_failed(ctx, exc)
+            if not (
+                from_future and producer_fatal(ctx.producer) and _aborted_by_producer(fut, exc)
+            ):
+                own_failures += 1
+            log.error("article %s not acknowledged by Kafka: %s", art.id, exc)
+            continue
+        # A dead-lettered article is done with too: it is not retried until it is edited.
+        if dead:
+            oversized += 1
+        else:
+            delivered += 1
+        ctx.state.seen[art.id] = Seen(item.digest, art.version, time.time(), title_key(art.title))
+        if item.guid_key:
+            ctx.state.guids[item.guid_key] = art.id
+    report.published += delivered
+    fs.articles_published += delivered
+    report.articles_oversized += oversized
+    fs.articles_oversized += oversized
+    if own_failures:
+        # Validators and body hash stay as they were, so the next poll refetches the feed.
+        err = FetchError("publish_failed", "Kafka did not acknowledge every article")
+        _mark_failed(fs, p.result.feed, ctx.settings, report, err)
+        return
+    if delivered + oversized < len(p.sends):
+        # Only failed because another record broke the producer: not this feed's failure (no
+        # backoff), and its state stays as it was, so it is due again and refetched in full.
+        report.feeds_requeued += 1
+        log.warning("feed %s: not published (Kafka producer failed); polled again", fs.url)
+        return
+    resp = p.result.response
+    assert resp is not None
+    # After a delta body_hash is None: the full body of the new ETag was never seen, so a later
+    # 200 with that ETag must neither be skipped as unchanged nor taken for a lying server.
+    fs.etag, fs.last_modified, fs.body_hash = resp.etag, resp.last_modified, p.result.body_hash
+    fs.hint_s = p.result.hint_s
+    report.feeds_ok += 1
+    _mark_ok(fs, p.result.feed, ctx.settings, changed=bool(p.sends), max_age_s=resp.max_age_s)
+
+
+def _base_interval(feed: Feed, settings: PollSettings) -> float:
+    return float(feed.interval_s or settings.default_interval_s)
+
+
+def _mark_ok(
+    fs: FeedState, feed: Feed, settings: PollSettings, *, changed: bool, max_age_s: float | None
+) -> None:
+    now = time.time()
+    fs.failures, fs.health, fs.last_error = 0, "ok", ""
+    if changed:
+        if fs.last_changed:
+            fs.change_period_s = schedule.smooth_period(fs.change_period_s, now - fs.last_changed)
+        fs.last_changed = now
+    fs.interval_s = schedule.next_interval(
+        current_s=fs.interval_s,
+        base_s=_base_interval(feed, settings),
+        changed=changed,
+        change_period_s=fs.change_period_s,
+        min_s=settings.min_interval_s,
+        max_s=settings.max_interval_s,
+        hint_s=max(fs.hint_s, max_age_s or 0.0),
+    )
+    fs.next_poll_at = now + schedule.jittered(fs.interval_s)
+
+
+def _mark_failed(
+    fs: FeedState, feed: Feed, settings: PollSettings, report: PollReport, err: FetchError
+) -> None:
+    report.feeds_failed += 1
+    report.count_failure(err.kind)
+    fs.failures += 1
+    fs.last_error = f"{err.kind}: {err}"
+    if err.kind == "gone" or fs.failures >= settings.disable_after_failures:
+        fs.health = "disabled"
+    else:
+        fs.health = "failing"
+    retry_after = min(err.retry_after_s, MAX_RETRY_AFTER_S) if err.retry_after_s else None
+    delay = schedule.backoff_s(
+        _base_interval(feed, settings), fs.failures, settings.max_backoff_s, retry_after
+    )
+    fs.next_poll_at = time.time() + schedule.jittered(delay)
+    log.warning("feed %s %s (%d): %s", feed.url, fs.health, fs.failures, fs.last_error)
