@@ -6,14 +6,12 @@ import logging
 from collections.abc import Callable, Sequence
 
 from kafka import KafkaProducer
-from kafka.errors import KafkaError, KafkaTimeoutError, MessageSizeTooLargeError
-from kafka.record.default_records import DefaultRecordBatchBuilder
+from kafka.errors import KafkaTimeoutError
 
 from diplowire.enrich import nlp
 from diplowire.enrich.pipeline import enrich_batch
-from diplowire.wire import topics as t
-from diplowire.wire.admin import ensure_topics, forget_topic_limits, record_limits
-from diplowire.wire.article import Article, encode
+from diplowire.wire.admin import SHARED_LIMITS, TopicLimits, ensure_topics
+from diplowire.wire.article import Article
 from diplowire.wire.loop import (
     Outcome,
     Poison,
@@ -24,6 +22,7 @@ from diplowire.wire.loop import (
     make_producer,
     run_stage,
 )
+from diplowire.wire.publisher import Oversized, Publisher, RefusalKind, Refused, Sent
 from diplowire.wire.settings import EnrichSettings
 from diplowire.wire.startup import StartupStopped, wait_for_kafka
 
@@ -32,36 +31,42 @@ STAGE = "enrich"
 
 
 def make_handler(
-    producer: KafkaProducer, topic: str, settings: EnrichSettings, flush_timeout_s: float = 60.0
+    producer: KafkaProducer,
+    topic: str,
+    settings: EnrichSettings,
+    flush_timeout_s: float = 60.0,
+    limits: TopicLimits = SHARED_LIMITS,
 ) -> Callable[[Sequence[Article]], list[Outcome]]:
+    publisher = Publisher(producer, settings.kafka, limits)
+
     def handle(batch: Sequence[Article]) -> list[Outcome]:
         results = enrich_batch(batch, max_text_chars=settings.max_text_chars)
         # Enrichment can make an article several times larger than the raw message the raw topic
-        # took: each record is checked before it is sent, as a broker's refusal would leave
-        # kafka-python's idempotent producer unusable (see wire.admin.record_limits).
-        limit = record_limits(producer, settings.kafka, (topic,))[topic]
+        # took: each record is checked before it is sent (see wire.publisher).
+        limit = publisher.record_limit(topic)
         outcomes: list[Outcome] = []
-        sent = []
+        sent: list[Sent] = []
         for res in results:
             if isinstance(res, Poison):
                 outcomes.append(res)
                 continue
-            key, value = res.id.encode(), encode(res)
-            headers = [(t.H_SCHEMA_VERSION, str(res.schema_version).encode())]
-            size = DefaultRecordBatchBuilder.estimate_size_in_bytes(key, value, headers)
-            if size > limit:
+            out = publisher.send(topic, res, limit)
+            if isinstance(out, Oversized):
                 outcomes.append(
                     Poison(
                         "oversized",
-                        f"enriched article {res.id} is {size} bytes, over the {limit}-byte "
+                        f"enriched article {res.id} is {out.size} bytes, over the {out.limit}-byte "
                         f"record limit of {topic} (its max.message.bytes, or the producer's "
                         f"max_request_size)",
                     )
                 )
                 continue
+            if isinstance(out, Refused):
+                # Not sent at all (no broker within max_block_ms): raised, as before the
+                # publisher existed; the worker stops and its batch is read again.
+                raise out.error
             outcomes.append(None)
-            fut = producer.send(topic, key=key, value=value, headers=headers)
-            sent.append(fut)
+            sent.append(out)
         try:
             producer.flush(timeout=flush_timeout_s)
         except KafkaTimeoutError as exc:
@@ -70,33 +75,30 @@ def make_handler(
             raise TransientError(
                 f"{topic} did not acknowledge within {flush_timeout_s:.0f} s: {exc}"
             ) from exc
-        refused: KafkaError | None = None
-        for fut in sent:
-            try:
-                fut.get(timeout=0)
-            except MessageSizeTooLargeError as exc:
-                refused = exc
-            except KafkaError as exc:
-                refused = refused or exc
-        if isinstance(refused, MessageSizeTooLargeError):
+        refusals = [r for r in map(publisher.acknowledged, sent) if r is not None]
+        too_large = next((r for r in refusals if r.kind is RefusalKind.TOO_LARGE), None)
+        if too_large is not None:
             # The limit in use was wrong (unreadable, or lowered since it was read) and the
             # producer now fails every send: retrying would spin forever. Nothing of the batch
             # is committed; a restarted worker reads the limit again and dead-letters the record.
-            forget_topic_limits()
+            publisher.forget_limits()
             raise WorkerStopped(
                 f"{topic} refused a record as too large for a {limit}-byte limit; the producer "
-                f"is unusable and the worker must be restarted: {refused}"
-            ) from refused
-        if refused is not None and not refused.retriable:
+                f"is unusable and the worker must be restarted: {too_large.error}"
+            ) from too_large.error
+        refused = refusals[0] if refusals else None
+        if refused is not None and refused.kind is RefusalKind.FATAL:
             # kafka-python's idempotent producer treats every non-retriable error (no write
             # permission, a record the broker rejects...) as fatal: it fails all later sends too.
             raise WorkerStopped(
-                f"{topic} refused the batch ({type(refused).__name__}); the producer is unusable "
-                f"and the worker must be restarted: {refused}"
-            ) from refused
+                f"{topic} refused the batch ({type(refused.error).__name__}); the producer is "
+                f"unusable and the worker must be restarted: {refused.error}"
+            ) from refused.error
         if refused is not None:
             # The whole batch is retried; duplicates downstream are harmless (idempotent ids).
-            raise TransientError(f"enriched topic did not acknowledge: {refused}") from refused
+            raise TransientError(
+                f"enriched topic did not acknowledge: {refused.error}"
+            ) from refused.error
         return outcomes
 
     return handle
