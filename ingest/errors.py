@@ -52,10 +52,33 @@ class FetchError(Exception):
         delta: bool = False,
     ) -> None:
         super().__init__(message)
-        self.kind = FetchKind(kind)  # an unknown label is a bug: ValueError here, not later
-        self.retry_after_s = retry_after_s
-        self.delta = delta
+        # Read-only (properties below): an error is a fact once raised; a layer that learns more
+        # about it raises a new one (with_delta) instead of editing one others may hold.
+        self._kind = FetchKind(kind)  # an unknown label is a bug: ValueError here, not later
+        self._retry_after_s = retry_after_s
+        self._delta = delta
+
+    @property
+    def kind(self) -> FetchKind:
+        return self._kind
+
+    @property
+    def retry_after_s(self) -> float | None:
+        return self._retry_after_s
+
+    @property
+    def delta(self) -> bool:
         """The failure concerns a ``226 IM Used`` answer: the server mishandles feed deltas."""
+        return self._delta
+
+    def with_delta(self) -> FetchError:
+        """This error marked as concerning a ``226`` answer: a new error of the same class."""
+        if self._delta:
+            return self
+        err = FetchError.__new__(type(self), *self.args)
+        err.__dict__.update(self.__dict__)  # subclass fields too (ForbiddenAddress.host...)
+        err._delta = True
+        return err
 
     def __reduce__(self) -> Any:
         # Raised in parse processes too: the default pickling would call FetchError(message).

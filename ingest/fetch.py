@@ -1,6 +1,6 @@
 """HTTP fetching with hard limits (connections only to allowed addresses: ingest.connect).
 
-The check that runs before any XML parser sees a byte is in ingest.xmlcheck (re-exported here)."""
+The check that runs before any XML parser sees a byte is ingest.xmlcheck, called by ingest.parse."""
 
 from __future__ import annotations
 
@@ -21,11 +21,10 @@ from typing import Any
 from diplowire.ingest.address import DEFAULT_POLICY, AddressPolicy
 from diplowire.ingest.connect import checked_create_connection, policy_in_force
 from diplowire.ingest.errors import FetchError, FetchKind, ForbiddenAddress
-from diplowire.ingest.xmlcheck import check_xml
 
 # FetchError and its kinds live in ingest.errors (the connection check raises them too); they are
 # imported from here by the poller and the tests.
-__all__ = ["FetchError", "FetchKind", "ForbiddenAddress", "Response", "check_xml", "fetch"]
+__all__ = ["FetchError", "FetchKind", "ForbiddenAddress", "Response", "fetch"]
 
 MAX_REDIRECTS = 5
 FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5"
@@ -173,18 +172,17 @@ def fetch(
         with policy_in_force(policy):
             return _fetch(url, etag, last_modified, timeout_s, max_bytes, user_agent, accept, delta)
     except (OSError, http.client.HTTPException) as exc:
+        delta = dog.delta_response
         if dog.expired:
-            err = FetchError("timeout", f"no complete response within {timeout_s:.0f} s")
-        else:
-            err = FetchError("unreachable", f"connection failed: {exc}")
-        err.delta = dog.delta_response
-        raise err from None
+            msg = f"no complete response within {timeout_s:.0f} s"
+            raise FetchError("timeout", msg, delta=delta) from None
+        raise FetchError("unreachable", f"connection failed: {exc}", delta=delta) from None
     except FetchError as exc:
         if dog.expired and exc.kind in ("truncated", "unreachable"):
-            err = FetchError("timeout", f"no complete response within {timeout_s:.0f} s")
-            err.delta = dog.delta_response
-            raise err from None
-        exc.delta = exc.delta or dog.delta_response
+            msg = f"no complete response within {timeout_s:.0f} s"
+            raise FetchError("timeout", msg, delta=dog.delta_response) from None
+        if dog.delta_response and not exc.delta:
+            raise exc.with_delta() from None
         raise
     finally:
         timer.cancel()

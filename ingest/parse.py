@@ -13,10 +13,11 @@ import feedparser
 
 from diplowire.ingest import schedule
 from diplowire.ingest.charset import to_utf8
+from diplowire.ingest.errors import FetchError
 from diplowire.ingest.feeds import Feed
-from diplowire.ingest.fetch import FetchError, check_xml
 from diplowire.ingest.normalize import clean_chars, content_hash, entry_article
 from diplowire.ingest.outcomes import Recode, SkipReason
+from diplowire.ingest.xmlcheck import check_xml
 from diplowire.wire.article import Article
 from diplowire.wire.clock import utc_now
 from diplowire.wire.settings import PollSettings

@@ -125,8 +125,7 @@ def _fetch_and_parse(
         if not isinstance(exc, FetchError):
             log.exception("feed %s: unexpected error on a 226 delta", feed.url)
             exc = FetchError("internal", f"{exc.__class__.__name__}")
-        exc.delta = True
-        raise exc from None
+        raise exc.with_delta() from None
 
 
 def _parsed(

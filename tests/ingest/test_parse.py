@@ -6,10 +6,11 @@ import time
 
 import pytest
 
+from diplowire.ingest.errors import FetchError
 from diplowire.ingest.feeds import Feed
-from diplowire.ingest.fetch import FetchError, check_xml
 from diplowire.ingest.normalize import canonical_url, fingerprint, html_to_text
 from diplowire.ingest.parse import guid_key, parse_feed
+from diplowire.ingest.xmlcheck import check_xml
 from diplowire.wire.article import Article
 from diplowire.wire.settings import PollSettings
 from tests.ingest import feedfiles as ff

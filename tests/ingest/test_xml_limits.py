@@ -11,10 +11,10 @@ import time
 import pytest
 
 from diplowire.ingest import xmlcheck
-from diplowire.ingest.errors import FetchKind
+from diplowire.ingest.errors import FetchError, FetchKind
 from diplowire.ingest.feeds import Feed
-from diplowire.ingest.fetch import FetchError, check_xml
 from diplowire.ingest.parse import parse_feed
+from diplowire.ingest.xmlcheck import check_xml
 from diplowire.wire.settings import PollSettings
 from tests.ingest import feedfiles as ff
 from tests.ingest.hostile import bodies
