@@ -1,0 +1,161 @@
+"""What every rule reads: the per-document view (``_Ctx``: KB hits by category, sentence ids,
+lexicon word sets), the working types of the analysis and small span helpers."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from spacy.tokens import Doc, Span
+
+from diplowire.enrich import kb as kbmod
+from diplowire.enrich.diplo.matcher import _hits
+
+PERSON_LABELS = frozenset({"PER", "PERSON"})
+PLACE_LABELS = frozenset({"LOC", "GPE", "FAC"})
+TOPIC_THRESHOLD = 1.0
+# A role word this far (in tokens) left of a name still names that person's office.
+ROLE_WINDOW = 16
+POSTED_ROLES = frozenset({"ambassador", "consul", "envoy", "chargé_d_affaires", "diplomat"})
+SENT_END = frozenset({".", "!", "?", "…"})
+
+
+# --------------------------------------------------------------------------- analysis helpers
+
+
+@dataclass(slots=True)
+class _CMention:
+    code: str
+    kind: str
+    start: int
+    end: int
+    actor: bool = False
+    venue: bool = False
+    counted: bool = True
+
+
+@dataclass(slots=True)
+class _Org:
+    key: str
+    name: str
+    type: str
+    country: str | None
+    city: str | None
+    kind: str
+    host: str | None
+    mentions: list[tuple[int, int]] = field(default_factory=list)
+    topics: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class _Person:
+    name: str
+    start: int
+    end: int
+    kb_index: int | None = None
+    role: str | None = None
+    country: str | None = None
+    posted_to: str | None = None
+    official: bool = False
+    spans: list[tuple[int, int]] = field(default_factory=list)
+    title_only: bool = False  # found only in the headline; kept when a role in the lede binds it
+
+
+class _Ctx:
+    """Per-document view: sentence ids, lexicon sets and the KB hits by category."""
+
+    def __init__(self, doc: Doc, lang: str) -> None:
+        self.doc = doc
+        self.kb = kbmod.load(lang)
+        kb = self.kb
+        self.loc_preps = kb.words("locative_preps")
+        self.gen_preps = kb.words("genitive_preps")
+        self.articles = kb.words("genitive_articles")
+        self.portfolio = kb.words("portfolio_preps")
+        self.agent_preps = kb.words("agent_preps")
+        self.coord = kb.words("coordinators")
+        self.pronouns = kb.words("org_pronouns")
+        self.city_nouns = kb.words("city_nouns")
+        self.poss = kb.words("possessive_markers")
+        self.blockers = kb.words("person_blockers")
+        self.honorifics = frozenset(kb.lexicon.get("honorifics", []))
+        self.agent_nouns = kb.words("agent_nouns")
+        self.speech_verbs = kb.words("speech_verbs")
+        self.speech_preps = kb.words("speech_preps")
+        self.non_official = kb.words("non_official_nouns")
+        self.official_heads = kb.words("official_heads")
+        self.visit_nouns = kb.words("visit_nouns")
+        self.visit_preps = kb.words("visit_preps")
+        self.ruling_nouns = kb.words("ruling_nouns")
+        self.former = kb.words("former_markers")
+        self.patient_nouns = kb.words("patient_nouns")
+        self.sent = _sentence_ids(doc)
+        self.country: list[Span] = []
+        self.orgs: list[Span] = []
+        self.heads: list[Span] = []
+        self.roles: list[Span] = []
+        self.persons: list[Span] = []
+        self.topics: list[Span] = []
+        for span in _hits(doc, lang):
+            cat = span.label_[0]
+            {
+                "C": self.country,
+                "O": self.orgs,
+                "H": self.heads,
+                "R": self.roles,
+                "P": self.persons,
+                "T": self.topics,
+            }[cat].append(span)
+        self.orgs = _longest(self.orgs)
+        self.roles = _longest(self.roles)
+        self.heads = [h for h in _longest(self.heads) if not _inside_any(h, self.roles)]
+        self.heads = [h for h in self.heads if not _inside_any(h, self.orgs)]
+        self.country = [c for c in _longest(self.country) if not _inside_any(c, self.orgs)]
+        self.country_at: dict[int, Span] = {}
+        for c in self.country:
+            for i in range(c.start, c.end):
+                self.country_at[i] = c
+        self.org_at: dict[int, Span] = {}
+        for o in self.orgs:
+            for i in range(o.start, o.end):
+                self.org_at[i] = o
+        self.role_end = {r.end for r in self.roles}
+
+    def lower(self, i: int) -> str:
+        return self.doc[i].lower_ if 0 <= i < len(self.doc) else ""
+
+    def same_sent(self, i: int, j: int) -> bool:
+        return self.sent[i] == self.sent[j]
+
+
+def _sentence_ids(doc: Doc) -> list[int]:
+    # Without the parser spaCy has no sentences; punctuation and line breaks are enough here.
+    ids = []
+    current = 0
+    for tok in doc:
+        ids.append(current)
+        if tok.text in SENT_END or (tok.is_space and "\n" in tok.text):
+            current += 1
+    return ids
+
+
+def _longest(spans: Iterable[Span]) -> list[Span]:
+    out: list[Span] = []
+    for s in sorted(spans, key=lambda s: (-(s.end - s.start), s.start)):
+        if all(s.end <= o.start or s.start >= o.end for o in out):
+            out.append(s)
+    return sorted(out, key=lambda s: s.start)
+
+
+def _inside_any(span: Span, others: Iterable[Span]) -> bool:
+    return any(o.start <= span.start and span.end <= o.end and o != span for o in others)
+
+
+def _payload(span: Span) -> list[str]:
+    return span.label_.split("|")
+
+
+def _code(span: Span) -> str:
+    return _payload(span)[1]
+
+
+def _kind(span: Span) -> str:
+    return _payload(span)[2]

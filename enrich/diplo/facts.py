@@ -1,0 +1,133 @@
+"""The entry point: ``analyze`` combines the rules of the sibling modules into ``DiploFacts``."""
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from email.utils import parsedate_to_datetime
+from itertools import combinations
+
+from spacy.tokens import Doc
+
+from diplowire.enrich import kb as kbmod
+from diplowire.enrich.diplo.context import _Ctx
+from diplowire.enrich.diplo.countries import _country_mentions
+from diplowire.enrich.diplo.organisations import (
+    _agency_orgs,
+    _composed_orgs,
+    _merge_orgs,
+    _named_orgs,
+)
+from diplowire.enrich.diplo.persons import (
+    _person_candidates,
+    _persons,
+    _title_candidates,
+)
+from diplowire.enrich.diplo.topics import _topics
+from diplowire.wire.article import Country, Mention, Organization, Person, Topic
+
+
+@dataclass(frozen=True, slots=True)
+class DiploFacts:
+    countries: tuple[Country, ...] = ()
+    dyads: tuple[str, ...] = ()
+    persons: tuple[Person, ...] = ()
+    organizations: tuple[Organization, ...] = ()
+    topics: tuple[Topic, ...] = ()
+
+
+def _mention(doc: Doc, start: int, end: int) -> Mention:
+    span = doc[start:end]
+    return Mention(start=span.start_char, end=span.end_char, text=span.text)
+
+
+def iso_day(published: str | date | None) -> str | None:
+    """The article's date as ``YYYY-MM-DD`` from ISO ('2025-02-10', '2020-07') or RFC 822 text."""
+    if published is None:
+        return None
+    if isinstance(published, date):
+        return published.isoformat()[:10]
+    text = published.strip()
+    m = re.match(r"(\d{4})-(\d{2})(?:-(\d{2}))?", text)
+    if m:
+        return f"{m.group(1)}-{m.group(2)}-{m.group(3) or '01'}"
+    try:
+        return parsedate_to_datetime(text).date().isoformat()
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def analyze(doc: Doc, lang: str, published: str | date | None = None) -> DiploFacts:
+    """Facts of one Doc. ``published`` (the article's date) keeps KB officials to their terms."""
+    kb = kbmod.load(lang)
+    if not kb.lexicon:
+        return DiploFacts()
+    ctx = _Ctx(doc, lang)
+    mentions = _country_mentions(ctx)
+    orgs = _merge_orgs(_named_orgs(ctx) + _composed_orgs(ctx) + _agency_orgs(ctx))
+    cands = _person_candidates(ctx)
+    cands += _title_candidates(ctx, cands)
+    persons = _persons(ctx, cands, iso_day(published))
+
+    # States named by their organisations and officials act in the story.
+    actor_codes: set[str] = {m.code for m in mentions if m.actor and m.counted}
+    extra: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for org in orgs:
+        if org.country and org.type != "international_org":
+            actor_codes.add(org.country)
+            extra[org.country].extend(org.mentions[:1])
+        if org.host and org.kind == "embassy":
+            # An embassy is accredited to a state: the host state is part of the story.
+            extra[org.host].extend(org.mentions[:1])
+    for p in persons:
+        if p.country and p.official:
+            actor_codes.add(p.country)
+    per_code: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for m in sorted(mentions, key=lambda m: m.start):
+        if m.counted and not m.venue:
+            per_code[m.code].append((m.start, m.end))
+    for code, spans in extra.items():
+        if code not in per_code:
+            per_code[code] = spans
+    for p in persons:
+        if p.country and p.country not in per_code:
+            per_code[p.country] = [(p.start, p.end)]
+    codes_order = sorted(per_code, key=lambda c: min(s for s, _ in per_code[c]))
+    countries = tuple(
+        Country(
+            code=code,
+            name=kb.country_names.get(code, code),
+            actor=code in actor_codes,
+            mentions=tuple(_mention(doc, s, e) for s, e in sorted(set(per_code[code]))),
+        )
+        for code in codes_order
+    )
+    actors = sorted(c.code for c in countries if c.actor)
+    dyads = tuple(f"{a}-{b}" for a, b in combinations(actors, 2))
+    person_out = tuple(
+        Person(
+            name=p.name,
+            role=p.role,
+            country=p.country,
+            posted_to=p.posted_to,
+            mentions=tuple(_mention(doc, s, e) for s, e in sorted(set(p.spans))),
+        )
+        for p in persons
+    )
+    org_out = tuple(
+        Organization(
+            name=o.name,
+            type=o.type,
+            country=o.country,
+            city=o.city,
+            mentions=tuple(_mention(doc, s, e) for s, e in sorted(set(o.mentions))),
+        )
+        for o in sorted(orgs, key=lambda o: min(s for s, _ in o.mentions))
+    )
+    return DiploFacts(
+        countries=countries,
+        dyads=dyads,
+        persons=person_out,
+        organizations=org_out,
+        topics=_topics(ctx, orgs),
+    )

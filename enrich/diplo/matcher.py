@@ -1,0 +1,92 @@
+"""The ``diplo_kb`` pipeline component: the KB compiled into a PhraseMatcher whose hits are stored
+in ``doc.spans["diplo"]`` (so they survive ``nlp.pipe(n_process>1)``)."""
+
+from collections import defaultdict
+
+from spacy.language import Language
+from spacy.matcher import PhraseMatcher
+from spacy.tokens import Doc, Span, SpanGroup
+
+from diplowire.enrich import kb as kbmod
+from diplowire.enrich.kb import KnowledgeBase, apostrophe_variants
+
+SPAN_KEY = "diplo"
+COMPONENT = "diplo_kb"
+
+
+class _Matchers:
+    """The KB compiled into one PhraseMatcher per vocab; labels carry the payload."""
+
+    def __init__(self, nlp: Language, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self.matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
+        # Patterns are grouped by label so each add() call tokenises a batch.
+        groups: dict[str, list[str]] = defaultdict(list)
+        for cf in kb.country_forms:
+            groups[f"C|{cf.code}|{cf.kind}|{cf.form}"].append(cf.form)
+        for org in kb.orgs:
+            for form in (org.canonical, *org.aliases):
+                groups[f"O|{org.id}|{form}"].append(form)
+        for i, head in enumerate(kb.org_heads):
+            groups[f"H|{i}|{head.form}"].append(head.form)
+        for i, role in enumerate(kb.roles):
+            groups[f"R|{i}|{role.form}"].append(role.form)
+        for i, person in enumerate(kb.persons):
+            for form in (person.canonical, *person.aliases):
+                groups[f"P|{i}|{form}"].append(form)
+        for i, term in enumerate(kb.topic_terms):
+            for form in term.forms:
+                groups[f"T|{i}|{form}"].append(form)
+        for label, forms in groups.items():
+            variants = [v for f in forms for v in apostrophe_variants(f)]
+            self.matcher.add(label, [nlp.make_doc(v) for v in variants])
+
+    def __call__(self, doc: Doc) -> Doc:
+        spans = [
+            Span(doc, start, end, label=mid)
+            for mid, start, end in self.matcher(doc)
+            if _case_ok(doc[start:end].text, doc.vocab.strings[mid].rsplit("|", 1)[1])
+        ]
+        doc.spans[SPAN_KEY] = SpanGroup(doc, name=SPAN_KEY, spans=spans)
+        return doc
+
+
+def _case_ok(text: str, form: str) -> bool:
+    """Forms with several capitals match exactly; capitalised ones only capitalised ("us")."""
+    if sum(1 for c in form if c.isupper()) >= 2:
+        return text.replace("’", "'") == form.replace("’", "'")
+    if form[:1].isupper():
+        return text[:1].isupper()
+    return True
+
+
+_MATCHERS: dict[tuple[int, str], _Matchers] = {}
+
+
+def _matchers_for(nlp_vocab_id: int, lang: str) -> _Matchers | None:
+    return _MATCHERS.get((nlp_vocab_id, lang))
+
+
+# This module has no ``from __future__ import annotations``: spaCy (3.8.6) validates factory
+# arguments with pydantic v1, which cannot resolve postponed (string) annotations like "Language".
+@Language.factory(COMPONENT, default_config={"lang": "en"})
+def _make_component(nlp: Language, name: str, lang: str) -> _Matchers:
+    key = (id(nlp.vocab), lang)
+    if key not in _MATCHERS:
+        _MATCHERS[key] = _Matchers(nlp, kbmod.load(lang))
+    return _MATCHERS[key]
+
+
+def configure(nlp: Language, lang: str) -> None:
+    """Add the KB matcher to a freshly loaded pipeline (idempotent)."""
+    if COMPONENT not in nlp.pipe_names:
+        nlp.add_pipe(COMPONENT, last=True, config={"lang": lang})
+
+
+def _hits(doc: Doc, lang: str) -> list[Span]:
+    if SPAN_KEY not in doc.spans:
+        matchers = _matchers_for(id(doc.vocab), lang)
+        if matchers is None:
+            return []
+        matchers(doc)
+    return list(doc.spans[SPAN_KEY])

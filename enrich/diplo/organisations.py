@@ -1,0 +1,307 @@
+"""Organisations: named in the KB, composed from a head and a country ("ministère des Affaires
+étrangères de France"), or agencies; merged, and keyed for scoring (``org_key``)."""
+
+from spacy.tokens import Span
+
+from diplowire.enrich import kb as kbmod
+from diplowire.enrich.diplo.context import _code, _Ctx, _kind, _Org
+from diplowire.enrich.kb import KnowledgeBase, OrgEntry, norm
+from diplowire.wire.article import Organization
+
+
+def _org_key_for(entry: OrgEntry) -> str:
+    return f"id:{entry.id}"
+
+
+def _named_orgs(ctx: _Ctx) -> list[_Org]:
+    out = []
+    for span in ctx.orgs:
+        entry = ctx.kb.orgs_by_id[_code(span)]
+        country = entry.country
+        if country is None and entry.type != "international_org":
+            country = _adjacent_country(ctx, span.start, span.end)
+        out.append(
+            _Org(
+                key=_org_key_for(entry),
+                name=entry.canonical,
+                type=entry.type,
+                country=country,
+                city=None,
+                kind=entry.type,
+                host=None,
+                mentions=[(span.start, span.end)],
+                topics=entry.topics,
+            )
+        )
+    return out
+
+
+def _agency_orgs(ctx: _Ctx) -> list[_Org]:
+    """NER organisations that name a state body: "National Welfare Fund", "agence nationale ..."."""
+    heads = ctx.kb.words("agency_heads")
+    markers = ctx.kb.words("state_markers")
+    out = []
+    for ent in ctx.doc.ents:
+        if ent.label_ != "ORG" or any(i in ctx.org_at for i in range(ent.start, ent.end)):
+            continue
+        if any(h.start < ent.end and ent.start < h.end for h in ctx.heads):
+            continue
+        toks = [t for t in ent if not (t.lower_ in ctx.articles or t.pos_ == "DET")]
+        if not toks or not any(t.lower_ in heads for t in toks):
+            continue
+        country = _adjacent_country(ctx, ent.start, ent.end)
+        inner = [ctx.country_at[t.i] for t in toks if t.i in ctx.country_at]
+        if inner:
+            country = _code(inner[0])
+        if toks[0].lower_ not in markers and country is None:
+            continue
+        name = ctx.doc[toks[0].i : toks[-1].i + 1].text
+        out.append(
+            _Org(
+                key=f"other:{country}:{norm(name)}",
+                name=name,
+                type="other",
+                country=country,
+                city=None,
+                kind="agency",
+                host=None,
+                mentions=[(ent.start, ent.end)],
+            )
+        )
+    return out
+
+
+def _adjacent_country(ctx: _Ctx, start: int, end: int) -> str | None:
+    for i in (start - 1, end, end + 1):
+        c = ctx.country_at.get(i)
+        if c is not None and _kind(c) in {"demonym", "name"}:
+            return _code(c)
+    return None
+
+
+def _country_list_after(ctx: _Ctx, i: int) -> tuple[list[Span], int]:
+    """'du Canada, des Pays-Bas et de Nouvelle-Zélande' → the country spans and where it ends."""
+    doc = ctx.doc
+    found: list[Span] = []
+    j = i
+    while j < len(doc):
+        k = j
+        if doc[k].lower_ in ctx.coord and found:
+            k += 1
+        if k < len(doc) and doc[k].lower_ in ctx.gen_preps:
+            k += 1
+        elif not found and ctx.gen_preps and k < len(doc) and doc[k].lower_ not in ctx.gen_preps:
+            # Only lists introduced by a genitive ("of X", "de X").
+            return found, j
+        while k < len(doc) and doc[k].lower_ in ctx.articles:
+            k += 1
+        c = ctx.country_at.get(k)
+        if c is None or _kind(c) not in {"name", "capital"} or c.start != k:
+            break
+        found.append(c)
+        j = c.end
+    return found, j
+
+
+def _place_after(ctx: _Ctx, i: int) -> tuple[str | None, str | None, int]:
+    """'à Washington' / 'in the Russian Federation' / 'au Liban' → (city, host code, end)."""
+    doc = ctx.doc
+    if ctx.lower(i) not in ctx.loc_preps:
+        return None, None, i
+    k = i + 1
+    while k < len(doc) and doc[k].lower_ in ctx.articles:
+        k += 1
+    c = ctx.country_at.get(k)
+    if c is not None and c.start == k:
+        if _kind(c) == "capital":
+            return c.text, _code(c), c.end
+        if _kind(c) == "name":
+            return None, _code(c), c.end
+    if k in ctx.org_at:
+        return None, None, i  # "à l'ONU": posted to an organisation, not a place
+    end = k
+    while end < len(doc) and doc[end].is_title and doc[end].pos_ in {"PROPN", "NOUN", "ADJ"}:
+        end += 1
+        if end - k >= 3:
+            break
+    if end > k:
+        return doc[k:end].text, None, end
+    return None, None, i
+
+
+def _composed_orgs(ctx: _Ctx) -> list[_Org]:
+    doc = ctx.doc
+    kb = ctx.kb
+    out: list[_Org] = []
+    last_mission_head: tuple[int, str] | None = None
+    for h in ctx.heads:
+        head = kb.org_heads[int(_code(h))]
+        kind, typ = head.kind, head.type
+        senders: list[Span] = []
+        start, end = h.start, h.end
+        # Sender before the head: "Russian Embassy", "U.S. Embassy", "Russia's embassy".
+        b = h.start - 1
+        if ctx.lower(b) in ctx.poss:
+            b -= 1
+        if b >= 0 and b in ctx.country_at and _kind(ctx.country_at[b]) in {"name", "demonym"}:
+            c = ctx.country_at[b]
+            senders.append(c)
+            start = c.start
+        # Sender right after the head: "consulat russe", "ministère russe des Affaires...".
+        if not senders and end in ctx.country_at and _kind(ctx.country_at[end]) == "demonym":
+            c = ctx.country_at[end]
+            senders.append(c)
+            end = c.end
+        if kind == "ministry" and senders:
+            rest = " ".join(t.lower_ for t in doc[end : end + 4])
+            for other in kb.org_heads:
+                tail = norm(other.form).split(" ", 1)
+                if (
+                    other.kind == "foreign_ministry"
+                    and len(tail) == 2
+                    and norm(rest).startswith(tail[1])
+                ):
+                    kind, typ = "foreign_ministry", "foreign_ministry"
+                    end += len(tail[1].split(" "))
+                    break
+        if not senders:
+            listed, list_end = _country_list_after(ctx, end)
+            if listed:
+                senders = listed if head.plural else listed[:1]
+                end = list_end if head.plural else senders[0].end
+        if not senders and head.plural is False and typ == "diplomatic_mission":
+            continue
+        if head.plural and not senders:
+            continue
+        if kind == "ministry" and not senders:
+            continue
+        # Named portfolio for other ministries: "Ministry of Finance", "ministère de la Défense".
+        if kind == "ministry" and ctx.lower(end) in ctx.gen_preps:
+            k = end + 1
+            while k < len(doc) and doc[k].lower_ in ctx.articles:
+                k += 1
+            if k < len(doc) and doc[k].is_title and k not in ctx.country_at:
+                end = k + 1
+        city, host, place_end = _place_after(ctx, end)
+        if typ == "diplomatic_mission":
+            end = max(end, place_end)
+            last_mission_head = (h.start, kind)
+        for s in senders:
+            code = _code(s)
+            if code == host:
+                host = None
+            span_start = min(start, h.start)
+            name = _strip_article(ctx, doc[span_start:end]) if len(senders) == 1 else None
+            if name is None:
+                name = f"{h.text} {s.text}" if s.start > h.start else f"{s.text} {h.text}"
+            out.append(
+                _Org(
+                    key=_mission_key(typ, kind, code, city, name),
+                    name=name,
+                    type=typ,
+                    country=code,
+                    city=city if typ == "diplomatic_mission" else None,
+                    kind=kind,
+                    host=host,
+                    mentions=[(span_start, end)],
+                )
+            )
+    # "partagé par celles de la Norvège et de la Finlande": pronoun standing for missions.
+    if last_mission_head is not None:
+        for i, tok in enumerate(doc):
+            if tok.lower_ in ctx.pronouns and tok.lower_:
+                listed, _ = _country_list_after(ctx, i + 1)
+                mission_before = any(
+                    h.start < i and ctx.same_sent(h.start, i)
+                    for h in ctx.heads
+                    if kb.org_heads[int(_code(h))].type == "diplomatic_mission"
+                )
+                if not mission_before:
+                    continue
+                for s in listed:
+                    code = _code(s)
+                    head_word = next(
+                        h.text.rstrip("s")
+                        for h in ctx.heads
+                        if h.start < i and kb.org_heads[int(_code(h))].type == "diplomatic_mission"
+                    )
+                    out.append(
+                        _Org(
+                            key=_mission_key("diplomatic_mission", "embassy", code, None, ""),
+                            name=f"{head_word} {ctx.doc[s.start - 1].text} {s.text}".strip(),
+                            type="diplomatic_mission",
+                            country=code,
+                            city=None,
+                            kind="embassy",
+                            host=None,
+                            mentions=[(s.start, s.end)],
+                        )
+                    )
+    return out
+
+
+def _strip_article(ctx: _Ctx, span: Span) -> str:
+    toks = list(span)
+    while toks and (toks[0].lower_ in ctx.articles or toks[0].pos_ == "DET"):
+        toks = toks[1:]
+    if not toks:
+        return span.text
+    return ctx.doc[toks[0].i : toks[-1].i + 1].text
+
+
+def _mission_key(typ: str, kind: str, code: str, city: str | None, name: str) -> str:
+    if typ == "diplomatic_mission":
+        if kind == "consulate" and city:
+            return f"mission:{code}:consulate:{norm(city)}"
+        return f"mission:{code}:{kind}"
+    if typ == "foreign_ministry":
+        return f"mfa:{code}"
+    return f"other:{code}:{norm(name)}"
+
+
+def _merge_orgs(orgs: list[_Org]) -> list[_Org]:
+    merged: dict[str, _Org] = {}
+    for org in orgs:
+        key = org.key
+        if org.type == "diplomatic_mission" and org.kind == "consulate" and not org.city:
+            # A consulate named again without its city is the one already named with it.
+            same = [k for k, o in merged.items() if o.country == org.country and o.kind == org.kind]
+            if len(same) == 1:
+                key = same[0]
+        if org.type == "foreign_ministry" and org.country:
+            key = f"mfa:{org.country}"
+        if key in merged:
+            cur = merged[key]
+            cur.mentions.extend(org.mentions)
+            if len(org.name) > len(cur.name) and org.type != "international_org":
+                cur.name = org.name
+            cur.city = cur.city or org.city
+            cur.host = cur.host or org.host
+        else:
+            org.key = key
+            merged[key] = org
+    return list(merged.values())
+
+
+def org_key(org: Organization, lang: str) -> str:
+    """Canonical identity of an organisation, for deduplication and lenient evaluation."""
+    kb = kbmod.load(lang)
+    oid = kb.org_alias_index.get(norm(org.name))
+    if oid is not None:
+        return f"id:{oid}"
+    if org.type == "foreign_ministry" and org.country:
+        return f"mfa:{org.country}"
+    if org.type == "diplomatic_mission" and org.country:
+        kind = _mission_kind_of_name(kb, org.name)
+        return _mission_key(org.type, kind, org.country, org.city, org.name)
+    return f"other:{org.country}:{norm(org.name)}"
+
+
+def _mission_kind_of_name(kb: KnowledgeBase, name: str) -> str:
+    low = norm(name)
+    best = ("", "embassy")
+    for head in kb.org_heads:
+        form = norm(head.form)
+        if head.type == "diplomatic_mission" and form in low and len(form) > len(best[0]):
+            best = (form, head.kind)
+    return best[1]

@@ -1,0 +1,382 @@
+"""Persons: candidates from the NER and the KB, with the role, country and posting their context
+gives them, merged by surname; only officials are kept."""
+
+from collections import defaultdict
+
+from spacy.tokens import Doc, Span
+
+from diplowire.enrich.diplo.context import (
+    PERSON_LABELS,
+    POSTED_ROLES,
+    ROLE_WINDOW,
+    _code,
+    _Ctx,
+    _kind,
+    _longest,
+    _Person,
+)
+from diplowire.enrich.diplo.organisations import _adjacent_country
+from diplowire.enrich.kb import norm
+
+
+def _person_candidates(ctx: _Ctx) -> list[_Person]:
+    doc = ctx.doc
+    taken: set[int] = set()
+    out: list[_Person] = []
+    for span in _longest(ctx.persons):
+        idx = int(_code(span))
+        nxt = doc[span.end] if span.end < len(doc) else None
+        longer = nxt is not None and nxt.is_title and nxt.pos_ == "PROPN"
+        if len(span) == 1 and longer and span.end not in ctx.country_at:
+            continue  # part of a longer, different name
+        if len(span) == 1 and doc[span.start].pos_ not in {"PROPN", "NOUN", "ADJ"}:
+            continue
+        out.append(_Person(span.text, span.start, span.end, kb_index=idx))
+        taken.update(range(span.start, span.end))
+    for ent in doc.ents:
+        if ent.label_ not in PERSON_LABELS or any(i in taken for i in range(ent.start, ent.end)):
+            continue
+        start = ent.start
+        role_tokens = {i for r in ctx.roles for i in range(r.start, r.end)}
+        # NER often swallows the title: "Spokeswoman Maria Zakharova", "Consul Khalit Aisin".
+        while start < ent.end and (doc[start].text in ctx.honorifics or start in role_tokens):
+            start += 1
+        if start >= ent.end:
+            continue
+        span = doc[start : ent.end]
+        if all(i in ctx.country_at or i in ctx.org_at for i in range(span.start, span.end)):
+            continue
+        if not any(c.isupper() for c in span.text):
+            continue
+        out.append(_Person(span.text, span.start, span.end))
+        taken.update(range(span.start, span.end))
+    # Names the NER missed right after a role word: "la sonate de l'Europe centrale Coulter".
+    for role in ctx.roles:
+        k = role.end
+        limit = min(len(doc), role.end + ROLE_WINDOW)
+        while k < limit and ctx.same_sent(role.start, k) and doc[k].pos_ not in {"VERB", "AUX"}:
+            tok = doc[k]
+            if k in taken:
+                break
+            if (
+                tok.is_title
+                and tok.pos_ == "PROPN"
+                and k not in ctx.country_at
+                and k not in ctx.org_at
+                and tok.ent_type_ in {"", "PER", "PERSON"}
+                and (k + 1 >= len(doc) or not doc[k + 1].is_title or doc[k + 1].pos_ == "PROPN")
+            ):
+                end = k + 1
+                while end < len(doc) and doc[end].is_title and doc[end].pos_ == "PROPN":
+                    end += 1
+                if end - k <= 4:
+                    out.append(_Person(doc[k:end].text, k, end))
+                    taken.update(range(k, end))
+                break
+            k += 1
+    return out
+
+
+def _blocked(ctx: _Ctx, p: _Person) -> bool:
+    """'l'administration Trump', 'the Trump administration': a name that labels something else."""
+    return ctx.lower(p.start - 1) in ctx.blockers or ctx.lower(p.end) in ctx.blockers
+
+
+def _role_left(ctx: _Ctx, p: _Person) -> Span | None:
+    doc = ctx.doc
+    best = None
+    for role in ctx.roles:
+        if role.end > p.start or p.start - role.end > ROLE_WINDOW:
+            continue
+        if not ctx.same_sent(role.start, p.start):
+            continue
+        between = doc[role.end : p.start]
+        if any(t.pos_ in {"VERB", "AUX"} for t in between):
+            continue
+        commas = [t.i for t in between if t.text == ","]
+        if commas and commas != [p.start - 1]:
+            continue
+        if best is None or role.end > best.end:
+            best = role
+    return best
+
+
+def _role_right(ctx: _Ctx, p: _Person) -> Span | None:
+    if ctx.lower(p.end) != ",":
+        return None
+    for role in ctx.roles:
+        gap = role.start - (p.end + 1)
+        if 0 <= gap <= 3 and all(
+            ctx.doc[k].pos_ in {"DET", "ADJ", "ADP", "PROPN"} or k in ctx.country_at
+            for k in range(p.end + 1, role.start)
+        ):
+            return role
+    return None
+
+
+def _role_facts(
+    ctx: _Ctx, role: Span, p: _Person, left: bool
+) -> tuple[str, str | None, str | None]:
+    entry = ctx.kb.roles[int(_code(role))]
+    country = None
+    posted = None
+    doc = ctx.doc
+    # Where the office is said: before the role ("Russian Foreign Minister", "Iran's deputy ..."),
+    # and between role and name ("l'ambassadeur de la Russie à Washington, X").
+    lo = role.start - 3
+    if left:
+        region = range(max(0, lo), p.start)
+    else:
+        region = range(max(0, lo), min(len(doc), role.end + ROLE_WINDOW))
+    seen_orgs: set[int] = set()
+    for i in region:
+        if i in ctx.org_at and i not in seen_orgs:
+            o = ctx.org_at[i]
+            seen_orgs.update(range(o.start, o.end))
+            entry_o = ctx.kb.orgs_by_id[_code(o)]
+            if country is None and entry_o.country:
+                country = entry_o.country
+            continue
+        c = ctx.country_at.get(i)
+        if c is None or c.start != i:
+            continue
+        if not ctx.same_sent(i, role.start):
+            continue
+        prev = ctx.lower(i - 1)
+        prev2 = ctx.lower(i - 2)
+        code = _code(c)
+        if prev in ctx.portfolio or prev2 in ctx.portfolio:
+            continue
+        if (prev in ctx.loc_preps or (prev in ctx.articles and prev2 in ctx.loc_preps)) and (
+            i > role.start
+        ):
+            if posted is None and entry.role in POSTED_ROLES:
+                posted = code
+            continue
+        if country is None:
+            country = code
+    if country is None:
+        for h in ctx.heads:
+            if role.start - 3 <= h.start < p.start and h.start >= role.end:
+                country = _adjacent_country(ctx, h.start, h.end)
+                if country:
+                    break
+    if country is None:
+        country = entry.default_country
+    if posted == country:
+        posted = None
+    return entry.role, country, posted
+
+
+def _persons(ctx: _Ctx, cands: list[_Person], day: str | None = None) -> list[_Person]:
+    for p in cands:
+        if _blocked(ctx, p):
+            p.official = False
+            continue
+        left = _role_left(ctx, p) if not p.title_only else None
+        right = _role_right(ctx, p) if left is None and not p.title_only else None
+        role = left or right
+        if role is not None:
+            p.role, p.country, p.posted_to = _role_facts(ctx, role, p, left is not None)
+            p.official = True
+        if p.kb_index is not None:
+            entry = ctx.kb.persons[p.kb_index]
+            # Only inside a term of office when the article's date is known (Merz before 2025-05).
+            kb_role = entry.role_on(day)
+            if kb_role is not None:
+                p.official = True
+                p.role = p.role or kb_role
+                p.country = p.country or entry.country
+        if not p.official and not p.title_only and _speaker(ctx, p):
+            p.official = True
+    _bind_lede_role(ctx, cands)
+    # Coreference by surname: "M. Hammond", "Attal" after "Gabriel Attal".
+    groups: dict[str, list[_Person]] = defaultdict(list)
+    for p in cands:
+        if _blocked(ctx, p) and p.kb_index is None:
+            continue
+        groups[_surname_key(ctx, p)].append(p)
+    out: list[_Person] = []
+    for members in groups.values():
+        if not any(m.official for m in members):
+            continue
+        if all(_blocked(ctx, m) for m in members):
+            continue
+        best = max(members, key=lambda m: (m.official and m.role is not None, len(m.name)))
+        rep = _Person(
+            name=max((m.name for m in members), key=len),
+            start=min(m.start for m in members),
+            end=best.end,
+            kb_index=next((m.kb_index for m in members if m.kb_index is not None), None),
+            role=next((m.role for m in members if m.role and m.role != "counterpart"), None),
+            country=next((m.country for m in members if m.country), None),
+            posted_to=next((m.posted_to for m in members if m.posted_to), None),
+            official=True,
+        )
+        if rep.kb_index is not None and " " not in rep.name.strip():
+            rep.name = ctx.kb.persons[rep.kb_index].canonical
+        rep.spans = [(m.start, m.end) for m in members]
+        out.append(rep)
+    # "rencontre Ouattara-Sleimane": a hyphenated pair of two people already found.
+    surnames = {_words_of(p.name)[-1] for p in out if _words_of(p.name)}
+    out = [
+        p
+        for p in out
+        if not (
+            "-" in p.name
+            and all(w in surnames for w in p.name.lower().split("-"))
+            and len(p.name.split("-")) == 2
+            and " " not in p.name
+        )
+    ]
+    return sorted(out, key=lambda p: p.start)
+
+
+def _speech_verb(ctx: _Ctx, i: int) -> bool:
+    if not 0 <= i < len(ctx.doc):
+        return False
+    tok = ctx.doc[i]
+    if tok.pos_ not in {"VERB", "AUX"}:
+        return False
+    return tok.lower_ in ctx.speech_verbs or tok.lemma_.lower() in ctx.speech_verbs
+
+
+def _non_official_near(ctx: _Ctx, p: _Person) -> bool:
+    lo, hi = max(0, p.start - 6), min(len(ctx.doc), p.end + 6)
+    return any(
+        ctx.doc[k].lower_ in ctx.non_official and ctx.same_sent(k, p.start) for k in range(lo, hi)
+    )
+
+
+def _speaker(ctx: _Ctx, p: _Person) -> bool:
+    """'X said', 'a déclaré X', 'selon X' in a sentence that names a state or a diplomatic body.
+
+    Speakers quoted beside a state are nearly always its officials; journalists, scholars,
+    candidates and former officials are kept out by the nouns around the name.
+    """
+    doc = ctx.doc
+    if p.kb_index is None and not any(
+        e.label_ in PERSON_LABELS and e.start <= p.start < e.end for e in doc.ents
+    ):
+        return False
+    after = p.end + 1 if ctx.lower(p.end) == "," else p.end
+    said = _speech_verb(ctx, after) or (
+        ctx.lower(p.end) in {"has", "had", "a", "avait"} and _speech_verb(ctx, p.end + 1)
+    )
+    # Inverted ("a déclaré Peskov.", "said Peskov, adding"): the name ends the clause, else it is
+    # the verb's object ("told Der Spiegel magazine").
+    ends_clause = p.end >= len(doc) or doc[p.end].is_punct or doc[p.end].is_space
+    said = said or (_speech_verb(ctx, p.start - 1) and ends_clause)
+    prev = ctx.lower(p.start - 1)
+    said = said or prev in ctx.speech_preps or ctx.lower(p.start - 2) in ctx.speech_preps
+    if not said or _non_official_near(ctx, p):
+        return False
+    sent = ctx.sent[p.start]
+    for k in range(len(doc)):
+        if ctx.sent[k] != sent:
+            continue
+        if k in ctx.org_at or (k in ctx.country_at and _kind(ctx.country_at[k]) != "capital"):
+            return True
+        if any(h.start == k for h in ctx.heads):
+            return True
+    return False
+
+
+def _title_end(doc: Doc) -> int:
+    for tok in doc:
+        if tok.is_space and "\n" in tok.text:
+            return tok.i
+    return 0
+
+
+def _title_candidates(ctx: _Ctx, cands: list[_Person]) -> list[_Person]:
+    """Names in the headline the rules above may not see: '...: Bachelet', a name NER called LOC."""
+    doc = ctx.doc
+    end = _title_end(doc)
+    taken = {i for p in cands for i in range(p.start, p.end)}
+    out: list[_Person] = []
+
+    def free(a: int, b: int) -> bool:
+        return all(
+            k not in taken and k not in ctx.country_at and k not in ctx.org_at for k in range(a, b)
+        )
+
+    colon = max((t.i for t in doc[:end] if t.text == ":"), default=-1)
+    if colon >= 0 and 1 <= end - colon - 1 <= 3:
+        toks = doc[colon + 1 : end]
+        if all(t.is_title and t.is_alpha for t in toks) and free(colon + 1, end):
+            out.append(_Person(toks.text, colon + 1, end, title_only=True))
+    for ent in doc.ents:
+        if ent.end > end or ent.label_ in PERSON_LABELS or len(ent) < 2 or len(ent) > 3:
+            continue
+        if not all(t.is_title and t.pos_ == "PROPN" for t in ent) or not free(ent.start, ent.end):
+            continue
+        if ctx.lower(ent.start - 1) in ctx.loc_preps or ctx.lower(ent.start - 1) in ctx.articles:
+            continue
+        out.append(_Person(ent.text, ent.start, ent.end, title_only=True))
+    return out
+
+
+def _unattached_role(ctx: _Ctx, k: int, end: int, cands: list[_Person]) -> bool:
+    """A definite role phrase with no name beside it: 'Le chancelier allemand', 'The UN's ...'."""
+    doc = ctx.doc
+    for p in cands:
+        if 0 <= p.start - end <= 3 or (p.end <= k and k - p.end <= 1):
+            return False
+    j = k - 1
+    while j >= 0 and k - j <= 5 and ctx.same_sent(j, k):
+        tok = doc[j]
+        if tok.pos_ == "DET" or tok.lower_ in ctx.articles or tok.lower_ in ctx.poss:
+            return True
+        if tok.pos_ in {"VERB", "AUX", "PUNCT"} or tok.is_space:
+            return False
+        j -= 1
+    return False
+
+
+def _bind_lede_role(ctx: _Ctx, cands: list[_Person]) -> None:
+    """Headline names one person, the lede's first sentence calls someone by role alone: same one.
+
+    'Législatives au Kosovo : nouveau succès pour Albin Kurti' + 'le Premier ministre de gauche
+    est...'. Only for a single person in the headline and a role with no name attached.
+    """
+    doc = ctx.doc
+    end = _title_end(doc)
+    if end == 0:
+        return
+    in_title = [p for p in cands if p.end <= end and not _blocked(ctx, p)]
+    if len({_surname_key(ctx, p) for p in in_title}) != 1:
+        return
+    target = in_title[0]
+    if any(p.official for p in in_title):
+        return
+    first = next((t.i for t in doc[end:] if not t.is_space), None)
+    if first is None:
+        return
+    lede = ctx.sent[first]
+    for role in ctx.roles:
+        if ctx.sent[role.start] == lede and _unattached_role(ctx, role.start, role.end, cands):
+            near = _Person(target.name, role.end + 3, role.end + 3)
+            entry_role, country, _ = _role_facts(ctx, role, near, True)
+            for p in in_title:
+                p.role, p.country, p.official = entry_role, country, True
+            return
+    for k in range(first, len(doc)):
+        if ctx.sent[k] != lede:
+            break
+        head = doc[k].lower_ in ctx.official_heads and doc[k].pos_ == "NOUN"
+        if head and _unattached_role(ctx, k, k + 1, cands):
+            for p in in_title:
+                p.official = True
+            return
+
+
+def _words_of(name: str) -> list[str]:
+    return [w for w in norm(name).split(" ") if w]
+
+
+def _surname_key(ctx: _Ctx, p: _Person) -> str:
+    if p.kb_index is not None:
+        return "kb:" + norm(ctx.kb.persons[p.kb_index].canonical).split(" ")[-1]
+    parts = [t for t in norm(p.name).split(" ") if t]
+    return "kb:" + parts[-1] if parts else p.name
