@@ -94,7 +94,7 @@ def test_pick_jdk_prefers_explicit_then_newest_in_range(tmp_path: Path) -> None:
 
 
 def test_generated_configs(cfg: stk.StackConfig) -> None:
-    props = stk._kafka_properties(cfg)
+    props = stk.kafka_properties(cfg)
     for line in (
         "process.roles=broker,controller",
         f"listeners=PLAINTEXT://127.0.0.1:{cfg.kafka_port},CONTROLLER://127.0.0.1:"
@@ -106,7 +106,7 @@ def test_generated_configs(cfg: stk.StackConfig) -> None:
         "group.initial.rebalance.delay.ms=0",
     ):
         assert line in props.splitlines()
-    yml = stk._es_yml(cfg)
+    yml = stk.es_yml(cfg)
     for line in (
         "discovery.type: single-node",
         "network.host: 127.0.0.1",
@@ -148,8 +148,8 @@ def fake_broker() -> Iterator[int]:
 
 
 def test_kafka_metadata_probe(fake_broker: int) -> None:
-    assert stk._kafka_metadata_ok(fake_broker)
-    assert not stk._kafka_metadata_ok(_free_port())
+    assert stk.kafka_metadata_ok(fake_broker)
+    assert not stk.kafka_metadata_ok(_free_port())
 
 
 def test_status_of_nothing(cfg: stk.StackConfig, capsys: pytest.CaptureFixture[str]) -> None:

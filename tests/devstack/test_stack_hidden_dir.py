@@ -72,14 +72,14 @@ def test_stack_and_test_node_run_from_a_directory_others_cannot_search(
     if os.geteuid() == 0:
         # Elasticsearch runs as an unprivileged user here: its files must live out of the 0700 dir.
         assert not cfg.es_base.is_relative_to(hidden_parent)
-        assert stk._others_can_traverse(cfg.es_base.parent)
+        assert stk.others_can_traverse(cfg.es_base.parent)
     else:
         assert cfg.es_base == cfg.stack_dir
 
     statuses = stk.up(cfg)
     assert {name: st.state for name, st in statuses.items()} == {stk.KAFKA: "up", stk.ES: "up"}
-    stack_pids = stk._service_pids(cfg, stk.KAFKA) + stk._service_pids(cfg, stk.ES)
-    assert stk._kafka_metadata_ok(cfg.kafka_port)
+    stack_pids = stk.service_pids(cfg, stk.KAFKA) + stk.service_pids(cfg, stk.ES)
+    assert stk.kafka_metadata_ok(cfg.kafka_port)
     assert (
         _es_info(f"http://127.0.0.1:{cfg.es_port}/_cluster/health")["cluster_name"] == "diplowire"
     )
@@ -90,7 +90,7 @@ def test_stack_and_test_node_run_from_a_directory_others_cannot_search(
     try:
         node.start()
         assert node.proc is not None
-        node_pids = [node.proc.pid, stk._read_pid(node.dir / "server.pid")]
+        node_pids = [node.proc.pid, stk.read_pid(node.dir / "server.pid")]
         assert _es_info(f"{node.url}/_cluster/health")["cluster_name"] == "diplowire-test-node"
         assert node.dir.is_relative_to(cfg.es_base)
         if node.link is not None:
@@ -98,12 +98,12 @@ def test_stack_and_test_node_run_from_a_directory_others_cannot_search(
     finally:
         node.destroy()
     assert not node.healthy()
-    assert not any(stk._alive(p) for p in node_pids if p is not None)
+    assert not any(stk.alive(p) for p in node_pids if p is not None)
     assert not node.dir.exists()
     assert node.link is None or not node.link.is_symlink()
 
     stk.down(cfg)
-    assert not any(stk._alive(p) for p in stack_pids)
+    assert not any(stk.alive(p) for p in stack_pids)
     assert {name: st.state for name, st in stk.status(cfg).items()} == {
         stk.KAFKA: "down",
         stk.ES: "down",

@@ -2,9 +2,8 @@
 
 The shared stack serves every other test at the same time, so it is never touched here: these
 two run from the same downloaded jars and unpacked distribution, with their own data, config and
-free ports. The project's stack module has no public hooks for "start one Kafka here" or "this
-node with a tiny write queue", so its private helpers are borrowed; every such access is in this
-module, and marked.
+free ports, through diplowire.devstack's public API (prepare_kafka, spawn, stop_pids, ...), so
+they are configured, started and stopped like the shared ones.
 """
 
 from __future__ import annotations
@@ -40,11 +39,11 @@ def _wait(
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"{what} exited ({proc.returncode}): {stk._tail(log)}")
+            raise RuntimeError(f"{what} exited ({proc.returncode}): {stk.tail(log)}")
         if ready():
             return
         time.sleep(0.5)
-    raise RuntimeError(f"{what} not ready after {timeout:.0f}s: {stk._tail(log)}")
+    raise RuntimeError(f"{what} not ready after {timeout:.0f}s: {stk.tail(log)}")
 
 
 def _kill9(pids: list[int]) -> None:
@@ -52,7 +51,7 @@ def _kill9(pids: list[int]) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and any(stk._alive(p) for p in pids):
+    while time.monotonic() < deadline and any(stk.alive(p) for p in pids):
         time.sleep(0.05)
 
 
@@ -76,11 +75,11 @@ class PrivateKafka:
 
     def start(self, timeout: float = 120.0) -> None:
         self.cfg.stack_dir.mkdir(parents=True, exist_ok=True)
-        # Private stack helpers: write server.properties, format storage on first start, spawn.
-        cmd = stk._prepare_kafka(self.cfg)
-        self.proc = stk._spawn(self.cfg, stk.KAFKA, cmd, None)
+        # The stack's own steps: write server.properties, format storage on first start, spawn.
+        cmd = stk.prepare_kafka(self.cfg)
+        self.proc = stk.spawn(self.cfg, stk.KAFKA, cmd, None)
         _wait(
-            lambda: stk._kafka_metadata_ok(self.cfg.kafka_port),
+            lambda: stk.kafka_metadata_ok(self.cfg.kafka_port),
             self.proc,
             timeout,
             "private Kafka",
@@ -95,7 +94,7 @@ class PrivateKafka:
 
     def stop(self) -> None:
         if self.proc is not None:
-            stk._stop_pids([self.proc.pid], 30)
+            stk.stop_pids([self.proc.pid], 30)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.proc.wait(timeout=10)
             self.proc = None
@@ -110,7 +109,7 @@ class PrivateEs:
         # node's base directory (StackConfig.es_base), as the fixture puts it.
         self.dir = root / "elasticsearch"
         self.http_port, self.transport_port = free_port(), free_port()
-        self.owner = stk._es_owner()
+        self.owner = stk.es_owner()
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -147,7 +146,7 @@ class PrivateEs:
         ]
         (conf / "elasticsearch.yml").write_text("\n".join(lines) + "\n")
         if self.owner is not None:
-            stk._chown_tree(self.dir, *self.owner)  # private stack helper
+            stk.chown_tree(self.dir, *self.owner)
         jdk, _ = stk.pick_jdk(*stk.jdk_range_for_elasticsearch(), env_vars=("ES_JAVA_HOME",))
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -191,7 +190,7 @@ class PrivateEs:
     def _pids(self) -> list[int]:
         # bin/elasticsearch is a launcher JVM; the server JVM's pid is in server.pid.
         pids = [self.proc.pid] if self.proc is not None else []
-        server = stk._read_pid(self.dir / "server.pid")
+        server = stk.read_pid(self.dir / "server.pid")
         return [*pids, server] if server is not None else pids
 
     def kill9(self) -> None:
@@ -203,9 +202,9 @@ class PrivateEs:
         self.proc = None
 
     def destroy(self, keep_files: bool = False) -> None:
-        pids = [p for p in self._pids() if stk._alive(p)]
+        pids = [p for p in self._pids() if stk.alive(p)]
         if pids:
-            stk._stop_pids(pids, 30)
+            stk.stop_pids(pids, 30)
         if self.proc is not None:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.proc.wait(timeout=10)

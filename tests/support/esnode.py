@@ -48,7 +48,7 @@ class EsNode:
         # Where the stack dir is out of reach, a link keeps the node's logs findable from it.
         self.link = self.cfg.stack_dir / name if self.cfg.es_base != self.cfg.stack_dir else None
         self.proc: subprocess.Popen[bytes] | None = None
-        self.owner = stk._es_owner()
+        self.owner = stk.es_owner()
 
     @property
     def url(self) -> str:
@@ -89,7 +89,7 @@ class EsNode:
             )
         )
         if self.owner is not None:
-            stk._chown_tree(self.dir, *self.owner)
+            stk.chown_tree(self.dir, *self.owner)
         jdk, _ = stk.pick_jdk(*stk.jdk_range_for_elasticsearch(), env_vars=("ES_JAVA_HOME",))
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -121,7 +121,7 @@ class EsNode:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                tail = stk._tail(self.dir / "logs" / "stdout.log")
+                tail = stk.tail(self.dir / "logs" / "stdout.log")
                 self.stop()
                 raise RuntimeError(f"test node exited: {tail}")
             if self.healthy():
@@ -144,10 +144,10 @@ class EsNode:
         if self.proc is None:
             return
         pids = [self.proc.pid]
-        server = stk._read_pid(self.dir / "server.pid")
+        server = stk.read_pid(self.dir / "server.pid")
         if server is not None:
             pids.append(server)
-        stk._stop_pids([p for p in pids if stk._alive(p)], 30)
+        stk.stop_pids([p for p in pids if stk.alive(p)], 30)
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(timeout=10)
         (self.dir / "server.pid").unlink(missing_ok=True)

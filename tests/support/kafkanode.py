@@ -53,7 +53,7 @@ class KafkaNode:
     def start(self, timeout: float = 90.0) -> None:
         if not self.cfg.kafka_libs.is_dir():
             raise RuntimeError(f"no Kafka jars at {self.cfg.kafka_libs}: run `diplowire stack up`")
-        cmd = stk._prepare_kafka(self.cfg)
+        cmd = stk.prepare_kafka(self.cfg)
         # A smaller heap than the shared broker's: two brokers share a small machine.
         cmd = [a for a in cmd if a not in stk.KAFKA_HEAP]
         cmd[1:1] = ["-Xms256m", "-Xmx512m"]
@@ -71,13 +71,13 @@ class KafkaNode:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"test broker exited: {self.log_tail()}")
-            if stk._kafka_metadata_ok(self.port, timeout=1.0):
+            if stk.kafka_metadata_ok(self.port, timeout=1.0):
                 return
             time.sleep(0.3)
         raise RuntimeError(f"test broker not ready after {timeout:.0f}s: {self.log_tail()}")
 
     def log_tail(self) -> str:
-        return stk._tail(self.dir / "kafka" / "logs" / "server.log")
+        return stk.tail(self.dir / "kafka" / "logs" / "server.log")
 
     def stop(self, timeout: float = 30.0) -> None:
         """SIGTERM (SIGKILL after ``timeout``) this node's own process only."""
