@@ -142,7 +142,7 @@ def parse_time(value: str, now: datetime | None = None) -> str:
 def _lemmatizer(lang: str) -> Any:
     import spacy
 
-    from diplowire.enrich import nlp
+    from diplowire.enrich import nlp, spacy_compat
 
     name = nlp.MODELS.get(lang)
     if name is None:
@@ -154,7 +154,7 @@ def _lemmatizer(lang: str) -> Any:
         log.warning("no lemmatizer for %s (%s): searching word forms only", lang, exc)
         return None
     # The same arithmetic as the enricher's, so that a query's lemmas are the index's.
-    nlp.use_numpy_blas(pipeline)
+    spacy_compat.use_numpy_blas(pipeline)
     return pipeline
 
 
