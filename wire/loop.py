@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import logging
 import signal
-import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -20,14 +19,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer
-from kafka.errors import CommitFailedError, KafkaError
-from kafka.record.default_records import DefaultRecordBatchBuilder
+from kafka.errors import CommitFailedError
 from kafka.structs import OffsetAndMetadata, TopicPartition
 
-from diplowire.wire import topics as t
-from diplowire.wire.admin import record_limits
+from diplowire.wire import kafka_compat
 from diplowire.wire.article import Article, InvalidMessage, decode
+from diplowire.wire.deadletters import DeadLetters
 from diplowire.wire.outcomes import Outcome, Poison, TransientError, WorkerStopped
+from diplowire.wire.publisher import Publisher
 from diplowire.wire.settings import KafkaSettings, LoopSettings
 from diplowire.wire.startup import wait_for_kafka
 
@@ -127,98 +126,11 @@ def make_consumer(
 
 @functools.cache
 def _warn_without_crc32c() -> None:
-    from kafka.record import util
-
-    if getattr(util, "crc32c_c", True) is None:
+    if not kafka_compat.crc32c_accelerated():
         log.warning(
             "the crc32c package is not installed: kafka-python checks record CRCs in pure "
             "Python, ~40%% of a consumer's CPU (pip install crc32c)"
         )
-
-
-class DeadLetters:
-    """Writes poison messages, untouched, to the dead-letter topic with headers saying why.
-
-    A value over ``max_value_bytes``, or one that would make the record larger than
-    ``record_limit()`` (see :func:`wire.admin.record_limits`), keeps only its head.
-    """
-
-    def __init__(
-        self,
-        producer: KafkaProducer,
-        topic: str,
-        stage: str,
-        max_value_bytes: int | None = 900_000,
-        record_limit: Callable[[], int] | None = None,
-    ) -> None:
-        self.producer = producer
-        self.topic = topic
-        self.stage = stage
-        self.max_value_bytes = max_value_bytes
-        self.record_limit = record_limit
-
-    def send(
-        self,
-        key: bytes | None,
-        value: bytes | None,
-        poison: Poison,
-        source: tuple[str, int, int] | None = None,
-    ) -> Any:
-        headers = [
-            (t.H_STAGE, self.stage.encode()),
-            (t.H_ERROR, poison.error.encode()),
-            (t.H_CAUSE, poison.cause[:2000].encode("utf-8", "replace")),
-        ]
-        if source is not None:
-            headers += [
-                (t.H_SOURCE_TOPIC, source[0].encode()),
-                (t.H_SOURCE_PARTITION, str(source[1]).encode()),
-                (t.H_SOURCE_OFFSET, str(source[2]).encode()),
-            ]
-        if value is not None and not self._fits(key, value, headers):
-            # An oversized poison must still be recorded: keep its head and say how big it was.
-            headers.append((t.H_TRUNCATED, str(len(value)).encode()))
-            value = value[: self._head_room(key, headers)]
-        return self.producer.send(self.topic, key=key, value=value, headers=headers)
-
-    def _fits(self, key: bytes | None, value: bytes, headers: list[tuple[str, bytes]]) -> bool:
-        if self.max_value_bytes is not None and len(value) > self.max_value_bytes:
-            return False
-        if self.record_limit is None:
-            return True
-        return DefaultRecordBatchBuilder.estimate_size_in_bytes(key, value, headers) <= (
-            self.record_limit()
-        )
-
-    def _head_room(self, key: bytes | None, headers: list[tuple[str, bytes]]) -> int:
-        """How many bytes of a value the record can carry besides ``key`` and ``headers``."""
-        room = sys.maxsize if self.max_value_bytes is None else self.max_value_bytes
-        if self.record_limit is None:
-            return room
-        limit = self.record_limit()
-        # The estimate of a head exceeds its length only by the value's length varint, at most
-        # 5 bytes more than an empty value's: 16 bytes leave room to spare.
-        overhead = DefaultRecordBatchBuilder.estimate_size_in_bytes(key, b"", headers) + 16
-        if overhead > limit:
-            # Sent anyway, the broker would refuse it and kafka-python's idempotent producer
-            # would fail every later send; and without its dead letter the message must not be
-            # committed.
-            raise WorkerStopped(
-                f"a dead letter's key and headers alone ({overhead} bytes) exceed the "
-                f"{limit}-byte record limit of {self.topic}"
-            )
-        return min(room, limit - overhead)
-
-    def flush(self, futures: Sequence[Any], timeout: float = 30.0) -> None:
-        self.producer.flush(timeout=timeout)
-        for fut in futures:
-            try:
-                fut.get(timeout=0)
-            except KafkaError as exc:
-                # Losing a dead letter would lose the message: never commit past it.
-                raise WorkerStopped(
-                    f"dead-letter topic {self.topic} refused a message: {exc}"
-                ) from exc
 
 
 def run_stage(
@@ -245,16 +157,7 @@ def run_stage(
         timeout_s=loop.startup_timeout_s,
         logger=log,
     )
-    deadletter = kafka.topics.deadletter
-
-    def record_limit() -> int:
-        # Cached (see topic_message_limits): a topic's limit changed by hand applies within
-        # minutes, without an admin request per dead letter.
-        return record_limits(producer, kafka, (deadletter,))[deadletter]
-
-    dead_letters = DeadLetters(
-        producer, deadletter, stage, max_value_bytes=None, record_limit=record_limit
-    )
+    dead_letters = DeadLetters.through(Publisher(producer, kafka), kafka.topics.deadletter, stage)
     return run(
         consumer,
         handle,

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from kafka.record.default_records import DefaultRecordBatchBuilder
 
 from diplowire.wire import topics as t
-from diplowire.wire.admin import GZIP_SLACK, record_limits
-from diplowire.wire.loop import DeadLetters, Poison, WorkerStopped, make_producer
+from diplowire.wire.admin import GZIP_SLACK, TopicLimits, record_limits
+from diplowire.wire.deadletters import DeadLetters
+from diplowire.wire.kafka_compat import record_size
+from diplowire.wire.loop import make_producer
+from diplowire.wire.outcomes import Poison, WorkerStopped
+from diplowire.wire.publisher import Publisher
 from diplowire.wire.settings import KafkaSettings
 from tests.ingest import feedfiles as ff
 from tests.support import create_limited_topic, read_topic
@@ -33,6 +36,10 @@ def test_dead_letters_fit_the_topic_limit_and_the_producer_keeps_working(
             max_value_bytes=None,
             record_limit=lambda: record_limits(producer, kafka, (topic,))[topic],
         )
+        # The workers' dead letters: bounded by the limit their publisher reads.
+        via = DeadLetters.through(Publisher(producer, kafka, TopicLimits()), topic, "test")
+        assert via.record_limit is not None and via.record_limit() == LIMIT - GZIP_SLACK
+        assert via.max_value_bytes is None
         poison = Poison("invalid_json", "not JSON: " + "expected value " * 20)
         futures = [
             dl.send(b"k-big", big, poison, ("raw", 0, 1)),
@@ -55,9 +62,7 @@ def test_dead_letters_fit_the_topic_limit_and_the_producer_keeps_working(
         headers = dict(rec.headers)
         assert headers[t.H_TRUNCATED] == str(len(whole)).encode()
         assert whole.startswith(rec.value) and len(rec.value) > LIMIT // 2
-        size = DefaultRecordBatchBuilder.estimate_size_in_bytes(
-            rec.key, rec.value, list(rec.headers)
-        )
+        size = record_size(rec.key, rec.value, list(rec.headers))
         assert size <= LIMIT - GZIP_SLACK
     assert records[b"k-small"].value == small
     assert t.H_TRUNCATED not in dict(records[b"k-small"].headers)
