@@ -4,6 +4,7 @@ split down to the items that cause them."""
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -12,6 +13,8 @@ from typing import Any
 
 import msgspec
 from elasticsearch import ApiError, Elasticsearch
+
+from diplowire.wire.backoff import Backoff
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +96,8 @@ def bulk_index(
     """
     results: list[ItemResult | None] = [None] * len(actions)
     pending = list(range(len(actions)))
-    delay = initial_delay_s
+    # Uncapped: ``attempts`` bounds the waits (0.2 s initially: 0.2 + 0.4 + 0.8 s with 4).
+    backoff = Backoff(initial_delay_s, math.inf)
     for attempt in range(1, attempts + 1):
         retry: list[int] = []
         first = ""
@@ -104,6 +108,7 @@ def bulk_index(
                 retry.append(i)
         if not retry or attempt == attempts:
             break
+        delay = backoff.delay(attempt - 1)
         log.info(
             "%d of %d bulk items refused (%s): retrying in %.1fs",
             len(retry),
@@ -112,7 +117,6 @@ def bulk_index(
             delay,
         )
         sleep(delay)
-        delay *= 2
         pending = retry
     return [r if r is not None else ItemResult(500) for r in results]
 

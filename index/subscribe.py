@@ -27,6 +27,7 @@ from kafka.structs import OffsetAndMetadata
 
 from diplowire.index.query import FilterError, Filters, matches, parse_time
 from diplowire.wire.article import Article, InvalidMessage, decode, encode
+from diplowire.wire.backoff import Backoff, pause
 from diplowire.wire.loop import StopFlag, WorkerStopped, install_signal_handlers
 from diplowire.wire.settings import SubscribeSettings
 
@@ -58,10 +59,11 @@ def stdout_sink(out: TextIO) -> Sink:
 def webhook_sink(settings: SubscribeSettings, stop: StopFlag) -> Sink:
     """POST each article as JSON; retry 5xx, 429 and connection errors with backoff."""
     url = settings.webhook_url
+    # A maximum below the first delay caps that one too (Backoff refuses max < initial).
+    backoff = Backoff(min(0.5, settings.webhook_retry_max_s), settings.webhook_retry_max_s)
 
     def emit(article: Article) -> None:
         attempt = 0
-        delay = 0.5
         while True:
             attempt += 1
             req = urllib.request.Request(
@@ -86,9 +88,9 @@ def webhook_sink(settings: SubscribeSettings, stop: StopFlag) -> Sink:
                 raise WebhookError(f"webhook {url} failed {attempt} times: {error}")
             if stop.is_set():
                 raise WebhookError(f"stopping with article {article.id} not delivered: {error}")
+            delay = backoff.delay(attempt - 1)
             log.warning("webhook %s failed (%s): retry in %.1fs", url, error, delay)
-            stop.wait(delay)
-            delay = min(delay * 2, settings.webhook_retry_max_s)
+            pause(delay, stop)
 
     return emit
 
