@@ -116,10 +116,19 @@ def committed(kafka: KafkaSettings, group: str) -> int:
 
 def create_limited_topic(kafka: KafkaSettings, name: str, max_message_bytes: int) -> None:
     """A one-partition topic whose broker-side record limit is ``max_message_bytes``."""
+    create_topic(kafka, name, {"max.message.bytes": str(max_message_bytes)})
+
+
+def create_refusing_topic(kafka: KafkaSettings, name: str) -> None:
+    """A one-partition topic that refuses every record as older than its arrival
+    (INVALID_TIMESTAMP): a non-retriable refusal, fatal to an idempotent producer."""
+    create_topic(kafka, name, {"message.timestamp.before.max.ms": "0"})
+
+
+def create_topic(kafka: KafkaSettings, name: str, configs: dict[str, str]) -> None:
+    """A one-partition topic with these topic ``configs``."""
     admin = KafkaAdminClient(**kafka.client_config())
     try:
-        admin.create_topics(
-            [NewTopic(name, 1, 1, topic_configs={"max.message.bytes": str(max_message_bytes)})]
-        )
+        admin.create_topics([NewTopic(name, 1, 1, topic_configs=configs)])
     finally:
         admin.close()

@@ -7,12 +7,12 @@ import threading
 
 import kafka as kafka_python
 import pytest
-from kafka.admin import NewTopic
 from kafka.errors import KafkaError, KafkaTimeoutError, MessageSizeTooLargeError
 
 from diplowire.wire import kafka_compat as kc
 from diplowire.wire.loop import make_producer
 from diplowire.wire.settings import KafkaSettings
+from tests.support import create_refusing_topic
 from tests.support.kafkanode import free_port
 
 RECHECK = """\
@@ -76,13 +76,7 @@ def test_a_refused_record_makes_the_producer_fatal_and_later_sends_aborted(
     # A topic accepting no timestamp older than its arrival: the broker refuses every record
     # with INVALID_TIMESTAMP, which the idempotent producer treats as fatal.
     topic = kafka.topics.enriched
-    admin = kc.open_admin_client(kafka.client_config())
-    try:
-        admin.create_topics(
-            [NewTopic(topic, 1, 1, topic_configs={"message.timestamp.before.max.ms": "0"})]
-        )
-    finally:
-        admin.close()
+    create_refusing_topic(kafka, topic)
     producer = make_producer(kafka)
     try:
         assert not kc.producer_fatal(producer) and kc.producer_fatal_error(producer) is None

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from kafka.admin import NewTopic
-
 from diplowire.wire import kafka_compat
 from diplowire.wire import topics as t
-from diplowire.wire.admin import GZIP_SLACK, TopicLimits, open_admin
+from diplowire.wire.admin import GZIP_SLACK, TopicLimits
 from diplowire.wire.article import decode, encode
 from diplowire.wire.loop import make_producer
 from diplowire.wire.publisher import Oversized, Publisher, RefusalKind, Refused, Sent
 from diplowire.wire.settings import KafkaSettings
 from tests.enrich.test_oversized import _big, _un_articles
-from tests.support import create_limited_topic, read_topic
+from tests.support import create_limited_topic, create_refusing_topic, read_topic
 
 LIMIT = 8_000
 
@@ -82,13 +80,7 @@ def test_a_stale_limit_ends_in_a_too_large_refusal_and_an_unusable_producer(
 def test_a_non_retriable_refusal_is_fatal(kafka: KafkaSettings) -> None:
     # Every record older than its arrival refused (INVALID_TIMESTAMP): non-retriable.
     topic = kafka.topics.enriched
-    admin = open_admin(kafka)
-    try:
-        admin.create_topics(
-            [NewTopic(topic, 1, 1, topic_configs={"message.timestamp.before.max.ms": "0"})]
-        )
-    finally:
-        admin.close()
+    create_refusing_topic(kafka, topic)
     producer = make_producer(kafka)
     publisher = Publisher(producer, kafka, TopicLimits())
     try:
