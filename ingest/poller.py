@@ -148,13 +148,15 @@ def poll_once(
                     or time.monotonic() - ctx.last_drain > DRAIN_EVERY_S
                 ):
                     drain(ctx)
-                    store.maybe_save(state)
+                    # The store cuts the seen-set to max_seen in what it writes; the pass goes on
+                    # with that cut state, so its memory stays bounded as the file's size is.
+                    ctx.state = store.maybe_save(ctx.state) or ctx.state
                 if progress is not None:
                     progress(report)
     finally:
         # Also on an interrupt: what was acknowledged is kept, the rest is polled again.
         drain(ctx)
-        store.save(state)
+        store.save(ctx.state)
     return report
 
 

@@ -21,19 +21,28 @@ from kafka.errors import (
 )
 from kafka.record.default_records import DefaultRecordBatchBuilder
 
-from diplowire.ingest import schedule
+from diplowire.ingest.errors import FetchError, FetchKind
 from diplowire.ingest.feeds import Feed
-from diplowire.ingest.fetch import FetchError
 from diplowire.ingest.identity import Resolution, resolve, title_key
-from diplowire.ingest.normalize import utc_now
 from diplowire.ingest.outcomes import SkipReason
 from diplowire.ingest.parse import Item
 from diplowire.ingest.report import PollReport
 from diplowire.ingest.state import FeedState, PollerState, Seen
-from diplowire.ingest.worker_fetch import MAX_RETRY_AFTER_S, FeedResult
+from diplowire.ingest.transitions import (
+    Answered,
+    Deferred,
+    Failed,
+    Outcome,
+    Published,
+    Requeued,
+    next_state,
+    rules_for,
+)
+from diplowire.ingest.worker_fetch import FeedResult
 from diplowire.wire import topics as t
 from diplowire.wire.admin import forget_topic_limits
 from diplowire.wire.article import Article, encode, replace
+from diplowire.wire.clock import utc_now
 from diplowire.wire.loop import DeadLetters, Poison
 from diplowire.wire.settings import PollSettings
 
@@ -69,54 +78,65 @@ class Pass:
     dead_letters: DeadLetters | None = None
 
 
+def _apply(ctx: Pass, feed: Feed, outcome: Outcome) -> tuple[FeedState, FeedState]:
+    """Replace the feed's state by its next state; returns (before, after)."""
+    before = ctx.state.feeds[feed.url]
+    after = next_state(before, outcome, rules_for(feed, ctx.settings))
+    ctx.state.feeds[feed.url] = after
+    return before, after
+
+
+def _failed(ctx: Pass, feed: Feed, failed: Failed) -> None:
+    ctx.report.feeds_failed += 1
+    ctx.report.count_failure(failed.error.kind)
+    _, fs = _apply(ctx, feed, failed)
+    log.warning("feed %s %s (%d): %s", feed.url, fs.health, fs.failures, fs.last_error)
+
+
 def handle(ctx: Pass, result: FeedResult) -> None:
-    fs = ctx.state.feeds[result.feed.url]
-    report = ctx.report
-    if result.error is not None and result.error.kind == "deferred":
+    report, feed = ctx.report, result.feed
+    if result.error is not None and result.error.kind == FetchKind.DEFERRED:
         report.feeds_deferred += 1
-        fs.next_poll_at = time.time() + max(1.0, result.error.retry_after_s or 0.0)
+        _apply(ctx, feed, Deferred(time.time(), result.error.retry_after_s))
         return
     report.feeds_polled += 1
-    fs.last_polled = utc_now()
+    polled_at = utc_now()
     if result.error is not None:
-        if result.error.kind == "bad_delta" or result.error.delta:
-            # The server mishandles A-IM: later polls of this feed are plain conditional GETs.
-            fs.delta_ok = False
-        _mark_failed(fs, result.feed, ctx.settings, report, result.error)
+        _failed(ctx, feed, Failed(time.time(), result.error, polled_at=polled_at))
         return
     resp = result.response
     assert resp is not None
     report.bytes_received += resp.wire_bytes
-    fs.last_status = resp.status
     if resp.delta:
         report.feeds_delta += 1
-        fs.deltas += 1
-    if resp.permanent_redirect:
-        fs.moved_to = resp.permanent_redirect
-    if not result.sent_validators:
-        fs.polls_since_verify = 0
-    if resp.status == 304 or result.body_unchanged:
+    unchanged = resp.status == 304 or result.body_unchanged
+    skipped: dict[str, int] = {}
+    res = None
+    if unchanged:
         report.feeds_unchanged += 1
-        fs.etag, fs.last_modified = resp.etag, resp.last_modified
-        if result.sent_validators:
-            fs.polls_since_verify += 1
-        _mark_ok(fs, result.feed, ctx.settings, changed=False, max_age_s=resp.max_age_s)
+    else:
+        res = resolve(result.items, ctx.state.guids.get, ctx.state.seen.get)
+        skipped = _count_document(ctx, result, res)
+    answered = Answered(
+        now=time.time(),
+        polled_at=polled_at,
+        status=resp.status,
+        delta=resp.delta,
+        moved_to=resp.permanent_redirect,
+        sent_validators=result.sent_validators,
+        etag=resp.etag,
+        last_modified=resp.last_modified,
+        unchanged=unchanged,
+        max_age_s=resp.max_age_s,
+        skipped=skipped,
+        charset_note="" if unchanged else result.notes.charset_note,
+    )
+    before, fs = _apply(ctx, feed, answered)
+    if res is None:
         return
-    if (
-        not resp.delta  # a delta is meant to differ from the body its ETag was stored with
-        and fs.body_hash is not None
-        and fs.validators_trusted
-        and (
-            (fs.etag and resp.etag == fs.etag)
-            or (fs.last_modified and not resp.etag and resp.last_modified == fs.last_modified)
-        )
-    ):
-        # Same validators, different body: a 304 from this server cannot be believed.
-        fs.validators_trusted = False
+    if before.validators_trusted and not fs.validators_trusted:
         report.validators_distrusted += 1
         log.warning("feed %s: validators unchanged for a changed body; not trusted", fs.url)
-    res = resolve(result.items, ctx.state.guids.get, ctx.state.seen.get)
-    _count_document(ctx, fs, result, res)
     report.fulltext_ok += result.fulltext_ok
     for kind, n in result.fulltext_failures.items():
         report.fulltext_failed += n
@@ -169,8 +189,9 @@ def handle(ctx: Pass, result: FeedResult) -> None:
     ctx.pending_articles += len(sends)
 
 
-def _count_document(ctx: Pass, fs: FeedState, result: FeedResult, res: Resolution) -> None:
-    """Count (and log) what a parsed document holds besides articles to publish."""
+def _count_document(ctx: Pass, result: FeedResult, res: Resolution) -> dict[str, int]:
+    """Count (and log) what a parsed document holds besides articles to publish; returns the
+    entries skipped, per reason."""
     report, url = ctx.report, result.feed.url
     skipped = dict(result.notes.skipped)
     if res.collisions:
@@ -192,11 +213,10 @@ def _count_document(ctx: Pass, fs: FeedState, result: FeedResult, res: Resolutio
     for reason, n in skipped.items():
         report.skipped_entries += n
         report.skipped[reason.value] = report.skipped.get(reason.value, 0) + n
-    fs.skipped = {reason.value: n for reason, n in skipped.items()}
-    fs.charset_note = result.notes.charset_note
     if result.notes.recode is not None:
         kind = result.notes.recode.value
         report.feeds_recoded[kind] = report.feeds_recoded.get(kind, 0) + 1
+    return {reason.value: n for reason, n in skipped.items()}
 
 
 def _dead_letter(ctx: Pass, feed: Feed, key: bytes, value: bytes, size: int) -> Any:
@@ -283,8 +303,7 @@ def _aborted_by_producer(fut: Any, exc: BaseException) -> bool:
 
 
 def _finish(ctx: Pass, p: _Pending) -> None:
-    fs = ctx.state.feeds[p.result.feed.url]
-    report = ctx.report
+    report, feed = ctx.report, p.result.feed
     delivered = oversized = own_failures = 0
     for item, art, fut, dead in p.sends:
         ctx.inflight.pop(art.id, None)
@@ -315,69 +334,31 @@ def _finish(ctx: Pass, p: _Pending) -> None:
         if item.guid_key:
             ctx.state.guids[item.guid_key] = art.id
     report.published += delivered
-    fs.articles_published += delivered
     report.articles_oversized += oversized
-    fs.articles_oversized += oversized
     if own_failures:
         # Validators and body hash stay as they were, so the next poll refetches the feed.
-        err = FetchError("publish_failed", "Kafka did not acknowledge every article")
-        _mark_failed(fs, p.result.feed, ctx.settings, report, err)
+        err = FetchError(FetchKind.PUBLISH_FAILED, "Kafka did not acknowledge every article")
+        _failed(ctx, feed, Failed(time.time(), err, published=delivered, oversized=oversized))
         return
     if delivered + oversized < len(p.sends):
         # Only failed because another record broke the producer: not this feed's failure (no
         # backoff), and its state stays as it was, so it is due again and refetched in full.
         report.feeds_requeued += 1
-        log.warning("feed %s: not published (Kafka producer failed); polled again", fs.url)
+        _apply(ctx, feed, Requeued(delivered, oversized))
+        log.warning("feed %s: not published (Kafka producer failed); polled again", feed.url)
         return
     resp = p.result.response
     assert resp is not None
-    # After a delta body_hash is None: the full body of the new ETag was never seen, so a later
-    # 200 with that ETag must neither be skipped as unchanged nor taken for a lying server.
-    fs.etag, fs.last_modified, fs.body_hash = resp.etag, resp.last_modified, p.result.body_hash
-    fs.hint_s = p.result.hint_s
     report.feeds_ok += 1
-    _mark_ok(fs, p.result.feed, ctx.settings, changed=bool(p.sends), max_age_s=resp.max_age_s)
-
-
-def _base_interval(feed: Feed, settings: PollSettings) -> float:
-    return float(feed.interval_s or settings.default_interval_s)
-
-
-def _mark_ok(
-    fs: FeedState, feed: Feed, settings: PollSettings, *, changed: bool, max_age_s: float | None
-) -> None:
-    now = time.time()
-    fs.failures, fs.health, fs.last_error = 0, "ok", ""
-    if changed:
-        if fs.last_changed:
-            fs.change_period_s = schedule.smooth_period(fs.change_period_s, now - fs.last_changed)
-        fs.last_changed = now
-    fs.interval_s = schedule.next_interval(
-        current_s=fs.interval_s,
-        base_s=_base_interval(feed, settings),
-        changed=changed,
-        change_period_s=fs.change_period_s,
-        min_s=settings.min_interval_s,
-        max_s=settings.max_interval_s,
-        hint_s=max(fs.hint_s, max_age_s or 0.0),
+    published = Published(
+        now=time.time(),
+        published=delivered,
+        oversized=oversized,
+        etag=resp.etag,
+        last_modified=resp.last_modified,
+        body_hash=p.result.body_hash,
+        hint_s=p.result.hint_s,
+        max_age_s=resp.max_age_s,
+        changed=bool(p.sends),
     )
-    fs.next_poll_at = now + schedule.jittered(fs.interval_s)
-
-
-def _mark_failed(
-    fs: FeedState, feed: Feed, settings: PollSettings, report: PollReport, err: FetchError
-) -> None:
-    report.feeds_failed += 1
-    report.count_failure(err.kind)
-    fs.failures += 1
-    fs.last_error = f"{err.kind}: {err}"
-    if err.kind == "gone" or fs.failures >= settings.disable_after_failures:
-        fs.health = "disabled"
-    else:
-        fs.health = "failing"
-    retry_after = min(err.retry_after_s, MAX_RETRY_AFTER_S) if err.retry_after_s else None
-    delay = schedule.backoff_s(
-        _base_interval(feed, settings), fs.failures, settings.max_backoff_s, retry_after
-    )
-    fs.next_poll_at = time.time() + schedule.jittered(delay)
-    log.warning("feed %s %s (%d): %s", feed.url, fs.health, fs.failures, fs.last_error)
+    _apply(ctx, feed, published)

@@ -4,7 +4,10 @@ Why a file and not a compacted topic: the poller must be able to decide what is 
 Kafka is down (it then publishes nothing and keeps its state), and a single JSON document,
 replaced atomically (write a temporary file, fsync, rename), is easy to inspect and back up and is
 never seen half-written. Only state for articles Kafka acknowledged is ever written: the poller
-mutates the in-memory state for an article only after its send was acknowledged.
+changes the in-memory state for an article only after its send was acknowledged.
+
+A :class:`FeedState` is frozen: the poller replaces it with ``ingest.transitions.next_state``'s
+result, so no helper edits a feed's state that another one holds.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from pathlib import Path
 import msgspec
 
 
-@dataclass
+@dataclass(frozen=True)
 class FeedState:
     url: str
     etag: str | None = None
@@ -99,19 +102,20 @@ class FileStateStore:
         # Unknown keys are ignored and missing ones take defaults, so old files still load.
         return msgspec.json.decode(data, type=PollerState)
 
-    def maybe_save(self, state: PollerState) -> bool:
-        """Save unless the last save was less than ``save_every_s`` ago (0 = always)."""
+    def maybe_save(self, state: PollerState) -> PollerState | None:
+        """Save unless the last save was less than ``save_every_s`` ago (0 = always); returns
+        what :meth:`save` returned, or None when skipped."""
         if self.save_every_s and time.monotonic() - self._last_save < self.save_every_s:
-            return False
-        self.save(state)
-        return True
+            return None
+        return self.save(state)
 
-    def save(self, state: PollerState) -> None:
-        if len(state.seen) > self.max_seen:
-            keep = sorted(state.seen.items(), key=lambda kv: kv[1].last_seen)[-self.max_seen :]
-            state.seen = dict(keep)
-            live = set(state.seen)
-            state.guids = {g: i for g, i in state.guids.items() if i in live}
+    def save(self, state: PollerState) -> PollerState:
+        """Write ``state``, its seen-set cut to the ``max_seen`` most recently seen articles.
+
+        ``state`` itself is not changed: the state written is returned (``state`` itself when
+        nothing was cut), for a caller that wants to hold no more than was kept.
+        """
+        state = pruned(state, self.max_seen)
         data = msgspec.json.encode(state)
         self.dir.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=".state-", suffix=".json")
@@ -126,3 +130,14 @@ class FileStateStore:
             raise
         self._last_save = time.monotonic()
         self.saves += 1
+        return state
+
+
+def pruned(state: PollerState, max_seen: int) -> PollerState:
+    """``state`` with only its ``max_seen`` most recently seen articles (and their GUIDs): a new
+    state with a copy of the feeds, or ``state`` itself when it holds no more."""
+    if len(state.seen) <= max_seen:
+        return state
+    seen = dict(sorted(state.seen.items(), key=lambda kv: kv[1].last_seen)[-max_seen:])
+    guids = {g: i for g, i in state.guids.items() if i in seen}
+    return PollerState(feeds=dict(state.feeds), seen=seen, guids=guids)

@@ -22,13 +22,11 @@ from diplowire.ingest.identity import resolve
 from diplowire.ingest.parse import Item, ParseNotes, parse_feed
 from diplowire.ingest.politeness import HostBlocked, HostLimiter, host_of
 from diplowire.ingest.state import Seen
+from diplowire.ingest.transitions import MAX_RETRY_AFTER_S
 from diplowire.wire.article import replace
 from diplowire.wire.settings import PollSettings
 
 log = logging.getLogger(__name__)
-
-MAX_RETRY_AFTER_S = 7 * 86400
-"""A longer Retry-After is cut to this: a typo must not stop a feed forever."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -104,12 +104,15 @@ def test_state_round_trip_throttled_saves_and_pruning(tmp_path: Path) -> None:
     for i in range(5):
         state.seen[f"id{i}"] = Seen("h", 1, float(i))
         state.guids[f"g{i}"] = f"id{i}"
-    assert store.maybe_save(state) is True
-    assert store.maybe_save(state) is False  # within save_every_s: skipped
+    written = store.maybe_save(state)
+    assert store.maybe_save(state) is None  # within save_every_s: skipped
     loaded = FileStateStore(tmp_path).load()
     assert loaded.feeds["u"] == state.feeds["u"]
     assert sorted(loaded.seen) == ["id2", "id3", "id4"]  # the most recently seen kept
     assert sorted(loaded.guids) == ["g2", "g3", "g4"]
+    # The caller's state is not pruned behind its back; what was written is returned.
+    assert len(state.seen) == 5 and len(state.guids) == 5
+    assert written is not None and written.seen == loaded.seen and written.guids == loaded.guids
     assert not list(tmp_path.glob(".state-*"))  # no temporary file left behind
 
 
