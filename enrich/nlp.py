@@ -1,4 +1,4 @@
-"""spaCy pipelines per language, loaded once per process from installed model packages."""
+"""spaCy pipelines per language, loaded from installed model packages by a :class:`Models`."""
 
 from __future__ import annotations
 
@@ -26,10 +26,6 @@ class ModelMissing(RuntimeError):
     pass
 
 
-# BLAS threads per process, applied when the first model loads (EnrichSettings.blas_threads).
-blas_threads = 1
-
-
 def limit_blas_threads(n: int) -> None:
     """Cap BLAS threads per process: ``enrich --processes N`` scales over cores, not BLAS threads.
 
@@ -41,30 +37,61 @@ def limit_blas_threads(n: int) -> None:
     threadpool_limits(limits=n, user_api="blas")
 
 
-@cache
-def load(lang: str) -> Language | None:
-    name = MODELS.get(lang)
-    if name is None:
-        return None
-    try:
-        nlp = spacy.load(name, disable=list(DISABLE))
-    except OSError as exc:
-        raise ModelMissing(
-            f"spaCy model {name!r} for {lang!r} is not installed (pip install -e .): {exc}"
-        ) from exc
-    if blas_threads > 0:
-        limit_blas_threads(blas_threads)
-    spacy_compat.use_numpy_blas(nlp)
-    spacy_compat.speed_up_attribute_ruler(nlp)
-    from diplowire.enrich import diplo
+class Models:
+    """The enricher's pipelines, each loaded on first use and kept by this object.
 
-    diplo.configure(nlp, lang)
-    log.info("loaded %s %s (%s)", name, nlp.meta.get("version"), ", ".join(nlp.pipe_names))
-    return nlp
+    One per process: ``diplowire enrich`` makes it from its settings (``blas_threads``, applied
+    when the first model loads; 0 leaves the BLAS default) and hands it down to ``enrich_batch``;
+    tools without settings use :func:`shared_models`. Each pipeline owns its KB matcher (the
+    ``diplo_kb`` component), so nothing else is cached per pipeline.
+    """
+
+    def __init__(self, blas_threads: int = 1) -> None:
+        self.blas_threads = blas_threads
+        self._pipelines: dict[str, Language | None] = {}
+
+    def load(self, lang: str) -> Language | None:
+        """The pipeline of ``lang``, or None for a language without a model."""
+        if lang not in self._pipelines:
+            self._pipelines[lang] = self._load(lang)
+        return self._pipelines[lang]
+
+    def _load(self, lang: str) -> Language | None:
+        name = MODELS.get(lang)
+        if name is None:
+            return None
+        try:
+            nlp = spacy.load(name, disable=list(DISABLE))
+        except OSError as exc:
+            raise ModelMissing(
+                f"spaCy model {name!r} for {lang!r} is not installed (pip install -e .): {exc}"
+            ) from exc
+        if self.blas_threads > 0:
+            limit_blas_threads(self.blas_threads)
+        spacy_compat.use_numpy_blas(nlp)
+        spacy_compat.speed_up_attribute_ruler(nlp)
+        from diplowire.enrich import diplo
+
+        diplo.configure(nlp, lang)
+        log.info("loaded %s %s (%s)", name, nlp.meta.get("version"), ", ".join(nlp.pipe_names))
+        return nlp
+
+    def model_info(self, lang: str) -> tuple[Model, ...]:
+        nlp = self.load(lang)
+        if nlp is None:
+            return ()
+        return (Model(name=MODELS[lang], version=str(nlp.meta.get("version", "?"))),)
+
+
+@cache
+def shared_models() -> Models:
+    """The process's :class:`Models` for callers without settings (tests, eval, benchmarks)."""
+    return Models()
+
+
+def load(lang: str) -> Language | None:
+    return shared_models().load(lang)
 
 
 def model_info(lang: str) -> tuple[Model, ...]:
-    nlp = load(lang)
-    if nlp is None:
-        return ()
-    return (Model(name=MODELS[lang], version=str(nlp.meta.get("version", "?"))),)
+    return shared_models().model_info(lang)

@@ -35,7 +35,11 @@ def enrich_batch(
     # Small nlp.pipe batches: ~300 MB less peak RSS than 32 at 64 articles a call, no CPU cost.
     batch_size: int = 8,
     n_process: int = 1,
+    models: nlp.Models | None = None,
 ) -> list[Article | Poison]:
+    """Each article enriched, or a Poison saying why not; ``models`` defaults to the process's
+    shared ones (:func:`enrich.nlp.shared_models`)."""
+    models = models if models is not None else nlp.shared_models()
     out: list[Article | Poison | None] = [None] * len(articles)
     by_lang: dict[str, list[int]] = defaultdict(list)
     detected: dict[int, tuple[str, float]] = {}
@@ -51,7 +55,7 @@ def enrich_batch(
         by_lang[code].append(i)
     now = utc_now()
     for code, idxs in by_lang.items():
-        pipeline = nlp.load(code)
+        pipeline = models.load(code)
         if pipeline is None:
             # Languages without a model pass through with their language set.
             for i in idxs:
@@ -66,7 +70,7 @@ def enrich_batch(
                     now,
                 )
             continue
-        models = nlp.model_info(code)
+        model_info = models.model_info(code)
         texts = [articles[i].body() for i in idxs]
         docs = pipeline.pipe(texts, batch_size=batch_size, n_process=n_process)
         for i, doc in zip(idxs, docs, strict=True):
@@ -75,7 +79,7 @@ def enrich_batch(
                 articles[i],
                 Enrichment(
                     pipeline_version=PIPELINE_VERSION,
-                    models=models,
+                    models=model_info,
                     lang=code,
                     lang_confidence=detected[i][1],
                     entities=tuple(

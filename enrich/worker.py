@@ -36,11 +36,12 @@ def make_handler(
     settings: EnrichSettings,
     flush_timeout_s: float = 60.0,
     limits: TopicLimits = SHARED_LIMITS,
+    models: nlp.Models | None = None,
 ) -> Callable[[Sequence[Article]], list[Outcome]]:
     publisher = Publisher(producer, settings.kafka, limits)
 
     def handle(batch: Sequence[Article]) -> list[Outcome]:
-        results = enrich_batch(batch, max_text_chars=settings.max_text_chars)
+        results = enrich_batch(batch, max_text_chars=settings.max_text_chars, models=models)
         # Enrichment can make an article several times larger than the raw message the raw topic
         # took: each record is checked before it is sent (see wire.publisher).
         limit = publisher.record_limit(topic)
@@ -114,7 +115,8 @@ def run_worker(
     returns at once, ``loop.startup_timeout_s`` raises :class:`~wire.startup.StartupTimeout`."""
     topics = settings.kafka.topics
     stats = stats if stats is not None else Stats()
-    nlp.blas_threads = settings.blas_threads
+    # This process's pipelines, loaded on the first batch with the settings' BLAS thread cap.
+    models = nlp.Models(blas_threads=settings.blas_threads)
 
     def connect() -> KafkaProducer:
         ensure_topics(settings.kafka)
@@ -132,7 +134,7 @@ def run_worker(
             settings.loop,
             stage=STAGE,
             source=topics.raw,
-            handle=make_handler(producer, topics.enriched, settings),
+            handle=make_handler(producer, topics.enriched, settings, models=models),
             producer=producer,
             stop=stop,
             stats=stats,

@@ -13,7 +13,16 @@ view every rule reads), ``countries``, ``organisations``, ``persons``, ``topics`
 """
 
 from diplowire.enrich.diplo.facts import DiploFacts, analyze, iso_day
-from diplowire.enrich.diplo.matcher import COMPONENT, SPAN_KEY, configure
+from diplowire.enrich.diplo.matcher import COMPONENT, SPAN_KEY, NotConfigured, configure
 from diplowire.enrich.diplo.organisations import org_key
 
-__all__ = ["COMPONENT", "SPAN_KEY", "DiploFacts", "analyze", "configure", "iso_day", "org_key"]
+__all__ = [
+    "COMPONENT",
+    "SPAN_KEY",
+    "DiploFacts",
+    "NotConfigured",
+    "analyze",
+    "configure",
+    "iso_day",
+    "org_key",
+]

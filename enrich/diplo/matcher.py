@@ -15,7 +15,7 @@ COMPONENT = "diplo_kb"
 
 
 class _Matchers:
-    """The KB compiled into one PhraseMatcher per vocab; labels carry the payload."""
+    """The KB compiled into one PhraseMatcher, owned by its pipeline; labels carry the payload."""
 
     def __init__(self, nlp: Language, kb: KnowledgeBase) -> None:
         self.kb = kb
@@ -60,21 +60,12 @@ def _case_ok(text: str, form: str) -> bool:
     return True
 
 
-_MATCHERS: dict[tuple[int, str], _Matchers] = {}
-
-
-def _matchers_for(nlp_vocab_id: int, lang: str) -> _Matchers | None:
-    return _MATCHERS.get((nlp_vocab_id, lang))
-
-
 # This module has no ``from __future__ import annotations``: spaCy (3.8.6) validates factory
 # arguments with pydantic v1, which cannot resolve postponed (string) annotations like "Language".
 @Language.factory(COMPONENT, default_config={"lang": "en"})
 def _make_component(nlp: Language, name: str, lang: str) -> _Matchers:
-    key = (id(nlp.vocab), lang)
-    if key not in _MATCHERS:
-        _MATCHERS[key] = _Matchers(nlp, kbmod.load(lang))
-    return _MATCHERS[key]
+    # The pipeline owns its matcher (built once, when ``configure`` adds the component).
+    return _Matchers(nlp, kbmod.load(lang))
 
 
 def configure(nlp: Language, lang: str) -> None:
@@ -83,10 +74,15 @@ def configure(nlp: Language, lang: str) -> None:
         nlp.add_pipe(COMPONENT, last=True, config={"lang": lang})
 
 
+class NotConfigured(ValueError):
+    """The Doc has no KB hits: it did not go through a pipeline set up by :func:`configure`."""
+
+
 def _hits(doc: Doc, lang: str) -> list[Span]:
     if SPAN_KEY not in doc.spans:
-        matchers = _matchers_for(id(doc.vocab), lang)
-        if matchers is None:
-            return []
-        matchers(doc)
+        # Analysing without the KB would silently find (almost) nothing.
+        raise NotConfigured(
+            f"the {lang!r} Doc has no doc.spans[{SPAN_KEY!r}]: make it with a pipeline set up by "
+            "diplo.configure (enrich.nlp.Models.load does)"
+        )
     return list(doc.spans[SPAN_KEY])

@@ -341,3 +341,12 @@ def test_lenient_person_matching() -> None:
     assert evaluate.person_match("Coulter", "Sonata Coulter")
     assert evaluate.person_match("Macron", "Emmanuel Macron")
     assert not evaluate.person_match("Olaf Scholz", "Friedrich Merz")
+
+
+def test_a_doc_without_the_kb_matcher_is_refused() -> None:
+    pipeline = nlp.load("fr")
+    assert pipeline is not None
+    doc = pipeline.make_doc("Le ministre français des Affaires étrangères a reçu son homologue.")
+    with pytest.raises(diplo.NotConfigured):
+        diplo.analyze(doc, "fr")
+    assert diplo.analyze(pipeline(doc.text), "fr").countries  # the same text, through the pipeline
