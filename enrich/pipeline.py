@@ -9,23 +9,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from spacy.tokens import Doc
-
 from diplowire.enrich import diplo, lang, nlp
+from diplowire.enrich.lemmatize import lemmas_of
 from diplowire.wire.article import Article, Enrichment, Entity, replace
 from diplowire.wire.clock import utc_now
 from diplowire.wire.outcomes import Poison
 
 PIPELINE_VERSION = "0.1.0"
-_LEMMA_SKIP_POS = frozenset({"PUNCT", "SPACE", "SYM", "NUM", "DET", "ADP", "CCONJ", "SCONJ"})
-
-
-def lemmas_of(doc: Doc) -> str:
-    return " ".join(
-        (tok.lemma_ or tok.text).lower()
-        for tok in doc
-        if tok.pos_ not in _LEMMA_SKIP_POS and not tok.is_punct and not tok.is_space
-    )
 
 
 def enrich_batch(

@@ -15,7 +15,6 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import cache
 from typing import Any
 
 from diplowire.wire.article import Article
@@ -138,43 +137,15 @@ def parse_time(value: str, now: datetime | None = None) -> str:
 # --------------------------------------------------------------------------- lemmas
 
 
-@cache
-def _lemmatizer(lang: str) -> Any:
-    import spacy
-
-    from diplowire.enrich import nlp, spacy_compat
-
-    name = nlp.MODELS.get(lang)
-    if name is None:
-        return None
-    try:
-        # Only what lemmas need: tagging and the lemmatizer; no NER, no parser, no KB matcher.
-        pipeline = spacy.load(name, exclude=["ner", "parser", "senter"])
-    except OSError as exc:
-        log.warning("no lemmatizer for %s (%s): searching word forms only", lang, exc)
-        return None
-    # The same arithmetic as the enricher's, so that a query's lemmas are the index's.
-    spacy_compat.use_numpy_blas(pipeline)
-    return pipeline
-
-
 def lemmatize(text: str, langs: Sequence[str] | None = None) -> list[str]:
-    """The query's lemmas in each language the enricher lemmatises (same rules as the index).
-
-    The query's language is often unknowable from two words, so every variant is tried; a
-    variant that is wrong for the query's language is harmless (it just matches nothing more).
-    """
+    """The query's lemma variants, one per language: :func:`diplowire.enrich.lemmatize.lemmatize`,
+    the enricher's public API for it, so that a query's lemmas are the index's."""
     if not text.strip():
-        return []
-    from diplowire.enrich import nlp
-    from diplowire.enrich.pipeline import lemmas_of
+        return []  # without loading spaCy
+    # Imported here: spaCy and the models load only when a query has free text.
+    from diplowire.enrich.lemmatize import lemmatize as enrich_lemmatize
 
-    out: list[str] = []
-    for lang in langs or sorted(nlp.MODELS):
-        pipeline = _lemmatizer(lang)
-        if pipeline is not None:
-            out.append(lemmas_of(pipeline(text)))
-    return [v for v in dict.fromkeys(out) if v]
+    return enrich_lemmatize(text, langs)
 
 
 # --------------------------------------------------------------------------- Elasticsearch

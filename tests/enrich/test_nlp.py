@@ -1,26 +1,8 @@
-"""The enricher's pipelines (``enrich.nlp.Models``) and the lemmas they give for search."""
+"""The enricher's pipelines, held by ``enrich.nlp.Models``."""
 
 from __future__ import annotations
 
-import pytest
-
 from diplowire.enrich import diplo, nlp
-from diplowire.enrich.pipeline import lemmas_of
-
-
-@pytest.mark.parametrize(
-    ("code", "text", "expected"),
-    [
-        ("fr", "Les ambassadeurs ont rencontré les ministres.", {"ambassadeur", "ministre"}),
-        ("en", "The talks between the envoys resumed.", {"talk", "envoy"}),
-    ],
-)
-def test_lemmas_for_search(code: str, text: str, expected: set[str]) -> None:
-    pipeline = nlp.load(code)
-    assert pipeline is not None
-    lemmas = set(lemmas_of(pipeline(text)).split())
-    assert expected <= lemmas
-    assert "les" not in lemmas and "the" not in lemmas  # determiners are left out
 
 
 def test_models_load_each_pipeline_once_with_its_own_kb_matcher() -> None:

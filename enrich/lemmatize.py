@@ -1,0 +1,68 @@
+"""Lemmas for search: the API the query side calls, and the rule the enricher indexes with.
+
+``lemmas_of`` is the one rule (which tokens count, lower-cased lemmas) that ``enrich_batch``
+stores in ``Enrichment.lemmas``; ``lemmatize`` applies the same rule to a search query, so that a
+query's lemmas are the index's. ``diplowire.index`` uses only :func:`lemmatize`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from functools import cache
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from diplowire.enrich import spacy_compat
+from diplowire.enrich.nlp import MODELS
+
+log = logging.getLogger(__name__)
+
+_SKIP_POS = frozenset({"PUNCT", "SPACE", "SYM", "NUM", "DET", "ADP", "CCONJ", "SCONJ"})
+
+
+def lemmas_of(doc: Doc) -> str:
+    """The Doc's content-word lemmas, lower-cased, space-separated (no determiners, numbers...)."""
+    return " ".join(
+        (tok.lemma_ or tok.text).lower()
+        for tok in doc
+        if tok.pos_ not in _SKIP_POS and not tok.is_punct and not tok.is_space
+    )
+
+
+@cache
+def _lemmatizer(lang: str) -> Language | None:
+    """A light pipeline per language, loaded once per process (a query needs no NER or KB)."""
+    import spacy
+
+    name = MODELS.get(lang)
+    if name is None:
+        return None
+    try:
+        # Only what lemmas need: tagging and the lemmatizer; no NER, no parser, no KB matcher.
+        pipeline = spacy.load(name, exclude=["ner", "parser", "senter"])
+    except OSError as exc:
+        log.warning("no lemmatizer for %s (%s): searching word forms only", lang, exc)
+        return None
+    # The same arithmetic as the enricher's, so that a query's lemmas are the index's.
+    spacy_compat.use_numpy_blas(pipeline)
+    return pipeline
+
+
+def lemmatize(text: str, langs: Sequence[str] | None = None) -> list[str]:
+    """The text's lemmas in each language the enricher lemmatises (same rules as the index).
+
+    One string of lemmas per language of ``langs`` (default: every language with a model),
+    duplicates and empty ones left out. A query's language is often unknowable from two words,
+    so every variant is tried; a variant wrong for the query's language is harmless (it just
+    matches nothing more). A language whose model is missing is skipped with a warning.
+    """
+    if not text.strip():
+        return []
+    out: list[str] = []
+    for lang in langs or sorted(MODELS):
+        pipeline = _lemmatizer(lang)
+        if pipeline is not None:
+            out.append(lemmas_of(pipeline(text)))
+    return [v for v in dict.fromkeys(out) if v]
