@@ -1,4 +1,4 @@
-"""What every rule reads: the per-document view (``_Ctx``: KB hits by category, sentence ids,
+"""What every rule reads: the per-document view (``Ctx``: KB hits by category, sentence ids,
 lexicon word sets), the working types of the analysis and small span helpers."""
 
 from collections.abc import Iterable
@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from spacy.tokens import Doc, Span
 
 from diplowire.enrich import kb as kbmod
-from diplowire.enrich.diplo.matcher import _hits
+from diplowire.enrich.diplo.matcher import kb_hits
 
 PERSON_LABELS = frozenset({"PER", "PERSON"})
 PLACE_LABELS = frozenset({"LOC", "GPE", "FAC"})
@@ -22,7 +22,7 @@ SENT_END = frozenset({".", "!", "?", "…"})
 
 
 @dataclass(slots=True)
-class _CMention:
+class CountryMention:
     code: str
     kind: str
     start: int
@@ -33,7 +33,7 @@ class _CMention:
 
 
 @dataclass(slots=True)
-class _Org:
+class OrgFound:
     key: str
     name: str
     type: str
@@ -46,7 +46,7 @@ class _Org:
 
 
 @dataclass(slots=True)
-class _Person:
+class PersonFound:
     name: str
     start: int
     end: int
@@ -59,7 +59,7 @@ class _Person:
     title_only: bool = False  # found only in the headline; kept when a role in the lede binds it
 
 
-class _Ctx:
+class Ctx:
     """Per-document view: sentence ids, lexicon sets and the KB hits by category."""
 
     def __init__(self, doc: Doc, lang: str) -> None:
@@ -94,7 +94,7 @@ class _Ctx:
         self.roles: list[Span] = []
         self.persons: list[Span] = []
         self.topics: list[Span] = []
-        for span in _hits(doc, lang):
+        for span in kb_hits(doc, lang):
             cat = span.label_[0]
             {
                 "C": self.country,
@@ -104,11 +104,11 @@ class _Ctx:
                 "P": self.persons,
                 "T": self.topics,
             }[cat].append(span)
-        self.orgs = _longest(self.orgs)
-        self.roles = _longest(self.roles)
-        self.heads = [h for h in _longest(self.heads) if not _inside_any(h, self.roles)]
+        self.orgs = longest(self.orgs)
+        self.roles = longest(self.roles)
+        self.heads = [h for h in longest(self.heads) if not _inside_any(h, self.roles)]
         self.heads = [h for h in self.heads if not _inside_any(h, self.orgs)]
-        self.country = [c for c in _longest(self.country) if not _inside_any(c, self.orgs)]
+        self.country = [c for c in longest(self.country) if not _inside_any(c, self.orgs)]
         self.country_at: dict[int, Span] = {}
         for c in self.country:
             for i in range(c.start, c.end):
@@ -137,7 +137,7 @@ def _sentence_ids(doc: Doc) -> list[int]:
     return ids
 
 
-def _longest(spans: Iterable[Span]) -> list[Span]:
+def longest(spans: Iterable[Span]) -> list[Span]:
     out: list[Span] = []
     for s in sorted(spans, key=lambda s: (-(s.end - s.start), s.start)):
         if all(s.end <= o.start or s.start >= o.end for o in out):
@@ -153,9 +153,9 @@ def _payload(span: Span) -> list[str]:
     return span.label_.split("|")
 
 
-def _code(span: Span) -> str:
+def span_code(span: Span) -> str:
     return _payload(span)[1]
 
 
-def _kind(span: Span) -> str:
+def span_kind(span: Span) -> str:
     return _payload(span)[2]

@@ -2,15 +2,15 @@
 
 from spacy.tokens import Doc, Span
 
-from diplowire.enrich.diplo.context import PLACE_LABELS, _CMention, _code, _Ctx, _kind
+from diplowire.enrich.diplo.context import PLACE_LABELS, CountryMention, Ctx, span_code, span_kind
 
 
-def _country_mentions(ctx: _Ctx) -> list[_CMention]:
+def country_mentions(ctx: Ctx) -> list[CountryMention]:
     doc = ctx.doc
-    out: list[_CMention] = []
+    out: list[CountryMention] = []
     for span in ctx.country:
-        kind = _kind(span)
-        m = _CMention(_code(span), kind, span.start, span.end)
+        kind = span_kind(span)
+        m = CountryMention(span_code(span), kind, span.start, span.end)
         prev = ctx.lower(span.start - 1)
         prev2 = ctx.lower(span.start - 2)
         if kind == "capital":
@@ -39,7 +39,7 @@ def _is_dateline(doc: Doc, span: Span) -> bool:
     return span.text.isupper() and len(span.text) > 3
 
 
-def _is_locator(ctx: _Ctx, span: Span) -> bool:
+def _is_locator(ctx: Ctx, span: Span) -> bool:
     """The country only locates a city ("la plus grande ville de Türkiye", "Mosul, Iraq")."""
     doc = ctx.doc
     i = span.start - 1
@@ -60,7 +60,7 @@ def _is_locator(ctx: _Ctx, span: Span) -> bool:
     return False
 
 
-def _demonym_is_actor(ctx: _Ctx, span: Span) -> bool:
+def _demonym_is_actor(ctx: Ctx, span: Span) -> bool:
     doc = ctx.doc
     window = [span.start - 1, span.start - 2, span.end, span.end + 1]
     for i in window:
@@ -72,7 +72,7 @@ def _demonym_is_actor(ctx: _Ctx, span: Span) -> bool:
     return span.text[:1].isupper() and _followed_by_verb(ctx, span.end)
 
 
-def _former(ctx: _Ctx, i: int) -> bool:
+def _former(ctx: Ctx, i: int) -> bool:
     doc = ctx.doc
     for k in (i - 1, i - 2):
         if 0 <= k < len(doc) and ctx.same_sent(k, i):
@@ -83,7 +83,7 @@ def _former(ctx: _Ctx, i: int) -> bool:
     return any(low.startswith(f + "-") for f in ctx.former)
 
 
-def _name_is_actor(ctx: _Ctx, span: Span) -> bool:
+def _name_is_actor(ctx: Ctx, span: Span) -> bool:
     doc = ctx.doc
     nxt = ctx.lower(span.end)
     if nxt in ctx.poss and ctx.poss:
@@ -109,7 +109,7 @@ def _name_is_actor(ctx: _Ctx, span: Span) -> bool:
     return not prev_is_prep and _followed_by_verb(ctx, span.end)
 
 
-def _hosts_visit(ctx: _Ctx, i: int) -> bool:
+def _hosts_visit(ctx: Ctx, i: int) -> bool:
     """ "first visit to Nepal", "sa visite en Iran": the state receiving a visit takes part."""
     return (
         ctx.lower(i) in ctx.visit_preps
@@ -118,12 +118,12 @@ def _hosts_visit(ctx: _Ctx, i: int) -> bool:
     )
 
 
-def _ruled_from(ctx: _Ctx, i: int) -> bool:
+def _ruled_from(ctx: Ctx, i: int) -> bool:
     """ "la junte au pouvoir au Burkina Faso", "the authorities in Kabul": whoever governs there."""
     return ctx.lower(i) in ctx.loc_preps and ctx.lower(i - 1) in ctx.ruling_nouns
 
 
-def _followed_by_verb(ctx: _Ctx, i: int) -> bool:
+def _followed_by_verb(ctx: Ctx, i: int) -> bool:
     doc = ctx.doc
     j = i
     steps = 0
@@ -147,18 +147,18 @@ def _followed_by_verb(ctx: _Ctx, i: int) -> bool:
     return False
 
 
-def _verb_next(ctx: _Ctx, j: int) -> bool:
+def _verb_next(ctx: Ctx, j: int) -> bool:
     doc = ctx.doc
     while j < len(doc) and doc[j].pos_ in {"ADV", "PART"}:
         j += 1
     return j < len(doc) and doc[j].pos_ in {"VERB", "AUX"}
 
 
-def _propagate_coordination(ctx: _Ctx, mentions: list[_CMention]) -> None:
+def _propagate_coordination(ctx: Ctx, mentions: list[CountryMention]) -> None:
     """ "Les États-Unis et la Russie ont ...": a coordinated chain shares its actor status."""
     doc = ctx.doc
     by_start = sorted(mentions, key=lambda m: m.start)
-    chain: list[_CMention] = []
+    chain: list[CountryMention] = []
 
     def flush() -> None:
         if len(chain) > 1 and any(m.actor for m in chain if m.kind == "name"):

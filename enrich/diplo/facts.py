@@ -10,20 +10,20 @@ from itertools import combinations
 from spacy.tokens import Doc
 
 from diplowire.enrich import kb as kbmod
-from diplowire.enrich.diplo.context import _Ctx
-from diplowire.enrich.diplo.countries import _country_mentions
+from diplowire.enrich.diplo.context import Ctx
+from diplowire.enrich.diplo.countries import country_mentions
 from diplowire.enrich.diplo.organisations import (
-    _agency_orgs,
-    _composed_orgs,
-    _merge_orgs,
-    _named_orgs,
+    agency_orgs,
+    composed_orgs,
+    merge_orgs,
+    named_orgs,
 )
 from diplowire.enrich.diplo.persons import (
-    _person_candidates,
-    _persons,
-    _title_candidates,
+    person_candidates,
+    resolve_persons,
+    title_candidates,
 )
-from diplowire.enrich.diplo.topics import _topics
+from diplowire.enrich.diplo.topics import topics_of
 from diplowire.wire.article import Country, Mention, Organization, Person, Topic
 
 
@@ -62,12 +62,12 @@ def analyze(doc: Doc, lang: str, published: str | date | None = None) -> DiploFa
     kb = kbmod.load(lang)
     if not kb.lexicon:
         return DiploFacts()
-    ctx = _Ctx(doc, lang)
-    mentions = _country_mentions(ctx)
-    orgs = _merge_orgs(_named_orgs(ctx) + _composed_orgs(ctx) + _agency_orgs(ctx))
-    cands = _person_candidates(ctx)
-    cands += _title_candidates(ctx, cands)
-    persons = _persons(ctx, cands, iso_day(published))
+    ctx = Ctx(doc, lang)
+    mentions = country_mentions(ctx)
+    orgs = merge_orgs(named_orgs(ctx) + composed_orgs(ctx) + agency_orgs(ctx))
+    cands = person_candidates(ctx)
+    cands += title_candidates(ctx, cands)
+    persons = resolve_persons(ctx, cands, iso_day(published))
 
     # States named by their organisations and officials act in the story.
     actor_codes: set[str] = {m.code for m in mentions if m.actor and m.counted}
@@ -129,5 +129,5 @@ def analyze(doc: Doc, lang: str, published: str | date | None = None) -> DiploFa
         dyads=dyads,
         persons=person_out,
         organizations=org_out,
-        topics=_topics(ctx, orgs),
+        topics=topics_of(ctx, orgs),
     )

@@ -78,7 +78,7 @@ class NotConfigured(ValueError):
     """The Doc has no KB hits: it did not go through a pipeline set up by :func:`configure`."""
 
 
-def _hits(doc: Doc, lang: str) -> list[Span]:
+def kb_hits(doc: Doc, lang: str) -> list[Span]:
     if SPAN_KEY not in doc.spans:
         # Analysing without the KB would silently find (almost) nothing.
         raise NotConfigured(

@@ -4,7 +4,7 @@
 from spacy.tokens import Span
 
 from diplowire.enrich import kb as kbmod
-from diplowire.enrich.diplo.context import _code, _Ctx, _kind, _Org
+from diplowire.enrich.diplo.context import Ctx, OrgFound, span_code, span_kind
 from diplowire.enrich.kb import KnowledgeBase, OrgEntry, norm
 from diplowire.wire.article import Organization
 
@@ -13,15 +13,15 @@ def _org_key_for(entry: OrgEntry) -> str:
     return f"id:{entry.id}"
 
 
-def _named_orgs(ctx: _Ctx) -> list[_Org]:
+def named_orgs(ctx: Ctx) -> list[OrgFound]:
     out = []
     for span in ctx.orgs:
-        entry = ctx.kb.orgs_by_id[_code(span)]
+        entry = ctx.kb.orgs_by_id[span_code(span)]
         country = entry.country
         if country is None and entry.type != "international_org":
-            country = _adjacent_country(ctx, span.start, span.end)
+            country = adjacent_country(ctx, span.start, span.end)
         out.append(
-            _Org(
+            OrgFound(
                 key=_org_key_for(entry),
                 name=entry.canonical,
                 type=entry.type,
@@ -36,7 +36,7 @@ def _named_orgs(ctx: _Ctx) -> list[_Org]:
     return out
 
 
-def _agency_orgs(ctx: _Ctx) -> list[_Org]:
+def agency_orgs(ctx: Ctx) -> list[OrgFound]:
     """NER organisations that name a state body: "National Welfare Fund", "agence nationale ..."."""
     heads = ctx.kb.words("agency_heads")
     markers = ctx.kb.words("state_markers")
@@ -49,15 +49,15 @@ def _agency_orgs(ctx: _Ctx) -> list[_Org]:
         toks = [t for t in ent if not (t.lower_ in ctx.articles or t.pos_ == "DET")]
         if not toks or not any(t.lower_ in heads for t in toks):
             continue
-        country = _adjacent_country(ctx, ent.start, ent.end)
+        country = adjacent_country(ctx, ent.start, ent.end)
         inner = [ctx.country_at[t.i] for t in toks if t.i in ctx.country_at]
         if inner:
-            country = _code(inner[0])
+            country = span_code(inner[0])
         if toks[0].lower_ not in markers and country is None:
             continue
         name = ctx.doc[toks[0].i : toks[-1].i + 1].text
         out.append(
-            _Org(
+            OrgFound(
                 key=f"other:{country}:{norm(name)}",
                 name=name,
                 type="other",
@@ -71,15 +71,15 @@ def _agency_orgs(ctx: _Ctx) -> list[_Org]:
     return out
 
 
-def _adjacent_country(ctx: _Ctx, start: int, end: int) -> str | None:
+def adjacent_country(ctx: Ctx, start: int, end: int) -> str | None:
     for i in (start - 1, end, end + 1):
         c = ctx.country_at.get(i)
-        if c is not None and _kind(c) in {"demonym", "name"}:
-            return _code(c)
+        if c is not None and span_kind(c) in {"demonym", "name"}:
+            return span_code(c)
     return None
 
 
-def _country_list_after(ctx: _Ctx, i: int) -> tuple[list[Span], int]:
+def _country_list_after(ctx: Ctx, i: int) -> tuple[list[Span], int]:
     """'du Canada, des Pays-Bas et de Nouvelle-Zélande' → the country spans and where it ends."""
     doc = ctx.doc
     found: list[Span] = []
@@ -96,14 +96,14 @@ def _country_list_after(ctx: _Ctx, i: int) -> tuple[list[Span], int]:
         while k < len(doc) and doc[k].lower_ in ctx.articles:
             k += 1
         c = ctx.country_at.get(k)
-        if c is None or _kind(c) not in {"name", "capital"} or c.start != k:
+        if c is None or span_kind(c) not in {"name", "capital"} or c.start != k:
             break
         found.append(c)
         j = c.end
     return found, j
 
 
-def _place_after(ctx: _Ctx, i: int) -> tuple[str | None, str | None, int]:
+def _place_after(ctx: Ctx, i: int) -> tuple[str | None, str | None, int]:
     """'à Washington' / 'in the Russian Federation' / 'au Liban' → (city, host code, end)."""
     doc = ctx.doc
     if ctx.lower(i) not in ctx.loc_preps:
@@ -113,10 +113,10 @@ def _place_after(ctx: _Ctx, i: int) -> tuple[str | None, str | None, int]:
         k += 1
     c = ctx.country_at.get(k)
     if c is not None and c.start == k:
-        if _kind(c) == "capital":
-            return c.text, _code(c), c.end
-        if _kind(c) == "name":
-            return None, _code(c), c.end
+        if span_kind(c) == "capital":
+            return c.text, span_code(c), c.end
+        if span_kind(c) == "name":
+            return None, span_code(c), c.end
     if k in ctx.org_at:
         return None, None, i  # "à l'ONU": posted to an organisation, not a place
     end = k
@@ -129,13 +129,13 @@ def _place_after(ctx: _Ctx, i: int) -> tuple[str | None, str | None, int]:
     return None, None, i
 
 
-def _composed_orgs(ctx: _Ctx) -> list[_Org]:
+def composed_orgs(ctx: Ctx) -> list[OrgFound]:
     doc = ctx.doc
     kb = ctx.kb
-    out: list[_Org] = []
+    out: list[OrgFound] = []
     last_mission_head: tuple[int, str] | None = None
     for h in ctx.heads:
-        head = kb.org_heads[int(_code(h))]
+        head = kb.org_heads[int(span_code(h))]
         kind, typ = head.kind, head.type
         senders: list[Span] = []
         start, end = h.start, h.end
@@ -143,12 +143,12 @@ def _composed_orgs(ctx: _Ctx) -> list[_Org]:
         b = h.start - 1
         if ctx.lower(b) in ctx.poss:
             b -= 1
-        if b >= 0 and b in ctx.country_at and _kind(ctx.country_at[b]) in {"name", "demonym"}:
+        if b >= 0 and b in ctx.country_at and span_kind(ctx.country_at[b]) in {"name", "demonym"}:
             c = ctx.country_at[b]
             senders.append(c)
             start = c.start
         # Sender right after the head: "consulat russe", "ministère russe des Affaires...".
-        if not senders and end in ctx.country_at and _kind(ctx.country_at[end]) == "demonym":
+        if not senders and end in ctx.country_at and span_kind(ctx.country_at[end]) == "demonym":
             c = ctx.country_at[end]
             senders.append(c)
             end = c.end
@@ -187,7 +187,7 @@ def _composed_orgs(ctx: _Ctx) -> list[_Org]:
             end = max(end, place_end)
             last_mission_head = (h.start, kind)
         for s in senders:
-            code = _code(s)
+            code = span_code(s)
             if code == host:
                 host = None
             span_start = min(start, h.start)
@@ -195,7 +195,7 @@ def _composed_orgs(ctx: _Ctx) -> list[_Org]:
             if name is None:
                 name = f"{h.text} {s.text}" if s.start > h.start else f"{s.text} {h.text}"
             out.append(
-                _Org(
+                OrgFound(
                     key=_mission_key(typ, kind, code, city, name),
                     name=name,
                     type=typ,
@@ -214,19 +214,20 @@ def _composed_orgs(ctx: _Ctx) -> list[_Org]:
                 mission_before = any(
                     h.start < i and ctx.same_sent(h.start, i)
                     for h in ctx.heads
-                    if kb.org_heads[int(_code(h))].type == "diplomatic_mission"
+                    if kb.org_heads[int(span_code(h))].type == "diplomatic_mission"
                 )
                 if not mission_before:
                     continue
                 for s in listed:
-                    code = _code(s)
+                    code = span_code(s)
                     head_word = next(
                         h.text.rstrip("s")
                         for h in ctx.heads
-                        if h.start < i and kb.org_heads[int(_code(h))].type == "diplomatic_mission"
+                        if h.start < i
+                        and kb.org_heads[int(span_code(h))].type == "diplomatic_mission"
                     )
                     out.append(
-                        _Org(
+                        OrgFound(
                             key=_mission_key("diplomatic_mission", "embassy", code, None, ""),
                             name=f"{head_word} {ctx.doc[s.start - 1].text} {s.text}".strip(),
                             type="diplomatic_mission",
@@ -240,7 +241,7 @@ def _composed_orgs(ctx: _Ctx) -> list[_Org]:
     return out
 
 
-def _strip_article(ctx: _Ctx, span: Span) -> str:
+def _strip_article(ctx: Ctx, span: Span) -> str:
     toks = list(span)
     while toks and (toks[0].lower_ in ctx.articles or toks[0].pos_ == "DET"):
         toks = toks[1:]
@@ -259,8 +260,8 @@ def _mission_key(typ: str, kind: str, code: str, city: str | None, name: str) ->
     return f"other:{code}:{norm(name)}"
 
 
-def _merge_orgs(orgs: list[_Org]) -> list[_Org]:
-    merged: dict[str, _Org] = {}
+def merge_orgs(orgs: list[OrgFound]) -> list[OrgFound]:
+    merged: dict[str, OrgFound] = {}
     for org in orgs:
         key = org.key
         if org.type == "diplomatic_mission" and org.kind == "consulate" and not org.city:

@@ -9,29 +9,29 @@ from diplowire.enrich.diplo.context import (
     PERSON_LABELS,
     POSTED_ROLES,
     ROLE_WINDOW,
-    _code,
-    _Ctx,
-    _kind,
-    _longest,
-    _Person,
+    Ctx,
+    PersonFound,
+    longest,
+    span_code,
+    span_kind,
 )
-from diplowire.enrich.diplo.organisations import _adjacent_country
+from diplowire.enrich.diplo.organisations import adjacent_country
 from diplowire.enrich.kb import norm
 
 
-def _person_candidates(ctx: _Ctx) -> list[_Person]:
+def person_candidates(ctx: Ctx) -> list[PersonFound]:
     doc = ctx.doc
     taken: set[int] = set()
-    out: list[_Person] = []
-    for span in _longest(ctx.persons):
-        idx = int(_code(span))
+    out: list[PersonFound] = []
+    for span in longest(ctx.persons):
+        idx = int(span_code(span))
         nxt = doc[span.end] if span.end < len(doc) else None
         longer = nxt is not None and nxt.is_title and nxt.pos_ == "PROPN"
         if len(span) == 1 and longer and span.end not in ctx.country_at:
             continue  # part of a longer, different name
         if len(span) == 1 and doc[span.start].pos_ not in {"PROPN", "NOUN", "ADJ"}:
             continue
-        out.append(_Person(span.text, span.start, span.end, kb_index=idx))
+        out.append(PersonFound(span.text, span.start, span.end, kb_index=idx))
         taken.update(range(span.start, span.end))
     for ent in doc.ents:
         if ent.label_ not in PERSON_LABELS or any(i in taken for i in range(ent.start, ent.end)):
@@ -48,7 +48,7 @@ def _person_candidates(ctx: _Ctx) -> list[_Person]:
             continue
         if not any(c.isupper() for c in span.text):
             continue
-        out.append(_Person(span.text, span.start, span.end))
+        out.append(PersonFound(span.text, span.start, span.end))
         taken.update(range(span.start, span.end))
     # Names the NER missed right after a role word: "la sonate de l'Europe centrale Coulter".
     for role in ctx.roles:
@@ -70,19 +70,19 @@ def _person_candidates(ctx: _Ctx) -> list[_Person]:
                 while end < len(doc) and doc[end].is_title and doc[end].pos_ == "PROPN":
                     end += 1
                 if end - k <= 4:
-                    out.append(_Person(doc[k:end].text, k, end))
+                    out.append(PersonFound(doc[k:end].text, k, end))
                     taken.update(range(k, end))
                 break
             k += 1
     return out
 
 
-def _blocked(ctx: _Ctx, p: _Person) -> bool:
+def _blocked(ctx: Ctx, p: PersonFound) -> bool:
     """'l'administration Trump', 'the Trump administration': a name that labels something else."""
     return ctx.lower(p.start - 1) in ctx.blockers or ctx.lower(p.end) in ctx.blockers
 
 
-def _role_left(ctx: _Ctx, p: _Person) -> Span | None:
+def _role_left(ctx: Ctx, p: PersonFound) -> Span | None:
     doc = ctx.doc
     best = None
     for role in ctx.roles:
@@ -101,7 +101,7 @@ def _role_left(ctx: _Ctx, p: _Person) -> Span | None:
     return best
 
 
-def _role_right(ctx: _Ctx, p: _Person) -> Span | None:
+def _role_right(ctx: Ctx, p: PersonFound) -> Span | None:
     if ctx.lower(p.end) != ",":
         return None
     for role in ctx.roles:
@@ -115,9 +115,9 @@ def _role_right(ctx: _Ctx, p: _Person) -> Span | None:
 
 
 def _role_facts(
-    ctx: _Ctx, role: Span, p: _Person, left: bool
+    ctx: Ctx, role: Span, p: PersonFound, left: bool
 ) -> tuple[str, str | None, str | None]:
-    entry = ctx.kb.roles[int(_code(role))]
+    entry = ctx.kb.roles[int(span_code(role))]
     country = None
     posted = None
     doc = ctx.doc
@@ -133,7 +133,7 @@ def _role_facts(
         if i in ctx.org_at and i not in seen_orgs:
             o = ctx.org_at[i]
             seen_orgs.update(range(o.start, o.end))
-            entry_o = ctx.kb.orgs_by_id[_code(o)]
+            entry_o = ctx.kb.orgs_by_id[span_code(o)]
             if country is None and entry_o.country:
                 country = entry_o.country
             continue
@@ -144,7 +144,7 @@ def _role_facts(
             continue
         prev = ctx.lower(i - 1)
         prev2 = ctx.lower(i - 2)
-        code = _code(c)
+        code = span_code(c)
         if prev in ctx.portfolio or prev2 in ctx.portfolio:
             continue
         if (prev in ctx.loc_preps or (prev in ctx.articles and prev2 in ctx.loc_preps)) and (
@@ -158,7 +158,7 @@ def _role_facts(
     if country is None:
         for h in ctx.heads:
             if role.start - 3 <= h.start < p.start and h.start >= role.end:
-                country = _adjacent_country(ctx, h.start, h.end)
+                country = adjacent_country(ctx, h.start, h.end)
                 if country:
                     break
     if country is None:
@@ -168,7 +168,9 @@ def _role_facts(
     return entry.role, country, posted
 
 
-def _persons(ctx: _Ctx, cands: list[_Person], day: str | None = None) -> list[_Person]:
+def resolve_persons(
+    ctx: Ctx, cands: list[PersonFound], day: str | None = None
+) -> list[PersonFound]:
     for p in cands:
         if _blocked(ctx, p):
             p.official = False
@@ -191,19 +193,19 @@ def _persons(ctx: _Ctx, cands: list[_Person], day: str | None = None) -> list[_P
             p.official = True
     _bind_lede_role(ctx, cands)
     # Coreference by surname: "M. Hammond", "Attal" after "Gabriel Attal".
-    groups: dict[str, list[_Person]] = defaultdict(list)
+    groups: dict[str, list[PersonFound]] = defaultdict(list)
     for p in cands:
         if _blocked(ctx, p) and p.kb_index is None:
             continue
         groups[_surname_key(ctx, p)].append(p)
-    out: list[_Person] = []
+    out: list[PersonFound] = []
     for members in groups.values():
         if not any(m.official for m in members):
             continue
         if all(_blocked(ctx, m) for m in members):
             continue
         best = max(members, key=lambda m: (m.official and m.role is not None, len(m.name)))
-        rep = _Person(
+        rep = PersonFound(
             name=max((m.name for m in members), key=len),
             start=min(m.start for m in members),
             end=best.end,
@@ -232,7 +234,7 @@ def _persons(ctx: _Ctx, cands: list[_Person], day: str | None = None) -> list[_P
     return sorted(out, key=lambda p: p.start)
 
 
-def _speech_verb(ctx: _Ctx, i: int) -> bool:
+def _speech_verb(ctx: Ctx, i: int) -> bool:
     if not 0 <= i < len(ctx.doc):
         return False
     tok = ctx.doc[i]
@@ -241,14 +243,14 @@ def _speech_verb(ctx: _Ctx, i: int) -> bool:
     return tok.lower_ in ctx.speech_verbs or tok.lemma_.lower() in ctx.speech_verbs
 
 
-def _non_official_near(ctx: _Ctx, p: _Person) -> bool:
+def _non_official_near(ctx: Ctx, p: PersonFound) -> bool:
     lo, hi = max(0, p.start - 6), min(len(ctx.doc), p.end + 6)
     return any(
         ctx.doc[k].lower_ in ctx.non_official and ctx.same_sent(k, p.start) for k in range(lo, hi)
     )
 
 
-def _speaker(ctx: _Ctx, p: _Person) -> bool:
+def _speaker(ctx: Ctx, p: PersonFound) -> bool:
     """'X said', 'a déclaré X', 'selon X' in a sentence that names a state or a diplomatic body.
 
     Speakers quoted beside a state are nearly always its officials; journalists, scholars,
@@ -275,7 +277,7 @@ def _speaker(ctx: _Ctx, p: _Person) -> bool:
     for k in range(len(doc)):
         if ctx.sent[k] != sent:
             continue
-        if k in ctx.org_at or (k in ctx.country_at and _kind(ctx.country_at[k]) != "capital"):
+        if k in ctx.org_at or (k in ctx.country_at and span_kind(ctx.country_at[k]) != "capital"):
             return True
         if any(h.start == k for h in ctx.heads):
             return True
@@ -289,12 +291,12 @@ def _title_end(doc: Doc) -> int:
     return 0
 
 
-def _title_candidates(ctx: _Ctx, cands: list[_Person]) -> list[_Person]:
+def title_candidates(ctx: Ctx, cands: list[PersonFound]) -> list[PersonFound]:
     """Names in the headline the rules above may not see: '...: Bachelet', a name NER called LOC."""
     doc = ctx.doc
     end = _title_end(doc)
     taken = {i for p in cands for i in range(p.start, p.end)}
-    out: list[_Person] = []
+    out: list[PersonFound] = []
 
     def free(a: int, b: int) -> bool:
         return all(
@@ -305,7 +307,7 @@ def _title_candidates(ctx: _Ctx, cands: list[_Person]) -> list[_Person]:
     if colon >= 0 and 1 <= end - colon - 1 <= 3:
         toks = doc[colon + 1 : end]
         if all(t.is_title and t.is_alpha for t in toks) and free(colon + 1, end):
-            out.append(_Person(toks.text, colon + 1, end, title_only=True))
+            out.append(PersonFound(toks.text, colon + 1, end, title_only=True))
     for ent in doc.ents:
         if ent.end > end or ent.label_ in PERSON_LABELS or len(ent) < 2 or len(ent) > 3:
             continue
@@ -313,11 +315,11 @@ def _title_candidates(ctx: _Ctx, cands: list[_Person]) -> list[_Person]:
             continue
         if ctx.lower(ent.start - 1) in ctx.loc_preps or ctx.lower(ent.start - 1) in ctx.articles:
             continue
-        out.append(_Person(ent.text, ent.start, ent.end, title_only=True))
+        out.append(PersonFound(ent.text, ent.start, ent.end, title_only=True))
     return out
 
 
-def _unattached_role(ctx: _Ctx, k: int, end: int, cands: list[_Person]) -> bool:
+def _unattached_role(ctx: Ctx, k: int, end: int, cands: list[PersonFound]) -> bool:
     """A definite role phrase with no name beside it: 'Le chancelier allemand', 'The UN's ...'."""
     doc = ctx.doc
     for p in cands:
@@ -334,7 +336,7 @@ def _unattached_role(ctx: _Ctx, k: int, end: int, cands: list[_Person]) -> bool:
     return False
 
 
-def _bind_lede_role(ctx: _Ctx, cands: list[_Person]) -> None:
+def _bind_lede_role(ctx: Ctx, cands: list[PersonFound]) -> None:
     """Headline names one person, the lede's first sentence calls someone by role alone: same one.
 
     'Législatives au Kosovo : nouveau succès pour Albin Kurti' + 'le Premier ministre de gauche
@@ -356,7 +358,7 @@ def _bind_lede_role(ctx: _Ctx, cands: list[_Person]) -> None:
     lede = ctx.sent[first]
     for role in ctx.roles:
         if ctx.sent[role.start] == lede and _unattached_role(ctx, role.start, role.end, cands):
-            near = _Person(target.name, role.end + 3, role.end + 3)
+            near = PersonFound(target.name, role.end + 3, role.end + 3)
             entry_role, country, _ = _role_facts(ctx, role, near, True)
             for p in in_title:
                 p.role, p.country, p.official = entry_role, country, True
@@ -375,7 +377,7 @@ def _words_of(name: str) -> list[str]:
     return [w for w in norm(name).split(" ") if w]
 
 
-def _surname_key(ctx: _Ctx, p: _Person) -> str:
+def _surname_key(ctx: Ctx, p: PersonFound) -> str:
     if p.kb_index is not None:
         return "kb:" + norm(ctx.kb.persons[p.kb_index].canonical).split(" ")[-1]
     parts = [t for t in norm(p.name).split(" ") if t]

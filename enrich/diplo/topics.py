@@ -3,18 +3,18 @@
 import math
 from collections import defaultdict
 
-from diplowire.enrich.diplo.context import TOPIC_THRESHOLD, _code, _Ctx, _longest, _Org
+from diplowire.enrich.diplo.context import TOPIC_THRESHOLD, Ctx, OrgFound, longest, span_code
 from diplowire.wire.article import Topic
 
 
-def _topics(ctx: _Ctx, orgs: list[_Org]) -> tuple[Topic, ...]:
+def topics_of(ctx: Ctx, orgs: list[OrgFound]) -> tuple[Topic, ...]:
     counts: dict[int, int] = defaultdict(int)
     surfaces: dict[int, str] = {}
-    kept = {(s.start, s.end) for s in _longest(ctx.topics)}
+    kept = {(s.start, s.end) for s in longest(ctx.topics)}
     for span in ctx.topics:
         if (span.start, span.end) not in kept:
             continue
-        idx = int(_code(span))
+        idx = int(span_code(span))
         counts[idx] += 1
         surfaces.setdefault(idx, span.text.lower())
     weight: dict[str, float] = defaultdict(float)
