@@ -9,10 +9,11 @@ edit.
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from elasticsearch import Elasticsearch
+from elasticsearch import ApiError, Elasticsearch
 
-from diplowire.index.mapping import MAPPING_VERSION
+from diplowire.index.mapping import MAPPING_VERSION, template_body
 from diplowire.wire.settings import ElasticsearchSettings
 
 
@@ -51,3 +52,30 @@ def alias_indices(es: Elasticsearch, alias: str) -> dict[str, bool]:
 
 def write_index(es: Elasticsearch, alias: str) -> str | None:
     return next((i for i, w in alias_indices(es, alias).items() if w), None)
+
+
+def alias_is_current(es: Elasticsearch, alias: str) -> bool:
+    """The alias writes to an index of this code's mapping version (or a newer one)."""
+    return (index_version(write_index(es, alias) or "") or 0) >= MAPPING_VERSION
+
+
+def put_template(es: Elasticsearch, prefix: str, replicas: int = 0) -> None:
+    """(Re)write the index template, so that every new ``{prefix}-v{N}`` gets today's mapping."""
+    es.indices.put_index_template(
+        name=template_name(prefix), **template_body(prefix, replicas=replicas)
+    )
+
+
+def create_index(es: Elasticsearch, index: str, **body: Any) -> bool:
+    """Create ``index``; False if it already exists.
+
+    Processes starting together (indexers, ``index migrate`` run by hand) race to create the same
+    index: losing that race is not an error, the index is there.
+    """
+    try:
+        es.indices.create(index=index, **body)
+    except ApiError as exc:
+        if exc.error != "resource_already_exists_exception":
+            raise
+        return False
+    return True

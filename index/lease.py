@@ -11,6 +11,8 @@ from typing import Any
 
 from elasticsearch import ApiError, ConflictError, Elasticsearch, NotFoundError, TransportError
 
+from diplowire.index.layout import create_index
+
 log = logging.getLogger(__name__)
 
 MIGRATION_LEASE_S = 300.0
@@ -125,14 +127,9 @@ class Lease:
 def _ensure_lock_index(es: Elasticsearch, index: str) -> None:
     if es.indices.exists(index=index):
         return
-    try:
-        es.indices.create(
-            index=index,
-            settings={
-                "index": {"hidden": True, "number_of_shards": 1, "auto_expand_replicas": "0-1"}
-            },
-            mappings={"dynamic": False, "properties": {"owner": {"type": "keyword"}}},
-        )
-    except ApiError as exc:
-        if exc.error != "resource_already_exists_exception":
-            raise
+    create_index(
+        es,
+        index,
+        settings={"index": {"hidden": True, "number_of_shards": 1, "auto_expand_replicas": "0-1"}},
+        mappings={"dynamic": False, "properties": {"owner": {"type": "keyword"}}},
+    )

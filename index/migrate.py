@@ -14,21 +14,23 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from elasticsearch import ApiError, Elasticsearch
+from elasticsearch import Elasticsearch
 
 from diplowire.index.bulk import Action, bulk_index
 from diplowire.index.docs import from_document, to_document
 from diplowire.index.layout import (
     alias_indices,
+    alias_is_current,
     alias_name,
+    create_index,
     index_name,
     index_version,
-    template_name,
+    put_template,
     write_index,
 )
 from diplowire.index.lease import Lease, lock_index
-from diplowire.index.mapping import MAPPING_VERSION, template_body
-from diplowire.ingest.normalize import utc_now
+from diplowire.index.mapping import MAPPING_VERSION
+from diplowire.wire.clock import utc_now
 
 log = logging.getLogger(__name__)
 
@@ -50,21 +52,16 @@ def ensure_index(
     An alias whose write index has an older mapping is migrated first (``auto_migrate``) or
     refused: writing today's documents into yesterday's strict mapping would dead-letter them all.
     """
-    es.indices.put_index_template(
-        name=template_name(prefix), **template_body(prefix, replicas=replicas)
-    )
+    put_template(es, prefix, replicas)
     alias = alias_name(prefix)
     current = write_index(es, alias)
     if current is None:
         name = index_name(prefix)
-        if not es.indices.exists(index=name):
-            try:
-                es.indices.create(index=name, aliases={alias: {"is_write_index": True}})
-                log.info("created index %s behind alias %s", name, alias)
-                return alias
-            except ApiError as exc:
-                if exc.error != "resource_already_exists_exception":
-                    raise
+        if not es.indices.exists(index=name) and create_index(
+            es, name, aliases={alias: {"is_write_index": True}}
+        ):
+            log.info("created index %s behind alias %s", name, alias)
+            return alias
         es.indices.put_alias(index=name, name=alias, is_write_index=True)
         return alias
     version = index_version(current) or 0
@@ -87,10 +84,6 @@ def ensure_index(
     return alias
 
 
-def _alias_is_current(es: Elasticsearch, alias: str) -> bool:
-    return (index_version(write_index(es, alias) or "") or 0) >= MAPPING_VERSION
-
-
 def _migrate_once(
     es: Elasticsearch,
     prefix: str,
@@ -109,12 +102,12 @@ def _migrate_once(
     while True:
         if lease.acquire():
             try:
-                if not _alias_is_current(es, alias):
+                if not alias_is_current(es, alias):
                     migrate(es, prefix, replicas=replicas, progress=lambda _: lease.renew())
             finally:
                 lease.release()
             return
-        if _alias_is_current(es, alias):
+        if alias_is_current(es, alias):
             return
         if stopping():
             raise IndexVersionError(f"stopped while waiting for {lease.holder} to migrate {alias}")
@@ -161,19 +154,13 @@ def migrate(
     search and bulk (the cluster's ``_reindex`` module is optional and the documents need
     re-deriving anyway); a migration that stopped half-way is resumed by running it again.
     """
-    es.indices.put_index_template(
-        name=template_name(prefix), **template_body(prefix, replicas=replicas)
-    )
+    put_template(es, prefix, replicas)
     alias = alias_name(prefix)
     target = index_name(prefix)
     report = MigrationReport(target=target)
     if not es.indices.exists(index=target):
-        try:
-            es.indices.create(index=target)
-        except ApiError as exc:
-            # `index migrate` run by hand while an indexer starts up: the other one created it.
-            if exc.error != "resource_already_exists_exception":
-                raise
+        # `index migrate` run by hand while an indexer starts up: either may create it.
+        create_index(es, target)
     behind = alias_indices(es, alias)
     report.sources = sorted(i for i in behind if i != target)
     actions: list[dict[str, Any]] = [
