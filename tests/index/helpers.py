@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Sequence
 from functools import cache
 from pathlib import Path
 
 from elasticsearch import Elasticsearch
 
+from diplowire.index.docs import to_document
+from diplowire.index.layout import index_name
+from diplowire.index.mapping import PROPERTIES, template_body
 from diplowire.index.migrate import ensure_index
 from diplowire.index.worker import make_handler
 from diplowire.wire.admin import ensure_topics
@@ -17,6 +21,9 @@ from diplowire.wire.loop import make_producer
 from diplowire.wire.settings import ElasticsearchSettings, KafkaSettings
 
 FIXTURE = Path(__file__).with_name("fixtures") / "enriched.jsonl"
+
+LONG_ID = "a" * 600
+"""Over Elasticsearch's 512-byte ``_id`` limit: the whole bulk request fails its validation."""
 
 
 @cache
@@ -67,3 +74,30 @@ def index_directly(es_settings: ElasticsearchSettings, arts: Sequence[Article]) 
         assert all(o is None for o in outcomes), [o for o in outcomes if o]
     es.indices.refresh(index=alias)
     return es
+
+
+V2_ONLY = ("organization_labels", "stage_ms")
+"""The fields mapping v2 added: left out of :func:`old_index`."""
+
+
+def old_index(es: Elasticsearch, prefix: str, n: int) -> list[str]:
+    """The index as mapping v1 made it: without the fields v2 added, behind the alias."""
+    props = {k: v for k, v in copy.deepcopy(PROPERTIES).items() if k not in V2_ONLY}
+    body = template_body(prefix)["template"]
+    body["mappings"]["properties"] = props
+    old = index_name(prefix, 1)
+    es.indices.create(
+        index=old, settings=body["settings"], mappings=body["mappings"], aliases={prefix: {}}
+    )
+    arts = articles()[:n]
+    arts[0] = replace(arts[0], version=3)
+    ops: list[dict[str, object]] = []
+    for art in arts:
+        doc = {
+            k: v for k, v in to_document(art, "2025-01-15T10:00:05Z").items() if k not in V2_ONLY
+        }
+        meta = {"_index": old, "_id": art.id, "version": art.version, "version_type": "external"}
+        ops += [{"index": meta}, doc]
+    resp = es.bulk(operations=ops, refresh=True)
+    assert not resp["errors"]
+    return [a.id for a in arts]
