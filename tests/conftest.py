@@ -5,34 +5,40 @@ A missing or broken Kafka/Elasticsearch is a test failure, never a skip.
 
 from __future__ import annotations
 
+import fcntl
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
 
 import tests.fuzzing  # noqa: F401  (registers and loads the hypothesis profiles)
 from diplowire import devstack as stk
 from diplowire.wire.settings import ElasticsearchSettings, KafkaSettings, LoopSettings
-
-
-@dataclass(frozen=True)
-class Stack:
-    bootstrap: str
-    es_url: str
+from tests.support import Stack
 
 
 @pytest.fixture(scope="session")
 def stack() -> Iterator[Stack]:
-    was_up = all(s.up for s in stk.status().values())
+    cfg = stk.StackConfig.from_env()
+    # "Running" is "our processes are alive", not "answering": a broker busy or frozen for a
+    # moment is still someone else's stack, and must not be stopped at the end of this session.
+    started_here = not all(s.pid is not None for s in stk.status(cfg).values())
     try:
-        stk.up()
+        stk.up(cfg)
     except stk.StackError as exc:
         pytest.fail(f"the local stack (Kafka + Elasticsearch) did not start: {exc}", pytrace=False)
-    yield Stack(bootstrap=stk.kafka_bootstrap(), es_url=stk.es_url())
-    if not was_up:
-        # Leave the machine as we found it: only what this session started is stopped.
-        stk.down()
+    # Sessions run side by side (several suites at once): each holds a shared lock on this
+    # file while it uses the stack; the one that started it stops it only if it is the last.
+    with (cfg.stack_dir / "sessions.lock").open("w") as users:
+        fcntl.flock(users, fcntl.LOCK_SH)
+        yield Stack(bootstrap=stk.kafka_bootstrap(), es_url=stk.es_url())
+        if started_here:
+            try:
+                fcntl.flock(users, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return  # another session still uses it
+            # Leave the machine as we found it: only what this session started is stopped.
+            stk.down(cfg)
 
 
 @pytest.fixture

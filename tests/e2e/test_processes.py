@@ -15,8 +15,8 @@ from diplowire.sampleserver import SAMPLE_DIR, FeedServer
 from diplowire.wire.admin import ensure_topics
 from diplowire.wire.loop import make_producer
 from diplowire.wire.settings import ElasticsearchSettings, KafkaSettings, PollSettings
-from tests.e2e.test_restart import _start, _stop
 from tests.support import committed, read_topic, topic_size, wait_for
+from tests.support.workers import start_worker, stop_worker
 
 
 def _members(kafka: KafkaSettings) -> list[dict[str, Any]]:
@@ -33,7 +33,9 @@ def test_two_enrich_processes_split_the_partitions_and_enrich_everything_once(
 ) -> None:
     ensure_topics(kafka)
     log = tmp_path / "enrich.log"
-    proc: subprocess.Popen[bytes] = _start("enrich", kafka, es_settings, log, "--processes", "2")
+    proc: subprocess.Popen[bytes] = start_worker(
+        "enrich", kafka, es_settings, log, "--processes", "2"
+    )
     try:
         # Both children joined the group (each loads its models first) before articles arrive.
         wait_for(lambda: len(_members(kafka)) == 2, 180, "two members in the enrich group")
@@ -60,7 +62,7 @@ def test_two_enrich_processes_split_the_partitions_and_enrich_everything_once(
         parts = sorted(p for a in assigned for tp in a for p in tp["partitions"])
         assert parts == [0, 1, 2] and all(a for a in assigned), assigned
     finally:
-        _stop(proc, log)
+        stop_worker(proc, log)
     assert "all 2 workers stopped" in log.read_text()
     enriched = read_topic(kafka, kafka.topics.enriched)
     # A rebalance may re-send a batch (at-least-once), never lose one.

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 from elasticsearch import Elasticsearch
@@ -17,37 +13,7 @@ from diplowire.sampleserver import SAMPLE_DIR, FeedServer
 from diplowire.wire.loop import make_producer
 from diplowire.wire.settings import ElasticsearchSettings, KafkaSettings, PollSettings
 from tests.support import committed, es_count, read_topic, topic_size, wait_for
-
-
-def _start(
-    service: str, kafka: KafkaSettings, es: ElasticsearchSettings, log: Path, *extra: str
-) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "DIPLOWIRE_KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
-        "DIPLOWIRE_KAFKA_TOPIC_PREFIX": kafka.topic_prefix,
-        "DIPLOWIRE_ELASTICSEARCH_URL": es.url,
-        "DIPLOWIRE_ELASTICSEARCH_INDEX_PREFIX": es.index_prefix,
-        # Tiny batches so that a SIGTERM lands in the middle of the stream.
-        "DIPLOWIRE_LOOP_BATCH_MAX_RECORDS": "2",
-        "DIPLOWIRE_LOOP_BATCH_MAX_WAIT_MS": "50",
-    }
-    return subprocess.Popen(
-        [sys.executable, "-m", "diplowire.cli", service, *extra],
-        env=env,
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
-    )
-
-
-def _stop(proc: subprocess.Popen[bytes], log: Path) -> None:
-    proc.send_signal(signal.SIGTERM)
-    try:
-        rc = proc.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        raise AssertionError(f"worker ignored SIGTERM:\n{log.read_text()[-3000:]}") from None
-    assert rc == 0, f"worker exited {rc} after SIGTERM:\n{log.read_text()[-3000:]}"
+from tests.support.workers import start_worker, stop_worker
 
 
 def test_sigterm_and_restart_mid_stream_index_every_article_once(
@@ -76,9 +42,9 @@ def test_sigterm_and_restart_mid_stream_index_every_article_once(
     topics = kafka.topics
 
     # 1. The enricher is stopped once part of the stream went through.
-    enricher = _start("enrich", kafka, es_settings, elog)
+    enricher = start_worker("enrich", kafka, es_settings, elog)
     wait_for(lambda: topic_size(kafka, topics.enriched) >= 10, 120, "first enriched articles")
-    _stop(enricher, elog)
+    stop_worker(enricher, elog)
     produced = topic_size(kafka, topics.enriched)
     enrich_committed = committed(kafka, topics.group("enrich"))
     assert 0 < enrich_committed < total, "the SIGTERM did not land mid-stream"
@@ -86,23 +52,23 @@ def test_sigterm_and_restart_mid_stream_index_every_article_once(
     assert enrich_committed <= produced
 
     # 2. The indexer starts on a partial stream; the enricher comes back.
-    indexer = _start("index", kafka, es_settings, ilog)
-    enricher = _start("enrich", kafka, es_settings, elog)
+    indexer = start_worker("index", kafka, es_settings, ilog)
+    enricher = start_worker("enrich", kafka, es_settings, elog)
     wait_for(lambda: es_count(es, alias) >= 10, 120, "first indexed articles")
-    _stop(indexer, ilog)
+    stop_worker(indexer, ilog)
     indexed_committed = committed(kafka, topics.group("index"))
     assert indexed_committed > 0
 
     # 3. The indexer restarts; everything drains.
-    indexer = _start("index", kafka, es_settings, ilog)
+    indexer = start_worker("index", kafka, es_settings, ilog)
     try:
         wait_for(lambda: es_count(es, alias) >= total, 180, "all articles indexed")
         wait_for(
             lambda: committed(kafka, topics.group("enrich")) == total, 60, "enricher caught up"
         )
     finally:
-        _stop(indexer, ilog)
-        _stop(enricher, elog)
+        stop_worker(indexer, ilog)
+        stop_worker(enricher, elog)
 
     # Exactly once in Elasticsearch, whatever was re-read after the restarts.
     assert es_count(es, alias) == total

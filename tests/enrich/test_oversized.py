@@ -4,38 +4,15 @@ the broker can refuse them, so the worker's producer keeps working and the worke
 from __future__ import annotations
 
 from diplowire.enrich.worker import run_worker
-from diplowire.ingest.feeds import Feed
-from diplowire.ingest.parse import parse_feed
 from diplowire.wire import topics as t
 from diplowire.wire.admin import ensure_topics, topic_message_limits
-from diplowire.wire.article import Article, decode, encode, replace
+from diplowire.wire.article import Article, decode, encode
 from diplowire.wire.loop import WorkerStopped, make_producer
-from diplowire.wire.settings import EnrichSettings, KafkaSettings, LoopSettings, PollSettings
-from tests.ingest import feedfiles as ff
+from diplowire.wire.settings import EnrichSettings, KafkaSettings, LoopSettings
 from tests.support import WorkerThread, committed, create_limited_topic, read_topic, wait_for
+from tests.support.articles import big_article, un_articles
 
 ENRICHED_LIMIT = 20_000
-
-
-def _articles(name: str) -> list[Article]:
-    """A real feed's articles, normalised as the poller does."""
-    items, _skipped, _hint = parse_feed(
-        ff.real(name), Feed(url=f"https://feeds.test/{name}", name=name), PollSettings()
-    )
-    return [item.article for item in items]
-
-
-def _un_articles() -> list[Article]:
-    """The UN News feed's 30 articles (~300 characters of text each)."""
-    return _articles("un-news-europe.xml")
-
-
-def _big(articles: list[Article]) -> Article:
-    """One article carrying the text of all of them and of the Reuters feed's (~10 kB): its raw
-    message (~11 kB) fits the raw topic, its enriched one (~44 kB, ~13 kB gzipped, with entities,
-    mentions and lemmas) not the enriched topic."""
-    text = "\n\n".join(a.text for a in articles + _articles("reuters-worldnews-2017.xml"))
-    return replace(articles[0], id="f" * 32, text=text)
 
 
 def _produce(kafka: KafkaSettings, articles: list[Article]) -> None:
@@ -51,8 +28,8 @@ def test_an_enriched_article_over_the_topic_limit_is_dead_lettered_and_the_rest_
 ) -> None:
     create_limited_topic(kafka, kafka.topics.enriched, ENRICHED_LIMIT)
     ensure_topics(kafka)  # raw and dead-letter topics, with their usual limits
-    arts = _un_articles()
-    normal, later, big = arts[:6], arts[6:10], _big(arts)
+    arts = un_articles()
+    normal, later, big = arts[:6], arts[6:10], big_article(arts)
     # The big one in the middle of a batch: the articles after it must still be sent.
     first = [*normal[:3], big, *normal[3:]]
     _produce(kafka, first)
@@ -92,8 +69,8 @@ def test_a_limit_not_known_in_time_stops_the_worker_and_a_restart_dead_letters(
     topic_message_limits(kafka, (kafka.topics.enriched,))
     create_limited_topic(kafka, kafka.topics.enriched, 8_000)
     ensure_topics(kafka)
-    arts = _un_articles()
-    normal, big = arts[:4], _big(arts)
+    arts = un_articles()
+    normal, big = arts[:4], big_article(arts)
     _produce(kafka, [*normal[:2], big, *normal[2:]])
     settings = EnrichSettings(kafka=kafka, loop=fast_loop)
 
@@ -126,8 +103,8 @@ def test_a_dead_letter_is_cut_to_the_dead_letter_topics_own_limit(
     dead_limit = 6_000
     create_limited_topic(kafka, kafka.topics.deadletter, dead_limit)
     ensure_topics(kafka)
-    arts = _un_articles()
-    normal, big = arts[:4], _big(arts)
+    arts = un_articles()
+    normal, big = arts[:4], big_article(arts)
     _produce(kafka, [*normal[:2], big, *normal[2:]])
     # The big article's text is over the enricher's limit: a poison before any enrichment.
     settings = EnrichSettings(kafka=kafka, loop=fast_loop, max_text_chars=5_000)

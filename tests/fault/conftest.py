@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import pytest
 
 from diplowire import devstack as stk
-from tests.conftest import Stack
 from tests.fault.privstack import PrivateEs, PrivateKafka
+from tests.support import Stack
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,8 @@ from diplowire.wire.settings import (
     KafkaSettings,
     LoopSettings,
 )
-from tests.conftest import Stack
 from tests.index.helpers import articles, fresh, produce
-from tests.support import WorkerThread, es_count, wait_for
+from tests.support import Stack, WorkerThread, es_count, wait_for
 from tests.support.esnode import EsNode
 
 

@@ -28,7 +28,6 @@ from diplowire.wire.settings import (
     KafkaSettings,
     LoopSettings,
 )
-from tests.e2e.test_restart import _start, _stop
 from tests.index.helpers import LONG_ID, articles, fresh, produce
 from tests.support import (
     WorkerThread,
@@ -38,6 +37,7 @@ from tests.support import (
     topic_size,
     wait_for,
 )
+from tests.support.workers import start_worker, stop_worker
 
 
 def _hostile(art: Article, how: str) -> Article:
@@ -217,7 +217,7 @@ def test_the_indexer_process_stops_cleanly_on_sigterm_after_hostile_records(
     produce(kafka, arts[:5], raw=hostile)
     produce(kafka, arts[5:])  # after the hostile ones: still indexed
     log = tmp_path / "index.log"
-    proc = _start("index", kafka, es_settings, log)
+    proc = start_worker("index", kafka, es_settings, log)
     try:
         wait_for(
             lambda: committed(kafka, kafka.topics.group(STAGE)) == len(arts) + len(hostile),
@@ -225,7 +225,7 @@ def test_the_indexer_process_stops_cleanly_on_sigterm_after_hostile_records(
             "the indexer past the hostile records",
         )
     finally:
-        _stop(proc, log)  # asserts exit status 0 (the stuck indexer exited 4)
+        stop_worker(proc, log)  # asserts exit status 0 (the stuck indexer exited 4)
     assert topic_size(kafka, kafka.topics.deadletter) == len(hostile)
     es = Elasticsearch(es_settings.url)
     es.indices.refresh(index=es_settings.index_prefix)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from elasticsearch import Elasticsearch
@@ -13,6 +14,14 @@ from kafka.admin import KafkaAdminClient, NewTopic
 
 from diplowire.wire.loop import Stats, StopFlag
 from diplowire.wire.settings import KafkaSettings
+
+
+@dataclass(frozen=True)
+class Stack:
+    """Where the shared stack answers (the ``stack`` fixture's value)."""
+
+    bootstrap: str
+    es_url: str
 
 
 class WorkerThread(threading.Thread):

@@ -16,6 +16,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from diplowire import devstack as stk
@@ -57,16 +58,7 @@ class KafkaNode:
         # A smaller heap than the shared broker's: two brokers share a small machine.
         cmd = [a for a in cmd if a not in stk.KAFKA_HEAP]
         cmd[1:1] = ["-Xms256m", "-Xmx512m"]
-        out = (self.dir / "kafka" / "logs" / "stdout.log").open("ab")
-        with out:
-            self.proc = subprocess.Popen(
-                cmd,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                cwd=str(self.dir),
-                start_new_session=True,
-            )
+        self.proc = stk.spawn(self.cfg, stk.KAFKA, cmd, None)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -91,6 +83,21 @@ class KafkaNode:
                 self.proc.kill()
                 self.proc.wait(timeout=10)
         self.proc = None
+
+    @contextlib.contextmanager
+    def frozen(self) -> Iterator[None]:
+        """SIGSTOP this node's broker for the block: it keeps its sockets but answers nothing.
+
+        Only a private node may be frozen: freezing the shared broker would stall every suite
+        running beside this one.
+        """
+        if self.proc is None or self.proc.poll() is not None:
+            raise RuntimeError("the test broker is not running")
+        os.kill(self.proc.pid, signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            os.kill(self.proc.pid, signal.SIGCONT)
 
     def kill_now(self) -> None:
         if self.proc is not None and self.proc.poll() is None:

@@ -9,8 +9,8 @@ from diplowire.wire.article import decode, encode
 from diplowire.wire.loop import make_producer
 from diplowire.wire.publisher import Oversized, Publisher, RefusalKind, Refused, Sent
 from diplowire.wire.settings import KafkaSettings
-from tests.enrich.test_oversized import _big, _un_articles
 from tests.support import create_limited_topic, create_refusing_topic, read_topic
+from tests.support.articles import big_article, un_articles
 
 LIMIT = 8_000
 
@@ -20,8 +20,8 @@ def test_articles_within_the_topic_limit_are_sent_with_headers_the_others_not(
 ) -> None:
     topic = kafka.topics.raw
     create_limited_topic(kafka, topic, LIMIT)
-    arts = _un_articles()
-    small, big = arts[0], _big(arts)
+    arts = un_articles()
+    small, big = arts[0], big_article(arts)
     producer = make_producer(kafka)
     # An explicit cache of its own: nothing read by another test applies.
     publisher = Publisher(producer, kafka, TopicLimits())
@@ -57,9 +57,9 @@ def test_a_stale_limit_ends_in_a_too_large_refusal_and_an_unusable_producer(
         stale = publisher.record_limit(topic)
         assert stale == kafka.max_message_bytes
         create_limited_topic(kafka, topic, 2_000)
-        arts = _un_articles()
+        arts = un_articles()
         # Incompressible-enough text: several articles' text, over 2,000 bytes even gzipped.
-        out = publisher.send(topic, _big(arts))
+        out = publisher.send(topic, big_article(arts))
         assert isinstance(out, Sent)
         producer.flush(timeout=30)
         refused = publisher.acknowledged(out)
@@ -84,7 +84,7 @@ def test_a_non_retriable_refusal_is_fatal(kafka: KafkaSettings) -> None:
     producer = make_producer(kafka)
     publisher = Publisher(producer, kafka, TopicLimits())
     try:
-        out = publisher.send(topic, _un_articles()[0])
+        out = publisher.send(topic, un_articles()[0])
         assert isinstance(out, Sent)
         producer.flush(timeout=30)
         refused = publisher.acknowledged(out)

@@ -20,11 +20,10 @@ import pytest
 
 from diplowire.wire.article import decode
 from diplowire.wire.settings import KafkaSettings
-from tests.conftest import Stack
 from tests.ingest.hostile import cases, defects
 from tests.ingest.hostile.cases import MAX_BYTES, TIMEOUT_S, TOTAL_MB, Case, Outcome
 from tests.ingest.hostile.server import HostileServer
-from tests.support import read_topic
+from tests.support import Stack, read_topic
 
 CASES = cases.CASES + defects.CASES
 ROOT = Path(__file__).resolve().parents[3]

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,13 +17,13 @@ from elasticsearch import Elasticsearch
 
 from diplowire.wire import topics as t
 from diplowire.wire.settings import KafkaSettings
-from tests.conftest import Stack
 from tests.ingest.hostile.cases import TOTAL_MB
 from tests.ingest.hostile.stages import STAGE_MEM_MB, STAGE_TIME_S, STAGES, StageCase, stage_cases
-from tests.ingest.hostile.test_hostile import ROOT
-from tests.support import read_topic
+from tests.support import Stack, read_topic
 
 CASES = [c for stage in STAGES for c in stage_cases(stage)]
+
+ROOT = Path(__file__).resolve().parents[3]  # the checkout, for the stage subprocesses
 
 
 @pytest.fixture(scope="module")
