@@ -30,8 +30,8 @@ from diplowire.wire.loop import make_producer
 from diplowire.wire.settings import KafkaSettings, PollSettings, SettingsError, load
 from tests.ingest import feedfiles as ff
 from tests.ingest.feedfiles import poll_settings
-from tests.ingest.httpserver import TestServer, redirect, static
 from tests.support import read_topic
+from tests.support.httpserver import TestServer, redirect, static
 
 CLASSES: list[tuple[str, Forbidden | None]] = [
     ("127.0.0.1", Forbidden.LOOPBACK),

@@ -19,8 +19,8 @@ from diplowire.wire.admin import topic_message_limits
 from diplowire.wire.loop import StopFlag, make_producer
 from diplowire.wire.settings import KafkaSettings, PollSettings
 from tests.ingest import feedfiles as ff
-from tests.ingest.httpserver import TestServer, static
 from tests.support import create_limited_topic, topic_size, wait_for
+from tests.support.httpserver import TestServer, static
 
 
 def _feed_list(tmp_path: Path) -> Path:

@@ -16,8 +16,8 @@ from diplowire.wire.loop import make_producer
 from diplowire.wire.settings import KafkaSettings
 from tests.ingest import feedfiles as ff
 from tests.ingest.feedfiles import poll_settings
-from tests.ingest.httpserver import DeltaFeed, Reply, TestServer
 from tests.support import read_topic
+from tests.support.httpserver import DeltaFeed, Reply, TestServer
 
 
 def _header(headers: dict[str, str], name: str) -> str | None:

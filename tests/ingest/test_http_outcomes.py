@@ -13,8 +13,8 @@ from diplowire.wire.article import decode
 from diplowire.wire.loop import make_producer
 from diplowire.wire.settings import KafkaSettings, PollSettings
 from tests.ingest import feedfiles as ff
-from tests.ingest.httpserver import Reply, TestServer, gzipped, redirect, static
 from tests.support import read_topic
+from tests.support.httpserver import Reply, TestServer, gzipped, redirect, static
 
 LIMIT = 200_000
 

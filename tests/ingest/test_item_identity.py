@@ -22,8 +22,8 @@ from diplowire.wire.loop import make_producer
 from diplowire.wire.settings import KafkaSettings, PollSettings
 from tests.ingest import feedfiles as ff
 from tests.ingest.feedfiles import poll_settings
-from tests.ingest.httpserver import TestServer, static
 from tests.support import read_topic
+from tests.support.httpserver import TestServer, static
 
 
 def _entry(

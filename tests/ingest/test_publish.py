@@ -21,8 +21,8 @@ from diplowire.wire.loop import make_producer
 from diplowire.wire.settings import KafkaSettings
 from tests.ingest import feedfiles as ff
 from tests.ingest.feedfiles import poll_settings
-from tests.ingest.httpserver import Reply, Route, TestServer, static
 from tests.support import create_limited_topic, read_topic, topic_size
+from tests.support.httpserver import Reply, Route, TestServer, static
 
 
 def test_an_article_over_the_topic_limit_is_dead_lettered_and_the_others_published(

@@ -1,6 +1,6 @@
 """A raw-socket HTTP server for the hostile corpus: every byte on the wire is the route's choice.
 
-tests/ingest/httpserver.py (``BaseHTTPRequestHandler``) always writes a well-formed status line
+tests/support/httpserver.py (``BaseHTTPRequestHandler``) always writes a well-formed status line
 and its own Content-Length; the hostile cases need what it cannot send: a status line trickled a
 byte at a time, a megabyte header, a Content-Length that lies, a body that never ends, a peer
 that never answers. Each route gets the connected socket and writes whatever it wants.

@@ -1,16 +1,22 @@
-"""A local threaded HTTP server whose routes misbehave on purpose, recording every hit."""
+"""A local threaded HTTP server whose routes misbehave on purpose, recording every hit.
+
+The server itself is the runtime's (diplowire.sampleserver.LoopbackServer); this module adds
+only what tests need: routes, replies that dribble, truncate or switch encodings, and a record
+of each request.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import gzip
 import hashlib
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from diplowire.sampleserver import LoopbackServer
 
 
 @dataclass
@@ -151,20 +157,15 @@ class TestServer:
                 else:
                     self.wfile.write(r.body)
 
-        class Server(ThreadingHTTPServer):
-            daemon_threads = True
-
-        self.httpd = Server((host, 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.server = LoopbackServer(Handler, host=host)
+        self.httpd = self.server.httpd
 
     def url(self, path: str) -> str:
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host!s}:{port}{path}"
+        return self.server.url(path)
 
     def __enter__(self) -> TestServer:
-        self.thread.start()
+        self.server.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self.server.__exit__(*exc)
