@@ -292,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
             server.terminate()
             if pool is not None:
                 pool.shutdown()
-    from tests.support import topic_size
+    from kafkacount import topic_size  # bench/kafkacount.py: the script's own folder is on sys.path
 
     in_topic = topic_size(kafka, kafka.topics.raw)
     reported = results["pass1"]["published"] + results["pass2"]["published"]
