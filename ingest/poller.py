@@ -26,9 +26,10 @@ from diplowire.ingest.publish import Pass, drain, handle, producer_broken
 from diplowire.ingest.report import PollReport
 from diplowire.ingest.state import FeedState, FileStateStore
 from diplowire.ingest.worker_fetch import Snapshot, fetch_and_parse
-from diplowire.wire.admin import record_limits
+from diplowire.wire.backoff import Backoff
 from diplowire.wire.loop import DeadLetters
-from diplowire.wire.settings import KafkaSettings, PollSettings
+from diplowire.wire.publisher import Publisher
+from diplowire.wire.settings import PollSettings
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,8 @@ DRAIN_EVERY_ARTICLES = 1000
 DRAIN_EVERY_S = 1.0
 PRODUCER_RETRY_MAX_S = 60.0
 """Longest wait between passes while the Kafka producer keeps failing or cannot be made."""
+PRODUCER_RETRY = Backoff(initial_s=1.0, max_s=PRODUCER_RETRY_MAX_S)
+"""1 s, 2 s, 4 s... between attempts while no working producer can be had."""
 POLLER_PRODUCER: dict[str, Any] = {"batch_size": 512 * 1024, "linger_ms": 50}
 """Producer overrides for the poller: it sends bursts of thousands of articles, and kafka-python
 spends much of its CPU per batch (wakeups, locks), so fewer, larger batches cost less CPU."""
@@ -64,10 +67,12 @@ def _snapshot(feed: Feed, fs: FeedState, settings: PollSettings) -> Snapshot:
     )
 
 
-def _record_limits(producer: KafkaProducer, kafka: KafkaSettings) -> tuple[int, int]:
+def _record_limits(publisher: Publisher) -> tuple[int, int]:
     """(largest raw record, largest dead-letter record) that both producer and topic accept."""
-    topics = kafka.topics
-    limits = record_limits(producer, kafka, (topics.raw, topics.deadletter))
+    topics = publisher.kafka.topics
+    limits = publisher.limits.record_limits(
+        publisher.producer, publisher.kafka, (topics.raw, topics.deadletter)
+    )
     return limits[topics.raw], limits[topics.deadletter]
 
 
@@ -107,7 +112,7 @@ def poll_once(
         # Everything it sent would fail: no feed is polled, all stay due for a new producer.
         todo = []
     if todo:
-        raw_limit, dead_limit = _record_limits(producer, settings.kafka)
+        raw_limit, dead_limit = _record_limits(ctx.publisher)
         ctx.record_limit = raw_limit
         # Headroom below the dead-letter topic's limit for the headers saying why.
         ctx.dead_letters = DeadLetters(
@@ -206,7 +211,7 @@ def run_forever(
                     # A pass without a producer would fetch every due feed for nothing (and
                     # count them as failed): wait for a broker instead.
                     failures += 1
-                    delay = min(PRODUCER_RETRY_MAX_S, 2.0 ** (failures - 1))
+                    delay = PRODUCER_RETRY.delay(failures - 1)
                     log.error(
                         "cannot make a new Kafka producer (%s); no feed is polled, "
                         "trying again in %.0f s",
@@ -232,7 +237,7 @@ def run_forever(
                 failures += 1
                 # A broker that refuses everything must not make the poller refetch feeds
                 # every second.
-                pause = min(PRODUCER_RETRY_MAX_S, 2.0 ** (failures - 1))
+                pause = PRODUCER_RETRY.delay(failures - 1)
                 if new_producer is not None:
                     log.warning("replacing the Kafka producer after a fatal error")
                     if current is not producer:

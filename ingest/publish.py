@@ -10,16 +10,9 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Any
 
 from kafka import KafkaProducer
-from kafka.errors import (
-    KafkaError,
-    MessageSizeTooLargeError,
-    OutOfOrderSequenceNumberError,
-    RetriableError,
-)
-from kafka.record.default_records import DefaultRecordBatchBuilder
+from kafka.errors import KafkaError
 
 from diplowire.ingest.errors import FetchError, FetchKind
 from diplowire.ingest.feeds import Feed
@@ -39,11 +32,11 @@ from diplowire.ingest.transitions import (
     rules_for,
 )
 from diplowire.ingest.worker_fetch import FeedResult
-from diplowire.wire import topics as t
-from diplowire.wire.admin import forget_topic_limits
+from diplowire.wire import kafka_compat
 from diplowire.wire.article import Article, encode, replace
 from diplowire.wire.clock import utc_now
 from diplowire.wire.loop import DeadLetters, Poison
+from diplowire.wire.publisher import Oversized, Publisher, Refused, Sent, classify
 from diplowire.wire.settings import PollSettings
 
 log = logging.getLogger(__name__)
@@ -56,9 +49,9 @@ class _Pending:
     """A feed whose articles were sent and await Kafka's acknowledgement."""
 
     result: FeedResult
-    sends: list[tuple[Item, Article, Any, bool]]
-    """(item, article as sent, future or the exception send() raised, dead-lettered as too
-    large for the raw topic)."""
+    sends: list[tuple[Item, Article, Sent | Refused, bool]]
+    """(item, article as sent, what its send gave, dead-lettered as too large for the raw
+    topic). A :class:`Refused` here was refused at send, before any batch was made."""
 
 
 @dataclass
@@ -76,6 +69,10 @@ class Pass:
     record_limit: int = 1_000_000
     """Largest record (kafka-python's size estimate) the raw topic and the producer accept."""
     dead_letters: DeadLetters | None = None
+    publisher: Publisher = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.publisher = Publisher(self.producer, self.settings.kafka)
 
 
 def _apply(ctx: Pass, feed: Feed, outcome: Outcome) -> tuple[FeedState, FeedState]:
@@ -142,8 +139,8 @@ def handle(ctx: Pass, result: FeedResult) -> None:
         report.fulltext_failed += n
         report.count_failure(f"fulltext_{kind}", n)
 
-    sends: list[tuple[Item, Article, Any, bool]] = []
-    refused: KafkaError | None = None
+    sends: list[tuple[Item, Article, Sent | Refused, bool]] = []
+    refused: Refused | None = None
     for item in res.items:
         art = item.article
         seen = ctx.state.seen.get(art.id)
@@ -160,27 +157,18 @@ def handle(ctx: Pass, result: FeedResult) -> None:
             art = replace(art, version=last_version + 1)
             report.updated += 1
         art = replace(art, timestamps=replace(art.timestamps, produced=utc_now()))
-        fut: Any = refused
-        dead = False
-        if refused is None:
-            key, value = art.id.encode(), encode(art)
-            headers = [(t.H_SCHEMA_VERSION, str(art.schema_version).encode())]
-            size = DefaultRecordBatchBuilder.estimate_size_in_bytes(key, value, headers)
-            try:
-                if size > ctx.record_limit:
-                    raise MessageSizeTooLargeError(f"{size} bytes")
-                fut = ctx.producer.send(
-                    ctx.settings.kafka.topics.raw, key=key, value=value, headers=headers
-                )
-            except MessageSizeTooLargeError:
-                fut, dead = _dead_letter(ctx, result.feed, key, value, size), True
-            except KafkaError as exc:  # e.g. no broker reachable within max_block_ms
-                # The rest of this feed is not sent: each send would block as long again.
-                fut = refused = exc
-            if isinstance(fut, KafkaError):
-                refused = fut
+        out: Sent | Oversized | Refused = refused or ctx.publisher.send(
+            ctx.settings.kafka.topics.raw, art, ctx.record_limit
+        )
+        dead = isinstance(out, Oversized)
+        if isinstance(out, Oversized):
+            out = _dead_letter(ctx, result.feed, out, encode(art))
+        elif isinstance(out, Refused):
+            # Refused at send (e.g. no broker reachable within max_block_ms): the rest of this
+            # feed is not sent, each send would block as long again.
+            refused = out
         ctx.inflight[art.id] = (item.digest, art.version)
-        sends.append((item, art, fut, dead))
+        sends.append((item, art, out, dead))
     pending = _Pending(result, sends)
     if not sends:
         _finish(ctx, pending)
@@ -219,19 +207,20 @@ def _count_document(ctx: Pass, result: FeedResult, res: Resolution) -> dict[str,
     return {reason.value: n for reason, n in skipped.items()}
 
 
-def _dead_letter(ctx: Pass, feed: Feed, key: bytes, value: bytes, size: int) -> Any:
+def _dead_letter(ctx: Pass, feed: Feed, big: Oversized, value: bytes) -> Sent | Refused:
     """Send an article too large for the raw topic to the dead-letter topic (only its head when
     even that topic cannot take it whole)."""
     cause = (
-        f"article {key.decode()} of feed {feed.url} is {size} bytes, over the "
-        f"{ctx.record_limit}-byte limit of {ctx.settings.kafka.topics.raw}"
+        f"article {big.key.decode()} of feed {feed.url} is {big.size} bytes, over the "
+        f"{big.limit}-byte limit of {big.topic}"
     )
     log.warning("%s: dead-lettered", cause)
     assert ctx.dead_letters is not None
     try:
-        return ctx.dead_letters.send(key, value, Poison("oversized", cause))
+        fut = ctx.dead_letters.send(big.key, value, Poison("oversized", cause))
     except KafkaError as exc:
-        return exc
+        return classify(exc, ctx.producer)
+    return Sent(ctx.dead_letters.topic, big.key, big.size, big.limit, fut)
 
 
 def drain(ctx: Pass) -> None:
@@ -250,26 +239,9 @@ def drain(ctx: Pass) -> None:
         _finish(ctx, p)
 
 
-def producer_fatal(producer: KafkaProducer) -> bool:
-    """True when kafka-python's idempotent producer is in its fatal state: it then fails every
-    batch, present and future, with the error that made it fatal."""
-    manager = getattr(producer, "_transaction_manager", None)
-    return bool(manager is not None and manager.has_fatal_error())
-
-
-def producer_killing(exc: BaseException) -> bool:
-    """Whether an error a send's future failed with leaves the producer unusable.
-
-    kafka-python (3.0.12, ``TransactionManager.classify_batch_error``) makes every non-retriable
-    batch error fatal for an idempotent, non-transactional producer: too large, invalid
-    timestamp, policy violation, topic authorisation, corrupt record...
-    """
-    return isinstance(exc, KafkaError) and not isinstance(exc, RetriableError)
-
-
 def producer_broken(ctx: Pass) -> bool:
-    if not ctx.report.producer_failed and producer_fatal(ctx.producer):
-        _producer_failed(ctx, getattr(ctx.producer._transaction_manager, "last_error", None))
+    if not ctx.report.producer_failed and kafka_compat.producer_fatal(ctx.producer):
+        _producer_failed(ctx, kafka_compat.producer_fatal_error(ctx.producer))
     return ctx.report.producer_failed
 
 
@@ -279,7 +251,7 @@ def _producer_failed(ctx: Pass, exc: BaseException | None) -> None:
     ctx.report.producer_failed = True
     # The refusal may come from a limit the poller did not know (too large): the next pass
     # reads the limits again, with a producer that works.
-    forget_topic_limits()
+    ctx.publisher.forget_limits()
     log.error(
         "Kafka refused a record (%s): the producer is unusable and must be replaced; "
         "no more feeds are polled in this pass",
@@ -287,43 +259,26 @@ def _producer_failed(ctx: Pass, exc: BaseException | None) -> None:
     )
 
 
-def _aborted_by_producer(fut: Any, exc: BaseException) -> bool:
-    """True when the record was failed by the producer itself, because an *earlier* batch put it
-    in its fatal state, not by the broker refusing this record.
-
-    kafka-python completes a batch it aborts with base offset -1 and one the broker answered
-    with an error with ``None``; the error object is the same in both cases, so the offset is
-    what tells the record that was refused from those failed along with it. A sequence error
-    only says an earlier batch is missing.
-    """
-    if isinstance(exc, OutOfOrderSequenceNumberError):
-        return True
-    produced = getattr(getattr(fut, "_produce_future", None), "value", None)
-    return isinstance(produced, tuple) and bool(produced) and produced[0] == -1
-
-
 def _finish(ctx: Pass, p: _Pending) -> None:
     report, feed = ctx.report, p.result.feed
     delivered = oversized = own_failures = 0
-    for item, art, fut, dead in p.sends:
+    for item, art, out, dead in p.sends:
         ctx.inflight.pop(art.id, None)
-        try:
-            if isinstance(fut, BaseException):
-                raise fut
-            # flush() can return early (a split batch is still being retried): wait for each
-            # acknowledgement itself, within the drain's deadline.
-            fut.get(timeout=max(0.0, ctx.ack_deadline - time.monotonic()))
-        except KafkaError as exc:
+        # flush() can return early (a split batch is still being retried): wait for each
+        # acknowledgement itself, within the drain's deadline.
+        wait_s = max(0.0, ctx.ack_deadline - time.monotonic())
+        refusal = out if isinstance(out, Refused) else ctx.publisher.acknowledged(out, wait_s)
+        if refusal is not None:
             # Not acknowledged: the seen-set is not advanced, so the next poll sends it again.
             report.not_acknowledged += 1
-            from_future = not isinstance(fut, BaseException)
-            if from_future and (producer_killing(exc) or producer_fatal(ctx.producer)):
-                _producer_failed(ctx, exc)
-            if not (
-                from_future and producer_fatal(ctx.producer) and _aborted_by_producer(fut, exc)
-            ):
+            from_future = refusal is not out
+            if from_future and refusal.producer_unusable:
+                _producer_failed(ctx, refusal.error)
+            # A record the producer failed only because an earlier batch broke it is not this
+            # feed's failure (the feed is requeued below).
+            if not (from_future and refusal.aborted):
                 own_failures += 1
-            log.error("article %s not acknowledged by Kafka: %s", art.id, exc)
+            log.error("article %s not acknowledged by Kafka: %s", art.id, refusal.error)
             continue
         # A dead-lettered article is done with too: it is not retried until it is edited.
         if dead:

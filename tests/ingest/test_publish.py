@@ -13,10 +13,10 @@ from kafka.admin import KafkaAdminClient, NewTopic
 from diplowire.ingest.feeds import Feed
 from diplowire.ingest.normalize import article_id, canonical_url
 from diplowire.ingest.poller import poll_once
-from diplowire.ingest.publish import producer_fatal, producer_killing
 from diplowire.ingest.state import FileStateStore
 from diplowire.wire.admin import topic_message_limits
 from diplowire.wire.article import decode
+from diplowire.wire.kafka_compat import error_kills_producer, producer_fatal
 from diplowire.wire.loop import make_producer
 from diplowire.wire.settings import KafkaSettings
 from tests.ingest import feedfiles as ff
@@ -390,6 +390,6 @@ def test_only_retriable_send_errors_leave_the_producer_usable() -> None:
         e.InvalidRecordError,
         e.CorruptRecordError,
     ):
-        assert producer_killing(fatal("x")), fatal
+        assert error_kills_producer(fatal("x")), fatal
     for transient in (e.KafkaTimeoutError, e.NotLeaderForPartitionError, e.RequestTimedOutError):
-        assert not producer_killing(transient("x")), transient
+        assert not error_kills_producer(transient("x")), transient
