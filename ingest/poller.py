@@ -162,6 +162,10 @@ def poll_once(
         # Also on an interrupt: what was acknowledged is kept, the rest is polled again.
         drain(ctx)
         store.save(ctx.state)
+    if progress is not None:
+        # The progress calls above come before the final drain: only now are the last feeds'
+        # articles acknowledged and counted as published.
+        progress(report)
     return report
 
 
