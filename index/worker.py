@@ -98,7 +98,7 @@ def make_overlapped_handler(
             future = sender.submit(send, outcomes, actions, positions)
             return cast("Future[Sequence[Outcome]]", future)
 
-        return start
+        return Start(start)
 
     return handle
 

@@ -57,7 +57,7 @@ def test_overlapped_batches_commit_in_order_after_their_ack_and_retry_before_the
             started.append(ids)
             return sender.submit(send, ids)
 
-        return start
+        return Start(start)
 
     stop, stats = StopFlag(), Stats()
     consumer = make_consumer(kafka, loop, kafka.topics.group("t"), kafka.topics.raw)
