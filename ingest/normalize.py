@@ -17,10 +17,6 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 from diplowire.ingest.outcomes import SkipReason
 from diplowire.wire.article import SCHEMA_VERSION, Article, Source, Timestamps
 
-# The clock moved to wire.clock; re-exported only while ingest.publish (being split out of the
-# poller concurrently) still imports it from here.
-from diplowire.wire.clock import utc_now as utc_now
-
 TRACKING_PARAMS = frozenset(
     {
         "fbclid",
