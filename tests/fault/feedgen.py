@@ -17,7 +17,7 @@ import time
 from collections import Counter
 from email.utils import formatdate
 from html import escape
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ import feedparser
 import yaml
 
 from diplowire.ingest.normalize import html_to_text
-from diplowire.sampleserver import SAMPLE_DIR
+from diplowire.sampleserver import SAMPLE_DIR, LoopbackServer
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-ZÀ-Ý«\"])")
 _ETAG = re.compile(r'^"c(\d+)"$')
@@ -82,13 +82,11 @@ class FeedStream:
                     self.end_headers()
                     self.wfile.write(body)
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.server = LoopbackServer(Handler)
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        return self.server.url("")
 
     def size(self, f: int) -> int:
         return len(range(f, self.total, self.feeds))
@@ -175,9 +173,8 @@ class FeedStream:
         ).encode()
 
     def __enter__(self) -> FeedStream:
-        self.thread.start()
+        self.server.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self.server.__exit__(*exc)
