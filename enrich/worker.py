@@ -12,16 +12,8 @@ from diplowire.enrich import nlp
 from diplowire.enrich.pipeline import enrich_batch
 from diplowire.wire.admin import SHARED_LIMITS, TopicLimits, ensure_topics
 from diplowire.wire.article import Article
-from diplowire.wire.loop import (
-    Outcome,
-    Poison,
-    Stats,
-    StopFlag,
-    TransientError,
-    WorkerStopped,
-    make_producer,
-    run_stage,
-)
+from diplowire.wire.loop import Stats, StopFlag, make_producer, run_stage
+from diplowire.wire.outcomes import Outcome, Poison, TransientError, WorkerStopped
 from diplowire.wire.publisher import Oversized, Publisher, RefusalKind, Refused, Sent
 from diplowire.wire.settings import EnrichSettings
 from diplowire.wire.startup import StartupStopped, wait_for_kafka

@@ -20,17 +20,8 @@ from diplowire.index.migrate import IndexVersionError, ensure_index
 from diplowire.wire.admin import ensure_topics, open_admin
 from diplowire.wire.article import Article
 from diplowire.wire.clock import utc_now
-from diplowire.wire.loop import (
-    Outcome,
-    Poison,
-    Start,
-    Stats,
-    StopFlag,
-    TransientError,
-    WorkerStopped,
-    make_producer,
-    run_stage,
-)
+from diplowire.wire.loop import Stats, StopFlag, make_producer, run_stage
+from diplowire.wire.outcomes import Outcome, Poison, Start, TransientError, WorkerStopped
 from diplowire.wire.settings import IndexSettings
 from diplowire.wire.startup import StartupStopped, es_unavailable, wait_for, wait_for_kafka
 

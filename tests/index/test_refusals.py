@@ -21,7 +21,8 @@ from diplowire.index.migrate import ensure_index
 from diplowire.index.worker import STAGE, Refusal, make_handler, make_overlapped_handler, run_worker
 from diplowire.wire import topics as t
 from diplowire.wire.article import Article, encode, replace
-from diplowire.wire.loop import Outcome, Poison, Start, Stats, StopFlag, make_producer, run_stage
+from diplowire.wire.loop import Stats, StopFlag, make_producer, run_stage
+from diplowire.wire.outcomes import Outcome, Poison, Start
 from diplowire.wire.settings import (
     ElasticsearchSettings,
     IndexSettings,

@@ -17,7 +17,8 @@ from kafka.structs import TopicPartition
 from diplowire.wire.admin import ensure_topics
 from diplowire.wire.article import Article, encode
 from diplowire.wire.deadletters import DeadLetters
-from diplowire.wire.loop import Outcome, Stats, StopFlag, make_consumer, make_producer, run
+from diplowire.wire.loop import Stats, StopFlag, make_consumer, make_producer, run
+from diplowire.wire.outcomes import Outcome
 from diplowire.wire.settings import KafkaSettings, LoopSettings
 from tests.support import wait_for
 from tests.support.kafkanode import KafkaNode
