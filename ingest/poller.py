@@ -25,7 +25,7 @@ from diplowire.ingest.politeness import HostLimiter, host_of
 from diplowire.ingest.publish import Pass, drain, handle, producer_broken
 from diplowire.ingest.report import PollReport
 from diplowire.ingest.state import FeedState, FileStateStore
-from diplowire.ingest.worker_fetch import Snapshot, fetch_and_parse
+from diplowire.ingest.worker_fetch import Snapshot, Workers, fetch_and_parse
 from diplowire.wire.backoff import Backoff
 from diplowire.wire.loop import DeadLetters
 from diplowire.wire.publisher import Publisher
@@ -127,17 +127,9 @@ def poll_once(
         with ThreadPoolExecutor(max_workers=n_workers, thread_name_prefix="poll") as pool:
             # No list of the futures is kept: as_completed drops each one once yielded, so a
             # handled feed's articles are freed instead of living until the pass ends.
+            env = Workers(settings, limiter, state.seen.get, state.guids.get, parse_pool)
             submitted = (
-                pool.submit(
-                    fetch_and_parse,
-                    feed,
-                    _snapshot(feed, fs, settings),
-                    settings,
-                    limiter,
-                    state.seen.get,
-                    state.guids.get,
-                    parse_pool,
-                )
+                pool.submit(fetch_and_parse, feed, _snapshot(feed, fs, settings), env)
                 for feed, fs in _interleave_hosts(todo)
             )
             for fut in as_completed(submitted):

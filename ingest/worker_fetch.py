@@ -61,18 +61,27 @@ Known = Callable[[str], Seen | None]
 """article id -> what was last published for it, or None (read-only view of the state)."""
 
 
-def fetch_and_parse(
-    feed: Feed,
-    snap: Snapshot,
-    settings: PollSettings,
-    limiter: HostLimiter,
-    known: Known = lambda _id: None,
-    guids: Callable[[str], str | None] = lambda _key: None,
-    parse_pool: Executor | None = None,
-) -> FeedResult:
+def _unknown(_key: str) -> None:
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Workers:
+    """What every worker of a pass shares: settings, the host limiter, read-only lookups into
+    the state and the parse processes."""
+
+    settings: PollSettings
+    limiter: HostLimiter
+    known: Known = _unknown
+    guids: Callable[[str], str | None] = _unknown
+    """feed GUID key -> article id (read-only view of the state)."""
+    parse_pool: Executor | None = None
+
+
+def fetch_and_parse(feed: Feed, snap: Snapshot, env: Workers) -> FeedResult:
     """Network, parsing and full text for one feed; never raises, never writes state."""
     try:
-        return _fetch_and_parse(feed, snap, settings, limiter, known, guids, parse_pool)
+        return _fetch_and_parse(feed, snap, env)
     except FetchError as exc:
         return FeedResult(feed, None, error=exc)
     except Exception as exc:  # a bug on one feed's odd input must not stop the other feeds
@@ -80,15 +89,8 @@ def fetch_and_parse(
         return FeedResult(feed, None, error=FetchError("internal", f"{exc.__class__.__name__}"))
 
 
-def _fetch_and_parse(
-    feed: Feed,
-    snap: Snapshot,
-    settings: PollSettings,
-    limiter: HostLimiter,
-    known: Known,
-    guids: Callable[[str], str | None],
-    parse_pool: Executor | None,
-) -> FeedResult:
+def _fetch_and_parse(feed: Feed, snap: Snapshot, env: Workers) -> FeedResult:
+    settings, limiter = env.settings, env.limiter
     host = host_of(snap.url)
     try:
         with limiter.slot(snap.url):
@@ -114,7 +116,7 @@ def _fetch_and_parse(
     if resp.status == 304:
         return FeedResult(feed, resp, sent_validators=sent)
     try:
-        return _parsed(feed, snap, settings, limiter, known, guids, parse_pool, resp, sent)
+        return _parsed(feed, snap, env, resp, sent)
     except Exception as exc:
         if not resp.delta:
             raise
@@ -126,17 +128,8 @@ def _fetch_and_parse(
         raise exc.with_delta() from None
 
 
-def _parsed(
-    feed: Feed,
-    snap: Snapshot,
-    settings: PollSettings,
-    limiter: HostLimiter,
-    known: Known,
-    guids: Callable[[str], str | None],
-    parse_pool: Executor | None,
-    resp: Response,
-    sent: bool,
-) -> FeedResult:
+def _parsed(feed: Feed, snap: Snapshot, env: Workers, resp: Response, sent: bool) -> FeedResult:
+    settings = env.settings
     bare = replace_body(resp)
     # A delta is not the whole feed: its hash says nothing about the next full body.
     body_hash = None if resp.delta else hashlib.sha1(resp.body).hexdigest()[:20]
@@ -144,9 +137,9 @@ def _parsed(
         return FeedResult(
             feed, bare, body_hash=body_hash, body_unchanged=True, sent_validators=sent
         )
-    if parse_pool is not None:
+    if env.parse_pool is not None:
         # Parsing is CPU: in other processes it runs beside this process's GIL-bound work.
-        fut = parse_pool.submit(
+        fut = env.parse_pool.submit(
             parse_feed, resp.body, feed, settings, content_type=resp.content_type
         )
         items, notes, hint = fut.result()
@@ -154,7 +147,7 @@ def _parsed(
         items, notes, hint = parse_feed(resp.body, feed, settings, content_type=resp.content_type)
     ok, failures = 0, dict[str, int]()
     if feed.full_text:
-        items, ok, failures = _with_full_text(items, settings, limiter, known, guids)
+        items, ok, failures = _with_full_text(items, env)
     return FeedResult(
         feed,
         bare,
@@ -182,19 +175,14 @@ def replace_body(resp: Response) -> Response:
     )
 
 
-def _with_full_text(
-    items: list[Item],
-    settings: PollSettings,
-    limiter: HostLimiter,
-    known: Known,
-    guids: Callable[[str], str | None],
-) -> tuple[list[Item], int, dict[str, int]]:
+def _with_full_text(items: list[Item], env: Workers) -> tuple[list[Item], int, dict[str, int]]:
+    settings, limiter, known = env.settings, env.limiter, env.known
     out: list[Item] = []
     ok, failures = 0, defaultdict[str, int](int)
     # The ids _handle will give the items (it decides again, on the state as it is then).
     ids = {
         (p.article.canonical_url, p.digest): p.article.id
-        for p in resolve(items, guids, known).items
+        for p in resolve(items, env.guids, known).items
     }
     for item in items:
         art = item.article
