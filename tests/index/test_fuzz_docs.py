@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from diplowire.index.docs import NotIndexable, document, from_document, to_document
 from diplowire.wire.article import Article, InvalidMessage, decode
 from tests.fuzzing import examples
-from tests.wire.test_fuzz_decode import mutated_articles
+from tests.support.mutations import mutated_articles
 
 INDEXED_AT = "2026-01-01T00:00:00.000Z"
 indexed_ats = st.one_of(

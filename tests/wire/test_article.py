@@ -10,11 +10,7 @@ from diplowire.ingest.normalize import article_id
 from diplowire.wire import topics as t
 from diplowire.wire.admin import ensure_topics
 from diplowire.wire.article import (
-    SCHEMA_VERSION,
-    Article,
     InvalidMessage,
-    Source,
-    Timestamps,
     decode,
     encode,
     json_schema,
@@ -22,41 +18,19 @@ from diplowire.wire.article import (
 )
 from diplowire.wire.outcomes import MessageError
 from diplowire.wire.settings import EnrichSettings, KafkaSettings, LoopSettings
+from tests.support.messages import ARTICLE_ID, hex_id, make_article, produce_values
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "wire" / "schemas"
 FIXTURE = Path(__file__).resolve().parents[1] / "index" / "fixtures" / "enriched.jsonl"
-ID = article_id("https://x.test/a")
-
-
-def hex_id(label: str) -> str:
-    """A valid article id (the poller's form) made from a test's label."""
-    return article_id(f"https://x.test/{label}")
-
-
-def _article(**kw: object) -> Article:
-    base = Article(
-        schema_version=SCHEMA_VERSION,
-        id=ID,
-        version=1,
-        url="https://x.test/a",
-        canonical_url="https://x.test/a",
-        title="Titre",
-        text="Texte",
-        published="2025-02-10T10:00:00Z",
-        published_from="published",
-        source=Source(name="s", feed_url="https://x.test/feed"),
-        timestamps=Timestamps(fetched="2025-02-10T10:00:01Z"),
-    )
-    return replace(base, **kw)
 
 
 def test_round_trip_is_lossless() -> None:
-    art = _article(authors=("A", "B"))
+    art = make_article(authors=("A", "B"))
     assert decode(encode(art)) == art
 
 
 def test_articles_are_immutable() -> None:
-    art = _article()
+    art = make_article()
     with pytest.raises(AttributeError):
         art.title = "x"  # type: ignore[misc]
     assert replace(art, title="x").title == "x" and art.title == "Titre"
@@ -94,7 +68,9 @@ def test_an_unsupported_version_with_field_errors_is_reported_as_the_version() -
 
 
 def test_a_day_that_does_not_exist_is_a_schema_violation() -> None:
-    data = encode(_article()).replace(b'"published":"', b'"published":"2025-02-30T00:00:00Z","x":"')
+    data = encode(make_article()).replace(
+        b'"published":"', b'"published":"2025-02-30T00:00:00Z","x":"'
+    )
     with pytest.raises(InvalidMessage) as info:
         decode(data)
     assert info.value.kind is MessageError.SCHEMA_VIOLATION
@@ -102,16 +78,16 @@ def test_a_day_that_does_not_exist_is_a_schema_violation() -> None:
 
 
 def test_oversized_messages_are_refused_before_parsing() -> None:
-    data = encode(_article(text="x" * 5000))
+    data = encode(make_article(text="x" * 5000))
     with pytest.raises(InvalidMessage, match="over the limit") as info:
         decode(data, max_bytes=1000)
     assert info.value.kind is MessageError.OVERSIZED
 
 
 def test_unknown_fields_from_a_newer_minor_are_tolerated() -> None:
-    obj = json.loads(encode(_article()))
+    obj = json.loads(encode(make_article()))
     obj["something_new"] = [1, 2]
-    assert decode(json.dumps(obj).encode()).id == ID
+    assert decode(json.dumps(obj).encode()).id == ARTICLE_ID
 
 
 @pytest.mark.parametrize("kind", ["raw", "enriched"])
@@ -123,8 +99,8 @@ def test_published_schema_files_match_the_code(kind: str) -> None:
 
 def test_raw_schema_accepts_raw_and_rejects_enrichment_claims() -> None:
     schema = json_schema("raw")
-    jsonschema.validate(json.loads(encode(_article())), schema)
-    bad = json.loads(encode(_article()))
+    jsonschema.validate(json.loads(encode(make_article())), schema)
+    bad = json.loads(encode(make_article()))
     bad["schema_version"] = 2
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(bad, schema)
@@ -132,7 +108,7 @@ def test_raw_schema_accepts_raw_and_rejects_enrichment_claims() -> None:
 
 def _with(path: str, value: object) -> bytes:
     """A valid raw message with one field, at a dotted path, replaced."""
-    obj = json.loads(encode(_article(updated="2025-02-10T10:00:00Z")))
+    obj = json.loads(encode(make_article(updated="2025-02-10T10:00:00Z")))
     *parents, last = path.split(".")
     target = obj
     for name in parents:
@@ -145,10 +121,10 @@ HOSTILE = [
     # Elasticsearch refuses a whole bulk request for an _id over 512 bytes or a negative version.
     ("id", "../../_cluster/settings"),
     ("id", "a" * 600),
-    ("id", ID.upper()),
-    ("id", ID[:-1]),
-    ("id", ID + "0"),
-    ("id", ID + "\n"),
+    ("id", ARTICLE_ID.upper()),
+    ("id", ARTICLE_ID[:-1]),
+    ("id", ARTICLE_ID + "0"),
+    ("id", ARTICLE_ID + "\n"),
     ("id", ""),
     ("version", 0),
     ("version", -1),
@@ -217,13 +193,14 @@ def test_the_enrich_stage_dead_letters_them_and_enriches_the_rest(
     """The first stage that decodes them: the enricher, reading the raw topic."""
     from diplowire.enrich.worker import run_worker
     from tests.support import WorkerThread, committed, read_topic, wait_for
-    from tests.wire.test_loop import _produce
 
     ensure_topics(kafka)
     # Ids, versions, instants (one only the calendar check refuses).
     hostile = [_with(path, value) for path, value in HOSTILE[::3]]
-    good = [encode(_article(id=hex_id(f"good{i}"), title="La France et le Mali")) for i in range(2)]
-    _produce(kafka, kafka.topics.raw, [good[0], *hostile, good[1]])
+    good = [
+        encode(make_article(id=hex_id(f"good{i}"), title="La France et le Mali")) for i in range(2)
+    ]
+    produce_values(kafka, kafka.topics.raw, [good[0], *hostile, good[1]])
     total = len(hostile) + len(good)
     with WorkerThread(run_worker, EnrichSettings(kafka=kafka, loop=fast_loop)) as worker:
         wait_for(

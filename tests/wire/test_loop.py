@@ -24,15 +24,7 @@ from diplowire.wire.loop import (
 )
 from diplowire.wire.settings import EnrichSettings, KafkaSettings, LoopSettings
 from tests.support import WorkerThread, read_topic, wait_for
-from tests.wire.test_article import _article, hex_id
-
-
-def _produce(kafka: KafkaSettings, topic: str, values: list[bytes]) -> None:
-    producer = make_producer(kafka, max_request_size=5_000_000)
-    for i, v in enumerate(values):
-        producer.send(topic, key=f"k{i}".encode(), value=v)
-    producer.flush()
-    producer.close()
+from tests.support.messages import hex_id, make_article, produce_values
 
 
 def test_poison_messages_go_to_the_dead_letter_topic_with_reasons(
@@ -47,14 +39,15 @@ def test_poison_messages_go_to_the_dead_letter_topic_with_reasons(
         max_message_bytes=20_000,
     )
     good = [
-        encode(_article(id=hex_id(f"a{i}"), title="La Russie et les États-Unis")) for i in range(3)
+        encode(make_article(id=hex_id(f"a{i}"), title="La Russie et les États-Unis"))
+        for i in range(3)
     ]
     bad = [
         b"{broken",
         json.dumps({"schema_version": 1, "id": 5}).encode(),
-        encode(_article(id=hex_id("big"), text="mot " * 10_000)),
+        encode(make_article(id=hex_id("big"), text="mot " * 10_000)),
     ]
-    _produce(kafka, kafka.topics.raw, [good[0], bad[0], good[1], bad[1], bad[2], good[2]])
+    produce_values(kafka, kafka.topics.raw, [good[0], bad[0], good[1], bad[1], bad[2], good[2]])
 
     with WorkerThread(run_worker, EnrichSettings(kafka=small, loop=fast_loop)) as w:
         wait_for(
@@ -89,7 +82,7 @@ def test_a_run_of_dead_letters_stops_the_worker_instead_of_draining_the_topic(
     from diplowire.enrich.worker import run_worker
 
     ensure_topics(kafka)
-    _produce(kafka, kafka.topics.raw, [b"garbage %d" % i for i in range(40)])
+    produce_values(kafka, kafka.topics.raw, [b"garbage %d" % i for i in range(40)])
     loop = LoopSettings(batch_max_records=4, batch_max_wait_ms=100, max_consecutive_dead_letters=5)
     w = WorkerThread(run_worker, EnrichSettings(kafka=kafka, loop=loop))
     w.start()
@@ -103,7 +96,9 @@ def test_transient_errors_pause_and_retry_the_same_batch_then_commit(
     kafka: KafkaSettings, fast_loop: LoopSettings
 ) -> None:
     ensure_topics(kafka)
-    _produce(kafka, kafka.topics.raw, [encode(_article(id=hex_id(f"x{i}"))) for i in range(5)])
+    produce_values(
+        kafka, kafka.topics.raw, [encode(make_article(id=hex_id(f"x{i}"))) for i in range(5)]
+    )
     calls: list[list[str]] = []
     failures = {"left": 3}
 

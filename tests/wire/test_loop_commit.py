@@ -22,8 +22,7 @@ from diplowire.wire.outcomes import Outcome
 from diplowire.wire.settings import KafkaSettings, LoopSettings
 from tests.support import wait_for
 from tests.support.kafkanode import KafkaNode
-from tests.wire.test_article import _article
-from tests.wire.test_loop import _produce
+from tests.support.messages import make_article, produce_values
 
 DOWN_S = 8.0
 
@@ -49,7 +48,7 @@ def test_a_broker_dying_at_commit_time_is_waited_for_and_nothing_is_lost(
     kafka = KafkaSettings(bootstrap_servers=node.bootstrap, topic_prefix=ns)
     ensure_topics(kafka, partitions=1)
     ids = [f"{i:032x}" for i in range(12)]
-    _produce(kafka, kafka.topics.raw, [encode(_article(id=i)) for i in ids])
+    produce_values(kafka, kafka.topics.raw, [encode(make_article(id=i)) for i in ids])
     loop = LoopSettings(
         batch_max_records=4, batch_max_wait_ms=100, retry_initial_ms=200, retry_max_ms=1000
     )

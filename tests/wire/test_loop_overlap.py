@@ -23,15 +23,16 @@ from diplowire.wire.loop import (
 )
 from diplowire.wire.settings import KafkaSettings, LoopSettings
 from tests.support import read_topic, wait_for
-from tests.wire.test_article import _article
-from tests.wire.test_loop import _produce
+from tests.support.messages import make_article, produce_values
 
 
 def test_overlapped_batches_commit_in_order_after_their_ack_and_retry_before_the_next(
     kafka: KafkaSettings,
 ) -> None:
     ensure_topics(kafka, partitions=1)
-    _produce(kafka, kafka.topics.raw, [encode(_article(id=f"{i:032x}")) for i in range(12)])
+    produce_values(
+        kafka, kafka.topics.raw, [encode(make_article(id=f"{i:032x}")) for i in range(12)]
+    )
     loop = LoopSettings(
         batch_max_records=4, batch_max_wait_ms=100, retry_initial_ms=100, retry_max_ms=200
     )

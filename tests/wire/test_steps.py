@@ -11,7 +11,7 @@ from diplowire.wire.article import encode
 from diplowire.wire.outcomes import MessageError, Poison, WorkerStopped
 from diplowire.wire.settings import LoopSettings
 from diplowire.wire.steps import Batch, Intake, _offsets, decode_batch
-from tests.wire.test_article import _article
+from tests.support.messages import make_article
 
 TP = TopicPartition("raw", 0)
 
@@ -27,7 +27,12 @@ class Rec(NamedTuple):
 
 
 def _batch() -> Batch:
-    values = [encode(_article(id=f"{1:032x}")), b"{nope", None, encode(_article(id=f"{2:032x}"))]
+    values = [
+        encode(make_article(id=f"{1:032x}")),
+        b"{nope",
+        None,
+        encode(make_article(id=f"{2:032x}")),
+    ]
     return decode_batch(tuple(Rec("raw", 0, i, None, v) for i, v in enumerate(values)), None)
 
 
