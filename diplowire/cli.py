@@ -7,6 +7,7 @@ import json
 import logging
 import sys
 
+from diplowire import ops
 from diplowire.enrich import cli as enrich_cli
 from diplowire.index import cli as index_cli
 from diplowire.ingest import cli as ingest_cli
@@ -64,6 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     ingest_cli.register(sub)
     enrich_cli.register(sub)
     index_cli.register(sub)
+    # Operator commands: topics, lag, deadletters, config.
+    ops.register(sub)
 
     s = sub.add_parser("schema", help="print the JSON Schema of a message kind")
     s.add_argument("kind", choices=["raw", "enriched"])

@@ -38,6 +38,13 @@ def cmd_enrich(args: argparse.Namespace) -> int:
         log.error("--processes must be at least 1, got %d", processes)
         return 2
     if processes > 1:
+        from diplowire.ops.topics import refuse_if_too_few
+
+        kafka = settings_from_args(EnrichSettings, args).kafka
+        # N consumers on fewer partitions: some would idle while looking busy; say so at once.
+        refused = refuse_if_too_few(kafka, kafka.topics.raw, processes)
+        if refused is not None:
+            return refused
         instance = settings_from_args(EnrichSettings, args).loop.group_instance_id
         # Static members must differ: child k is "<id>-k", the same k after every restart.
         envs = [

@@ -3,9 +3,11 @@ the size of the largest record a topic takes."""
 
 from __future__ import annotations
 
+import enum
 import logging
 import threading
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer
@@ -32,33 +34,72 @@ def open_admin(kafka: KafkaSettings, **overrides: Any) -> KafkaAdminClient:
     return open_admin_client({**kafka.client_config(), **overrides})
 
 
-def ensure_topics(kafka: KafkaSettings, partitions: int = 3, replication: int = 1) -> None:
+@dataclass(frozen=True, slots=True)
+class TopicSpec:
+    """One topic as the pipeline wants it."""
+
+    name: str
+    partitions: int
+    replication: int
+    configs: dict[str, str]
+
+
+class DriftKind(enum.Enum):
+    MISSING = "missing"
+    TOO_FEW_PARTITIONS = "too_few_partitions"
+    REPLICATION = "replication"
+    CONFIG = "config"
+
+
+@dataclass(frozen=True, slots=True)
+class Drift:
+    """An existing topic that differs from its :class:`TopicSpec`."""
+
+    topic: str
+    kind: DriftKind
+    setting: str
+    wanted: str
+    actual: str
+
+    def line(self) -> str:
+        return (
+            f"{self.topic}: {self.kind.value} {self.setting}: "
+            f"wanted {self.wanted}, found {self.actual}"
+        )
+
+
+def wanted_topics(
+    kafka: KafkaSettings, partitions: int | None = None, replication: int | None = None
+) -> list[TopicSpec]:
+    """The raw, enriched and dead-letter topics with the settings' partitions, replication,
+    retention and ``max.message.bytes`` (``partitions``/``replication`` override the settings)."""
+    parts = kafka.topic_partitions if partitions is None else partitions
+    repl = kafka.topic_replication if replication is None else replication
+    data = {"max.message.bytes": str(kafka.max_message_bytes + 65536)}
+    if kafka.topic_retention_ms:
+        data["retention.ms"] = str(kafka.topic_retention_ms)
     topics = kafka.topics
-    wanted = [
-        NewTopic(
-            topics.raw,
-            partitions,
-            replication,
-            topic_configs={"max.message.bytes": str(kafka.max_message_bytes + 65536)},
-        ),
-        NewTopic(
-            topics.enriched,
-            partitions,
-            replication,
-            topic_configs={"max.message.bytes": str(kafka.max_message_bytes + 65536)},
-        ),
-        # Dead letters are kept until someone looks: a month by default.
-        NewTopic(
-            topics.deadletter,
-            1,
-            replication,
-            topic_configs={"retention.ms": str(30 * 24 * 3600 * 1000)},
-        ),
+    return [
+        TopicSpec(topics.raw, parts, repl, dict(data)),
+        TopicSpec(topics.enriched, parts, repl, dict(data)),
+        # One partition: dead letters are few, and read in order by whoever looks at them.
+        TopicSpec(topics.deadletter, 1, repl, {"retention.ms": str(kafka.deadletter_retention_ms)}),
     ]
+
+
+def ensure_topics(
+    kafka: KafkaSettings, partitions: int | None = None, replication: int | None = None
+) -> list[str]:
+    """Create the missing pipeline topics; the names of those created."""
+    wanted = wanted_topics(kafka, partitions, replication)
     admin = open_admin(kafka)
     try:
         existing = set(admin.list_topics())
-        missing = [t for t in wanted if t.name not in existing]
+        missing = [
+            NewTopic(t.name, t.partitions, t.replication, topic_configs=t.configs)
+            for t in wanted
+            if t.name not in existing
+        ]
         if missing:
             try:
                 admin.create_topics(missing, wait_for_metadata=True)
@@ -68,6 +109,72 @@ def ensure_topics(kafka: KafkaSettings, partitions: int = 3, replication: int = 
         _wait_for_partitions(kafka, [t.name for t in wanted])
     finally:
         admin.close()
+    return [t.name for t in missing]
+
+
+def topic_drift(kafka: KafkaSettings, wanted: list[TopicSpec]) -> list[Drift]:
+    """How the broker's topics differ from ``wanted``. More partitions than wanted is not drift
+    (a topic scaled out by hand stays correct); fewer is, since it caps a group's consumers."""
+    drift: list[Drift] = []
+    admin = open_admin(kafka)
+    try:
+        described = {d["name"]: d for d in admin.describe_topics([t.name for t in wanted])}
+        present = [t for t in wanted if not described.get(t.name, {}).get("error_code")]
+        configs: dict[str, dict[str, Any]] = {}
+        if present:
+            found = admin.describe_configs(
+                [
+                    ConfigResource(
+                        ConfigResourceType.TOPIC, t.name, configs=dict.fromkeys(t.configs)
+                    )
+                    for t in present
+                ],
+                config_filter="all",
+            )
+            configs = found.get("topic") or {}
+    finally:
+        admin.close()
+    for spec in wanted:
+        if spec not in present:
+            drift.append(Drift(spec.name, DriftKind.MISSING, "topic", "present", "absent"))
+            continue
+        parts = described[spec.name]["partitions"]
+        if len(parts) < spec.partitions:
+            drift.append(
+                Drift(
+                    spec.name,
+                    DriftKind.TOO_FEW_PARTITIONS,
+                    "partitions",
+                    str(spec.partitions),
+                    str(len(parts)),
+                )
+            )
+        replicas = min((len(p["replica_nodes"]) for p in parts), default=0)
+        if replicas != spec.replication:
+            drift.append(
+                Drift(
+                    spec.name,
+                    DriftKind.REPLICATION,
+                    "replication",
+                    str(spec.replication),
+                    str(replicas),
+                )
+            )
+        for key, value in spec.configs.items():
+            actual = str(((configs.get(spec.name) or {}).get(key) or {}).get("value"))
+            if actual != value:
+                drift.append(Drift(spec.name, DriftKind.CONFIG, key, value, actual))
+    return drift
+
+
+def partition_count(kafka: KafkaSettings, topic: str) -> int | None:
+    """Partitions of ``topic``; None when it does not exist yet."""
+    admin = open_admin(kafka, bootstrap_timeout_ms=5000, request_timeout_ms=10000)
+    try:
+        (desc,) = admin.describe_topics([topic])
+    finally:
+        admin.close()
+    return None if desc["error_code"] else len(desc["partitions"])
 
 
 def _wait_for_partitions(kafka: KafkaSettings, names: list[str], timeout_s: float = 30.0) -> None:

@@ -52,6 +52,14 @@ class KafkaSettings:
     sasl_username: str = ""
     sasl_password: Secret = Secret("")  # noqa: RUF009 (immutable str)
     max_message_bytes: int = 1_000_000
+    # Topics as code (``diplowire topics ensure``; workers create missing topics the same way).
+    topic_partitions: int = 3
+    """Partitions of the raw and enriched topics: the most consumers of one group that get work."""
+    topic_replication: int = 1
+    topic_retention_ms: int = 0
+    """Retention of the raw and enriched topics; 0 = the broker's default."""
+    deadletter_retention_ms: int = 30 * 24 * 3600 * 1000
+    """Dead letters are kept until someone looks: a month by default."""
 
     @property
     def topics(self) -> Topics:
@@ -233,8 +241,12 @@ def load(
     file: str | Path | None = None,
     env: Mapping[str, str] | None = None,
     overrides: Mapping[str, Any] | None = None,
+    origins: dict[str, str] | None = None,
 ) -> T:
-    """Build ``cls`` from defaults, then the YAML file, then the environment, then overrides."""
+    """Build ``cls`` from defaults, then the YAML file, then the environment, then overrides.
+
+    ``origins``, when given, receives where each field's value came from (``kafka.topic_prefix``
+    -> ``default`` / ``file`` / ``env`` / ``flag``), for ``diplowire config show``."""
     env = os.environ if env is None else env
     path = file or env.get(ENV_PREFIX + "CONFIG")
     data: dict[str, Any] = {}
@@ -246,7 +258,7 @@ def load(
         if not isinstance(loaded, dict):
             raise SettingsError(f"settings file {path} must hold a mapping")
         data = loaded
-    return _build(cls, data, env, ENV_PREFIX, dict(overrides or {}))
+    return _build(cls, data, env, ENV_PREFIX, dict(overrides or {}), origins, "")
 
 
 def _build(
@@ -255,6 +267,8 @@ def _build(
     env: Mapping[str, str],
     prefix: str,
     overrides: dict[str, Any],
+    origins: dict[str, str] | None = None,
+    path: str = "",
 ) -> Any:
     hints = typing.get_type_hints(cls)
     kwargs: dict[str, Any] = {}
@@ -268,14 +282,19 @@ def _build(
             sub_over = {
                 k[len(f.name) + 1 :]: v for k, v in overrides.items() if k.startswith(f.name + ".")
             }
-            kwargs[f.name] = _build(typ, sub, env, env_name + "_", sub_over)
+            kwargs[f.name] = _build(
+                typ, sub, env, env_name + "_", sub_over, origins, f"{path}{f.name}."
+            )
             continue
+        origin = "default"
         if f.name in overrides and overrides[f.name] is not None:
-            kwargs[f.name] = _coerce(typ, overrides[f.name], env_name)
+            kwargs[f.name], origin = _coerce(typ, overrides[f.name], env_name), "flag"
         elif env_name in env:
-            kwargs[f.name] = _coerce(typ, env[env_name], env_name)
+            kwargs[f.name], origin = _coerce(typ, env[env_name], env_name), "env"
         elif f.name in data:
-            kwargs[f.name] = _coerce(typ, data[f.name], f"{prefix}{f.name}")
+            kwargs[f.name], origin = _coerce(typ, data[f.name], f"{prefix}{f.name}"), "file"
+        if origins is not None:
+            origins[path + f.name] = origin
     unknown = set(data) - {f.name for f in dataclasses.fields(cls)}
     if unknown:
         raise SettingsError(f"unknown settings {sorted(unknown)} for {cls.__name__}")
