@@ -12,6 +12,7 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.structs import OffsetAndMetadata
 
 from diplowire.cli import main
+from diplowire.wire import topics as t
 from diplowire.wire.admin import ensure_topics
 from diplowire.wire.deadletters import DeadLetters
 from diplowire.wire.outcomes import Poison
@@ -119,6 +120,14 @@ def test_deadletters_list_show_replay_round_trip(
     ]
     code, out, _ = run(capsys, "deadletters", "show", "--error", "mapping")
     assert code == 0 and "key k3" in out and "dw-cause: es said no" in out and "value: z" in out
+    code, out, _ = run(capsys, "deadletters", "show", "0:1", "--json")
+    (shown,) = [json.loads(line) for line in out.splitlines()]
+    assert shown["key"] == "k2" and shown["headers"][t.H_TRUNCATED] == "80"
+    assert shown["headers"][t.H_SOURCE_OFFSET] == "9" and shown["value"] == "y" * len(
+        shown["value"]
+    )
+    code, out, _ = run(capsys, "deadletters", "list", "--stage", "index")
+    assert out.splitlines() == [f"0 dead letters on {env.topics.deadletter}"]
 
     code, out, err = run(capsys, "deadletters", "replay", "--error", "bad_json", "--dry-run")
     assert code == 1 and f"would send 1 to {env.topics.raw}" in out and "truncated" in err
