@@ -6,17 +6,20 @@ Losing a dead letter would lose its message: a dead letter the topic refuses sto
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from kafka import KafkaProducer
-from kafka.errors import KafkaError
+from kafka.errors import KafkaError, KafkaTimeoutError
 
 from diplowire.wire import topics as t
 from diplowire.wire.kafka_compat import record_size
 from diplowire.wire.outcomes import Poison, WorkerStopped
 from diplowire.wire.publisher import Publisher
+
+log = logging.getLogger(__name__)
 
 
 class DeadLetters:
@@ -105,7 +108,22 @@ class DeadLetters:
         return min(room, limit - overhead)
 
     def flush(self, futures: Sequence[Any], timeout: float = 30.0) -> None:
-        self.producer.flush(timeout=timeout)
+        waited = 0.0
+        while True:
+            try:
+                self.producer.flush(timeout=timeout)
+                break
+            except KafkaTimeoutError:
+                # The broker is away for longer than one flush. Raising here crashed the worker
+                # (exit 1, a traceback) in the fault suite; the batch's offsets are committed only
+                # after this returns, so waiting is safe, and the records' own delivery timeout
+                # still ends the wait (their futures then fail below).
+                waited += timeout
+                log.warning(
+                    "dead-letter topic %s: not acknowledged after %.0f s, still waiting",
+                    self.topic,
+                    waited,
+                )
         for fut in futures:
             try:
                 fut.get(timeout=0)

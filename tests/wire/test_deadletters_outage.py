@@ -1,0 +1,67 @@
+"""Dead letters written while the broker does not answer: the worker waits, it does not crash.
+
+Found by the fault suite: ``producer.flush`` raised ``KafkaTimeoutError`` out of the consume loop
+when the broker was away for longer than one flush, and the worker exited 1 with a traceback.
+A private broker is frozen (tests/support/kafkanode.py): freezing the shared one would stall
+every suite running beside this one.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from diplowire.wire.admin import ensure_topics
+from diplowire.wire.deadletters import DeadLetters
+from diplowire.wire.loop import make_producer
+from diplowire.wire.outcomes import Poison
+from diplowire.wire.settings import KafkaSettings
+from tests.support import read_topic
+from tests.support.kafkanode import KafkaNode
+
+FROZEN_S = 4.0
+
+
+@pytest.fixture
+def node() -> Iterator[KafkaNode]:
+    with KafkaNode() as n:
+        n.start()
+        yield n
+
+
+def test_a_flush_outlasting_its_timeout_keeps_waiting_and_delivers(
+    node: KafkaNode, ns: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    kafka = KafkaSettings(bootstrap_servers=node.bootstrap, topic_prefix=ns)
+    ensure_topics(kafka, partitions=1)
+    producer = make_producer(kafka)
+    letters = DeadLetters(producer, kafka.topics.deadletter, "test")
+    # Warm the producer's metadata, so the frozen broker is met by the flush, not by send().
+    letters.flush([letters.send(b"k0", b"{}", Poison("invalid_json", "warm-up"))])
+
+    frozen = threading.Event()
+
+    def freeze() -> None:
+        with node.frozen():
+            frozen.set()
+            time.sleep(FROZEN_S)
+
+    thread = threading.Thread(target=freeze, daemon=True)
+    thread.start()
+    assert frozen.wait(10)
+    fut = letters.send(b"k1", b"not json", Poison("invalid_json", "during the outage"))
+    caplog.set_level(logging.WARNING, logger="diplowire.wire.deadletters")
+    started = time.monotonic()
+    letters.flush([fut], timeout=1.0)  # raised KafkaTimeoutError before the fix
+    elapsed = time.monotonic() - started
+    thread.join(10)
+    producer.close()
+
+    assert elapsed >= FROZEN_S - 2.0, "the flush cannot have been acknowledged while frozen"
+    assert any("still waiting" in r.getMessage() for r in caplog.records)
+    keys = [r.key for r in read_topic(kafka, kafka.topics.deadletter)]
+    assert keys.count(b"k1") == 1
