@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.errors import KafkaTimeoutError
 
 from diplowire.wire import topics as t
 from diplowire.wire.cliutil import settings_from_args
@@ -87,7 +88,8 @@ def read_all(kafka: KafkaSettings, timeout_s: float = 30.0) -> Iterator[DeadLett
         deadline = time.monotonic() + timeout_s
         while any(consumer.position(tp) < ends[tp] for tp in tps):
             if time.monotonic() > deadline:
-                raise TimeoutError(f"reading {topic} took over {timeout_s:.0f}s")
+                # kafka's own timeout error: the CLI reports it as an unreachable broker (exit 5).
+                raise KafkaTimeoutError(f"reading {topic} took over {timeout_s:.0f}s")
             for records in consumer.poll(timeout_ms=500).values():
                 for rec in records:
                     if rec.offset < ends[TopicPartition(rec.topic, rec.partition)]:

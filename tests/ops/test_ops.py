@@ -66,11 +66,14 @@ def test_topics_check_names_a_too_small_topic(
 def test_enrich_refuses_more_processes_than_partitions(
     env: KafkaSettings, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    ensure_topics(env)  # 3 partitions
     code, _, err = run(capsys, "enrich", "--processes", "4")
+    assert code == 2  # no topic yet: judged by the 3 partitions it would be created with
+    assert "would be created with 3 partitions, fewer than the 4 consumers" in err
+    ensure_topics(env, partitions=2)
+    code, _, err = run(capsys, "enrich", "--processes", "3")
     assert code == 2
     lines = err.strip().splitlines()
-    assert len(lines) == 1 and "has 3 partitions, fewer than the 4 consumers" in lines[0]
+    assert len(lines) == 1 and "has 2 partitions, fewer than the 3 consumers" in lines[0]
 
 
 def test_lag_after_producing_n_and_committing_m(
