@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 
 from diplowire import ops
@@ -17,12 +18,12 @@ from diplowire.wire.settings import SettingsError
 log = logging.getLogger("diplowire")
 
 
-def _setup_logging(verbose: bool) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+def _setup_logging(verbose: bool, log_format: str | None = None) -> None:
+    from diplowire.wire.logs import formatter
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(formatter(log_format or os.environ.get("DIPLOWIRE_LOG_FORMAT", "text")))
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler])
     # The Kafka client is chatty at INFO about every connection.
     logging.getLogger("kafka").setLevel(logging.WARNING)
     logging.getLogger("elastic_transport").setLevel(logging.WARNING)
@@ -55,6 +56,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="diplowire", description=__doc__)
     p.add_argument("--config", help="YAML settings file (also DIPLOWIRE_CONFIG)")
     p.add_argument("-v", "--verbose", action="store_true")
+    p.add_argument(
+        "--log-format",
+        choices=["text", "json"],
+        help="log lines as text (default) or JSON objects (also DIPLOWIRE_LOG_FORMAT)",
+    )
     sub = p.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("stack", help="start/stop the local Kafka + Elasticsearch")
@@ -83,7 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    _setup_logging(args.verbose)
+    try:
+        _setup_logging(args.verbose, args.log_format)
+    except ValueError as exc:  # a bad DIPLOWIRE_LOG_FORMAT
+        print(f"diplowire: bad settings: {exc}", file=sys.stderr)
+        return 2
     try:
         return int(args.func(args))
     except SettingsError as exc:

@@ -45,12 +45,17 @@ def cmd_enrich(args: argparse.Namespace) -> int:
         refused = refuse_if_too_few(kafka, kafka.topics.raw, processes)
         if refused is not None:
             return refused
-        instance = settings_from_args(EnrichSettings, args).loop.group_instance_id
+        parent = settings_from_args(EnrichSettings, args)
+        instance = parent.loop.group_instance_id
         # Static members must differ: child k is "<id>-k", the same k after every restart.
         envs = [
             {"DIPLOWIRE_LOOP_GROUP_INSTANCE_ID": f"{instance}-{k}"} if instance else {}
             for k in range(processes)
         ]
+        if parent.observe.port:
+            # One metrics server per process, on neighbouring ports: child k serves port + k.
+            for k, env in enumerate(envs):
+                env["DIPLOWIRE_OBSERVE_PORT"] = str(parent.observe.port + k)
         return supervise(child_command(args), processes, child_env=envs)
 
     from diplowire.enrich.worker import run_worker

@@ -10,6 +10,7 @@ from kafka.errors import KafkaTimeoutError
 
 from diplowire.enrich import nlp
 from diplowire.enrich.pipeline import enrich_batch
+from diplowire.wire import observe
 from diplowire.wire.admin import SHARED_LIMITS, TopicLimits, ensure_topics
 from diplowire.wire.article import Article
 from diplowire.wire.loop import Stats, StopFlag, make_producer, run_stage
@@ -114,12 +115,17 @@ def run_worker(
         ensure_topics(settings.kafka)
         return make_producer(settings.kafka)
 
+    obs = observe.start(STAGE, settings.observe)
     try:
         producer = wait_for_kafka(
             settings.kafka, stop, connect, timeout_s=settings.loop.startup_timeout_s, logger=log
         )
     except StartupStopped:
+        obs.close()
         return stats
+    except BaseException:
+        obs.close()
+        raise
     try:
         return run_stage(
             settings.kafka,
@@ -131,8 +137,10 @@ def run_worker(
             stop=stop,
             stats=stats,
             on_batch=on_batch,
+            observer=obs,
         )
     except StartupStopped:
         return stats  # stopped before the consumer joined: nothing consumed, nothing to commit
     finally:
         producer.close(timeout=30)
+        obs.close()

@@ -26,6 +26,7 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.structs import OffsetAndMetadata
 
 from diplowire.index.query import FilterError, Filters, matches, parse_time
+from diplowire.wire import observe
 from diplowire.wire.article import Article, InvalidMessage, decode, encode
 from diplowire.wire.backoff import Backoff, pause
 from diplowire.wire.loop import StopFlag, WorkerStopped, install_signal_handlers
@@ -158,11 +159,13 @@ def subscribe(
         auto_offset_reset="latest",
         max_partition_fetch_bytes=max(settings.kafka.max_message_bytes, 1_048_576),
     )
+    obs = observe.start("subscribe", settings.observe)
     try:
         tps = _partitions(consumer, topics.enriched)
         consumer.assign(tps)
         where = _position(consumer, tps, start)
         log.info("following %s from %s, matching %s", topics.enriched, where, f.describe())
+        obs.condition("kafka", True)
         last_record = time.monotonic()
         while not stop.is_set():
             polled = consumer.poll(timeout_ms=500)
@@ -189,6 +192,7 @@ def subscribe(
                     if matches(f, article):
                         sink(article)
                         stats.matched += 1
+                        obs.messages_out.labels("subscribe").inc()
                         done = bool(max_matches) and stats.matched >= max_matches
                         if done:
                             break
@@ -197,10 +201,13 @@ def subscribe(
             # Only what was delivered: after --limit, the rest of the poll is for next time.
             consumer.commit(offsets)
             stats.committed_polls += 1
+            obs.batch_started(sum(len(records) for records in polled.values()))
+            obs.refresh_lag(consumer)
             if done:
                 break
     finally:
         consumer.close(autocommit=False)
+        obs.close()
     return stats
 
 

@@ -17,6 +17,7 @@ from diplowire.index.bulk import Action, ItemKind, bulk_index
 from diplowire.index.docs import NotIndexable, document, epoch_ms
 from diplowire.index.layout import client
 from diplowire.index.migrate import IndexVersionError, ensure_index
+from diplowire.wire import observe
 from diplowire.wire.admin import ensure_topics, open_admin
 from diplowire.wire.article import Article
 from diplowire.wire.clock import utc_now
@@ -188,8 +189,24 @@ def run_worker(
     """Index until ``stop`` is set. Waits for Kafka, then Elasticsearch (:mod:`wire.startup`): a
     stop meanwhile returns at once, ``loop.startup_timeout_s`` raises
     :class:`~wire.startup.StartupTimeout`."""
-    topics = settings.kafka.topics
     stats = stats if stats is not None else Stats()
+    # Ready once Kafka and Elasticsearch answered (wire/observe.py); serves if observe.port.
+    obs = observe.start(STAGE, settings.observe, ("kafka", "elasticsearch"), freshness=True)
+    try:
+        return _run(settings, stop, stats, on_batch, counters, obs)
+    finally:
+        obs.close()
+
+
+def _run(
+    settings: IndexSettings,
+    stop: StopFlag,
+    stats: Stats,
+    on_batch: Callable[[Stats], None] | None,
+    counters: dict[str, int] | None,
+    obs: observe.Observer,
+) -> Stats:
+    topics = settings.kafka.topics
     timeout_s = settings.loop.startup_timeout_s
 
     def connect() -> KafkaProducer:
@@ -200,9 +217,11 @@ def run_worker(
         producer = wait_for_kafka(settings.kafka, stop, connect, timeout_s=timeout_s, logger=log)
     except StartupStopped:
         return stats
+    obs.condition("kafka", True)
     es = client(settings.elasticsearch)
     try:
         alias = _ensure_with_retry(es, settings, stop)
+        obs.condition("elasticsearch", True)
     except StartupStopped:
         producer.close(timeout=30)
         es.close()
@@ -229,6 +248,7 @@ def run_worker(
             stop=stop,
             stats=stats,
             on_batch=on_batch,
+            observer=obs,
         )
     except StartupStopped:
         return stats  # stopped before the consumer joined: nothing consumed, nothing to commit

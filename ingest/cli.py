@@ -10,6 +10,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+from diplowire.wire import observe
 from diplowire.wire.cliutil import settings_from_args
 from diplowire.wire.settings import PollSettings
 
@@ -37,10 +38,8 @@ def register(sub: Any) -> None:
 
 def cmd_poll(args: argparse.Namespace) -> int:
     from diplowire.ingest.feeds import load_feeds
-    from diplowire.ingest.poller import POLLER_PRODUCER, make_parse_pool, poll_once, run_forever
     from diplowire.ingest.state import FileStateStore
-    from diplowire.wire.loop import StopFlag, install_signal_handlers, make_producer
-    from diplowire.wire.startup import StartupStopped, wait_for_kafka
+    from diplowire.wire.loop import StopFlag
 
     settings: PollSettings = settings_from_args(
         PollSettings, args, feeds=args.feeds, state_dir=args.state_dir
@@ -48,6 +47,32 @@ def cmd_poll(args: argparse.Namespace) -> int:
     feeds = load_feeds(settings.feeds, base_url=args.base_url)
     store = FileStateStore(settings.state_dir)
     stop = StopFlag()
+    # Metrics and readiness (wire/observe.py): fed by every progress report of a pass.
+    obs = observe.start("poll", settings.observe)
+
+    def progress(report: Any) -> None:
+        obs.poll_progress(report)
+        _progress(report)
+
+    try:
+        return _poll(args, settings, feeds, store, stop, obs, progress)
+    finally:
+        obs.close()
+
+
+def _poll(
+    args: argparse.Namespace,
+    settings: PollSettings,
+    feeds: Any,
+    store: Any,
+    stop: Any,
+    obs: observe.Observer,
+    progress: Any,
+) -> int:
+    from diplowire.ingest.poller import POLLER_PRODUCER, make_parse_pool, poll_once, run_forever
+    from diplowire.wire.loop import install_signal_handlers, make_producer
+    from diplowire.wire.startup import StartupStopped, wait_for_kafka
+
     if args.once:
         # A one-shot pass (cron, CI) fails fast: its next run is the retry.
         producer = make_producer(settings.kafka, **POLLER_PRODUCER)
@@ -64,12 +89,11 @@ def cmd_poll(args: argparse.Namespace) -> int:
         except StartupStopped:
             log.info("stopped while waiting for Kafka")
             return 0
+    obs.condition("kafka", True)
     pool = make_parse_pool(settings)
     try:
         if args.once:
-            report = poll_once(
-                feeds, settings, producer, store, progress=_progress, parse_pool=pool
-            )
+            report = poll_once(feeds, settings, producer, store, progress=progress, parse_pool=pool)
             print(json.dumps(report.__dict__), flush=True)
             # A failed producer left feeds unpolled (or unpublished) without failing them.
             return 0 if report.feeds_failed == 0 and not report.producer_failed else 3
@@ -79,7 +103,7 @@ def cmd_poll(args: argparse.Namespace) -> int:
             producer,
             store,
             stop,
-            progress=_progress,
+            progress=progress,
             parse_pool=pool,
             new_producer=lambda: make_producer(settings.kafka, **POLLER_PRODUCER),
         )

@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kafka import KafkaConsumer, KafkaProducer
 
@@ -33,6 +33,9 @@ from diplowire.wire.outcomes import WorkerStopped as WorkerStopped
 from diplowire.wire.publisher import Publisher
 from diplowire.wire.settings import KafkaSettings, LoopSettings
 from diplowire.wire.startup import wait_for_kafka
+
+if TYPE_CHECKING:
+    from diplowire.wire.observe import Observer
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +151,7 @@ def run_stage(
     stop: StopFlag,
     stats: Stats | None = None,
     on_batch: Callable[[Stats], None] | None = None,
+    observer: Observer | None = None,
 ) -> Stats:
     """A stage's shell: its consumer group on ``source``, dead letters through ``producer``.
 
@@ -161,6 +165,8 @@ def run_stage(
         timeout_s=loop.startup_timeout_s,
         logger=log,
     )
+    if observer is not None:
+        observer.condition("kafka", True)
     dead_letters = DeadLetters.through(Publisher(producer, kafka), kafka.topics.deadletter, stage)
     return run(
         consumer,
@@ -171,6 +177,7 @@ def run_stage(
         max_message_bytes=kafka.max_message_bytes,
         stats=stats,
         on_batch=on_batch,
+        observer=observer,
     )
 
 
@@ -184,6 +191,7 @@ def run(
     max_message_bytes: int | None = None,
     stats: Stats | None = None,
     on_batch: Callable[[Stats], None] | None = None,
+    observer: Observer | None = None,
 ) -> Stats:
     """Consume until ``stop`` is set (or idle for ``idle_exit_ms``), then drain and commit.
 
@@ -206,6 +214,7 @@ def run(
         stop,
         stats if stats is not None else Stats(),
         on_batch,
+        observer=observer,
     )
     intake = steps.Intake()
     inflight: steps.InFlight | None = None

@@ -103,6 +103,19 @@ class LoopSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class ObserveSettings:
+    """A worker's /metrics, /healthz and /readyz server (wire/observe.py)."""
+
+    port: int = 0
+    """0 = no server. Suggested: poll 9464, enrich 9465, index 9466, subscribe 9467 (distinct so
+    all can share a host); ``enrich --processes N`` gives child k the port + k."""
+    host: str = "127.0.0.1"
+    """Loopback by default (nothing exposed by accident); 0.0.0.0 in a container."""
+    lag_refresh_s: float = 15.0
+    """Consumer lag is asked of the broker at most this often."""
+
+
+@dataclass(frozen=True, slots=True)
 class PollSettings:
     kafka: KafkaSettings = field(default_factory=KafkaSettings)
     feeds: str = "deploy/feeds.yaml"
@@ -139,6 +152,9 @@ class PollSettings:
     allow_addresses: tuple[str, ...] = ()
     """CIDRs and host names the poller may connect to although they are not public addresses
     (loopback, private, link-local...: see docs/ingest.md). The demo and tests use 127.0.0.1."""
+
+    observe: ObserveSettings = field(default_factory=ObserveSettings)
+    """/metrics, /healthz, /readyz (wire/observe.py); off unless ``observe.port`` is set."""
 
     def __post_init__(self) -> None:
         for entry in self.allow_addresses:
@@ -177,6 +193,8 @@ class EnrichSettings:
     max_text_chars: int = 100_000
     # Scale with `enrich --processes N` (one per core), not with BLAS threads; 0 leaves BLAS alone.
     blas_threads: int = 1
+    observe: ObserveSettings = field(default_factory=ObserveSettings)
+    """/metrics, /healthz, /readyz (wire/observe.py); off unless ``observe.port`` is set."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +239,8 @@ class IndexSettings:
     """Sends of one bulk item refused with 429/5xx before the whole batch is retried later."""
     auto_migrate: bool = True
     """Migrate an alias whose index has an older mapping at startup, instead of refusing."""
+    observe: ObserveSettings = field(default_factory=ObserveSettings)
+    """/metrics, /healthz, /readyz (wire/observe.py); off unless ``observe.port`` is set."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +253,8 @@ class SubscribeSettings:
     webhook_max_attempts: int = 0
     """0 = retry a failing webhook forever (consumption waits); >0 = stop after that many."""
     webhook_retry_max_s: float = 30.0
+    observe: ObserveSettings = field(default_factory=ObserveSettings)
+    """/metrics, /healthz, /readyz (wire/observe.py); off unless ``observe.port`` is set."""
 
 
 def load(

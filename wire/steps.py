@@ -25,8 +25,11 @@ from diplowire.wire.settings import LoopSettings
 
 if TYPE_CHECKING:
     from diplowire.wire.loop import DeadLetters, Handler, Stats, StopFlag
+    from diplowire.wire.observe import Observer
 
 log = logging.getLogger(__name__)
+OUTAGE = "no_outage"
+"""The readiness condition that is false while the loop is paused waiting out an outage."""
 
 
 @dataclass(slots=True)
@@ -42,6 +45,8 @@ class Run:
     on_batch: Callable[[Stats], None] | None
     streak: int = 0
     """Dead letters in a row, across batches (see ``max_consecutive_dead_letters``)."""
+    observer: Observer | None = None
+    """Metrics and readiness (wire/observe.py), fed by :func:`count` and the outage waits."""
 
 
 @dataclass(slots=True)
@@ -90,6 +95,8 @@ class Batch:
     positions: tuple[int, ...]
     """Where in ``records`` each of ``articles`` came from."""
     articles: tuple[Article, ...]
+    decoded_at: float = field(default_factory=time.monotonic)
+    """When the batch was decoded: its duration metric runs from here to its commit."""
 
     def settled(self, results: Sequence[Outcome]) -> Batch:
         """The batch with the handler's outcomes (one per article, in order) in place."""
@@ -123,7 +130,7 @@ def decode_batch(records: tuple[Any, ...], max_message_bytes: int | None) -> Bat
 def process(r: Run, batch: Batch, inflight: InFlight | None) -> InFlight | None:
     """Hand ``batch`` to the handler after ``inflight``; returns the batch now in flight."""
     if inflight is None:
-        _started(r.stats, batch)
+        _started(r, batch)
     result: Sequence[Outcome] | Start | TransientError = ()
     if batch.articles:
         try:
@@ -132,7 +139,7 @@ def process(r: Run, batch: Batch, inflight: InFlight | None) -> InFlight | None:
             result = exc
     previous = acknowledged(r, inflight)
     if inflight is not None:
-        _started(r.stats, batch)  # prepared ahead: it starts once the previous one is done
+        _started(r, batch)  # prepared ahead: it starts once the previous one is done
     if isinstance(result, Start):
         # Started before the previous batch's dead letters and commit: downstream is not left
         # waiting meanwhile.
@@ -165,6 +172,11 @@ def finish(r: Run, batch: Batch | None) -> None:
     _dead_letter(r.dead_letters, batch)
     _commit(r, batch)
     r.stats.batches += 1
+    if r.observer is not None:
+        r.observer.batch_done(
+            batch.outcomes, batch.articles, batch.positions, time.monotonic() - batch.decoded_at
+        )
+        r.observer.refresh_lag(r.consumer)
     limit = r.settings.max_consecutive_dead_letters
     if limit and r.streak >= limit:
         raise WorkerStopped(
@@ -175,8 +187,10 @@ def finish(r: Run, batch: Batch | None) -> None:
         r.on_batch(r.stats)
 
 
-def _started(stats: Stats, batch: Batch) -> None:
-    stats.consumed += len(batch.records)
+def _started(r: Run, batch: Batch) -> None:
+    r.stats.consumed += len(batch.records)
+    if r.observer is not None:
+        r.observer.batch_started(len(batch.records))
 
 
 def count(r: Run, batch: Batch) -> None:
@@ -204,6 +218,12 @@ def _dead_letter(dead_letters: DeadLetters, batch: Batch) -> None:
             rec.offset,
             outcome.error,
             outcome.cause[:300],
+            # Fields of a JSON log line (wire/logs.py); a plain-text line ignores them.
+            extra={
+                "stage": dead_letters.stage,
+                "article_id": rec.key.decode("utf-8", "replace") if rec.key else None,
+                "error": outcome.error,
+            },
         )
         source = (rec.topic, rec.partition, rec.offset)
         futures.append(dead_letters.send(rec.key, rec.value, outcome, source))
@@ -233,7 +253,7 @@ def _commit(r: Run, batch: Batch) -> None:
     offsets = _offsets(batch.records)
     delays = _backoff(r.settings).delays()
     attempt = 0
-    with _Hold(r.consumer, r.stop) as hold:
+    with _Hold(r.consumer, r.stop, r.observer) as hold:
         while True:
             try:
                 r.consumer.commit(offsets)
@@ -278,7 +298,7 @@ def _retrying(r: Run, articles: Sequence[Article], failed: TransientError) -> Se
     settings, stats = r.settings, r.stats
     delays = _backoff(settings).delays()
     attempt = 0
-    with _Hold(r.consumer, r.stop) as hold:
+    with _Hold(r.consumer, r.stop, r.observer) as hold:
         while True:
             attempt += 1
             stats.retries += 1
@@ -316,6 +336,7 @@ class _Hold:
 
     consumer: KafkaConsumer
     stop: StopFlag
+    observer: Observer | None = None
     paused: bool = False
 
     def __enter__(self) -> _Hold:
@@ -324,11 +345,16 @@ class _Hold:
     def __exit__(self, *exc: object) -> None:
         if self.paused:
             self.consumer.resume(*self.consumer.paused())
+            if self.observer is not None:
+                self.observer.condition(OUTAGE, True)
 
     def wait(self, seconds: float) -> None:
         if not self.paused:
             self.consumer.pause(*self.consumer.assignment())
             self.paused = True
+            if self.observer is not None:
+                # Paused on an outage: not ready (a load balancer or operator should know).
+                self.observer.condition(OUTAGE, False)
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline and not self.stop.is_set():
             self.consumer.poll(timeout_ms=max(1, min(200, int(seconds * 1000))))
