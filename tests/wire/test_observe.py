@@ -10,8 +10,10 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -21,7 +23,11 @@ from prometheus_client.parser import text_string_to_metric_families
 from diplowire.index.worker import run_worker
 from diplowire.ingest.report import PollReport
 from diplowire.wire import observe
+from diplowire.wire.admin import ensure_topics
+from diplowire.wire.article import Article, encode
 from diplowire.wire.logs import JsonFormatter
+from diplowire.wire.loop import Stats, StopFlag, make_producer, run_stage
+from diplowire.wire.outcomes import Outcome, TransientError
 from diplowire.wire.settings import (
     ElasticsearchSettings,
     IndexSettings,
@@ -33,6 +39,7 @@ from diplowire.wire.startup import OutageLogFilter
 from tests.index.helpers import articles, fresh, produce
 from tests.support import WorkerThread, wait_for
 from tests.support.kafkanode import free_port
+from tests.support.messages import hex_id, make_article, produce_values
 
 ROOT = Path(__file__).resolve().parents[2]
 OBSERVABILITY = ROOT / "deploy" / "observability"
@@ -264,3 +271,49 @@ def test_dashboard_and_alerts_name_only_registered_metrics() -> None:
         used = _referenced(text)
         assert used, text
         assert used <= registered, f"unknown metrics {used - registered} in {text}"
+
+
+def test_not_ready_while_paused_on_an_outage(kafka: KafkaSettings, fast_loop: LoopSettings) -> None:
+    ensure_topics(kafka)
+    produce_values(
+        kafka, kafka.topics.raw, [encode(make_article(id=hex_id(f"o{i}"))) for i in range(5)]
+    )
+    down = threading.Event()
+    down.set()
+
+    def handle(batch: Sequence[Article]) -> list[Outcome]:
+        if down.is_set():
+            raise TransientError("downstream down")
+        return [None] * len(batch)
+
+    port = free_port()
+    obs = observe.start("t", ObserveSettings(port=port))
+    stop, stats = StopFlag(), Stats()
+    producer = make_producer(kafka)
+    thread = threading.Thread(
+        target=run_stage,
+        args=(kafka, fast_loop),
+        kwargs={
+            "stage": "t",
+            "source": kafka.topics.raw,
+            "handle": handle,
+            "producer": producer,
+            "stop": stop,
+            "stats": stats,
+            "observer": obs,
+        },
+    )
+    thread.start()
+    try:
+        # Kafka is there, the loop waits out the outage (consumption paused): not ready.
+        wait_for(lambda: _get(port, "/readyz") == (503, "not ready: no_outage\n"), 30, "503")
+        assert _get(port, "/healthz")[0] == 200
+        down.clear()
+        wait_for(lambda: stats.committed >= 5, 30, "the batch committed after the outage")
+        assert _get(port, "/readyz") == (200, "ready\n")
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+        producer.close()
+        obs.close()
+    assert stats.retries >= 1
