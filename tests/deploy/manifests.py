@@ -154,6 +154,14 @@ def containers(doc: dict[str, Any]) -> list[dict[str, Any]]:
     return [*spec.get("initContainers", []), *spec["containers"]]
 
 
+def subcommand(argv: list[str]) -> str:
+    """The diplowire subcommand of a command line (after any global options), by the real
+    parser; a line it refuses fails here with argparse's message on stderr."""
+    from diplowire.cli import build_parser
+
+    return str(build_parser().parse_args(argv).command)
+
+
 def compose_commands(services: dict[str, Any]) -> Iterator[tuple[str, list[str], dict[str, str]]]:
     """(where, diplowire argv, environment) for every compose service running the image."""
     for name, svc in services.items():

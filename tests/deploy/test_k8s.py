@@ -56,7 +56,7 @@ def _deployments(docs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 def test_deployments_have_probes_limits_and_a_grace_period(overlay: str | None) -> None:
     docs = m.base_resources() if overlay is None else m.render(overlay)
     deployments = _deployments(docs)
-    stages = {c["args"][0] for d in deployments.values() for c in m.containers(d)}
+    stages = {m.subcommand(c["args"]) for d in deployments.values() for c in m.containers(d)}
     assert stages == {"poll", "enrich", "index"}
     for name, dep in deployments.items():
         spec = dep["spec"]["template"]["spec"]
@@ -65,6 +65,8 @@ def test_deployments_have_probes_limits_and_a_grace_period(overlay: str | None) 
         assert spec["terminationGracePeriodSeconds"] > 30, name
         assert spec["securityContext"]["runAsNonRoot"] is True, name
         for c in m.containers(dep):
+            # JSON log lines for the cluster's log collector (wire/logs.py).
+            assert c["args"][:2] == ["--log-format", "json"], name
             ports = {p["name"]: p["containerPort"] for p in c["ports"]}
             assert ports == {"metrics": 9464}, name
             assert c["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "metrics"}

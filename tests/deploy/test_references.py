@@ -31,7 +31,7 @@ def _params() -> list[object]:
 
 def test_the_files_name_the_expected_commands() -> None:
     # The walkers must find the workers, or the checks below would pass on nothing.
-    commands = {argv[0] for _, argv, _ in _command_lines()}
+    commands = {m.subcommand(argv) for _, argv, _ in _command_lines()}
     assert {"poll", "enrich", "index", "kibana", "topics"} <= commands
 
 
@@ -43,7 +43,7 @@ def test_every_command_line_parses(where: str, argv: list[str], env: dict[str, s
             args = build_parser().parse_args(argv)
     except SystemExit:
         pytest.fail(f"{where}: `diplowire {' '.join(argv)}` refused: {err.getvalue().strip()}")
-    assert args.command == argv[0]
+    assert args.command in argv
 
 
 @pytest.mark.parametrize("where,argv,env", _params())
@@ -51,8 +51,9 @@ def test_every_environment_name_is_a_setting_of_its_command(
     where: str, argv: list[str], env: dict[str, str]
 ) -> None:
     names = {n for n in env if n.startswith(ENV_PREFIX)}
-    unknown = names - m.accepted_env(argv[0])
-    assert not unknown, f"{where} (`diplowire {argv[0]}`) sets unknown settings {sorted(unknown)}"
+    command = m.subcommand(argv)
+    unknown = names - m.accepted_env(command)
+    assert not unknown, f"{where} (`diplowire {command}`) sets unknown settings {sorted(unknown)}"
 
 
 def test_every_diplowire_name_anywhere_in_the_files_is_a_setting() -> None:
