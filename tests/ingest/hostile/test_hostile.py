@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -22,11 +19,11 @@ from diplowire.wire.article import decode
 from diplowire.wire.settings import KafkaSettings
 from tests.ingest.hostile import cases, defects
 from tests.ingest.hostile.cases import MAX_BYTES, TIMEOUT_S, TOTAL_MB, Case, Outcome
+from tests.ingest.hostile.proc import corpus_runner
 from tests.ingest.hostile.server import HostileServer
 from tests.support import Stack, read_topic
 
 CASES = cases.CASES + defects.CASES
-ROOT = Path(__file__).resolve().parents[3]
 BASE_SETTINGS = {
     "fetch_timeout_s": TIMEOUT_S,
     "max_feed_bytes": MAX_BYTES,
@@ -75,20 +72,8 @@ def corpus(stack: Stack, request: pytest.FixtureRequest) -> Iterator[dict[str, O
     results: dict[str, dict[str, object]] = {}
     with tempfile.TemporaryDirectory() as tmp, HostileServer() as srv:
         jobs = _jobs(srv, kafka, tmp, selected)
-        # MALLOC_ARENA_MAX: glibc reads it at start-up; 2 arenas keep the poller's threads from
-        # reserving (and touching) one malloc arena each, as a production deployment would too.
-        env = {**os.environ, "MALLOC_ARENA_MAX": "2", "PYTHONPATH": str(ROOT)}
-        with subprocess.Popen(
-            [sys.executable, "-m", "tests.ingest.hostile.runner"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            cwd=ROOT,
-            env=env,
-            text=True,
-        ) as proc:
+        with corpus_runner() as (proc, ready):
             assert proc.stdin is not None and proc.stdout is not None
-            ready = json.loads(proc.stdout.readline() or "{}")
-            assert ready.get("ready"), "the corpus runner did not start"
             for job in jobs:
                 proc.stdin.write(json.dumps(job) + "\n")
                 proc.stdin.flush()

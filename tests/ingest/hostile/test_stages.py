@@ -4,12 +4,8 @@ with its label, within the stage's time and memory bounds, and index nothing of 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,12 +14,11 @@ from elasticsearch import Elasticsearch
 from diplowire.wire import topics as t
 from diplowire.wire.settings import KafkaSettings
 from tests.ingest.hostile.cases import TOTAL_MB
+from tests.ingest.hostile.proc import corpus_runner
 from tests.ingest.hostile.stages import STAGE_MEM_MB, STAGE_TIME_S, STAGES, StageCase, stage_cases
 from tests.support import Stack, read_topic
 
 CASES = [c for stage in STAGES for c in stage_cases(stage)]
-
-ROOT = Path(__file__).resolve().parents[3]  # the checkout, for the stage subprocesses
 
 
 @pytest.fixture(scope="module")
@@ -31,18 +26,8 @@ def stages(stack: Stack) -> Iterator[dict[str, Any]]:
     """stage -> the runner's result, plus ``dead``: case name -> the dead letter's headers."""
     ns = f"t{uuid.uuid4().hex[:10]}"
     results: dict[str, Any] = {}
-    env = {**os.environ, "MALLOC_ARENA_MAX": "2", "PYTHONPATH": str(ROOT)}
-    with subprocess.Popen(
-        [sys.executable, "-m", "tests.ingest.hostile.runner"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        cwd=ROOT,
-        env=env,
-        text=True,
-    ) as proc:
+    with corpus_runner() as (proc, ready):
         assert proc.stdin is not None and proc.stdout is not None
-        ready = json.loads(proc.stdout.readline() or "{}")
-        assert ready.get("ready"), "the corpus runner did not start"
         for stage in STAGES:
             cases = stage_cases(stage)
             job = {
