@@ -15,6 +15,7 @@ import tests.fuzzing  # noqa: F401  (registers and loads the hypothesis profiles
 from diplowire import devstack as stk
 from diplowire.wire.settings import ElasticsearchSettings, KafkaSettings, LoopSettings
 from tests.support import Stack
+from tests.support.kafkanode import KafkaNode
 
 
 @pytest.fixture(scope="session")
@@ -71,3 +72,12 @@ def fast_loop() -> LoopSettings:
     return LoopSettings(
         batch_max_records=32, batch_max_wait_ms=200, retry_initial_ms=100, retry_max_ms=1000
     )
+
+
+@pytest.fixture
+def private_kafka() -> Iterator[KafkaNode]:
+    """A throwaway broker of the test's own, for tests that kill or freeze one: doing that to the
+    shared broker would fail every suite running beside this one."""
+    with KafkaNode() as node:
+        node.start()
+        yield node

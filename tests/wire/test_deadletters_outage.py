@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -26,17 +25,10 @@ from tests.support.kafkanode import KafkaNode
 FROZEN_S = 4.0
 
 
-@pytest.fixture
-def node() -> Iterator[KafkaNode]:
-    with KafkaNode() as n:
-        n.start()
-        yield n
-
-
 def test_a_flush_outlasting_its_timeout_keeps_waiting_and_delivers(
-    node: KafkaNode, ns: str, caplog: pytest.LogCaptureFixture
+    private_kafka: KafkaNode, ns: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    kafka = KafkaSettings(bootstrap_servers=node.bootstrap, topic_prefix=ns)
+    kafka = KafkaSettings(bootstrap_servers=private_kafka.bootstrap, topic_prefix=ns)
     ensure_topics(kafka, partitions=1)
     producer = make_producer(kafka)
     letters = DeadLetters(producer, kafka.topics.deadletter, "test")
@@ -46,7 +38,7 @@ def test_a_flush_outlasting_its_timeout_keeps_waiting_and_delivers(
     frozen = threading.Event()
 
     def freeze() -> None:
-        with node.frozen():
+        with private_kafka.frozen():
             frozen.set()
             time.sleep(FROZEN_S)
 

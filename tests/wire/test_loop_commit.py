@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
-import pytest
 from kafka import KafkaConsumer
 from kafka.structs import TopicPartition
 
@@ -27,13 +26,6 @@ from tests.support.messages import make_article, produce_values
 DOWN_S = 8.0
 
 
-@pytest.fixture
-def node() -> Iterator[KafkaNode]:
-    with KafkaNode() as n:
-        n.start()
-        yield n
-
-
 def _committed(kafka: KafkaSettings, group: str, topic: str) -> int | None:
     consumer = KafkaConsumer(**kafka.client_config(), group_id=group, enable_auto_commit=False)
     try:
@@ -43,9 +35,9 @@ def _committed(kafka: KafkaSettings, group: str, topic: str) -> int | None:
 
 
 def test_a_broker_dying_at_commit_time_is_waited_for_and_nothing_is_lost(
-    node: KafkaNode, ns: str
+    private_kafka: KafkaNode, ns: str
 ) -> None:
-    kafka = KafkaSettings(bootstrap_servers=node.bootstrap, topic_prefix=ns)
+    kafka = KafkaSettings(bootstrap_servers=private_kafka.bootstrap, topic_prefix=ns)
     ensure_topics(kafka, partitions=1)
     ids = [f"{i:032x}" for i in range(12)]
     produce_values(kafka, kafka.topics.raw, [encode(make_article(id=i)) for i in ids])
@@ -56,12 +48,12 @@ def test_a_broker_dying_at_commit_time_is_waited_for_and_nothing_is_lost(
 
     def bring_back() -> None:
         time.sleep(DOWN_S)
-        node.start()
+        private_kafka.start()
 
     def handle(batch: Sequence[Article]) -> list[Outcome]:
         if not handled:
             # The first batch is acknowledged downstream; its offsets then meet a dead broker.
-            node.kill_now()
+            private_kafka.kill_now()
             threading.Thread(target=bring_back, daemon=True).start()
         handled.extend(a.id for a in batch)
         return [None] * len(batch)
