@@ -188,12 +188,17 @@ def test_workers_started_before_kafka_consume_once_it_appears_and_ride_out_an_ou
             # may already have indexed before the outage (then the count could not grow).
             more = [replace(a, id=uuid.uuid4().hex) for a in articles()[:10]]
             produce(kafka, more)
+            ids = [a.id for a in more]
+
+            def all_found() -> bool:
+                es.indices.refresh(index=alias)
+                return all(d["found"] for d in es.mget(index=alias, ids=ids)["docs"])
+
             deadline = time.monotonic() + 180
-            while time.monotonic() < deadline and es_count(es, alias) < indexed + len(more):
+            while time.monotonic() < deadline and not all_found():
                 time.sleep(1)
-            assert es_count(es, alias) >= indexed + len(more), _lines(logs["index"])[-30:]
-            found = es.mget(index=alias, ids=[a.id for a in more])["docs"]
-            assert all(d["found"] for d in found), _lines(logs["index"])[-30:]
+            assert all_found(), _lines(logs["index"])[-30:]
+            assert es_count(es, alias) >= indexed + len(more)
             es.close()
         finally:
             for name, proc in procs.items():
