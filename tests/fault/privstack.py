@@ -9,7 +9,6 @@ they are configured, started and stopped like the shared ones.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import signal
@@ -21,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from diplowire import devstack as stk
+from tests.support.esnode import prepare_node
 
 # Elasticsearch's write pool with one thread and one queue slot: a handful of concurrent bulk
 # requests fill it, and it answers 429 es_rejected_execution_exception (static node settings).
@@ -119,46 +119,17 @@ class PrivateEs:
     def _prepare(self) -> tuple[list[str], dict[str, str]]:
         if not (self.home / "bin" / "elasticsearch").is_file():
             raise RuntimeError(f"no Elasticsearch distribution at {self.home}: stack up first")
-        conf = self.dir / "config"
-        for sub in ("data", "logs", "tmp"):
-            (self.dir / sub).mkdir(parents=True, exist_ok=True)
-        if not conf.exists():
-            shutil.copytree(self.home / "config", conf)
-        jvm = (self.home / "config" / "jvm.options").read_text()
-        jvm = jvm.replace("file=gc.log", f"file={self.dir / 'logs' / 'gc.log'}")
-        jvm = jvm.replace(
-            "-XX:ErrorFile=hs_err_pid%p.log", f"-XX:ErrorFile={self.dir / 'logs' / 'hs_err.log'}"
+        return prepare_node(
+            self.dir,
+            self.home,
+            http_port=self.http_port,
+            transport_port=self.transport_port,
+            cluster="diplowire-fault",
+            node="fault-node",
+            owner=self.owner,
+            settings=("action.destructive_requires_name: false", *WRITE_POOL),
+            env={"CLI_JAVA_OPTS": f"-Djava.io.tmpdir={self.dir / 'tmp'}"},
         )
-        (conf / "jvm.options").write_text(jvm)
-        lines = [
-            "cluster.name: diplowire-fault",
-            "node.name: fault-node",
-            f"path.data: {json.dumps(str(self.dir / 'data'))}",
-            f"path.logs: {json.dumps(str(self.dir / 'logs'))}",
-            "network.host: 127.0.0.1",
-            f"http.port: {self.http_port}",
-            f"transport.port: {self.transport_port}",
-            "discovery.type: single-node",
-            "xpack.security.enabled: false",
-            "cluster.routing.allocation.disk.threshold_enabled: false",
-            "action.destructive_requires_name: false",
-            *WRITE_POOL,
-        ]
-        (conf / "elasticsearch.yml").write_text("\n".join(lines) + "\n")
-        if self.owner is not None:
-            stk.chown_tree(self.dir, *self.owner)
-        jdk, _ = stk.pick_jdk(*stk.jdk_range_for_elasticsearch(), env_vars=("ES_JAVA_HOME",))
-        env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "LANG": "C.UTF-8",
-            "HOME": str(self.dir),
-            "ES_JAVA_HOME": str(jdk),
-            "ES_PATH_CONF": str(conf),
-            "ES_JAVA_OPTS": "-Xms512m -Xmx512m",
-            "ES_TMPDIR": str(self.dir / "tmp"),
-            "CLI_JAVA_OPTS": f"-Djava.io.tmpdir={self.dir / 'tmp'}",
-        }
-        return [str(self.home / "bin" / "elasticsearch"), "-p", str(self.dir / "server.pid")], env
 
     def start(self, timeout: float = 180.0) -> None:
         cmd, env = self._prepare()

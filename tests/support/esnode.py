@@ -20,6 +20,8 @@ import subprocess
 import time
 import urllib.request
 import uuid
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 from diplowire import devstack as stk
 
@@ -28,6 +30,62 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def prepare_node(
+    node_dir: Path,
+    home: Path,
+    *,
+    http_port: int,
+    transport_port: int,
+    cluster: str,
+    node: str,
+    owner: tuple[int, int] | None,
+    settings: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
+) -> tuple[list[str], dict[str, str]]:
+    """Config, data and logs of a single node in ``node_dir``, run from the distribution in
+    ``home``: the command and environment that start it. ``settings`` are extra
+    ``elasticsearch.yml`` lines, ``env`` extra variables (the fault suite's write pool)."""
+    conf = node_dir / "config"
+    for sub in ("data", "logs", "tmp"):
+        (node_dir / sub).mkdir(parents=True, exist_ok=True)
+    if not conf.exists():
+        shutil.copytree(home / "config", conf)
+    jvm = (home / "config" / "jvm.options").read_text()
+    jvm = jvm.replace("file=gc.log", f"file={node_dir / 'logs' / 'gc.log'}")
+    jvm = jvm.replace(
+        "-XX:ErrorFile=hs_err_pid%p.log", f"-XX:ErrorFile={node_dir / 'logs' / 'hs_err.log'}"
+    )
+    (conf / "jvm.options").write_text(jvm)
+    lines = [
+        f"cluster.name: {cluster}",
+        f"node.name: {node}",
+        f"path.data: {json.dumps(str(node_dir / 'data'))}",
+        f"path.logs: {json.dumps(str(node_dir / 'logs'))}",
+        "network.host: 127.0.0.1",
+        f"http.port: {http_port}",
+        f"transport.port: {transport_port}",
+        "discovery.type: single-node",
+        "xpack.security.enabled: false",
+        "cluster.routing.allocation.disk.threshold_enabled: false",
+        *settings,
+    ]
+    (conf / "elasticsearch.yml").write_text("\n".join(lines) + "\n")
+    if owner is not None:
+        stk.chown_tree(node_dir, *owner)
+    jdk, _ = stk.pick_jdk(*stk.jdk_range_for_elasticsearch(), env_vars=("ES_JAVA_HOME",))
+    run_env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "LANG": "C.UTF-8",
+        "HOME": str(node_dir),
+        "ES_JAVA_HOME": str(jdk),
+        "ES_PATH_CONF": str(conf),
+        "ES_JAVA_OPTS": "-Xms512m -Xmx512m",
+        "ES_TMPDIR": str(node_dir / "tmp"),
+        **(env or {}),
+    }
+    return [str(home / "bin" / "elasticsearch"), "-p", str(node_dir / "server.pid")], run_env
 
 
 class EsNode:
@@ -58,49 +116,19 @@ class EsNode:
         home = self.cfg.es_home
         if not (home / "bin" / "elasticsearch").is_file():
             raise RuntimeError(f"no Elasticsearch distribution at {home}: run `diplowire stack up`")
-        conf = self.dir / "config"
         for sub in ("data", "logs", "tmp"):
             (self.dir / sub).mkdir(parents=True, exist_ok=True)
         if self.link is not None and not self.link.is_symlink():
             self.link.symlink_to(self.dir)
-        if not conf.exists():
-            shutil.copytree(home / "config", conf)
-        jvm = (home / "config" / "jvm.options").read_text()
-        jvm = jvm.replace("file=gc.log", f"file={self.dir / 'logs' / 'gc.log'}")
-        jvm = jvm.replace(
-            "-XX:ErrorFile=hs_err_pid%p.log", f"-XX:ErrorFile={self.dir / 'logs' / 'hs_err.log'}"
+        return prepare_node(
+            self.dir,
+            home,
+            http_port=self.http_port,
+            transport_port=self.transport_port,
+            cluster="diplowire-test-node",
+            node="test-node",
+            owner=self.owner,
         )
-        (conf / "jvm.options").write_text(jvm)
-        (conf / "elasticsearch.yml").write_text(
-            "\n".join(
-                [
-                    "cluster.name: diplowire-test-node",
-                    "node.name: test-node",
-                    f"path.data: {json.dumps(str(self.dir / 'data'))}",
-                    f"path.logs: {json.dumps(str(self.dir / 'logs'))}",
-                    "network.host: 127.0.0.1",
-                    f"http.port: {self.http_port}",
-                    f"transport.port: {self.transport_port}",
-                    "discovery.type: single-node",
-                    "xpack.security.enabled: false",
-                    "cluster.routing.allocation.disk.threshold_enabled: false",
-                    "",
-                ]
-            )
-        )
-        if self.owner is not None:
-            stk.chown_tree(self.dir, *self.owner)
-        jdk, _ = stk.pick_jdk(*stk.jdk_range_for_elasticsearch(), env_vars=("ES_JAVA_HOME",))
-        env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "LANG": "C.UTF-8",
-            "HOME": str(self.dir),
-            "ES_JAVA_HOME": str(jdk),
-            "ES_PATH_CONF": str(conf),
-            "ES_JAVA_OPTS": "-Xms512m -Xmx512m",
-            "ES_TMPDIR": str(self.dir / "tmp"),
-        }
-        return [str(home / "bin" / "elasticsearch"), "-p", str(self.dir / "server.pid")], env
 
     def start(self, timeout: float = 90.0) -> None:
         cmd, env = self._prepare()
