@@ -18,7 +18,7 @@ from diplowire.index.docs import NotIndexable, document, epoch_ms
 from diplowire.index.layout import client
 from diplowire.index.migrate import IndexVersionError, ensure_index
 from diplowire.wire import observe
-from diplowire.wire.admin import ensure_topics, open_admin
+from diplowire.wire.admin import ensure_topics
 from diplowire.wire.article import Article
 from diplowire.wire.clock import utc_now
 from diplowire.wire.loop import Stats, StopFlag, make_producer, run_stage
@@ -293,24 +293,10 @@ def replay(settings: IndexSettings, since_ms: int | None = None) -> dict[str, in
     next ``diplowire index`` re-reads the topic; ids and versions keep the count unchanged. The
     indexer must be stopped (Kafka refuses to move the offsets of a group with live members).
     """
-    from kafka import KafkaConsumer, TopicPartition
-    from kafka.admin import OffsetSpec, OffsetTimestamp
+    from diplowire.wire.admin import RewindError, rewind_group
 
     topics = settings.kafka.topics
-    probe = KafkaConsumer(**settings.kafka.client_config())
     try:
-        parts = probe.partitions_for_topic(topics.enriched) or set()
-    finally:
-        probe.close()
-    spec = OffsetSpec.EARLIEST if since_ms is None else OffsetTimestamp(since_ms)
-    admin = open_admin(settings.kafka)
-    try:
-        result = admin.reset_group_offsets(
-            topics.group("index"), {TopicPartition(topics.enriched, p): spec for p in parts}
-        )
-    finally:
-        admin.close()
-    failed = {tp: r["error"] for tp, r in result.items() if r["error"].errno != 0}
-    if failed:
-        raise WorkerStopped(f"could not rewind {topics.group('index')} (is it stopped?): {failed}")
-    return {f"{tp.topic}[{tp.partition}]": r["offset"] for tp, r in result.items()}
+        return rewind_group(settings.kafka, topics.group("index"), topics.enriched, since_ms)
+    except RewindError as exc:
+        raise WorkerStopped(str(exc)) from exc

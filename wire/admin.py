@@ -299,3 +299,39 @@ def record_limits(
     producer: KafkaProducer, kafka: KafkaSettings, names: tuple[str, ...]
 ) -> dict[str, int]:
     return SHARED_LIMITS.record_limits(producer, kafka, names)
+
+
+def rewind_group(
+    kafka: KafkaSettings, group: str, topic: str, since_ms: int | None = None
+) -> dict[str, int]:
+    """Move ``group``'s committed offsets on every partition of ``topic`` to the start (or to the
+    first record at or after ``since_ms``), so its next run re-reads from there.
+
+    The stages' writes are idempotent (ids and versions), so re-reading duplicates nothing
+    downstream. Kafka refuses to move the offsets of a group with live members: stop its workers
+    first. A partition with no record at or after ``since_ms`` goes to its end offset.
+    """
+    from kafka import TopicPartition
+    from kafka.admin import OffsetSpec, OffsetTimestamp
+
+    probe = KafkaConsumer(**kafka.client_config())
+    try:
+        parts = probe.partitions_for_topic(topic) or set()
+    finally:
+        probe.close()
+    if not parts:
+        raise RewindError(f"topic {topic} does not exist (or has no partitions)")
+    spec = OffsetSpec.EARLIEST if since_ms is None else OffsetTimestamp(since_ms)
+    admin = open_admin(kafka)
+    try:
+        result = admin.reset_group_offsets(group, {TopicPartition(topic, p): spec for p in parts})
+    finally:
+        admin.close()
+    failed = {tp: r["error"] for tp, r in result.items() if r["error"].errno != 0}
+    if failed:
+        raise RewindError(f"could not rewind {group} (are its workers stopped?): {failed}")
+    return {f"{tp.topic}[{tp.partition}]": r["offset"] for tp, r in result.items()}
+
+
+class RewindError(RuntimeError):
+    """A group's offsets could not be moved: the topic is missing or the group has live members."""

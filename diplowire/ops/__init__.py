@@ -1,4 +1,4 @@
-"""Operator commands: topics as code, consumer lag, dead letters, effective settings."""
+"""Operator commands: topics as code, consumer lag, dead letters, effective settings, rewind."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ from typing import Any
 
 
 def register(sub: Any) -> None:
-    from diplowire.ops import config, deadletters, lag, topics
+    from diplowire.ops import config, deadletters, lag, rewind, topics
 
     topics.register(sub)
     lag.register(sub)
     deadletters.register(sub)
     config.register(sub)
+    rewind.register(sub)
