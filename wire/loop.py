@@ -230,6 +230,8 @@ def run(
             if not intake.records:
                 if stopping and inflight is None:
                     break
+                if observer is not None:  # idle: the lag gauge must still move (rate-limited)
+                    observer.refresh_lag(consumer)
                 continue
             if stopping or intake.full(settings):
                 inflight = steps.process(

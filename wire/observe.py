@@ -36,6 +36,9 @@ from diplowire.wire.settings import ObserveSettings
 
 log = logging.getLogger(__name__)
 
+LAG_TIMEOUT_MS = 2000
+"""How long one lag refresh may wait for the broker's end offsets."""
+
 BATCH_SIZES = (1, 2, 5, 10, 25, 50, 100, 250, 500, 1000)
 DURATIONS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 FRESHNESS_S = (1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 6 * 3600, 24 * 3600)
@@ -172,7 +175,9 @@ class Observer:
 
     def refresh_lag(self, consumer: Any, force: bool = False) -> None:
         """Lag per assigned partition: the consumer's own position against the end offsets, one
-        request every ``lag_refresh_s`` at most (``end_offsets`` asks the broker)."""
+        request every ``lag_refresh_s`` at most (``end_offsets`` asks the broker). Called after
+        each batch and also while no batch finishes (idle, or paused on a downstream outage):
+        that is exactly when lag grows and the lag alert must see it."""
         now = time.monotonic()
         if not force and now - self._lag_at < self.settings.lag_refresh_s:
             return
@@ -181,7 +186,9 @@ class Observer:
             assigned = list(consumer.assignment())
             if not assigned:
                 return
-            ends = consumer.end_offsets(assigned)
+            # Bounded: this also runs while the loop is idle or paused on an outage, where a
+            # broker that does not answer must not hold the loop for a whole request timeout.
+            ends = consumer.end_offsets(assigned, timeout_ms=LAG_TIMEOUT_MS)
             for tp in assigned:
                 lag = max(ends.get(tp, 0) - consumer.position(tp), 0)
                 self.lag.labels(self.stage, tp.topic, str(tp.partition)).set(lag)

@@ -358,3 +358,5 @@ class _Hold:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline and not self.stop.is_set():
             self.consumer.poll(timeout_ms=max(1, min(200, int(seconds * 1000))))
+            if self.observer is not None:  # paused: lag grows now, the gauge must show it
+                self.observer.refresh_lag(self.consumer)

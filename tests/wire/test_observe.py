@@ -78,12 +78,14 @@ def _value(
     return samples.get((name, frozenset(labels.items())), 0.0)
 
 
-def _lag(samples: dict[tuple[str, frozenset[tuple[str, str]]], float]) -> dict[str, float]:
-    """The indexer's lag per partition of the enriched topic."""
+def _lag(
+    samples: dict[tuple[str, frozenset[tuple[str, str]]], float], stage: str = "index"
+) -> dict[str, float]:
+    """A stage's lag per partition of its input topic."""
     return {
         dict(labels)["partition"]: v
         for (name, labels), v in samples.items()
-        if name == "diplowire_consumer_lag"
+        if name == "diplowire_consumer_lag" and dict(labels).get("stage") == stage
     }
 
 
@@ -287,7 +289,7 @@ def test_not_ready_while_paused_on_an_outage(kafka: KafkaSettings, fast_loop: Lo
         return [None] * len(batch)
 
     port = free_port()
-    obs = observe.start("t", ObserveSettings(port=port))
+    obs = observe.start("t", ObserveSettings(port=port, lag_refresh_s=0))
     stop, stats = StopFlag(), Stats()
     producer = make_producer(kafka)
     thread = threading.Thread(
@@ -308,9 +310,17 @@ def test_not_ready_while_paused_on_an_outage(kafka: KafkaSettings, fast_loop: Lo
         # Kafka is there, the loop waits out the outage (consumption paused): not ready.
         wait_for(lambda: _get(port, "/readyz") == (503, "not ready: no_outage\n"), 30, "503")
         assert _get(port, "/healthz")[0] == 200
+        # Records that arrive during the outage show as lag while no batch finishes (the lag
+        # alert's case): the gauge is refreshed by the paused loop, not only after batches.
+        produce_values(
+            kafka, kafka.topics.raw, [encode(make_article(id=hex_id(f"p{i}"))) for i in range(3)]
+        )
+        wait_for(lambda: sum(_lag(_samples(port), "t").values()) == 3, 30, "lag 3 while paused")
         down.clear()
-        wait_for(lambda: stats.committed >= 5, 30, "the batch committed after the outage")
+        wait_for(lambda: stats.committed >= 8, 30, "the batches committed after the outage")
         assert _get(port, "/readyz") == (200, "ready\n")
+        # ...and refreshed while idle, once everything is committed.
+        wait_for(lambda: not any(_lag(_samples(port), "t").values()), 30, "lag back to 0")
     finally:
         stop.set()
         thread.join(timeout=30)
