@@ -1,4 +1,9 @@
-"""The ``diplowire`` command: one entry point for the stack, the workers and the tools."""
+"""The ``diplowire`` command: one entry point for the stack, the workers and the tools.
+
+Building the parser imports every stage's ``register`` module, so those modules import nothing
+heavy at the top (kafka, elasticsearch, spaCy, prometheus_client load inside the commands):
+``diplowire --help`` stays fast, and ``tests/test_cli.py`` checks that nothing heavy is loaded.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +21,31 @@ from diplowire.ingest.feeds import FeedListError
 from diplowire.wire.settings import SettingsError
 
 log = logging.getLogger("diplowire")
+
+# Not __doc__: help text is plain text, and the docstring is written for the code's readers.
+DESCRIPTION = "One entry point for the local stack, the pipeline's workers and the tools."
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: the installed distribution's version, read only when asked for."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, help=str(kwargs.get("help", "")))
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        print(f"diplowire {version()}")
+        parser.exit()
+
+
+def version() -> str:
+    """The version pip installed (pyproject.toml's), not a second copy kept in the code."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as dist_version
+
+    try:
+        return dist_version("diplowire")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
 
 
 def _setup_logging(verbose: bool, log_format: str | None = None) -> None:
@@ -53,18 +83,26 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="diplowire", description=__doc__)
+    p = argparse.ArgumentParser(prog="diplowire", description=DESCRIPTION)
+    p.add_argument("--version", action=_VersionAction, help="print the version and exit")
     p.add_argument("--config", help="YAML settings file (also DIPLOWIRE_CONFIG)")
-    p.add_argument("-v", "--verbose", action="store_true")
+    p.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
     p.add_argument(
         "--log-format",
         choices=["text", "json"],
-        help="log lines as text (default) or JSON objects (also DIPLOWIRE_LOG_FORMAT)",
+        help="log lines as text (default) or json, one JSON object a line "
+        "(also DIPLOWIRE_LOG_FORMAT)",
     )
-    sub = p.add_subparsers(dest="command", required=True)
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     s = sub.add_parser("stack", help="start/stop the local Kafka + Elasticsearch")
-    s.add_argument("action", choices=["up", "down", "status"])
+    s.add_argument(
+        "action",
+        choices=["up", "down", "status"],
+        help="up: download if needed, start both and wait until they answer; "
+        "down: stop the servers this stack started; "
+        "status: each one's state (exit 0 only if both are up)",
+    )
     s.set_defaults(func=cmd_stack)
 
     # Each stage owns its subcommands; this module only assembles them.
@@ -75,7 +113,11 @@ def build_parser() -> argparse.ArgumentParser:
     ops.register(sub)
 
     s = sub.add_parser("schema", help="print the JSON Schema of a message kind")
-    s.add_argument("kind", choices=["raw", "enriched"])
+    s.add_argument(
+        "kind",
+        choices=["raw", "enriched"],
+        help="raw: an article as the poller publishes it; enriched: with the enricher's facts",
+    )
     s.set_defaults(func=cmd_schema)
 
     s = sub.add_parser("run", help="the whole pipeline locally on the bundled sample feeds")

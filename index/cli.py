@@ -28,7 +28,12 @@ def register(sub: Any) -> None:
         "status: the alias, its indices and their mapping versions and counts.",
     )
     s.add_argument(
-        "action", nargs="?", choices=["run", "migrate", "replay", "status"], default="run"
+        "action",
+        nargs="?",
+        choices=["run", "migrate", "replay", "status"],
+        default="run",
+        help="run (default): the indexer; migrate: to the current mapping; replay: rebuild "
+        "from Kafka on the next run; status: the alias and its indices (details above)",
     )
     s.add_argument(
         "--delete-old", action="store_true", help="migrate: delete the old indices once copied"
@@ -39,7 +44,11 @@ def register(sub: Any) -> None:
     subscribe.register(sub)
 
     k = sub.add_parser("kibana", help="Kibana saved objects (data view, searches, dashboard)")
-    k.add_argument("action", choices=["import"])
+    k.add_argument(
+        "action",
+        choices=["import"],
+        help="import: load the saved objects into Kibana (replacing those with the same ids)",
+    )
     k.add_argument("--file", type=Path, default=None, help="NDJSON file (default: bundled)")
     k.add_argument("--url", help="Kibana URL (default kibana.url, http://127.0.0.1:5601)")
     k.add_argument("--space", help="Kibana space (default: the default space)")

@@ -15,9 +15,11 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from diplowire.wire.article import Article
+if TYPE_CHECKING:
+    # Only annotations name it: the command line parser imports this module (msgspec stays out).
+    from diplowire.wire.article import Article
 
 log = logging.getLogger(__name__)
 

@@ -7,11 +7,14 @@ import json
 import shutil
 import sys
 from dataclasses import dataclass
-from typing import Any, TextIO
-
-from elasticsearch import Elasticsearch
+from typing import TYPE_CHECKING, Any, TextIO
 
 from diplowire.index.query import FilterError, Filters, es_query, lemmatize
+
+if TYPE_CHECKING:
+    # Only annotations name the client: `diplowire --help` builds this module's parser and must
+    # not import elasticsearch (cmd_search gets its client from index.layout).
+    from elasticsearch import Elasticsearch
 
 # The heavy fields stay in Elasticsearch; --full brings them back.
 LIGHT_EXCLUDES = ["text", "lemmas", "enrichment"]
@@ -33,7 +36,11 @@ def add_filter_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--org", "--organisation", action="append", default=[], help="part of an org's name"
     )
-    p.add_argument("--topic", action="append", default=[], help="topic, e.g. visas_travel")
+    from diplowire.enrich.kb import TOPICS  # the enricher's taxonomy; plain data, no spaCy
+
+    p.add_argument(
+        "--topic", action="append", default=[], help=f"topic, one of: {', '.join(TOPICS)}"
+    )
     p.add_argument("--lang", action="append", default=[], help="language code, e.g. fr")
     p.add_argument("--source", action="append", default=[], help="part of the source's name")
     p.add_argument("--since", help="published at or after: ISO 8601 or a duration ago (7d)")
@@ -157,7 +164,13 @@ def register(sub: Any) -> None:
     )
     add_filter_args(s)
     s.add_argument("--limit", type=int, default=20, help="number of articles shown (default 20)")
-    s.add_argument("--sort", choices=["auto", "relevance", "published"], default="auto")
+    s.add_argument(
+        "--sort",
+        choices=["auto", "relevance", "published"],
+        default="auto",
+        help="relevance: best match first; published: newest first; "
+        "auto (default): relevance when there is free text, else published",
+    )
     s.add_argument("--json", action="store_true", help="one JSON object instead of a table")
     s.add_argument("--full", action="store_true", help="with text, lemmas and enrichment (JSON)")
     s.set_defaults(func=cmd_search)

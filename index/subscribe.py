@@ -15,26 +15,27 @@ import argparse
 import logging
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TextIO
-
-from kafka import KafkaConsumer, TopicPartition
-from kafka.structs import OffsetAndMetadata
+from typing import TYPE_CHECKING, Any, TextIO
 
 from diplowire.index.query import FilterError, Filters, matches, parse_time
-from diplowire.wire import observe
-from diplowire.wire.article import Article, InvalidMessage, decode, encode
 from diplowire.wire.backoff import Backoff, pause
-from diplowire.wire.loop import StopFlag, WorkerStopped, install_signal_handlers
+from diplowire.wire.outcomes import WorkerStopped
 from diplowire.wire.settings import SubscribeSettings
+
+if TYPE_CHECKING:
+    # kafka, msgspec (wire.article), prometheus (wire.observe) and the loop load in the functions
+    # that use them: `diplowire --help` builds this module's parser and must stay light.
+    from kafka import KafkaConsumer, TopicPartition
+
+    from diplowire.wire.article import Article
+    from diplowire.wire.loop import StopFlag
 
 log = logging.getLogger(__name__)
 
-Sink = Callable[[Article], None]
+Sink = Callable[["Article"], None]
 
 
 @dataclass
@@ -50,6 +51,8 @@ class WebhookError(WorkerStopped):
 
 
 def stdout_sink(out: TextIO) -> Sink:
+    from diplowire.wire.article import encode
+
     def emit(article: Article) -> None:
         out.write(encode(article).decode() + "\n")
         out.flush()
@@ -59,6 +62,11 @@ def stdout_sink(out: TextIO) -> Sink:
 
 def webhook_sink(settings: SubscribeSettings, stop: StopFlag) -> Sink:
     """POST each article as JSON; retry 5xx, 429 and connection errors with backoff."""
+    import urllib.error
+    import urllib.request
+
+    from diplowire.wire.article import encode
+
     url = settings.webhook_url
     # A maximum below the first delay caps that one too (Backoff refuses max < initial).
     backoff = Backoff(min(0.5, settings.webhook_retry_max_s), settings.webhook_retry_max_s)
@@ -99,6 +107,8 @@ def webhook_sink(settings: SubscribeSettings, stop: StopFlag) -> Sink:
 def _partitions(
     consumer: KafkaConsumer, topic: str, timeout_s: float = 30.0
 ) -> list[TopicPartition]:
+    from kafka import TopicPartition
+
     deadline = time.monotonic() + timeout_s
     while True:
         consumer.topics()
@@ -150,6 +160,12 @@ def subscribe(
     stats: SubscribeStats | None = None,
 ) -> SubscribeStats:
     """Deliver every article of the enriched topic that ``f`` matches to ``sink`` until stopped."""
+    from kafka import KafkaConsumer, TopicPartition
+    from kafka.structs import OffsetAndMetadata
+
+    from diplowire.wire import observe
+    from diplowire.wire.article import InvalidMessage, decode
+
     stats = stats if stats is not None else SubscribeStats()
     topics = settings.kafka.topics
     consumer = KafkaConsumer(
@@ -242,6 +258,7 @@ def register(sub: Any) -> None:
 def cmd_subscribe(args: argparse.Namespace) -> int:
     from diplowire.index.search import filters_from_args
     from diplowire.wire.cliutil import settings_from_args
+    from diplowire.wire.loop import StopFlag, install_signal_handlers
 
     settings: SubscribeSettings = settings_from_args(
         SubscribeSettings, args, group=args.group, webhook_url=args.webhook

@@ -8,11 +8,14 @@ import logging
 import sys
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from diplowire.wire import observe
 from diplowire.wire.cliutil import settings_from_args
 from diplowire.wire.settings import PollSettings
+
+if TYPE_CHECKING:
+    # prometheus_client loads in cmd_poll: `diplowire --help` builds this module's parser.
+    from diplowire.wire import observe
 
 log = logging.getLogger("diplowire.poll")
 
@@ -30,7 +33,12 @@ def register(sub: Any) -> None:
     s.set_defaults(func=cmd_poll)
 
     s = sub.add_parser("feeds", help="feed list tools: health status, OPML export")
-    s.add_argument("action", choices=["status", "export"])
+    s.add_argument(
+        "action",
+        choices=["status", "export"],
+        help="status: each feed's health from the poller's state; "
+        "export: the feed list as OPML on stdout",
+    )
     _feed_args(s)
     s.add_argument("--json", action="store_true", help="JSON lines instead of a table")
     s.set_defaults(func=cmd_feeds)
@@ -47,6 +55,8 @@ def cmd_poll(args: argparse.Namespace) -> int:
     feeds = load_feeds(settings.feeds, base_url=args.base_url)
     store = FileStateStore(settings.state_dir)
     stop = StopFlag()
+    from diplowire.wire import observe
+
     # Metrics and readiness (wire/observe.py): fed by every progress report of a pass.
     obs = observe.start("poll", settings.observe)
 

@@ -27,8 +27,16 @@ SERVICES: dict[str, type[Any]] = {
 
 def register(sub: Any) -> None:
     s = sub.add_parser("config", help="show a service's effective settings and their sources")
-    s.add_argument("action", choices=["show"])
-    s.add_argument("--service", choices=sorted(SERVICES), help="default: every service")
+    s.add_argument(
+        "action",
+        choices=["show"],
+        help="show: each setting's effective value (secrets masked) and where it came from",
+    )
+    s.add_argument(
+        "--service",
+        choices=sorted(SERVICES),
+        help=f"one of {', '.join(sorted(SERVICES))} (default: every service)",
+    )
     s.add_argument(
         "--set",
         action="append",

@@ -13,9 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
-from kafka.errors import KafkaTimeoutError
-
+# kafka loads in the functions: building the command line parser imports this module.
 from diplowire.wire import topics as t
 from diplowire.wire.cliutil import settings_from_args
 from diplowire.wire.settings import EnrichSettings, KafkaSettings
@@ -57,7 +55,12 @@ _REASONS = {
 
 def register(sub: Any) -> None:
     s = sub.add_parser("deadletters", help="list, show or replay dead letters")
-    s.add_argument("action", choices=["list", "show", "replay"])
+    s.add_argument(
+        "action",
+        choices=["list", "show", "replay"],
+        help="list: counts per stage and error; show: the dead letters themselves; "
+        "replay: send them back to their source topic",
+    )
     s.add_argument("ids", nargs="*", help="show/replay: dead letters by PARTITION:OFFSET")
     s.add_argument("--stage", help="only dead letters of this stage (dw-stage)")
     s.add_argument("--error", help="only dead letters with this error label (dw-error)")
@@ -70,6 +73,9 @@ def register(sub: Any) -> None:
 def read_all(kafka: KafkaSettings, timeout_s: float = 30.0) -> Iterator[DeadLetter]:
     """Every dead letter on the topic, oldest first, read without a consumer group (reading must
     not move anything an operator or a worker relies on)."""
+    from kafka import KafkaConsumer, TopicPartition
+    from kafka.errors import KafkaTimeoutError
+
     topic = kafka.topics.deadletter
     consumer = KafkaConsumer(
         **kafka.client_config(),
@@ -138,6 +144,8 @@ def replay(
     if dry_run or not todo:
         sent.update(d.header(t.H_SOURCE_TOPIC) for d in todo)
         return sent, refused
+    from kafka import KafkaProducer
+
     producer = KafkaProducer(
         **kafka.client_config(), acks="all", max_request_size=kafka.max_message_bytes
     )

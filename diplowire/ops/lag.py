@@ -7,9 +7,7 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from kafka import KafkaConsumer
-
-from diplowire.wire.admin import open_admin
+# kafka loads in the functions: building the command line parser imports this module.
 from diplowire.wire.cliutil import settings_from_args
 from diplowire.wire.settings import EnrichSettings, KafkaSettings
 
@@ -40,6 +38,10 @@ def register(sub: Any) -> None:
 
 def group_lag(kafka: KafkaSettings, groups: list[str]) -> tuple[list[Lag], list[str]]:
     """(lag of every partition a group committed an offset for, groups with no offsets)."""
+    from kafka import KafkaConsumer
+
+    from diplowire.wire.admin import open_admin
+
     admin = open_admin(kafka)
     try:
         committed = admin.list_group_offsets({g: None for g in groups})

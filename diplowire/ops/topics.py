@@ -6,15 +6,8 @@ import argparse
 import sys
 from typing import Any
 
-from kafka.errors import KafkaError
-
-from diplowire.wire.admin import (
-    DriftKind,
-    ensure_topics,
-    partition_count,
-    topic_drift,
-    wanted_topics,
-)
+# kafka and wire.admin (which imports it) load in the functions: building the command line
+# parser imports this module, and `diplowire --help` must not pay for a Kafka client.
 from diplowire.wire.cliutil import settings_from_args
 from diplowire.wire.settings import EnrichSettings, KafkaSettings
 
@@ -23,7 +16,11 @@ EXIT_TOO_FEW_PARTITIONS = 2
 
 def register(sub: Any) -> None:
     s = sub.add_parser("topics", help="create or check the pipeline's topics (topics as code)")
-    s.add_argument("action", choices=["ensure"])
+    s.add_argument(
+        "action",
+        choices=["ensure"],
+        help="ensure: create the missing topics and report any that differ from the settings",
+    )
     s.add_argument(
         "--check",
         action="store_true",
@@ -33,6 +30,8 @@ def register(sub: Any) -> None:
 
 
 def cmd_topics(args: argparse.Namespace) -> int:
+    from diplowire.wire.admin import DriftKind, ensure_topics, topic_drift, wanted_topics
+
     # Every service's settings hold the same kafka section: any one of them reads it.
     kafka: KafkaSettings = settings_from_args(EnrichSettings, args).kafka
     wanted = wanted_topics(kafka)
@@ -57,6 +56,8 @@ def too_few_partitions(kafka: KafkaSettings, topic: str, consumers: int) -> str 
     not exist yet is judged by the partitions the worker would create it with."""
     if consumers <= 1:
         return None
+    from diplowire.wire.admin import partition_count
+
     found = partition_count(kafka, topic)
     have = kafka.topic_partitions if found is None else found
     if have >= consumers:
@@ -71,6 +72,8 @@ def too_few_partitions(kafka: KafkaSettings, topic: str, consumers: int) -> str 
 
 def refuse_if_too_few(kafka: KafkaSettings, topic: str, consumers: int) -> int | None:
     """:data:`EXIT_TOO_FEW_PARTITIONS` after printing why, or None to go on."""
+    from kafka.errors import KafkaError
+
     try:
         problem = too_few_partitions(kafka, topic, consumers)
     except (KafkaError, OSError):
