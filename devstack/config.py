@@ -74,13 +74,23 @@ def es_url() -> str:
 
 
 def project_root() -> Path | None:
-    """The checkout holding deploy/local/pom.xml: the package's parent (editable install) or cwd."""
+    """The checkout holding deploy/local/pom.xml: the package's parent (editable install) or cwd.
+
+    Only decides where ``.stack`` goes by default; the pom itself ships with the package
+    (:func:`diplowire.resources.maven_pom`), so an installed wheel needs no checkout.
+    """
     here = Path(__file__).resolve().parent.parent
     cwd = Path.cwd().resolve()
     for cand in (here, cwd, *cwd.parents):
         if (cand / "deploy" / "local" / "pom.xml").is_file():
             return cand
     return None
+
+
+def default_state_dir() -> Path:
+    """``$XDG_STATE_HOME/diplowire`` (``~/.local/state/diplowire``): state outside a checkout."""
+    xdg = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(xdg) / "diplowire"
 
 
 def others_can_traverse(path: Path) -> bool:
@@ -116,12 +126,8 @@ class StackConfig:
             stack_dir = Path(os.environ["DIPLOWIRE_STACK_DIR"]).expanduser()
         else:
             root = project_root()
-            if root is None:
-                raise StackError(
-                    "cannot find the diplowire checkout (deploy/local/pom.xml); "
-                    "run from it or set DIPLOWIRE_STACK_DIR"
-                )
-            stack_dir = root / ".stack"
+            # Outside a checkout (an installed wheel), the XDG state directory.
+            stack_dir = root / ".stack" if root is not None else default_state_dir() / "stack"
         if os.environ.get("DIPLOWIRE_CACHE_DIR"):
             cache_dir = Path(os.environ["DIPLOWIRE_CACHE_DIR"]).expanduser()
         else:

@@ -13,13 +13,13 @@ import time
 import zipfile
 from pathlib import Path
 
+from diplowire import resources
 from diplowire.devstack.config import (
     ES_ARTIFACT,
     ES_VERSION,
     KAFKA_VERSION,
     StackConfig,
     StackError,
-    project_root,
 )
 from diplowire.devstack.procs import progress, tail
 
@@ -54,9 +54,10 @@ def ensure_kafka_libs(cfg: StackConfig) -> None:
     marker = cfg.kafka_libs / ".complete"
     if marker.is_file():
         return
-    root = project_root()
-    if root is None:
-        raise StackError("cannot find deploy/local/pom.xml (run from the diplowire checkout)")
+    try:
+        pom = resources.maven_pom()
+    except resources.ResourceMissing as exc:
+        raise StackError(f"cannot find the Maven manifest: {exc}") from None
     progress(
         f"downloading Apache Kafka {KAFKA_VERSION} and its runtime jars with Maven "
         f"into {cfg.kafka_libs} (first run only)..."
@@ -68,7 +69,7 @@ def ensure_kafka_libs(cfg: StackConfig) -> None:
     _run_maven(
         [
             "-f",
-            str(root / "deploy" / "local" / "pom.xml"),
+            str(pom),
             f"-Dkafka.version={KAFKA_VERSION}",
             "dependency:copy-dependencies",
             f"-DoutputDirectory={cfg.kafka_libs}",

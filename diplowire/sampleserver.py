@@ -14,7 +14,10 @@ from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, Thread
 from pathlib import Path
 from typing import Any
 
-SAMPLE_DIR = Path(__file__).resolve().parents[1] / "data" / "sample-feeds"
+from diplowire import resources
+
+# data/sample-feeds, shipped in the package (diplowire/resources.py).
+SAMPLE_DIR = resources.sample_feeds_dir(check=False)
 
 
 class LoopbackServer:

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from diplowire import resources
 from diplowire.wire.settings import KibanaSettings
 
-DEFAULT_ASSETS = (
-    Path(__file__).resolve().parents[1] / "deploy" / "kibana" / "diplomatic-desk.ndjson"
-)
+# deploy/kibana/diplomatic-desk.ndjson, shipped in the package (diplowire/resources.py).
+DEFAULT_ASSETS = resources.kibana_objects(check=False)
 
 
 class KibanaError(RuntimeError):
