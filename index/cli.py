@@ -52,6 +52,13 @@ def register(sub: Any) -> None:
     k.add_argument("--file", type=Path, default=None, help="NDJSON file (default: bundled)")
     k.add_argument("--url", help="Kibana URL (default kibana.url, http://127.0.0.1:5601)")
     k.add_argument("--space", help="Kibana space (default: the default space)")
+    k.add_argument(
+        "--time-range",
+        choices=["data", "stored"],
+        default="data",
+        help="data (default): the dashboard opens on the indexed articles' published dates when "
+        "they are older than its last 30 days; stored: keep the file's range",
+    )
     k.set_defaults(func=cmd_kibana)
 
 
@@ -162,9 +169,23 @@ def cmd_kibana(args: argparse.Namespace) -> int:
         IndexSettings, args, **{"kibana.url": args.url, "kibana.space": args.space}
     )
     path = args.file or DEFAULT_ASSETS
+    time_range = None
+    if args.time_range == "data":
+        from diplowire.index.kibana_range import RangeStatus, range_from_index
+
+        found, time_range = range_from_index(settings.elasticsearch)
+        if found.status is not RangeStatus.FOUND:
+            print(
+                f"diplowire kibana import: no published dates read ({found.detail}); the "
+                "dashboard keeps its last 30 days",
+                file=sys.stderr,
+            )
     try:
         result = import_objects(
-            settings.kibana, path, index_pattern=settings.elasticsearch.index_prefix
+            settings.kibana,
+            path,
+            index_pattern=settings.elasticsearch.index_prefix,
+            time_range=time_range,
         )
     except KibanaError as exc:
         print(f"diplowire kibana import: {exc}", file=sys.stderr)
@@ -179,4 +200,6 @@ def cmd_kibana(args: argparse.Namespace) -> int:
             print(f"  {line}", file=sys.stderr)
         return 1
     print(f"imported {result.success_count} saved objects from {path} into {settings.kibana.url}")
+    if time_range:
+        print(f"the dashboard opens on {time_range[0]} .. {time_range[1]}")
     return 0

@@ -109,13 +109,16 @@ def import_objects(
     *,
     overwrite: bool = True,
     index_pattern: str | None = None,
+    time_range: tuple[str, str] | None = None,
 ) -> ImportResult:
-    """Import the NDJSON file; ``index_pattern`` retitles the data views (another alias)."""
+    """Import the NDJSON file; ``index_pattern`` retitles the data views (another alias),
+    ``time_range`` (timeFrom, timeTo) replaces the range the dashboards restore."""
     objects = check_objects(path)
-    if index_pattern:
-        for obj in objects:
-            if obj["type"] == "index-pattern":
-                obj["attributes"]["title"] = index_pattern
+    for obj in objects:
+        if index_pattern and obj["type"] == "index-pattern":
+            obj["attributes"]["title"] = index_pattern
+        if time_range and obj["type"] == "dashboard":
+            obj["attributes"].update(timeRestore=True, timeFrom=time_range[0], timeTo=time_range[1])
     ndjson = "".join(json.dumps(o, ensure_ascii=False) + "\n" for o in objects).encode()
     body, ctype = _multipart("file", path.name, ndjson)
     query = "?overwrite=true" if overwrite else ""
