@@ -176,8 +176,9 @@ def cmd_kibana(args: argparse.Namespace) -> int:
         found, time_range = range_from_index(settings.elasticsearch)
         if found.status is not RangeStatus.FOUND:
             print(
-                f"diplowire kibana import: no published dates read ({found.detail}); the "
-                "dashboard keeps its last 30 days",
+                "diplowire kibana import: no published dates read from Elasticsearch at "
+                f"{settings.elasticsearch.url} ({found.detail}); the dashboard keeps its last "
+                "30 days",
                 file=sys.stderr,
             )
     try:

@@ -9,6 +9,7 @@ older than that window exist, stores a range that covers them (see :func:`dashbo
 from __future__ import annotations
 
 import enum
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -94,8 +95,14 @@ def range_from_index(
 ) -> tuple[PublishedRange, tuple[str, str]]:
     """Ask the configured Elasticsearch: what it holds, and the (timeFrom, timeTo) to store."""
     es = client(settings)
+    # The probe is optional: a server that is down is one line from the caller, not the
+    # transport's own warning about putting the node on timeout.
+    transport_log = logging.getLogger("elastic_transport")
+    level = transport_log.level
+    transport_log.setLevel(logging.ERROR)
     try:
         found = published_range(es, alias_name(settings.index_prefix))
     finally:
+        transport_log.setLevel(level)
         es.close()
     return found, dashboard_range(found, now or datetime.now(UTC))
