@@ -7,6 +7,7 @@ from typing import Any
 
 import msgspec
 
+from diplowire.index.entity_fields import entity_fields
 from diplowire.wire.article import Article, Enrichment, Source, Timestamps
 
 
@@ -87,19 +88,7 @@ def document(article: Article, indexed_at: str, indexed_ms: int | None = None) -
         "countries": sorted({c.code for c in countries}),
         "country_actors": sorted({c.code for c in countries if c.actor}),
         "dyads": list(enr.dyads),
-        "persons": sorted({p.name for p in persons}),
-        "person_roles": sorted({p.role for p in persons if p.role}),
-        "person_labels": sorted({_person_label(p.name, p.role, p.country) for p in persons}),
-        "organizations": sorted({o.name for o in orgs}),
-        "organization_types": sorted({o.type for o in orgs}),
-        "organization_labels": sorted({f"{o.name} ({o.type})" for o in orgs}),
-        "missions": sorted(
-            {
-                " ".join(x for x in (o.country, o.name, o.city) if x)
-                for o in orgs
-                if o.type == "diplomatic_mission"
-            }
-        ),
+        **entity_fields(persons, orgs),
         "topics": [tp.name for tp in enr.topics],
         "entity_labels": sorted({e.label for e in enr.entities}),
         "enrichment": {f: getattr(enr, f) for f in _ENRICHMENT_FIELDS},
@@ -139,8 +128,3 @@ def from_document(source: dict[str, Any]) -> tuple[Article, str | None]:
 
 def _delta(start: int | None, end: int | None) -> int | None:
     return end - start if start is not None and end is not None else None
-
-
-def _person_label(name: str, role: str | None, country: str | None) -> str:
-    extra = ", ".join(x for x in (role, country) if x)
-    return f"{name} ({extra})" if extra else name

@@ -10,13 +10,25 @@ from __future__ import annotations
 
 from typing import Any
 
-MAPPING_VERSION = 2
+MAPPING_VERSION = 3
 """Bumped on any mapping change: a new index ``{prefix}-v{N}`` and ``diplowire index migrate``.
 
 v2: ``organization_labels`` and the per-stage latencies in ``stage_ms``.
+v3: canonical entities: ``persons``, ``organizations`` and ``missions`` hold one display label
+per language-neutral id (with a lower-cased ``.lc`` subfield), beside ``person_ids``,
+``organization_ids``, ``mission_ids`` and the folded name forms ``person_names`` and
+``organization_names`` that ``--person``/``--org`` filter on (index/entity_fields.py).
 """
 
 KW = {"type": "keyword", "ignore_above": 512}
+# A display facet and, beside it, the same values lower-cased so that KQL ``persons.lc : "vladimir
+# putin"`` finds them. ``lowercase`` is a built-in normalizer of the server itself: it works
+# without the analysis-common module (checked on the integration-test distribution).
+LABEL_KW = {
+    "type": "keyword",
+    "ignore_above": 512,
+    "fields": {"lc": {"type": "keyword", "normalizer": "lowercase", "ignore_above": 512}},
+}
 DATE = {"type": "date"}
 
 PROPERTIES: dict[str, Any] = {
@@ -53,13 +65,18 @@ PROPERTIES: dict[str, Any] = {
     "countries": {"type": "keyword"},
     "country_actors": {"type": "keyword"},
     "dyads": {"type": "keyword"},
-    "persons": KW,
+    "persons": LABEL_KW,
+    "person_ids": KW,
+    "person_names": KW,
     "person_roles": {"type": "keyword"},
     "person_labels": KW,
-    "organizations": KW,
+    "organizations": LABEL_KW,
+    "organization_ids": KW,
+    "organization_names": KW,
     "organization_types": {"type": "keyword"},
     "organization_labels": KW,
-    "missions": KW,
+    "missions": LABEL_KW,
+    "mission_ids": KW,
     "topics": {"type": "keyword"},
     "entity_labels": {"type": "keyword"},
     # Full detail (mentions, offsets, scores, evidence) travels with the document unindexed.

@@ -3,8 +3,10 @@
 
 Semantics, shared by both: values of one filter are alternatives (``--country RU --country UA``
 is RU or UA); different filters must all hold. Countries, dyads, topics and languages match
-exactly (normalised case); persons, organisations and sources match a case-insensitive substring
-of the name ("guterres" finds "Antonio Guterres"). Free text matches when every word is in the
+exactly (normalised case); sources match a case-insensitive substring of the name; persons and
+organisations match by canonical entity: an id (any case) or a part of any name form, accents and
+case aside ("guterres" finds "António Guterres", "poutine" and "putin" the same person in French
+and English articles; see ``index/entity_fields.py``). Free text matches when every word is in the
 title or body, or every lemma of it is in the article's lemmas.
 """
 
@@ -191,13 +193,14 @@ def es_query(f: Filters) -> dict[str, Any]:
     ):
         if values:
             flt.append({"terms": {name: list(values)}})
-    for name, values in (
-        ("persons", f.persons),
-        ("organizations", f.organizations),
-        ("source.name", f.sources),
-    ):
-        if values:
-            flt.append(_any_of([_contains(name, v) for v in values]))
+    if f.persons or f.organizations:
+        from diplowire.index.entity_fields import es_clause
+
+        for kind, values in (("persons", f.persons), ("organizations", f.organizations)):
+            if values:
+                flt.append(_any_of([es_clause(kind, v) for v in values]))
+    if f.sources:
+        flt.append(_any_of([_contains("source.name", v) for v in f.sources]))
     if f.since or f.until:
         rng: dict[str, str] = {}
         if f.since:
@@ -243,13 +246,14 @@ def matches(f: Filters, article: Article) -> bool:
         return False
     if f.langs and enr.lang not in f.langs:
         return False
-    for wanted, names in (
-        (f.persons, [p.name for p in enr.persons]),
-        (f.organizations, [o.name for o in enr.organizations]),
-        (f.sources, [article.source.name]),
-    ):
-        if wanted and not any(w.casefold() in n.casefold() for w in wanted for n in names):
-            return False
+    if f.persons or f.organizations:
+        from diplowire.index.entity_fields import article_matches
+
+        for kind, wanted in (("persons", f.persons), ("organizations", f.organizations)):
+            if wanted and not article_matches(kind, wanted, enr):
+                return False
+    if f.sources and not any(w.casefold() in article.source.name.casefold() for w in f.sources):
+        return False
     if f.since or f.until:
         published = _instant(article.published)
         if published is None:

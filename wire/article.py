@@ -91,8 +91,44 @@ class Country(msgspec.Struct, frozen=True):
     mentions: tuple[Mention, ...] = ()
 
 
+# Canonical entities (see enrich/kb/entities.py). Optional so that messages written before they
+# existed still decode (readers derive them then), and such messages re-encode byte for byte
+# (UNSET fields are left out): not a new schema major.
+EntityId = Annotated[
+    str,
+    msgspec.Meta(
+        description=(
+            "Language-neutral id of the real-world entity, the same in every language: a KB id "
+            "('vladimir-putin' for Poutine and Putin, 'UN' for ONU, Nations unies and UN), "
+            "'mfa:<country>', 'mission:<sender>:<kind>[:<host code or folded city>]', "
+            "'o:<country>:central_bank', else a normalised key: 'p:<folded name>' for persons, "
+            "'o:<country>:<folded name>' for organisations (folded: no accents, lower case). "
+            "Absent only in messages written before it existed."
+        )
+    ),
+]
+PersonLabel = Annotated[
+    str,
+    msgspec.Meta(
+        description="One display name per id: the English KB name where the KB knows the "
+        "person, else the name as found"
+    ),
+]
+OrgLabel = Annotated[
+    str,
+    msgspec.Meta(
+        description="One display name per id: the English KB name; for ministries, missions "
+        "and central banks a name built in English ('Embassy of France in Kinshasa'); else "
+        "the name as found"
+    ),
+]
+
+
 class Person(msgspec.Struct, frozen=True):
     name: str
+    """The name as the article gives it (or the KB's name in the article's language)."""
+    id: EntityId | msgspec.UnsetType = msgspec.UNSET
+    label: PersonLabel | msgspec.UnsetType = msgspec.UNSET
     role: str | None = None
     country: str | None = None
     """The state the person serves (ISO alpha-2), where the text says so."""
@@ -102,8 +138,11 @@ class Person(msgspec.Struct, frozen=True):
 
 class Organization(msgspec.Struct, frozen=True):
     name: str
+    """The name as the article gives it (or the KB's name in the article's language)."""
     type: str
     """foreign_ministry | diplomatic_mission | international_org | other"""
+    id: EntityId | msgspec.UnsetType = msgspec.UNSET
+    label: OrgLabel | msgspec.UnsetType = msgspec.UNSET
     country: str | None = None
     city: str | None = None
     mentions: tuple[Mention, ...] = ()

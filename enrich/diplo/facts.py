@@ -10,7 +10,7 @@ from itertools import combinations
 from spacy.tokens import Doc
 
 from diplowire.enrich import kb as kbmod
-from diplowire.enrich.diplo.context import Ctx
+from diplowire.enrich.diplo.context import Ctx, OrgFound
 from diplowire.enrich.diplo.countries import country_mentions
 from diplowire.enrich.diplo.organisations import (
     agency_orgs,
@@ -24,6 +24,7 @@ from diplowire.enrich.diplo.persons import (
     title_candidates,
 )
 from diplowire.enrich.diplo.topics import topics_of
+from diplowire.enrich.kb.entities import org_identity, person_identity
 from diplowire.wire.article import Country, Mention, Organization, Person, Topic
 
 
@@ -39,6 +40,23 @@ class DiploFacts:
 def _mention(doc: Doc, start: int, end: int) -> Mention:
     span = doc[start:end]
     return Mention(start=span.start_char, end=span.end_char, text=span.text)
+
+
+def _kb_person_id(kb: kbmod.KnowledgeBase, index: int | None) -> str | None:
+    return (kb.persons[index].id or None) if index is not None else None
+
+
+def _org_identity(o: OrgFound) -> tuple[str, str]:
+    """Language-neutral id and label (``enrich.kb.entities``) of an organisation found."""
+    return org_identity(
+        name=o.name,
+        type=o.type,
+        country=o.country,
+        kind=o.kind,
+        host=o.host,
+        city=o.city,
+        kb_id=o.key[3:] if o.key.startswith("id:") else None,
+    )
 
 
 def iso_day(published: str | date | None) -> str | None:
@@ -107,6 +125,8 @@ def analyze(doc: Doc, lang: str, published: str | date | None = None) -> DiploFa
     person_out = tuple(
         Person(
             name=p.name,
+            id=(ident := person_identity(p.name, _kb_person_id(kb, p.kb_index)))[0],
+            label=ident[1],
             role=p.role,
             country=p.country,
             posted_to=p.posted_to,
@@ -118,6 +138,8 @@ def analyze(doc: Doc, lang: str, published: str | date | None = None) -> DiploFa
         Organization(
             name=o.name,
             type=o.type,
+            id=(ident := _org_identity(o))[0],
+            label=ident[1],
             country=o.country,
             city=o.city,
             mentions=tuple(_mention(doc, s, e) for s, e in sorted(set(o.mentions))),

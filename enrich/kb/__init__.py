@@ -67,6 +67,8 @@ class PersonEntry:
     country: str | None
     # Terms of office: (start, end, role); ISO dates, end exclusive, "" = open.
     terms: tuple[tuple[str, str, str | None], ...] = ()
+    id: str = ""
+    """Language-neutral id, shared by the rows of one person in every language's persons.tsv."""
 
     def role_on(self, day: str | None) -> str | None:
         """The KB role on an ISO date (``YYYY-MM-DD``); without a date or terms, ``role``."""
@@ -217,6 +219,7 @@ def load(lang: str) -> KnowledgeBase:
                 role=_col(row, 2) or None,
                 country=_col(row, 3) or None,
                 terms=_terms(_col(row, 4)),
+                id=_col(row, 5),
             )
         )
     for row in _rows(base / "topics.tsv"):
