@@ -32,9 +32,19 @@ def add_filter_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("text", nargs="*", help="free text; matches word forms and their lemmas")
     p.add_argument("--country", action="append", default=[], help="ISO alpha-2 code, e.g. RU")
     p.add_argument("--dyad", action="append", default=[], help="country pair, e.g. RU-US")
-    p.add_argument("--person", action="append", default=[], help="part of a person's name")
     p.add_argument(
-        "--org", "--organisation", action="append", default=[], help="part of an org's name"
+        "--person",
+        action="append",
+        default=[],
+        help="person id or part of any of their names, any language, case or accents "
+        "(putin, Poutine, vladimir-putin)",
+    )
+    p.add_argument(
+        "--org",
+        "--organisation",
+        action="append",
+        default=[],
+        help="organisation id or part of any of its names (UN, onu, united nations)",
     )
     from diplowire.enrich.kb import TOPICS  # the enricher's taxonomy; plain data, no spaCy
 
