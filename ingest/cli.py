@@ -79,6 +79,7 @@ def _poll(
     obs: observe.Observer,
     progress: Any,
 ) -> int:
+    from diplowire.ingest.ownership import start_owner
     from diplowire.ingest.poller import POLLER_PRODUCER, make_parse_pool, poll_once, run_forever
     from diplowire.wire.loop import install_signal_handlers, make_producer
     from diplowire.wire.startup import StartupStopped, wait_for_kafka
@@ -107,16 +108,23 @@ def _poll(
             print(json.dumps(report.__dict__), flush=True)
             # A failed producer left feeds unpolled (or unpublished) without failing them.
             return 0 if report.feeds_failed == 0 and not report.producer_failed else 3
-        run_forever(
-            feeds,
-            settings,
-            producer,
-            store,
-            stop,
-            progress=progress,
-            parse_pool=pool,
-            new_producer=lambda: make_producer(settings.kafka, **POLLER_PRODUCER),
-        )
+        # poll.owners: this poller polls only its share of the list (ingest/ownership.py).
+        owner = start_owner(settings, producer, store) if settings.owners else None
+        try:
+            run_forever(
+                feeds,
+                settings,
+                producer,
+                store,
+                stop,
+                progress=progress,
+                parse_pool=pool,
+                new_producer=lambda: make_producer(settings.kafka, **POLLER_PRODUCER),
+                owner=owner,
+            )
+        finally:
+            if owner is not None:
+                owner.close(store.load())
         return 0
     finally:
         producer.close(timeout=30)

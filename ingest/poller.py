@@ -3,8 +3,12 @@
 This module schedules a pass and runs the loop. Fetching, parsing and full-text extraction run in
 worker threads (ingest.worker_fetch), which only read the poller state. The calling thread alone
 changes the state (ingest.publish): it dedupes, sends to Kafka without waiting, and advances a
-feed's state only once every article of that feed was acknowledged. The state file is saved at
-most every ``save_every_s`` and at the end of a pass; whatever it holds was acknowledged.
+feed's state only once every article of that feed was acknowledged. The state store
+(ingest.state, SQLite) is written after every drain of acknowledgements, only what changed;
+whatever it holds was acknowledged.
+
+With an :class:`~ingest.ownership.Ownership`, only the feeds this poller owns are polled, and the
+pass stops at safe points (between feeds) to hand feeds over or take them.
 """
 
 from __future__ import annotations
@@ -14,8 +18,8 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from concurrent.futures import Executor, ThreadPoolExecutor, as_completed
-from typing import Any
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
+from typing import TYPE_CHECKING, Any
 
 from kafka import KafkaProducer
 from kafka.errors import KafkaConfigurationError, KafkaError
@@ -24,12 +28,15 @@ from diplowire.ingest.feeds import Feed
 from diplowire.ingest.politeness import HostLimiter, host_of
 from diplowire.ingest.publish import Pass, drain, handle, producer_broken
 from diplowire.ingest.report import PollReport
-from diplowire.ingest.state import FeedState, FileStateStore
-from diplowire.ingest.worker_fetch import Snapshot, Workers, fetch_and_parse
+from diplowire.ingest.state import FeedState, StateStore
+from diplowire.ingest.worker_fetch import FeedResult, Snapshot, Workers, fetch_and_parse
 from diplowire.wire.backoff import Backoff
 from diplowire.wire.loop import DeadLetters
 from diplowire.wire.publisher import Publisher
 from diplowire.wire.settings import PollSettings
+
+if TYPE_CHECKING:
+    from diplowire.ingest.ownership import Ownership
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +74,26 @@ def _snapshot(feed: Feed, fs: FeedState, settings: PollSettings) -> Snapshot:
     )
 
 
+def _fetch_if_owned(
+    owner: Ownership | None, feed: Feed, snap: Snapshot, env: Workers
+) -> FeedResult | None:
+    """None, without a request, for a feed handed over since the pass began."""
+    if owner is not None and not owner.owns(feed.url):
+        return None
+    return fetch_and_parse(feed, snap, env)
+
+
+def _commit(ctx: Pass, store: StateStore, owner: Ownership | None) -> None:
+    """Wait for the acknowledgements, save what changed, and (with an owner) write the saved
+    feeds' records to the state topic."""
+    started = time.time()
+    drain(ctx)
+    changed = set(ctx.state.dirty_feeds)
+    store.save(ctx.state)
+    if owner is not None:
+        owner.after_save(ctx.state, changed, started)
+
+
 def _record_limits(publisher: Publisher) -> tuple[int, int]:
     """(largest raw record, largest dead-letter record) that both producer and topic accept."""
     topics = publisher.kafka.topics
@@ -80,7 +107,7 @@ def poll_once(
     feeds: Iterable[Feed],
     settings: PollSettings,
     producer: KafkaProducer,
-    store: FileStateStore,
+    store: StateStore,
     *,
     due_only: bool = False,
     progress: Callable[[PollReport], None] | None = None,
@@ -88,20 +115,25 @@ def poll_once(
     limiter: HostLimiter | None = None,
     parse_pool: Executor | None = None,
     stop: threading.Event | None = None,
+    owner: Ownership | None = None,
 ) -> PollReport:
-    """Poll every (due) feed once; returns what happened, counted by outcome.
+    """Poll every (due) feed once (only those ``owner`` gives this poller); returns what
+    happened, counted by outcome.
 
     ``stop`` (SIGTERM) ends the pass early: feeds not yet fetched stay due, what was fetched is
     published and acknowledged, and the state is saved.
     """
     state = store.load()
-    if not store.save_every_s:
-        store.save_every_s = settings.save_every_s
-    store.max_seen = settings.max_seen
+    store.seen_grace_s = settings.seen_grace_s
+    if owner is not None:
+        owner.service(state)
+    feeds = list(feeds)
     report = PollReport()
     now = time.time()
     todo = []
     for feed in feeds:
+        if owner is not None and not owner.owns(feed.url):
+            continue
         fs = state.feeds.setdefault(feed.url, FeedState(url=feed.url))
         if fs.health == "disabled" or (due_only and fs.next_poll_at > now):
             continue
@@ -125,35 +157,44 @@ def poll_once(
     n_workers = max(1, workers or settings.workers)
     try:
         with ThreadPoolExecutor(max_workers=n_workers, thread_name_prefix="poll") as pool:
-            # No list of the futures is kept: as_completed drops each one once yielded, so a
-            # handled feed's articles are freed instead of living until the pass ends.
             env = Workers(settings, limiter, state.seen.get, state.guids.get, parse_pool)
-            submitted = (
-                pool.submit(fetch_and_parse, feed, _snapshot(feed, fs, settings), env)
+            pending: set[Future[FeedResult | None]] = {
+                pool.submit(_fetch_if_owned, owner, feed, _snapshot(feed, fs, settings), env)
                 for feed, fs in _interleave_hosts(todo)
-            )
-            for fut in as_completed(submitted):
+            }
+            del todo
+            while pending:
+                # A bounded wait: the pass reaches a safe point for a hand-over even while every
+                # worker is busy with a slow feed.
+                done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+                if owner is not None:
+                    owner.service(ctx.state, lambda: _commit(ctx, store, owner))
                 if (stop is not None and stop.is_set()) or producer_broken(ctx):
                     # Fetches in progress finish within their timeout; their feeds stay due.
                     # After a producer failure every send would fail too: the feeds are left
                     # for the next pass (and its new producer) rather than counted as failed.
                     pool.shutdown(wait=False, cancel_futures=True)
                     break
-                handle(ctx, fut.result())
+                for fut in done:
+                    result = fut.result()
+                    if result is None:
+                        continue
+                    if owner is not None and not owner.owns(result.feed.url):
+                        owner.stats.results_dropped += 1  # handed over while it was fetched
+                        continue
+                    handle(ctx, result)
                 if (
                     ctx.pending_articles >= DRAIN_EVERY_ARTICLES
                     or time.monotonic() - ctx.last_drain > DRAIN_EVERY_S
                 ):
-                    drain(ctx)
-                    # The store cuts the seen-set to max_seen in what it writes; the pass goes on
-                    # with that cut state, so its memory stays bounded as the file's size is.
-                    ctx.state = store.maybe_save(ctx.state) or ctx.state
-                if progress is not None:
+                    _commit(ctx, store, owner)
+                if progress is not None and done:
                     progress(report)
     finally:
         # Also on an interrupt: what was acknowledged is kept, the rest is polled again.
-        drain(ctx)
-        store.save(ctx.state)
+        _commit(ctx, store, owner)
+        owned = [f.url for f in feeds if owner is None or owner.owns(f.url)]
+        store.maybe_prune(ctx.state, owned)
     if progress is not None:
         # The progress calls above come before the final drain: only now are the last feeds'
         # articles acknowledged and counted as published.
@@ -178,11 +219,12 @@ def run_forever(
     feeds: list[Feed],
     settings: PollSettings,
     producer: KafkaProducer,
-    store: FileStateStore,
+    store: StateStore,
     stop: Any,
     progress: Callable[[PollReport], None] | None = None,
     parse_pool: Executor | None = None,
     new_producer: Callable[[], KafkaProducer] | None = None,
+    owner: Ownership | None = None,
 ) -> None:
     """Poll what is due until ``stop`` is set.
 
@@ -217,6 +259,8 @@ def run_forever(
                     stop.wait(delay)
                     continue
                 log.info("new Kafka producer made; polling resumes")
+                if owner is not None:
+                    owner.producer = current  # feed records go out with the working producer
             report = poll_once(
                 feeds,
                 settings,
@@ -227,6 +271,7 @@ def run_forever(
                 limiter=limiter,
                 parse_pool=parse_pool,
                 stop=stop,
+                owner=owner,
             )
             pause = 0.0
             if report.producer_failed:
@@ -242,9 +287,18 @@ def run_forever(
             else:
                 failures = 0
             state = store.load()
-            upcoming = [fs.next_poll_at for fs in state.feeds.values() if fs.health != "disabled"]
-            wait = max(1.0, pause, min(upcoming, default=time.time() + 60) - time.time())
-            stop.wait(min(wait, 60.0))
+            upcoming = [
+                fs.next_poll_at
+                for url, fs in state.feeds.items()
+                if fs.health != "disabled" and (owner is None or owner.owns(url))
+            ]
+            delay = min(
+                max(1.0, pause, min(upcoming, default=time.time() + 60) - time.time()), 60.0
+            )
+            if owner is not None:
+                owner.wait(stop, delay, state)  # serves the group; returns early on new feeds
+            else:
+                stop.wait(delay)
     finally:
         if current is not None and current is not producer:
             current.close(timeout=30)

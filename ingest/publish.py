@@ -52,6 +52,8 @@ class _Pending:
     sends: list[tuple[Item, Article, Sent | Refused, bool]]
     """(item, article as sent, what its send gave, dead-lettered as too large for the raw
     topic). A :class:`Refused` here was refused at send, before any batch was made."""
+    carried: list[str] = field(default_factory=list)
+    """Every article id of the parsed document: what the feed carries once all is acknowledged."""
 
 
 @dataclass
@@ -79,7 +81,7 @@ def _apply(ctx: Pass, feed: Feed, outcome: Outcome) -> tuple[FeedState, FeedStat
     """Replace the feed's state by its next state; returns (before, after)."""
     before = ctx.state.feeds[feed.url]
     after = next_state(before, outcome, rules_for(feed, ctx.settings))
-    ctx.state.feeds[feed.url] = after
+    ctx.state.set_feed(feed.url, after)
     return before, after
 
 
@@ -169,7 +171,11 @@ def handle(ctx: Pass, result: FeedResult) -> None:
             refused = out
         ctx.inflight[art.id] = (item.digest, art.version)
         sends.append((item, art, out, dead))
-    pending = _Pending(result, sends)
+    carried = [it.article.id for it in res.items]
+    if resp.delta:
+        # A delta holds only the new entries: the feed still carries what it carried before.
+        carried = list(dict.fromkeys([*ctx.state.items.get(feed.url, ()), *carried]))
+    pending = _Pending(result, sends, carried)
     if not sends:
         _finish(ctx, pending)
         return
@@ -285,9 +291,8 @@ def _finish(ctx: Pass, p: _Pending) -> None:
             oversized += 1
         else:
             delivered += 1
-        ctx.state.seen[art.id] = Seen(item.digest, art.version, time.time(), title_key(art.title))
-        if item.guid_key:
-            ctx.state.guids[item.guid_key] = art.id
+        seen = Seen(item.digest, art.version, time.time(), title_key(art.title), feed.url)
+        ctx.state.set_seen(art.id, seen, item.guid_key)
     report.published += delivered
     report.articles_oversized += oversized
     if own_failures:
@@ -317,3 +322,5 @@ def _finish(ctx: Pass, p: _Pending) -> None:
         changed=bool(p.sends),
     )
     _apply(ctx, feed, published)
+    # What the feed carries now bounds the seen set (StateStore.prune).
+    ctx.state.set_items(feed.url, p.carried)

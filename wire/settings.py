@@ -140,7 +140,16 @@ class PollSettings:
     disable_after_failures: int = 10
     verify_validators_every: int = 20
     save_every_s: float = 10.0
+    """Unused since the SQLite state store, which writes after every drain (docs/ingest.md)."""
     max_seen: int = 200_000
+    """Unused: the seen set is bounded by what the feeds carry (``seen_grace_s``)."""
+    seen_grace_s: float = 7 * 86400.0
+    """An article no owned feed carries any more is forgotten after this long (docs/ingest.md)."""
+    owners: bool = False
+    """Share the feed list with other pollers through a Kafka group (ingest.ownership)."""
+    owner_partitions: int = 12
+    """Partitions of the feed-state topic when the poller creates it: the most pollers that
+    get feeds (feeds are spread by host)."""
     max_page_bytes: int = 5_000_000
     page_timeout_s: float = 15.0
     parse_processes: int = 0

@@ -15,7 +15,7 @@ from diplowire.ingest import schedule
 from diplowire.ingest.cli import cmd_feeds
 from diplowire.ingest.feeds import Feed, load_feeds, to_opml
 from diplowire.ingest.politeness import HostBlocked, HostLimiter
-from diplowire.ingest.state import FeedState, FileStateStore, PollerState, Seen
+from diplowire.ingest.state import FeedState, FileStateStore, PollerState
 
 
 def test_interval_adapts_within_bounds_and_honours_hints() -> None:
@@ -97,32 +97,15 @@ def test_retry_after_blocks_the_host() -> None:
         pass
 
 
-def test_state_round_trip_throttled_saves_and_pruning(tmp_path: Path) -> None:
-    store = FileStateStore(tmp_path, max_seen=3, save_every_s=60)
-    state = PollerState()
-    state.feeds["u"] = FeedState(url="u", etag='"e"', health="failing", last_error="timeout: x")
-    for i in range(5):
-        state.seen[f"id{i}"] = Seen("h", 1, float(i))
-        state.guids[f"g{i}"] = f"id{i}"
-    written = store.maybe_save(state)
-    assert store.maybe_save(state) is None  # within save_every_s: skipped
-    loaded = FileStateStore(tmp_path).load()
-    assert loaded.feeds["u"] == state.feeds["u"]
-    assert sorted(loaded.seen) == ["id2", "id3", "id4"]  # the most recently seen kept
-    assert sorted(loaded.guids) == ["g2", "g3", "g4"]
-    # The caller's state is not pruned behind its back; what was written is returned.
-    assert len(state.seen) == 5 and len(state.guids) == 5
-    assert written is not None and written.seen == loaded.seen and written.guids == loaded.guids
-    assert not list(tmp_path.glob(".state-*"))  # no temporary file left behind
-
-
 def test_old_state_files_still_load(tmp_path: Path) -> None:
     # A file written before the scheduling fields existed.
     (tmp_path / "poller-state.json").write_text(
         json.dumps({"feeds": {"u": {"url": "u", "etag": "x"}}, "seen": {}, "guids": {}})
     )
     fs = FileStateStore(tmp_path).load().feeds["u"]
-    assert fs.etag == "x" and fs.validators_trusted and fs.interval_s == 0
+    # Moved into SQLite; the validators are dropped so the next poll learns what the feed carries.
+    assert fs.url == "u" and fs.etag is None and fs.validators_trusted and fs.interval_s == 0
+    assert (tmp_path / "poller-state.json.bak").exists()
 
 
 def test_opml_round_trip_and_yaml_options(tmp_path: Path) -> None:

@@ -1,0 +1,418 @@
+"""Several pollers, one feed list: each feed is owned by one poller at a time, and its state
+follows it to the next owner.
+
+Mechanism: Kafka's own group membership. Every poller joins the consumer group
+``<prefix>-poll-owners`` on the compacted topic ``<prefix>.feeds.state.v1`` (P partitions). A feed
+belongs to partition ``crc32(host) % P`` of its listed URL's host, so all feeds of one host are
+owned by one poller and its per-host limits (ingest.politeness) hold across pollers. Kafka
+assigns the partitions and moves them when a poller joins, leaves (clean close) or dies (its
+session times out, 10 s). Why this and not leases in Elasticsearch or static sharding: the
+poller already depends on Kafka and nothing else; the group protocol already detects dead
+members, and its eager rebalance runs every member's revocation before any new assignment, which
+is the hand-over point needed.
+
+The same topic carries each feed's state, keyed by feed URL, in the feed's partition: its
+:class:`~ingest.state.FeedState`, the article ids it carries and the seen entries of its articles.
+The owner writes a feed's record after each save of the local store (after Kafka acknowledged
+the feed's articles) and, with it, a *mark* per owned partition: "every article of this
+partition's feeds sent before time t is in a record before this mark".
+
+Hand-over without publishing an article twice (same id and version):
+
+* revocation (clean): the pass stops sending for the revoked feeds, drains the acknowledgements,
+  saves, writes the records and a mark, waits for Kafka's acks, and only then lets the group go
+  on (:meth:`Ownership.service`);
+* assignment: the new owner reads the partition's records, then reads the raw topic from the
+  partition's last mark (less :data:`SCAN_MARGIN_S`) to its end and adds every article found to
+  its seen set: what a dead owner published after its last records is known too. Only then are
+  the partition's feeds polled.
+
+The group consumer only exists for membership: its partitions are paused, it fetches nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+import zlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import msgspec
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.consumer.subscription_state import ConsumerRebalanceListener
+
+from diplowire.ingest.identity import title_key
+from diplowire.ingest.politeness import host_of
+from diplowire.ingest.state import FeedState, PollerState, Seen, StateStore
+from diplowire.ingest.statetopic import ensure_state_topic, offsets_since, read_to_end
+from diplowire.wire.settings import KafkaSettings, PollSettings
+
+log = logging.getLogger(__name__)
+
+SCAN_MARGIN_S = 75.0
+"""The raw topic is read from a partition's last mark less this: a send the producer still
+retried when the mark was written (up to the poller's 60 s ack timeout) and clock skew between
+the pollers' machines (15 s)."""
+MARK_EVERY_S = 20.0
+"""An idle owner still marks its partitions this often, so a new owner's raw scan stays short."""
+HANDOVER_WAIT_S = 30.0
+"""How long a revocation waits for the poller's hand-over before the group goes on anyway."""
+MARK_KEY = b"\x00mark"
+
+
+def partition_of(url: str, partitions: int) -> int:
+    """The coordination partition (hence the owner) of a feed: by its host, so one poller
+    has all of a host's feeds."""
+    return zlib.crc32(host_of(url).encode()) % partitions
+
+
+class FeedRecord(msgspec.Struct, frozen=True):
+    fs: FeedState
+    items: list[str] | None
+    seen: dict[str, tuple[str, int, float, str, str]]
+    """article id -> (content hash, version, last seen, title key, feed)."""
+    guids: dict[str, str]
+
+
+class Mark(msgspec.Struct, frozen=True):
+    t: float
+
+
+class _Src(msgspec.Struct):
+    feed_url: str
+
+
+class _RawArticle(msgspec.Struct):
+    """What a raw-topic record says about what was published (the rest is not decoded)."""
+
+    id: str
+    version: int
+    title: str
+    text: str
+    source: _Src
+
+
+_enc = msgspec.json.Encoder()
+_rec_dec = msgspec.json.Decoder(FeedRecord)
+_mark_dec = msgspec.json.Decoder(Mark)
+_raw_dec = msgspec.json.Decoder(_RawArticle)
+
+
+@dataclass
+class Adoption:
+    """Partitions assigned to this poller, with what Kafka holds for them (read by the
+    coordinator thread, applied by the poller's thread)."""
+
+    partitions: set[int]
+    records: dict[str, FeedRecord] = field(default_factory=dict)
+    published: list[_RawArticle] = field(default_factory=list)
+
+
+@dataclass
+class OwnerStats:
+    assignments: int = 0
+    handovers: int = 0
+    records_written: int = 0
+    records_read: int = 0
+    raw_scanned: int = 0
+    results_dropped: int = 0
+    """Feeds fetched but not published: their partition was revoked meanwhile."""
+
+
+class Ownership:
+    """This poller's share of the feed list (see the module's docstring)."""
+
+    def __init__(
+        self,
+        kafka: KafkaSettings,
+        producer: KafkaProducer,
+        store: StateStore,
+        *,
+        partitions: int = 12,
+        session_timeout_ms: int = 10_000,
+        member: str = "",
+    ) -> None:
+        self.kafka = kafka
+        self.producer = producer
+        self.store = store
+        self.topic: str = kafka.topics.feed_state
+        self.group: str = kafka.topics.group("poll-owners")
+        self.partitions = ensure_state_topic(kafka, self.topic, partitions)
+        self.session_timeout_ms = session_timeout_ms
+        self.member = member
+        self.stats = OwnerStats()
+        self._owned: frozenset[int] = frozenset()
+        self._cond = threading.Condition()
+        self._revoking: set[int] | None = None
+        self._handed = threading.Event()
+        self._adoptions: list[Adoption] = []
+        self._to_load: set[int] | None = None
+        self._unsent: set[str] = set()
+        self._last_mark = 0.0
+        self._closing = threading.Event()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="poll-owners", daemon=True)
+        self._thread.start()
+
+    # -- read by any thread ------------------------------------------------------------------
+
+    def owns(self, url: str) -> bool:
+        return partition_of(url, self.partitions) in self._owned
+
+    @property
+    def owned(self) -> frozenset[int]:
+        return self._owned
+
+    # -- the poller's thread -----------------------------------------------------------------
+
+    def service(self, state: PollerState, commit: Callable[[], None] | None = None) -> bool:
+        """Hand revoked partitions over and take assigned ones; call between feeds and while
+        idle. ``commit`` drains and saves the pass in progress. True when partitions were
+        taken (feeds may be due now)."""
+        if self._error is not None:
+            raise RuntimeError("feed ownership coordinator failed") from self._error
+        with self._cond:
+            revoking, adoptions = self._revoking, self._adoptions
+            self._adoptions = []
+        if revoking is not None:
+            self._hand_over(state, revoking, commit)
+        for adoption in adoptions:
+            self._adopt(state, adoption)
+        if self._owned and time.time() - self._last_mark > MARK_EVERY_S and commit is None:
+            # Idle: nothing in flight, every record sent; the mark keeps a new owner's scan short.
+            self._send_marks(self._owned, time.time())
+        return bool(adoptions)
+
+    def after_save(self, state: PollerState, changed: Iterable[str], acked_before: float) -> None:
+        """Write the records of the feeds saved, and marks for ``acked_before`` (every article
+        sent before it was acknowledged and is in the state saved)."""
+        self._unsent.update(changed)
+        self._send_records(state, self._owned)
+        self._send_marks(self._owned, acked_before)
+
+    def wait(self, stop: threading.Event, seconds: float, state: PollerState) -> None:
+        """Sleep up to ``seconds`` (less when stopped or given partitions), serving the group."""
+        deadline = time.monotonic() + seconds
+        while not stop.is_set() and time.monotonic() < deadline:
+            if self.service(state):
+                return
+            with self._cond:
+                if self._revoking is None and not self._adoptions:
+                    self._cond.wait(min(0.25, max(0.0, deadline - time.monotonic())))
+
+    def close(self, state: PollerState) -> None:
+        """Hand every partition over (records and marks acknowledged), then leave the group."""
+        owned = set(self._owned)
+        self._owned = frozenset()
+        if owned:
+            self._send_records(state, owned)
+            self._send_marks(owned, time.time())
+            self.producer.flush(timeout=30)
+        self._closing.set()
+        with self._cond:
+            self._cond.notify_all()
+        self._thread.join(timeout=30)
+
+    def _hand_over(
+        self, state: PollerState, parts: set[int], commit: Callable[[], None] | None
+    ) -> None:
+        if commit is not None:
+            commit()  # acks drained, the state saved, records of the owned feeds sent
+        self._send_records(state, parts)
+        self._send_marks(parts, time.time())
+        self.producer.flush(timeout=HANDOVER_WAIT_S)
+        self.stats.handovers += 1
+        log.info("handed over partitions %s", sorted(parts))
+        with self._cond:
+            self._revoking = None
+        self._handed.set()
+
+    def _adopt(self, state: PollerState, a: Adoption) -> None:
+        for url, rec in a.records.items():
+            local = state.feeds.get(url)
+            if local is None or (rec.fs.last_polled or "") >= (local.last_polled or ""):
+                state.set_feed(url, rec.fs)
+                if rec.items is not None:
+                    state.set_items(url, rec.items)
+            for aid, (h, version, last_seen, tkey, feed) in rec.seen.items():
+                mine = state.seen.get(aid)
+                if mine is None or version > mine.version:
+                    state.set_seen(aid, Seen(h, version, last_seen, tkey, feed), None)
+            for g, aid in rec.guids.items():
+                if aid in state.seen and g not in state.guids:
+                    state.guids[g] = aid
+                    state.dirty_guids.add(g)
+        touched: set[str] = set()
+        now = time.time()
+        for art in a.published:
+            mine = state.seen.get(art.id)
+            if mine is None or art.version > mine.version:
+                digest = _content_hash(art.title, art.text)
+                seen = Seen(digest, art.version, now, title_key(art.title), art.source.feed_url)
+                state.set_seen(art.id, seen, None)
+                touched.add(art.source.feed_url)
+        self.store.save(state)
+        self._owned = self._owned | a.partitions
+        # What the raw topic told is written to the feeds' records before the new mark.
+        self._unsent.update(u for u in touched if u in state.feeds)
+        self._send_records(state, a.partitions)
+        self._send_marks(a.partitions, now)
+        self.producer.flush(timeout=HANDOVER_WAIT_S)
+        self.stats.assignments += 1
+        log.info(
+            "took partitions %s: %d feed records, %d raw articles read",
+            sorted(a.partitions),
+            len(a.records),
+            len(a.published),
+        )
+
+    def _send_records(self, state: PollerState, parts: Iterable[int]) -> None:
+        parts = set(parts)
+        sent = []
+        for url in self._unsent:
+            p = partition_of(url, self.partitions)
+            fs = state.feeds.get(url)
+            if p not in parts or fs is None:
+                continue
+            value = _enc.encode(self._record(state, url, fs))
+            self.producer.send(self.topic, key=url.encode(), value=value, partition=p)
+            sent.append(url)
+        self._unsent.difference_update(sent)
+        self.stats.records_written += len(sent)
+
+    def _record(self, state: PollerState, url: str, fs: FeedState) -> FeedRecord:
+        items = state.items.get(url)
+        ids = set(items or ()) | set(self.store.seen_of_feed(url))
+        seen = {
+            i: (s.content_hash, s.version, s.last_seen, s.title_key, s.feed)
+            for i in ids
+            if (s := state.seen.get(i)) is not None
+        }
+        return FeedRecord(fs, items, seen, self.store.guids_of(seen))
+
+    def _send_marks(self, parts: Iterable[int], t: float) -> None:
+        for p in parts:
+            self.producer.send(self.topic, key=MARK_KEY, value=_enc.encode(Mark(t)), partition=p)
+        self._last_mark = time.time()
+
+    # -- the coordinator thread --------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            self._coordinate()
+        except BaseException as exc:  # reported to the poller's thread by service()
+            log.exception("feed ownership coordinator failed")
+            self._error = exc
+            self._owned = frozenset()
+
+    def _coordinate(self) -> None:
+        consumer = KafkaConsumer(
+            **self.kafka.client_config(),
+            group_id=self.group,
+            enable_auto_commit=False,
+            auto_offset_reset="latest",
+            session_timeout_ms=self.session_timeout_ms,
+            heartbeat_interval_ms=max(500, self.session_timeout_ms // 5),
+            max_poll_interval_ms=300_000,
+            metadata_max_age_ms=10_000,
+            client_id=f"poll-owner-{self.member}" if self.member else "poll-owner",
+        )
+        consumer.subscribe([self.topic], listener=_Listener(self))
+        try:
+            while not self._closing.is_set():
+                consumer.poll(timeout_ms=200)
+                assigned = consumer.assignment()
+                if assigned - consumer.paused():
+                    consumer.pause(*assigned)  # membership only: nothing is fetched
+                with self._cond:
+                    parts, self._to_load = self._to_load, None
+                if parts:
+                    adoption = self._read(parts)
+                    with self._cond:
+                        self._adoptions.append(adoption)
+                        self._cond.notify_all()
+        finally:
+            consumer.close(autocommit=False)
+
+    def _on_revoked(self, parts: set[int]) -> None:
+        with self._cond:
+            # Pending adoptions of these partitions are void: they are being taken away.
+            self._adoptions = [a for a in self._adoptions if not (a.partitions & parts)]
+            if not (self._owned & parts):
+                return
+            self._owned = self._owned - parts
+            self._revoking = parts
+            self._handed.clear()
+            self._cond.notify_all()
+        if not self._handed.wait(HANDOVER_WAIT_S):
+            log.error("partitions %s revoked without a hand-over in %.0f s", parts, HANDOVER_WAIT_S)
+
+    def _on_lost(self, parts: set[int]) -> None:
+        # Evicted: another poller may own them already; the raw scan covers what was in flight.
+        self._owned = self._owned - parts
+
+    def _on_assigned(self, parts: set[int]) -> None:
+        with self._cond:
+            self._to_load = set(parts)
+
+    def _read(self, parts: set[int]) -> Adoption:
+        """The partitions' latest records, and what the raw topic holds since their marks."""
+        adoption = Adoption(set(parts))
+        marks: dict[int, float] = {}
+        tps = [TopicPartition(self.topic, p) for p in sorted(parts)]
+        for rec in read_to_end(self.kafka, dict.fromkeys(tps)):
+            if rec.key == MARK_KEY:
+                marks[rec.partition] = _mark_dec.decode(rec.value).t  # the last one counts
+            elif rec.key is not None and rec.value is not None:
+                adoption.records[rec.key.decode()] = _rec_dec.decode(rec.value)
+        self.stats.records_read += len(adoption.records)
+        if not marks:
+            return adoption  # never owned before: nothing was published for these feeds
+        since = min(marks.values()) - SCAN_MARGIN_S
+        raw = self.kafka.topics.raw
+        starts = offsets_since(self.kafka, raw, since)
+        for rec in read_to_end(self.kafka, starts):
+            if rec.value is None:
+                continue
+            try:
+                adoption.published.append(_raw_dec.decode(rec.value))
+            except msgspec.ValidationError:
+                continue  # not an article this poller could have written
+        self.stats.raw_scanned += len(adoption.published)
+        return adoption
+
+
+class _Listener(ConsumerRebalanceListener):
+    def __init__(self, owner: Ownership) -> None:
+        self.owner = owner
+
+    def on_partitions_revoked(self, revoked: Iterable[TopicPartition]) -> None:
+        self.owner._on_revoked({tp.partition for tp in revoked})
+
+    def on_partitions_assigned(self, assigned: Iterable[TopicPartition]) -> None:
+        self.owner._on_assigned({tp.partition for tp in assigned})
+
+    def on_partitions_lost(self, lost: Iterable[TopicPartition]) -> None:
+        self.owner._on_lost({tp.partition for tp in lost})
+
+
+def _content_hash(title: str, text: str) -> str:
+    """``ingest.normalize.content_hash`` of a decoded raw article (pinned equal by a test)."""
+    return hashlib.sha1(f"{title}\x00{text}".encode()).hexdigest()[:20]
+
+
+def start_owner(settings: PollSettings, producer: KafkaProducer, store: StateStore) -> Ownership:
+    """Join the pollers' group (``poll.owners``); the member name is the host and process id."""
+    import os
+    import socket
+
+    return Ownership(
+        settings.kafka,
+        producer,
+        store,
+        partitions=settings.owner_partitions,
+        member=f"{socket.gethostname()}-{os.getpid()}",
+    )

@@ -1,0 +1,206 @@
+"""Three poller processes share one feed list through the owners' group on the real Kafka: every
+feed is polled, one host's feeds by one poller, and no article is published twice (same id and
+version), across the hand-over after one of them is SIGKILLed mid-pass."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter, defaultdict
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+
+from diplowire.ingest.normalize import content_hash
+from diplowire.ingest.ownership import _content_hash, partition_of
+from diplowire.wire.article import decode
+from diplowire.wire.settings import KafkaSettings
+from tests.support import read_topic
+from tests.support.articles import un_articles
+from tests.support.httpserver import Reply, Route, TestServer
+
+PARTITIONS = 3
+"""Partitions of the feed-state topic: one each for the three pollers."""
+FEEDS_PER_HOST = 2
+CLI = (sys.executable, "-m", "diplowire.cli")
+
+
+class _Hits:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.rows: list[tuple[float, str, str]] = []
+        """(time, poller, feed URL path with host)."""
+
+    def after(self, t: float) -> list[tuple[float, str, str]]:
+        with self.lock:
+            return [r for r in self.rows if r[0] >= t]
+
+
+def _growing(host: int, feed: int, t0: float, hits: _Hits, srv_url: str) -> Route:
+    """A feed that gains an item every second (the last 10 shown): every poll publishes."""
+
+    def route(req: BaseHTTPRequestHandler) -> Reply:
+        with hits.lock:
+            hits.rows.append((time.time(), req.headers.get("User-Agent", ""), srv_url))
+        n = int(time.time() - t0)
+        body = "".join(
+            f"<item><title>Host {host} feed {feed} item {k}</title>"
+            f"<link>https://news.example.org/h{host}/f{feed}/item-{k}</link>"
+            f"<description>Round {k} of the talks on host {host}.</description></item>"
+            for k in range(max(0, n - 10), n + 1)
+        )
+        xml = (
+            '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>T</title>'
+            f"<link>https://news.example.org</link><description>d</description>{body}"
+            "</channel></rss>"
+        )
+        return Reply(200, xml.encode(), {"Content-Type": "application/rss+xml"})
+
+    return route
+
+
+def _start(i: int, kafka: KafkaSettings, tmp: Path, config: Path, feeds: Path) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "DIPLOWIRE_KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
+        "DIPLOWIRE_KAFKA_TOPIC_PREFIX": kafka.topic_prefix,
+        "DIPLOWIRE_USER_AGENT": f"poller-{i}",
+    }
+    log, state = tmp / f"poller-{i}.log", tmp / f"state-{i}"
+    return subprocess.Popen(
+        [*CLI, "--config", str(config), "poll", "--feeds", str(feeds), "--state-dir", str(state)],
+        env=env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+    )
+
+
+def _twice(by_poller: dict[str, set[str]]) -> set[str]:
+    """Feeds polled by more than one poller."""
+    n = Counter(u for us in by_poller.values() for u in us)
+    return {u for u, k in n.items() if k > 1}
+
+
+def _wait(cond, timeout_s: float, what: str, logs: Path) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout_s
+    while not cond():
+        if time.monotonic() > deadline:
+            tails = "\n".join(
+                f"--- {p.name}\n{p.read_text()[-2500:]}" for p in sorted(logs.glob("poller-*.log"))
+            )
+            raise AssertionError(f"not within {timeout_s:.0f} s: {what}\n{tails}")
+        time.sleep(0.25)
+
+
+def test_three_pollers_share_the_list_and_survive_a_sigkill(
+    kafka: KafkaSettings, tmp_path: Path
+) -> None:
+    hits = _Hits()
+    t0 = time.time()
+    servers: list[TestServer] = []
+    procs: list[subprocess.Popen] = []
+    try:
+        # Hosts are 127.0.0.1:<random port>: servers are added until each partition (each
+        # poller's share) has two hosts.
+        per_part: Counter[int] = Counter()
+        urls = []
+        while min(per_part[p] for p in range(PARTITIONS)) < 2:
+            assert len(servers) < 40
+            srv = TestServer()
+            srv.__enter__()
+            servers.append(srv)
+            h = len(servers) - 1
+            per_part[partition_of(srv.url("/"), PARTITIONS)] += 1
+            for f in range(FEEDS_PER_HOST):
+                url = srv.url(f"/f{f}.xml")
+                srv.routes[f"/f{f}.xml"] = _growing(h, f, t0, hits, url)
+                urls.append(url)
+        feeds = tmp_path / "feeds.yaml"
+        feeds.write_text("feeds:\n" + "".join(f"  - url: {u}\n    interval: 2\n" for u in urls))
+        config = tmp_path / "poll.yaml"
+        config.write_text(
+            f"owners: true\nowner_partitions: {PARTITIONS}\n"
+            "min_interval_s: 1\ndefault_interval_s: 2\n"
+            "max_interval_s: 3\nper_host_min_spacing_s: 0.2\nallow_addresses: [127.0.0.1]\n"
+        )
+        procs = [_start(i, kafka, tmp_path, config, feeds) for i in range(3)]
+
+        def pollers_after(t: float) -> dict[str, set[str]]:
+            by: dict[str, set[str]] = defaultdict(set)
+            for _, ua, url in hits.after(t):
+                by[ua].add(url)
+            return by
+
+        def shared() -> bool:
+            # In the last 4 s: three pollers, every feed polled, and by one poller only.
+            recent = pollers_after(time.time() - 4)
+            return (
+                len(recent) == 3
+                and set().union(*recent.values()) == set(urls)
+                and not _twice(recent)
+            )
+
+        _wait(shared, 60, "three pollers sharing every feed, each feed one poller's", tmp_path)
+        recent = pollers_after(time.time() - 4)
+
+        # SIGKILL the poller that polls the most feeds, while it polls them.
+        victim_ua = max(recent, key=lambda ua: len(recent[ua]))
+        victim = procs[int(victim_ua.rsplit("-", 1)[1])]
+        orphaned = sorted(recent[victim_ua])
+        victim.send_signal(signal.SIGKILL)
+        t_kill = time.time()
+        victim.wait(timeout=10)
+
+        # The survivors take the victim's feeds over (its session times out in 10 s).
+        def taken_over() -> bool:
+            seen = {url for _, ua, url in hits.after(t_kill) if ua != victim_ua}
+            return seen >= set(urls)
+
+        _wait(taken_over, 45, f"every feed polled again after the kill of {victim_ua}", tmp_path)
+        t_over = time.time()
+        time.sleep(5)
+        settled = pollers_after(t_over)
+        for proc in procs:
+            if proc is not victim:
+                proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            assert proc.wait(timeout=60) in (0, -signal.SIGKILL)
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+        for srv in servers:
+            srv.__exit__(None, None, None)
+        # For a failure's post-mortem: who polled what, when.
+        (tmp_path / "hits.txt").write_text(
+            "".join(f"{t - t0:8.2f} {ua} {url}\n" for t, ua, url in hits.after(0))
+        )
+
+    # After the take-over one host is still one poller's: no feed polled by two of them.
+    assert victim_ua not in settled and len(settled) == 2
+    assert not _twice(settled), _twice(settled)
+    raw = read_topic(kafka, kafka.topics.raw)
+    versions = Counter((r.key.decode(), decode(r.value).version) for r in raw)
+    twice = {k: n for k, n in versions.items() if n > 1}
+    assert not twice, f"published twice: {list(twice.items())[:5]} of {len(raw)} records"
+    # The victim's feeds published after the kill, by their new owners.
+    after_kill = [
+        a for r in raw if r.timestamp / 1000 > t_kill + 1 and (a := decode(r.value)).source
+    ]
+    assert {a.source.feed_url for a in after_kill} >= set(orphaned)
+    assert len(raw) > 100
+
+
+def test_partition_of_keeps_a_host_together_and_the_raw_hash_matches() -> None:
+    urls = [f"http://feeds{i}.example.org:80{i % 3}/f{j}.xml" for i in range(20) for j in range(3)]
+    parts = {u: partition_of(u, 12) for u in urls}
+    for u in urls:
+        same_host = [v for v in urls if v.split("/")[2] == u.split("/")[2]]
+        assert {parts[v] for v in same_host} == {parts[u]}
+    assert len(set(parts.values())) > 6  # spread over the partitions
+    # The new owner recomputes the content hash from the raw record: it must be the poller's.
+    for art in un_articles()[:5]:
+        assert _content_hash(art.title, art.text) == content_hash(art)
