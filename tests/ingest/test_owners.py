@@ -14,13 +14,29 @@ from collections import Counter, defaultdict
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
+import msgspec
+
+from diplowire.ingest.feeds import Feed
 from diplowire.ingest.normalize import content_hash
-from diplowire.ingest.ownership import _content_hash, partition_of
+from diplowire.ingest.ownership import (
+    MARK_KEY,
+    FeedRecord,
+    Mark,
+    Ownership,
+    _content_hash,
+    partition_of,
+)
+from diplowire.ingest.poller import poll_once
+from diplowire.ingest.state import StateStore
+from diplowire.ingest.statetopic import ensure_state_topic
 from diplowire.wire.article import decode
+from diplowire.wire.loop import make_producer
 from diplowire.wire.settings import KafkaSettings
+from tests.ingest import feedfiles as ff
+from tests.ingest.feedfiles import poll_settings
 from tests.support import read_topic
 from tests.support.articles import un_articles
-from tests.support.httpserver import Reply, Route, TestServer
+from tests.support.httpserver import Reply, Route, TestServer, static
 
 PARTITIONS = 3
 """Partitions of the feed-state topic: one each for the three pollers."""
@@ -204,3 +220,46 @@ def test_partition_of_keeps_a_host_together_and_the_raw_hash_matches() -> None:
     # The new owner recomputes the content hash from the raw record: it must be the poller's.
     for art in un_articles()[:5]:
         assert _content_hash(art.title, art.text) == content_hash(art)
+
+
+def test_a_new_owner_knows_what_a_dead_owner_published_after_its_last_record(
+    kafka: KafkaSettings, tmp_path: Path
+) -> None:
+    # The window a SIGKILL leaves is short (records follow every drain): made here on purpose.
+    # The dead owner marked the feed's partition, published 10 articles, and died before it
+    # wrote the feed's record.
+    topic = kafka.topics.feed_state
+    with TestServer() as srv:
+        srv.routes["/a.xml"] = static(ff.rss20(list(range(10))))
+        feeds = [Feed(url=srv.url("/a.xml"), name="A")]
+        settings = poll_settings(kafka, tmp_path)
+        producer = make_producer(kafka)
+        try:
+            parts = ensure_state_topic(kafka, topic, 2)
+            mark = msgspec.json.encode(Mark(time.time()))
+            p = partition_of(feeds[0].url, parts)
+            producer.send(topic, key=MARK_KEY, value=mark, partition=p).get(timeout=10)
+            dead = poll_once(feeds, settings, producer, StateStore(tmp_path / "dead"))
+            store = StateStore(tmp_path / "new")
+            owner = Ownership(kafka, producer, store, partitions=2)
+            try:
+                deadline = time.monotonic() + 30
+                while not owner.owns(feeds[0].url):
+                    assert time.monotonic() < deadline, "no partition assigned in 30 s"
+                    owner.wait(threading.Event(), 0.5, store.load())
+                again = poll_once(feeds, settings, producer, store, owner=owner)
+                srv.routes["/a.xml"] = static(ff.rss20(list(range(11))))
+                grown = poll_once(feeds, settings, producer, store, owner=owner)
+            finally:
+                owner.close(store.load())
+        finally:
+            producer.close()
+    assert dead.published == 10 and owner.stats.raw_scanned == 10
+    # Read back from the raw topic: nothing published twice, the new item once.
+    assert again.feeds_ok == 1 and again.published == 0 and again.duplicates == 10
+    assert grown.published == 1 and grown.duplicates == 10
+    raw = read_topic(kafka, kafka.topics.raw)
+    assert len(raw) == 11 and len({r.key for r in raw}) == 11
+    # The feed's record now names all 11: a third owner would not need the raw topic.
+    records = [r for r in read_topic(kafka, topic) if r.key == feeds[0].url.encode()]
+    assert records and len(msgspec.json.decode(records[-1].value, type=FeedRecord).seen) == 11

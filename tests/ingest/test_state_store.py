@@ -119,7 +119,7 @@ def test_json_state_written_by_the_old_poller_moves_into_sqlite(
     # it carries.
     assert report.feeds_ok == 2 and report.published == 0
     assert report.duplicates == report.entries == 35  # 5 entries repeat within the UN feed
-    assert read_topic(kafka, kafka.topics.raw) == []
+    assert read_topic(kafka, kafka.topics.raw, timeout_s=2.0) == []
     reloaded = StateStore(tmp_path).load()
     carried = [set(reloaded.items[f.url]) for f in feeds]
     # The short feed's 5 items are UN items too (tests/ingest/feedfiles.rss20).
