@@ -61,7 +61,7 @@ def test_saves_write_only_what_changed(tmp_path: Path) -> None:
     # One feed row, one seen row, one GUID row: nothing else rewritten.
     assert other._conn().total_changes - before == 3
     rows = db.execute("SELECT url, state FROM feeds ORDER BY url").fetchall()
-    assert [u for u, _ in rows] == ["a", "b", "c"] and b'b2' in rows[1][1]
+    assert [u for u, _ in rows] == ["a", "b", "c"] and b"b2" in rows[1][1]
     assert db.execute("SELECT feed FROM seen WHERE id = 'b9'").fetchone() == ("b",)
     assert StateStore(tmp_path).seen_of_feed("b") == ["b1", "b9"]
     assert StateStore(tmp_path).guids_of(["b9", "a1"]) == {"gb9": "b9", "g": "a1"}
