@@ -15,6 +15,7 @@ import sys
 
 from diplowire import ops
 from diplowire.enrich import cli as enrich_cli
+from diplowire.errors import UserError
 from diplowire.index import cli as index_cli
 from diplowire.ingest import cli as ingest_cli
 from diplowire.ingest.feeds import FeedListError
@@ -136,6 +137,10 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:  # a bad DIPLOWIRE_LOG_FORMAT
         print(f"diplowire: bad settings: {exc}", file=sys.stderr)
         return 2
+    from diplowire.wire.envcheck import warn_unknown
+
+    # A misspelt DIPLOWIRE_* variable is otherwise silently ignored: name it and its fix.
+    warn_unknown()
     try:
         return int(args.func(args))
     except SettingsError as exc:
@@ -144,12 +149,21 @@ def main(argv: list[str] | None = None) -> int:
     except FeedListError as exc:
         print(f"diplowire {args.command}: {exc}", file=sys.stderr)
         return 2
+    except UserError as exc:
+        # Raised where the context is known (URL, index, file): its lines say what to do.
+        return exc.report(args.command)
     except KeyboardInterrupt:
         return 130
     except Exception as exc:
+        from diplowire.errors import explain
         from diplowire.wire.loop import WorkerStopped
         from diplowire.wire.startup import EXIT_STARTUP_TIMEOUT, StartupStopped, StartupTimeout
 
+        explained = explain(exc)
+        if explained is not None:
+            # A timeout or refused connection of the Kafka or Elasticsearch client: one line
+            # and a hint, not the library's repr (diplowire/errors.py).
+            return explained.report(args.command)
         if isinstance(exc, StartupTimeout):
             print(f"diplowire {args.command}: gave up waiting: {exc}", file=sys.stderr)
             return EXIT_STARTUP_TIMEOUT

@@ -68,13 +68,17 @@ class Filters:
         now: datetime | None = None,
     ) -> Filters:
         """Normalised filters from user input (raises :class:`FilterError` on bad values)."""
+        from diplowire.index import vocab
+
         return cls(
             text=text.strip(),
-            countries=tuple(c.strip().upper() for c in countries if c.strip()),
+            # Checked against ISO 3166 and the taxonomy (index/vocab.py): a value that can never
+            # match is an error with the closest valid one, not a silent 0 hits.
+            countries=tuple(vocab.country_code(c) for c in countries if c.strip()),
             dyads=tuple(normalize_dyad(d) for d in dyads if d.strip()),
             persons=_clean(persons),
             organizations=_clean(organizations),
-            topics=tuple(t.strip().lower() for t in topics if t.strip()),
+            topics=tuple(vocab.topic_name(t) for t in topics if t.strip()),
             langs=tuple(x.strip().lower() for x in langs if x.strip()),
             sources=_clean(sources),
             since=parse_time(since, now) if since else None,
@@ -112,10 +116,12 @@ def _clean(values: Iterable[str]) -> tuple[str, ...]:
 
 def normalize_dyad(value: str) -> str:
     """``us-ru``, ``RU/US`` and ``RU-US`` are one dyad: the enricher sorts the pair."""
+    from diplowire.index import vocab
+
     codes = [c for c in re.split(r"[-/,:\s]+", value.strip().upper()) if c]
     if len(codes) != 2 or not all(re.fullmatch(r"[A-Z]{2}", c) for c in codes):
         raise FilterError(f"a dyad is two country codes such as RU-US, not {value!r}")
-    return "-".join(sorted(codes))
+    return "-".join(sorted(vocab.country_code(c) for c in codes))
 
 
 def parse_time(value: str, now: datetime | None = None) -> str:

@@ -6,6 +6,7 @@ import argparse
 import json
 import shutil
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -60,7 +61,30 @@ def add_filter_args(p: argparse.ArgumentParser) -> None:
     )
 
 
-def filters_from_args(args: argparse.Namespace) -> Filters:
+def bounded_int(low: int, high: int | None = None) -> Callable[[str], int]:
+    """An argparse type: an integer in [low, high], refused by argparse itself (usage, exit 2)
+    rather than by the server later."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        if value < low or (high is not None and value > high):
+            allowed = f"from {low} to {high}" if high is not None else f"{low} or more"
+            raise argparse.ArgumentTypeError(f"must be {allowed}, not {value}")
+        return value
+
+    return parse
+
+
+MAX_LIMIT = 10_000
+"""Elasticsearch's default ``index.max_result_window``: a larger page is refused by the server."""
+
+
+def filters_from_args(args: argparse.Namespace, *, lemmas: bool = True) -> Filters:
+    """The filters given on the command line; with the free text's lemmas unless ``lemmas`` is
+    False (``search`` adds them only once Elasticsearch answered: lemmatising may be slow)."""
     f = Filters.build(
         text=" ".join(args.text),
         countries=args.country,
@@ -73,7 +97,7 @@ def filters_from_args(args: argparse.Namespace) -> Filters:
         since=args.since,
         until=args.until,
     )
-    if f.text and not args.no_lemmas:
+    if lemmas and f.text and not args.no_lemmas:
         f = f.with_lemmas(lemmatize(f.text))
     return f
 
@@ -173,7 +197,12 @@ def register(sub: Any) -> None:
         "different flags must all match (AND).",
     )
     add_filter_args(s)
-    s.add_argument("--limit", type=int, default=20, help="number of articles shown (default 20)")
+    s.add_argument(
+        "--limit",
+        type=bounded_int(1, MAX_LIMIT),
+        default=20,
+        help=f"number of articles shown, 1 to {MAX_LIMIT} (default 20)",
+    )
     s.add_argument(
         "--sort",
         choices=["auto", "relevance", "published"],
@@ -187,27 +216,27 @@ def register(sub: Any) -> None:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from diplowire.index.layout import client
+    from diplowire.index.esclient import check, explained, interactive_client
     from diplowire.wire.cliutil import settings_from_args
     from diplowire.wire.settings import IndexSettings
 
     settings: IndexSettings = settings_from_args(IndexSettings, args)
     try:
-        f = filters_from_args(args)
+        f = filters_from_args(args, lemmas=False)
     except FilterError as exc:
         print(f"diplowire search: {exc}", file=sys.stderr)
         return 2
-    es = client(settings.elasticsearch)
+    es = interactive_client(settings.elasticsearch)
+    alias = settings.elasticsearch.index_prefix
     try:
-        run_search(
-            es,
-            settings.elasticsearch.index_prefix,
-            f,
-            as_json=args.json,
-            size=args.limit,
-            sort=args.sort,
-            full=args.full,
-        )
+        # A dead, silent or wrong server, or nothing indexed, is said before lemmatising.
+        check(es, settings.elasticsearch, alias)
+        if f.text and not args.no_lemmas:
+            f = f.with_lemmas(lemmatize(f.text))
+        with explained(settings.elasticsearch, index=alias):
+            run_search(
+                es, alias, f, as_json=args.json, size=args.limit, sort=args.sort, full=args.full
+            )
     finally:
         es.close()
     return 0

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
-from diplowire.index.query import FilterError, Filters, matches, parse_time
+from diplowire.index.query import FilterError, Filters, lemmatize, matches, parse_time
 from diplowire.wire.backoff import Backoff, pause
 from diplowire.wire.outcomes import WorkerStopped
-from diplowire.wire.settings import SubscribeSettings
+from diplowire.wire.settings import KafkaSettings, SubscribeSettings
 
 if TYPE_CHECKING:
     # kafka, msgspec (wire.article), prometheus (wire.observe) and the loop load in the functions
@@ -231,7 +231,7 @@ def subscribe(
 
 
 def register(sub: Any) -> None:
-    from diplowire.index.search import add_filter_args
+    from diplowire.index.search import add_filter_args, bounded_int
 
     s = sub.add_parser(
         "subscribe",
@@ -248,11 +248,53 @@ def register(sub: Any) -> None:
     )
     s.add_argument("--group", help="consumer group suffix (default: subscribe)")
     s.add_argument("--webhook", help="POST each article as JSON to this URL instead of printing")
-    s.add_argument("--limit", type=int, default=0, help="stop after this many articles")
+    s.add_argument(
+        "--limit",
+        type=bounded_int(0),
+        default=0,
+        help="stop after this many articles (default 0: never)",
+    )
     s.add_argument(
         "--idle-exit", type=float, default=0.0, help="stop after this many seconds without news"
     )
     s.set_defaults(func=cmd_subscribe)
+
+
+KAFKA_PROBE_MS = 2500
+"""How long ``subscribe`` waits for a broker before saying none is there (bootstrap is one TCP
+connection and one small request: a broker that answers does so well within this)."""
+
+
+def check_kafka(kafka: KafkaSettings) -> None:
+    """Raise :class:`UserError` unless a broker answers within a few seconds.
+
+    kafka-python would otherwise retry for 30 s, logging every refused connection, and end in
+    ``KafkaTimeoutError: KafkaTimeoutError: ...``; its log is silenced for the probe unless -v.
+    """
+    from diplowire.errors import ErrorKind, UserError
+    from diplowire.wire.admin import open_admin
+    from diplowire.wire.startup import kafka_unavailable
+
+    kafka_log = logging.getLogger("kafka")
+    level = kafka_log.level
+    if not logging.getLogger("diplowire").isEnabledFor(logging.DEBUG):
+        kafka_log.setLevel(logging.CRITICAL)
+    try:
+        open_admin(
+            kafka, bootstrap_timeout_ms=KAFKA_PROBE_MS, request_timeout_ms=2 * KAFKA_PROBE_MS
+        ).close()
+    except Exception as exc:
+        if not kafka_unavailable(exc):
+            raise
+        raise UserError(
+            ErrorKind.CONNECTION,
+            f"no Kafka broker answered at {kafka.bootstrap_servers} "
+            f"within {KAFKA_PROBE_MS / 1000:g} s",
+            "start it (`diplowire stack up`) or set kafka.bootstrap_servers "
+            "(DIPLOWIRE_KAFKA_BOOTSTRAP_SERVERS)",
+        ) from exc
+    finally:
+        kafka_log.setLevel(level)
 
 
 def cmd_subscribe(args: argparse.Namespace) -> int:
@@ -264,12 +306,16 @@ def cmd_subscribe(args: argparse.Namespace) -> int:
         SubscribeSettings, args, group=args.group, webhook_url=args.webhook
     )
     try:
-        f = filters_from_args(args)
+        f = filters_from_args(args, lemmas=False)
         if args.start and args.start not in ("earliest", "latest"):
             parse_time(args.start)
     except FilterError as exc:
         print(f"diplowire subscribe: {exc}", file=sys.stderr)
         return 2
+    # An absent broker is said in one line within seconds, before lemmatising (maybe slow).
+    check_kafka(settings.kafka)
+    if f.text and not args.no_lemmas:
+        f = f.with_lemmas(lemmatize(f.text))
     stop = StopFlag()
     install_signal_handlers(stop)
     sink = webhook_sink(settings, stop) if settings.webhook_url else stdout_sink(sys.stdout)

@@ -286,6 +286,8 @@ def load(
             loaded = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
         except OSError as exc:
             raise SettingsError(f"cannot read settings file {path}: {exc.strerror}") from exc
+        except yaml.YAMLError as exc:
+            raise SettingsError(_yaml_problem(path, exc)) from None
         if not isinstance(loaded, dict):
             raise SettingsError(f"settings file {path} must hold a mapping")
         data = loaded
@@ -309,7 +311,7 @@ def _build(
         if dataclasses.is_dataclass(typ):
             sub = data.get(f.name) or {}
             if not isinstance(sub, Mapping):
-                raise SettingsError(f"settings section {f.name!r} must be a mapping")
+                raise SettingsError(f"settings file: section {path}{f.name} must be a mapping")
             sub_over = {
                 k[len(f.name) + 1 :]: v for k, v in overrides.items() if k.startswith(f.name + ".")
             }
@@ -323,13 +325,39 @@ def _build(
         elif env_name in env:
             kwargs[f.name], origin = _coerce(typ, env[env_name], env_name), "env"
         elif f.name in data:
-            kwargs[f.name], origin = _coerce(typ, data[f.name], f"{prefix}{f.name}"), "file"
+            # Named as written in the file (loop.batch_max_records), not as a variable.
+            where = f"{path}{f.name} (settings file)"
+            kwargs[f.name], origin = _coerce(typ, data[f.name], where), "file"
         if origins is not None:
             origins[path + f.name] = origin
     unknown = set(data) - {f.name for f in dataclasses.fields(cls)}
     if unknown:
-        raise SettingsError(f"unknown settings {sorted(unknown)} for {cls.__name__}")
+        raise SettingsError(_unknown_keys(sorted(unknown), dataclasses.fields(cls), path))
     return cls(**kwargs)
+
+
+def _yaml_problem(path: str | Path, exc: yaml.YAMLError) -> str:
+    """The file, line and column of a YAML syntax error (PyYAML names "<unicode string>")."""
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    where = f", line {mark.line + 1} column {mark.column + 1}" if mark is not None else ""
+    problem = getattr(exc, "problem", None) or type(exc).__name__
+    context, start = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+    if context and start is not None and start is not mark:
+        context += f" at line {start.line + 1}"
+    return f"settings file {path}{where}: invalid YAML: {problem}" + (
+        f" ({context})" if context else ""
+    )
+
+
+def _unknown_keys(names: list[str], fields: tuple[Any, ...], path: str) -> str:
+    from diplowire.errors import closest
+
+    valid = [f.name for f in fields]
+    guesses = {n: closest(n, valid) for n in names}
+    shown = ", ".join(
+        f"{path}{n}" + (f" (did you mean {path}{g}?)" if g else "") for n, g in guesses.items()
+    )
+    return f"unknown settings in the settings file: {shown}"
 
 
 def _coerce(typ: Any, value: Any, name: str) -> Any:
