@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 import msgspec
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
+from kafka.errors import KafkaError
 
 from diplowire.ingest.identity import title_key
 from diplowire.ingest.politeness import host_of
@@ -107,6 +108,8 @@ class Adoption:
     coordinator thread, applied by the poller's thread)."""
 
     partitions: set[int]
+    epoch: int
+    """The coordinator's revocation count when they were assigned: a revocation since voids it."""
     records: dict[str, FeedRecord] = field(default_factory=dict)
     published: list[_RawArticle] = field(default_factory=list)
 
@@ -150,6 +153,7 @@ class Ownership:
         self._handed = threading.Event()
         self._adoptions: list[Adoption] = []
         self._to_load: set[int] | None = None
+        self._epoch = 0
         self._unsent: set[str] = set()
         self._last_mark = 0.0
         self._closing = threading.Event()
@@ -208,9 +212,13 @@ class Ownership:
         owned = set(self._owned)
         self._owned = frozenset()
         if owned:
-            self._send_records(state, owned)
-            self._send_marks(owned, time.time())
-            self.producer.flush(timeout=30)
+            try:
+                self._send_records(state, owned)
+                self._send_marks(owned, time.time())
+                self.producer.flush(timeout=30)
+            except KafkaError as exc:
+                # The next owner's raw scan covers what these records would have said.
+                log.warning("feed records not written at close: %s", exc)
         self._closing.set()
         with self._cond:
             self._cond.notify_all()
@@ -254,10 +262,18 @@ class Ownership:
                 seen = Seen(digest, art.version, now, title_key(art.title), art.source.feed_url)
                 state.set_seen(art.id, seen, None)
                 touched.add(art.source.feed_url)
+        for url in touched - state.feeds.keys():
+            state.set_feed(url, FeedState(url=url))  # so that its record names these articles
         self.store.save(state)
-        self._owned = self._owned | a.partitions
+        with self._cond:
+            if a.epoch != self._epoch:
+                # Revoked while it was read or merged: what was learnt is kept, the partitions
+                # are not taken (a later assignment brings them again).
+                log.info("partitions %s revoked before they were taken", sorted(a.partitions))
+                return
+            self._owned = self._owned | a.partitions
         # What the raw topic told is written to the feeds' records before the new mark.
-        self._unsent.update(u for u in touched if u in state.feeds)
+        self._unsent.update(touched)
         self._send_records(state, a.partitions)
         self._send_marks(a.partitions, now)
         self.producer.flush(timeout=HANDOVER_WAIT_S)
@@ -329,8 +345,9 @@ class Ownership:
                     consumer.pause(*assigned)  # membership only: nothing is fetched
                 with self._cond:
                     parts, self._to_load = self._to_load, None
+                    epoch = self._epoch
                 if parts:
-                    adoption = self._read(parts)
+                    adoption = self._read(parts, epoch)
                     with self._cond:
                         self._adoptions.append(adoption)
                         self._cond.notify_all()
@@ -341,6 +358,7 @@ class Ownership:
         with self._cond:
             # Pending adoptions of these partitions are void: they are being taken away.
             self._adoptions = [a for a in self._adoptions if not (a.partitions & parts)]
+            self._epoch += 1
             if not (self._owned & parts):
                 return
             self._owned = self._owned - parts
@@ -352,15 +370,17 @@ class Ownership:
 
     def _on_lost(self, parts: set[int]) -> None:
         # Evicted: another poller may own them already; the raw scan covers what was in flight.
-        self._owned = self._owned - parts
+        with self._cond:
+            self._epoch += 1
+            self._owned = self._owned - parts
 
     def _on_assigned(self, parts: set[int]) -> None:
         with self._cond:
             self._to_load = set(parts)
 
-    def _read(self, parts: set[int]) -> Adoption:
+    def _read(self, parts: set[int], epoch: int) -> Adoption:
         """The partitions' latest records, and what the raw topic holds since their marks."""
-        adoption = Adoption(set(parts))
+        adoption = Adoption(set(parts), epoch)
         marks: dict[int, float] = {}
         tps = [TopicPartition(self.topic, p) for p in sorted(parts)]
         for rec in read_to_end(self.kafka, dict.fromkeys(tps)):
