@@ -62,6 +62,10 @@ def _setup_logging(verbose: bool, log_format: str | None = None) -> None:
 
     # ...and logs every failed reconnection at WARNING/ERROR: an outage must stay readable.
     install_outage_filter(verbose=verbose)
+    from diplowire.wire.security import install_redacting_filter
+
+    # Passwords and API keys never reach the log, whoever formats them (wire/security.py).
+    install_redacting_filter()
 
 
 def cmd_stack(args: argparse.Namespace) -> int:
@@ -157,8 +161,14 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         from diplowire.errors import explain
         from diplowire.wire.loop import WorkerStopped
+        from diplowire.wire.security import EXIT_REFUSED, redact, refusal_of
         from diplowire.wire.startup import EXIT_STARTUP_TIMEOUT, StartupStopped, StartupTimeout
 
+        refused = refusal_of(exc)
+        if refused is not None:
+            # Wrong credentials or CA: no traceback, one line that names neither secret.
+            print(f"diplowire {args.command}: {refused}", file=sys.stderr)
+            return EXIT_REFUSED
         explained = explain(exc)
         if explained is not None:
             # A timeout or refused connection of the Kafka or Elasticsearch client: one line
@@ -173,7 +183,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"diplowire {args.command}: stopped: {exc}", file=sys.stderr)
             return 4
         if _is_connection_error(exc):
-            print(f"diplowire {args.command}: {exc.__class__.__name__}: {exc}", file=sys.stderr)
+            line = redact(f"{exc.__class__.__name__}: {exc}")
+            print(f"diplowire {args.command}: {line}", file=sys.stderr)
             return 5
         raise
 

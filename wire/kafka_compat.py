@@ -10,10 +10,19 @@ kafka-python object's ``_`` attributes or ``kafka.record``.
 from __future__ import annotations
 
 import contextlib
+import logging
+import threading
+import time
 from typing import Any
 
 from kafka import KafkaAdminClient, KafkaProducer
-from kafka.errors import KafkaError, RetriableError
+from kafka.errors import (
+    KafkaError,
+    KafkaProtocolError,
+    RetriableError,
+    SaslAuthenticationFailedError,
+)
+from kafka.net import transport as _transport
 from kafka.record import util as _record_util
 from kafka.record.default_records import DefaultRecordBatchBuilder
 
@@ -105,3 +114,75 @@ def crc32c_accelerated() -> bool:
     without it the consumer checks record CRCs in pure Python. An attribute gone (another
     version) reads as accelerated: no false warning; the version pin flags the change."""
     return getattr(_record_util, "crc32c_c", True) is not None
+
+
+# --------------------------------------------------------------------------- refused credentials
+
+_auth_lock = threading.Lock()
+_auth_state: dict[str, Any] = {"installed": False, "failure": None}
+
+
+async def _read_from_sock(self: Any) -> Any:
+    """kafka-python 3.0.12's ``KafkaTCPTransport._read_from_sock``, delivering the bytes that
+    arrived with the broker's close before reporting the close.
+
+    A broker refusing SASL credentials answers ``SaslAuthenticate`` with error 58 and closes the
+    connection at once; both reach one ``recv`` loop, and the original drops the answer and
+    reports ``socket disconnected``, an outage that is retried for ever. Handing the answer to
+    the connection first (and letting its coroutine run once) makes the connection fail with
+    ``SaslAuthenticationFailedError`` instead. Otherwise the original (less its debug line).
+    """
+    while self._read and not self._closed:
+        await self._net.wait_read(self._sock)
+        recvd_data, err = self._sock_recv()
+        if recvd_data:
+            self.last_read = time.monotonic()
+            if self._protocol and self._protocol._sensors:
+                self._protocol._sensors.bytes_received.record(len(recvd_data))
+            try:
+                self._protocol.data_received(recvd_data)
+            except KafkaProtocolError as e:
+                return self.abort(error=e)
+        if err:
+            if recvd_data:
+                await self._net.sleep(0)  # the connection reads the answer and closes itself
+            if self._closed:
+                return None
+            return self.abort(error=err)
+    return None
+
+
+class _AuthFailureWatch(logging.Handler):
+    """Keeps the last ``SaslAuthenticationFailedError`` a bootstrap attempt failed with.
+
+    kafka-python 3.0.12 logs a failed bootstrap connection (``kafka.net.manager``, WARNING,
+    the error as an argument) and tries again until ``bootstrap_timeout_ms``, then raises a
+    bare ``KafkaTimeoutError``: the refusal is only in that log record. Matched by type, not
+    by message text.
+    """
+
+    def emit(self, record: logging.LogRecord) -> None:
+        for arg in record.args if isinstance(record.args, tuple) else ():
+            if isinstance(arg, SaslAuthenticationFailedError):
+                with _auth_lock:
+                    _auth_state["failure"] = arg
+
+
+def watch_auth_failures() -> None:
+    """Install the transport fix and the bootstrap watch once per process (idempotent); called
+    before every client is built (wire/security.py)."""
+    with _auth_lock:
+        if _auth_state["installed"]:
+            return
+        _auth_state["installed"] = True
+    _transport.KafkaTCPTransport._read_from_sock = _read_from_sock
+    logging.getLogger("kafka.net.manager").addHandler(_AuthFailureWatch(logging.WARNING))
+
+
+def last_auth_failure(clear: bool = False) -> BaseException | None:
+    """The broker's last refusal of our SASL credentials seen while bootstrapping, or None."""
+    with _auth_lock:
+        failure = _auth_state["failure"]
+        if clear:
+            _auth_state["failure"] = None
+    return failure if isinstance(failure, BaseException) else None

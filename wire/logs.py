@@ -32,6 +32,8 @@ class JsonFormatter(logging.Formatter):
                 line[name] = value
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
+        elif record.exc_text:  # a traceback a filter already rewrote (wire/security.py)
+            line["exception"] = record.exc_text
         # default=str: a library's extra value that JSON cannot hold still makes a line.
         return json.dumps(line, ensure_ascii=False, default=str)
 

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 import yaml
 
+from diplowire.wire import security
 from diplowire.wire.topics import DEFAULT_PREFIX, Topics
 
 ENV_PREFIX = "DIPLOWIRE_"
@@ -51,6 +52,13 @@ class KafkaSettings:
     sasl_mechanism: str = ""
     sasl_username: str = ""
     sasl_password: Secret = Secret("")  # noqa: RUF009 (immutable str)
+    # TLS (security_protocol SSL / SASL_SSL): the CA that signed the brokers' certificates
+    # (empty = the system's), and a client certificate for brokers that ask for one.
+    ssl_cafile: str = ""
+    ssl_certfile: str = ""
+    ssl_keyfile: str = ""
+    ssl_key_password: Secret = Secret("")  # noqa: RUF009 (immutable str)
+    ssl_check_hostname: bool = True
     max_message_bytes: int = 1_000_000
     # Topics as code (``diplowire topics ensure``; workers create missing topics the same way).
     topic_partitions: int = 3
@@ -65,16 +73,16 @@ class KafkaSettings:
     def topics(self) -> Topics:
         return Topics(self.topic_prefix)
 
+    def __post_init__(self) -> None:
+        problem = security.check_kafka(
+            self.security_protocol, self.sasl_mechanism, self.sasl_username
+        )
+        if problem:
+            raise SettingsError(problem)
+
     def client_config(self) -> dict[str, Any]:
-        cfg: dict[str, Any] = {
-            "bootstrap_servers": self.bootstrap_servers.split(","),
-            "security_protocol": self.security_protocol,
-        }
-        if self.sasl_mechanism:
-            cfg["sasl_mechanism"] = self.sasl_mechanism
-            cfg["sasl_plain_username"] = self.sasl_username
-            cfg["sasl_plain_password"] = self.sasl_password.reveal()
-        return cfg
+        """kafka-python arguments: one place for every client (wire/security.py)."""
+        return security.kafka_client_config(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,13 +223,13 @@ class ElasticsearchSettings:
     index_prefix: str = "diplowire-articles"
     request_timeout_s: float = 30.0
 
+    ca_certs: str = ""
+    """CA file that signed Elasticsearch's certificate (https URLs); empty = the system's."""
+    verify_certs: bool = True
+
     def client_kwargs(self) -> dict[str, Any]:
-        kw: dict[str, Any] = {"hosts": [self.url], "request_timeout": self.request_timeout_s}
-        if self.api_key:
-            kw["api_key"] = self.api_key.reveal()
-        elif self.username:
-            kw["basic_auth"] = (self.username, self.password.reveal())
-        return kw
+        """``Elasticsearch(**kwargs)``: one place for every client (wire/security.py)."""
+        return security.es_client_kwargs(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -374,7 +382,11 @@ def _coerce(typ: Any, value: Any, name: str) -> Any:
                 return False
             raise ValueError(value)
         if typ is Secret:
+            security.register_secret(str(value))  # masked in logs and errors from now on
             return Secret(str(value))
+        if typ is str and "@" in str(value):
+            # A password in a URL (https://user:pass@host) is a secret too.
+            security.register_secret(security.url_password(str(value)))
         if typ in (int, float, str):
             return typ(value)
         if typing.get_origin(typ) is tuple:
@@ -395,5 +407,6 @@ def describe(settings: Any, prefix: str = "") -> list[str]:
         if dataclasses.is_dataclass(value):
             lines.extend(describe(value, f"{prefix}{f.name}."))
         else:
-            lines.append(f"{prefix}{f.name} = {value!s}")
+            # str() first: a Secret shows "***"; a URL shows no password.
+            lines.append(f"{prefix}{f.name} = {security.mask_url(str(value))}")
     return lines

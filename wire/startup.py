@@ -18,9 +18,11 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from kafka.errors import KafkaConnectionError, KafkaError
+from kafka.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError
 
 from diplowire.wire.backoff import Backoff
+from diplowire.wire.kafka_compat import last_auth_failure
+from diplowire.wire.security import check_kafka_tls, mask_url, refusal_of
 from diplowire.wire.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
@@ -60,6 +62,7 @@ def wait_for(
     ``timeout_s`` (0 = wait forever); any other error of ``attempt`` is raised at once.
     """
     logger = logger or log
+    where = mask_url(where)  # https://user:pass@host is logged as https://user:***@host
     delays = (backoff or Backoff(INITIAL_DELAY_S, MAX_DELAY_S)).delays()
     started = time.monotonic()
     attempts = 0
@@ -70,6 +73,10 @@ def wait_for(
             result = attempt()
         except Exception as exc:
             if not unavailable(exc):
+                # Refused credentials or an untrusted certificate: one typed line, no wait.
+                refused = refusal_of(exc, service, where)
+                if refused is not None and refused is not exc:
+                    raise refused from exc
                 raise
             if stop.is_set():
                 raise StartupStopped(f"stopped while waiting for {service} at {where}") from exc
@@ -129,9 +136,19 @@ def probe_kafka(kafka: KafkaSettings) -> None:
     """Raises unless a broker of ``kafka.bootstrap_servers`` answers within a few seconds."""
     from diplowire.wire.admin import open_admin
 
-    admin = open_admin(
-        kafka, bootstrap_timeout_ms=PROBE_TIMEOUT_MS, request_timeout_ms=PROBE_TIMEOUT_MS * 2
-    )
+    # kafka-python would retry an untrusted certificate for ever, as if the broker were down.
+    check_kafka_tls(kafka, timeout_s=PROBE_TIMEOUT_MS / 1000)
+    last_auth_failure(clear=True)
+    try:
+        admin = open_admin(
+            kafka, bootstrap_timeout_ms=PROBE_TIMEOUT_MS, request_timeout_ms=PROBE_TIMEOUT_MS * 2
+        )
+    except KafkaTimeoutError as exc:
+        # ...and a refused password too: kafka_compat saw the refusal, waiting will not heal it.
+        refused = refusal_of(exc, "Kafka", kafka.bootstrap_servers)
+        if refused is not None:
+            raise refused from exc
+        raise
     admin.close()
 
 
@@ -165,8 +182,11 @@ def wait_for_kafka(
 
 def es_unavailable(exc: BaseException) -> bool:
     """Elasticsearch down, unreachable, starting or overloaded; not a refusal (400/401/403...)."""
+    from elastic_transport import TlsError
     from elasticsearch import ApiError, TransportError
 
+    if isinstance(exc, TlsError):
+        return False  # an untrusted certificate stays untrusted: wire/security.py says why
     if isinstance(exc, TransportError):
         return True
     return isinstance(exc, ApiError) and (exc.status_code == 429 or exc.status_code >= 500)

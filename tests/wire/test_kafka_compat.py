@@ -24,7 +24,10 @@ Re-check each function there against the new release before changing VERIFIED_VE
   error_kills_producer   TransactionManager.classify_batch_error (non-retriable = fatal)
   aborted_by_producer    FutureRecordMetadata._produce_future.value[0] == -1 for aborted batches
   crc32c_accelerated     kafka.record.util.crc32c_c
-then run tests/wire/test_kafka_compat.py, test_open_admin.py, tests/ingest/test_publish.py."""
+  watch_auth_failures    KafkaTCPTransport._read_from_sock (replaced), the WARNING of
+                         KafkaConnectionManager._do_bootstrap carrying the error as an argument
+then run tests/wire/test_kafka_compat.py, test_open_admin.py, test_secure_stack.py,
+tests/ingest/test_publish.py."""
 
 
 def test_kafka_python_is_the_verified_version() -> None:
