@@ -69,7 +69,7 @@ class FeedState:
     """Set when the last parsed document was not valid in the charset it declares."""
 
 
-@dataclass
+@dataclass(slots=True)
 class Seen:
     content_hash: str
     version: int
