@@ -148,6 +148,9 @@ def supervise(
 
 
 def cmd_tag(args: argparse.Namespace) -> int:
+    from diplowire.enrich.nlp import Models
     from diplowire.enrich.tag import tag_stream
 
-    return tag_stream(sys.stdin.buffer, sys.stdout.buffer, sys.stderr)
+    settings: EnrichSettings = settings_from_args(EnrichSettings, args)
+    models = Models(blas_threads=settings.blas_threads, names=settings.models.by_lang())
+    return tag_stream(sys.stdin.buffer, sys.stdout.buffer, sys.stderr, models=models)

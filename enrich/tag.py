@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterator
 from typing import IO, Any
 
+from diplowire.enrich import nlp
 from diplowire.enrich.pipeline import enrich_batch
 from diplowire.ingest.normalize import fingerprint
 from diplowire.wire.article import (
@@ -72,7 +73,10 @@ def _batches(stream: IO[bytes]) -> Iterator[list[tuple[int, bytes]]]:
         yield batch
 
 
-def tag_stream(inp: IO[bytes], out: IO[bytes], err: IO[str]) -> int:
+def tag_stream(
+    inp: IO[bytes], out: IO[bytes], err: IO[str], models: nlp.Models | None = None
+) -> int:
+    """``models``: the pipelines to use (``diplowire tag`` builds them from its settings)."""
     bad = 0
     for batch in _batches(inp):
         articles: list[tuple[int, Article]] = []
@@ -82,7 +86,7 @@ def tag_stream(inp: IO[bytes], out: IO[bytes], err: IO[str]) -> int:
             except InvalidMessage as exc:
                 bad += 1
                 err.write(f"line {n}: {exc}\n")
-        results = enrich_batch([a for _, a in articles])
+        results = enrich_batch([a for _, a in articles], models=models)
         for (n, _), res in zip(articles, results, strict=True):
             if isinstance(res, Poison):
                 bad += 1

@@ -109,7 +109,7 @@ def run_worker(
     topics = settings.kafka.topics
     stats = stats if stats is not None else Stats()
     # This process's pipelines, loaded on the first batch with the settings' BLAS thread cap.
-    models = nlp.Models(blas_threads=settings.blas_threads)
+    models = nlp.Models(blas_threads=settings.blas_threads, names=settings.models.by_lang())
 
     def connect() -> KafkaProducer:
         ensure_topics(settings.kafka)

