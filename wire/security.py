@@ -25,6 +25,8 @@ EXIT_REFUSED = 7
 waiting cannot heal either, so the worker stops at once with one line saying which."""
 
 MASK = "***"
+log = logging.getLogger(__name__)
+_warned_unverified = threading.Event()
 
 
 class SecurityProtocol(enum.StrEnum):
@@ -144,8 +146,15 @@ def es_client_kwargs(e: ElasticsearchSettings) -> dict[str, Any]:
             kw["ca_certs"] = e.ca_certs
         kw["verify_certs"] = e.verify_certs
         if not e.verify_certs:
-            # Said once at start-up by the worker; the per-request warning would flood the log.
+            # Said once here; urllib3's warning on every request would flood the log.
             kw["ssl_show_warn"] = False
+            if not _warned_unverified.is_set():
+                _warned_unverified.set()
+                log.warning(
+                    "elasticsearch.verify_certs is false: the certificate of %s is not checked "
+                    "(anyone on the path can read the credentials); set elasticsearch.ca_certs",
+                    mask_url(e.url),
+                )
     return kw
 
 

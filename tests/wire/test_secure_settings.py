@@ -66,7 +66,7 @@ def test_es_client_kwargs_carry_the_ca_and_one_kind_of_credentials() -> None:
     basic = ElasticsearchSettings(url="https://h:1", username="u", password=Secret(ES_PW))
     assert basic.client_kwargs()["basic_auth"] == ("u", ES_PW)
     off = ElasticsearchSettings(url="https://h:1", verify_certs=False).client_kwargs()
-    assert off["verify_certs"] is False
+    assert off["verify_certs"] is False and off["ssl_show_warn"] is False
     assert "verify_certs" not in ElasticsearchSettings().client_kwargs()  # http: no TLS at all
 
 
@@ -188,3 +188,14 @@ def test_refusal_of_finds_the_cause_and_ignores_outages() -> None:
     tls = security.refusal_of(TlsError("certificate verify failed: self-signed certificate"))
     assert tls is not None and tls.refusal is security.Refusal.ES_TLS
     assert security.refusal_of(ConnectionError("refused")) is None
+
+
+def test_unverified_https_is_warned_about_once(caplog: pytest.LogCaptureFixture) -> None:
+    security._warned_unverified.clear()
+    off = ElasticsearchSettings(url=f"https://u:{URL_PW}@h:1", verify_certs=False)
+    with caplog.at_level(logging.WARNING, logger="diplowire.wire.security"):
+        off.client_kwargs()
+        off.client_kwargs()
+    warnings = [r.getMessage() for r in caplog.records if "verify_certs" in r.getMessage()]
+    assert len(warnings) == 1
+    assert URL_PW not in warnings[0] and "https://u:***@h:1" in warnings[0]
