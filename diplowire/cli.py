@@ -71,7 +71,9 @@ def _setup_logging(verbose: bool, log_format: str | None = None) -> None:
 def cmd_stack(args: argparse.Namespace) -> int:
     from diplowire import devstack as stack
 
-    return stack.main([args.action])
+    # `down` prints nothing to format: --json is for up and status.
+    as_json = args.json and args.action != "down"
+    return stack.main([args.action, *(["--json"] if as_json else [])])
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -108,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
         "down: stop the servers this stack started; "
         "status: each one's state (exit 0 only if both are up)",
     )
+    s.add_argument("--json", action="store_true", help="up, status: one JSON object, not a table")
     s.set_defaults(func=cmd_stack)
 
     # Each stage owns its subcommands; this module only assembles them.

@@ -8,6 +8,7 @@ import sys
 import threading
 import time
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from diplowire.wire.loop import Stats, StopFlag, WorkerStopped, install_signal_handlers
@@ -37,6 +38,7 @@ class _Worker(threading.Thread):
 
 
 def run_local(args: argparse.Namespace) -> int:
+    from diplowire import demofeeds
     from diplowire import devstack as stack
     from diplowire.enrich.worker import run_worker as run_enrich
     from diplowire.index.layout import client
@@ -91,6 +93,14 @@ def run_local(args: argparse.Namespace) -> int:
             _say(f"serving {len(feeds)} bundled sample feeds at {server.base_url}")
         else:
             feeds = load_feeds(args.feeds)
+        # `diplowire feeds status` run bare shows these feeds and this state (demofeeds.py).
+        demofeeds.write(
+            demofeeds.DemoFeeds(
+                feeds=str(SAMPLE_DIR / "feeds.yaml") if server is not None else args.feeds,
+                base_url=server.base_url if server is not None else None,
+                state_dir=str(Path(poll_s.state_dir).resolve()),
+            )
+        )
         store = FileStateStore(poll_s.state_dir)
         producer = make_producer(poll_s.kafka)
         try:

@@ -16,6 +16,9 @@ from diplowire.wire.settings import EnrichSettings
 
 log = logging.getLogger("diplowire.enrich")
 
+SUPERVISED_ENV = "DIPLOWIRE_SUPERVISED"
+"""Set by :func:`supervise` in its children's environment."""
+
 
 def register(sub: Any) -> None:
     s = sub.add_parser("enrich", help="consume raw articles, publish enriched ones")
@@ -63,7 +66,8 @@ def cmd_enrich(args: argparse.Namespace) -> int:
 
     settings: EnrichSettings = settings_from_args(EnrichSettings, args)
     stop = StopFlag()
-    install_signal_handlers(stop)
+    # A child of `--processes N`: its supervisor says "received SIGTERM" for all of them.
+    install_signal_handlers(stop, announce=SUPERVISED_ENV not in os.environ)
     stats = run_worker(
         settings,
         stop,
@@ -108,7 +112,9 @@ def supervise(
 
     def on_signal(signum: int, _frame: Any) -> None:
         nonlocal stopping, signalled
-        log.info("received %s: stopping %d workers", signal.Signals(signum).name, len(children))
+        if not signalled:  # once: a second signal says nothing new
+            name = signal.Signals(signum).name
+            log.info("received %s: stopping %d workers", name, len(children))
         stopping = signalled = True
         stop_all(signal.SIGTERM)
 
@@ -116,7 +122,8 @@ def supervise(
     try:
         for k in range(processes):
             extra = child_env[k] if child_env else {}
-            children.append(subprocess.Popen(cmd, env={**os.environ, **extra} if extra else None))
+            env = {**os.environ, SUPERVISED_ENV: "1", **extra}
+            children.append(subprocess.Popen(cmd, env=env))
             log.info("started enrich worker %d/%d (pid %d)", k + 1, processes, children[-1].pid)
         failed = 0
         while any(c.poll() is None for c in children):

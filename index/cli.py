@@ -39,6 +39,7 @@ def register(sub: Any) -> None:
         "--delete-old", action="store_true", help="migrate: delete the old indices once copied"
     )
     s.add_argument("--since", help="replay: from this time (ISO 8601 or 7d ago), not the start")
+    s.add_argument("--json", action="store_true", help="status: one JSON object instead of text")
     s.set_defaults(func=cmd_index)
     search.register(sub)
     subscribe.register(sub)
@@ -67,7 +68,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     if args.action == "migrate":
         return _migrate(settings, args.delete_old)
     if args.action == "status":
-        return _status(settings)
+        return _status(settings, as_json=args.json)
     if args.action == "replay":
         return _replay(settings, args.since)
     from diplowire.index.worker import run_worker
@@ -141,24 +142,44 @@ def _replay(settings: IndexSettings, since: str | None) -> int:
     return 0
 
 
-def _status(settings: IndexSettings) -> int:
-    from diplowire.index.layout import alias_indices, client, index_version
+def _status(settings: IndexSettings, *, as_json: bool = False) -> int:
+    import json
+
+    from diplowire.errors import ErrorKind
+    from diplowire.index.esclient import (
+        PROBE_TIMEOUT_S,
+        explained,
+        interactive_client,
+        nothing_indexed,
+    )
+    from diplowire.index.layout import alias_indices, index_version
     from diplowire.index.mapping import MAPPING_VERSION
 
-    es = client(settings.elasticsearch)
+    es = interactive_client(settings.elasticsearch)
     alias = settings.elasticsearch.index_prefix
+    url = settings.elasticsearch.url
+    indices = []
     try:
-        behind = alias_indices(es, alias)
-        if not behind:
-            print(f"no alias {alias} at {settings.elasticsearch.url} (run `diplowire index`)")
-            return 1
-        print(f"alias {alias} (this code writes mapping v{MAPPING_VERSION}):")
-        for name, is_write in sorted(behind.items()):
-            count = es.count(index=name)["count"]
-            role = "write" if is_write else "read"
-            print(f"  {name:<40} v{index_version(name)}  {role:<5}  {count} documents")
+        with explained(settings.elasticsearch, index=alias):
+            # The first request bounded like search's probe: an absent server is said at once.
+            behind = alias_indices(es.options(request_timeout=PROBE_TIMEOUT_S), alias)
+            for name, is_write in sorted(behind.items()):
+                count = es.count(index=name)["count"]
+                role = "write" if is_write else "read"
+                indices.append(
+                    {"name": name, "version": index_version(name), "role": role, "documents": count}
+                )
     finally:
         es.close()
+    if as_json:
+        body = {"alias": alias, "url": url, "exists": bool(indices), "indices": indices}
+        print(json.dumps({**body, "code_mapping_version": MAPPING_VERSION}))
+        return 0 if indices else ErrorKind.NOT_FOUND.exit_code
+    if not indices:
+        raise nothing_indexed(settings.elasticsearch, alias)
+    print(f"alias {alias} (this code writes mapping v{MAPPING_VERSION}):")
+    for i in indices:
+        print(f"  {i['name']:<40} v{i['version']}  {i['role']:<5}  {i['documents']} documents")
     return 0
 
 

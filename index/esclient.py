@@ -45,7 +45,7 @@ def check(es: Elasticsearch, settings: ElasticsearchSettings, index: str | None 
         # HEAD /{name}: cheap, allowed to a reader, and Elasticsearch names itself in the answer.
         found = es.options(request_timeout=PROBE_TIMEOUT_S).indices.exists(index=name)
     if not found:
-        raise _nothing_indexed(settings, name)
+        raise nothing_indexed(settings, name)
 
 
 @contextmanager
@@ -88,14 +88,14 @@ def _api_error(settings: ElasticsearchSettings, exc: ApiError, index: str | None
         # (A refused login is checked first: a proxy in front may answer it for Elasticsearch.)
         return _not_elasticsearch(url, exc)
     if exc.error == "index_not_found_exception":
-        return _nothing_indexed(settings, index or settings.index_prefix)
+        return nothing_indexed(settings, index or settings.index_prefix)
     return UserError(
         ErrorKind.FAILED,
         f"Elasticsearch at {url} refused the request (HTTP {exc.status_code}, {exc.error})",
     )
 
 
-def _nothing_indexed(settings: ElasticsearchSettings, name: str) -> UserError:
+def nothing_indexed(settings: ElasticsearchSettings, name: str) -> UserError:
     return UserError(
         ErrorKind.NOT_FOUND,
         f"nothing indexed yet: no index or alias {name} at {settings.url}",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -150,6 +151,36 @@ def _progress(report: Any) -> None:
     )
 
 
+def _demo_fallback(args: argparse.Namespace, settings: PollSettings) -> tuple[PollSettings, Any]:
+    """With no feed list configured and no default list, the last ``diplowire run``'s feeds and
+    state (diplowire/demofeeds.py); otherwise ``settings`` and ``--base-url`` unchanged."""
+    from pathlib import Path
+
+    from diplowire import demofeeds
+
+    defaults = PollSettings()
+    configured = args.feeds or os.environ.get("DIPLOWIRE_FEEDS") or settings.feeds != defaults.feeds
+    if configured or Path(settings.feeds).exists():
+        return settings, args.base_url
+    demo = demofeeds.read()
+    if demo is None:
+        from diplowire.errors import ErrorKind, UserError
+
+        raise UserError(
+            ErrorKind.USAGE,
+            f"no feed list configured, and the default {settings.feeds} does not exist",
+            "give one with --feeds FILE (or DIPLOWIRE_FEEDS); after `make demo`, "
+            "this command shows the demo's feeds",
+        )
+    state_dir = demo.state_dir if settings.state_dir == defaults.state_dir else settings.state_dir
+    # On stderr: --json output stays one object per line.
+    print(
+        f"no feed list configured: the feeds of the last `diplowire run` ({demo.feeds})",
+        file=sys.stderr,
+    )
+    return replace(settings, feeds=demo.feeds, state_dir=state_dir), args.base_url or demo.base_url
+
+
 def cmd_feeds(args: argparse.Namespace) -> int:
     from diplowire.ingest.feeds import load_feeds, to_opml
     from diplowire.ingest.state import FileStateStore
@@ -157,16 +188,17 @@ def cmd_feeds(args: argparse.Namespace) -> int:
     settings: PollSettings = settings_from_args(
         PollSettings, args, feeds=args.feeds, state_dir=args.state_dir
     )
+    settings, base_url = _demo_fallback(args, settings)
     state = FileStateStore(settings.state_dir).load()
     if args.action == "export":
         # A feed that moved permanently is exported under its new URL.
         feeds = [
             replace(f, url=fs.moved_to) if (fs := state.feeds.get(f.url)) and fs.moved_to else f
-            for f in load_feeds(settings.feeds, base_url=args.base_url)
+            for f in load_feeds(settings.feeds, base_url=base_url)
         ]
         sys.stdout.write(to_opml(feeds))
         return 0
-    feeds = load_feeds(settings.feeds, base_url=args.base_url)
+    feeds = load_feeds(settings.feeds, base_url=base_url)
     rows = []
     for f in feeds:
         fs = state.feeds.get(f.url)

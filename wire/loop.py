@@ -48,12 +48,20 @@ class StopFlag(threading.Event):
     """Set by SIGTERM/SIGINT or by a supervising thread; the loop drains, commits and returns."""
 
 
-def install_signal_handlers(flag: StopFlag) -> None:
+def install_signal_handlers(flag: StopFlag, *, announce: bool = True) -> None:
+    """SIGTERM/SIGINT set ``flag``. The first one is logged, once: a second Ctrl-C, or the
+    SIGTERM a supervisor forwards after the terminal's SIGINT, says nothing new. ``announce``
+    False logs it at DEBUG only (a child whose supervisor already said it)."""
     if threading.current_thread() is not threading.main_thread():
         return
 
     def _handler(signum: int, _frame: Any) -> None:
-        log.info("received %s: draining, committing and stopping", signal.Signals(signum).name)
+        if not flag.is_set():
+            log.log(
+                logging.INFO if announce else logging.DEBUG,
+                "received %s: draining, committing and stopping",
+                signal.Signals(signum).name,
+            )
         flag.set()
 
     signal.signal(signal.SIGTERM, _handler)
