@@ -4,9 +4,9 @@ Each kind has three document fields: ``<kind>`` (the display labels, one per id:
 Kibana shows; its ``.lc`` subfield holds them lower-cased for case-insensitive KQL),
 ``<kind>_ids`` (language-neutral ids) and ``<kind>_names`` (every name form the entity is known
 by, folded: no accents, lower case; see :mod:`diplowire.enrich.kb.entities`). ``search --person``
-and ``subscribe --person`` select an article when a value is an entity's id (any case) or a part
-of any of its folded name forms, so "putin", "Poutine" and "vladimir putin" find French and
-English articles alike.
+and ``subscribe --person`` select an article when a value is an entity's id (any case) or the
+start of a word of any of its folded name forms onwards, so "putin", "Poutine" and "vladimir
+putin" find French and English articles alike.
 """
 
 from __future__ import annotations
@@ -70,12 +70,16 @@ def _with_details(name: str, role: str | None, country: str | None) -> str:
 def es_clause(kind: str, value: str) -> dict[str, Any]:
     """Elasticsearch clause for one ``--person``/``--org`` value (see the module docstring)."""
     ids, names = FIELDS[kind]
-    escaped = re.sub(r"([*?\\])", r"\\\1", fold(value))
+    key = fold(value)
+    escaped = re.sub(r"([*?\\])", r"\\\1", key)
+    # From the start of a word on, as enrich.kb.entities.matches: the name's start, or after a
+    # space or a hyphen.
+    words = [f"{escaped}*", f"* {escaped}*", f"*-{escaped}*"]
     return {
         "bool": {
             "should": [
-                {"term": {ids: {"value": value.strip(), "case_insensitive": True}}},
-                {"wildcard": {names: {"value": f"*{escaped}*"}}},
+                {"term": {ids: {"value": key, "case_insensitive": True}}},
+                *({"wildcard": {names: {"value": w}}} for w in words),
             ],
             "minimum_should_match": 1,
         }

@@ -4,10 +4,11 @@
 Semantics, shared by both: values of one filter are alternatives (``--country RU --country UA``
 is RU or UA); different filters must all hold. Countries, dyads, topics and languages match
 exactly (normalised case); sources match a case-insensitive substring of the name; persons and
-organisations match by canonical entity: an id (any case) or a part of any name form, accents and
-case aside ("guterres" finds "António Guterres", "poutine" and "putin" the same person in French
-and English articles; see ``index/entity_fields.py``). Free text matches when every word is in the
-title or body, or every lemma of it is in the article's lemmas.
+organisations match by canonical entity: an id (any case) or words of any name form from the
+start of a word, accents and case aside ("guterres" finds "António Guterres", "poutine" and
+"putin" the same person in French and English articles; see ``index/entity_fields.py``). Free
+text matches when every word is in the title or body, or every lemma of it is in the article's
+lemmas.
 """
 
 from __future__ import annotations

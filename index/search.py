@@ -37,15 +37,16 @@ def add_filter_args(p: argparse.ArgumentParser) -> None:
         "--person",
         action="append",
         default=[],
-        help="person id or part of any of their names, any language, case or accents "
-        "(putin, Poutine, vladimir-putin)",
+        help="person id or words of any of their names from a word's start, any language, "
+        "case or accents (putin, Poutine, vladimir-putin)",
     )
     p.add_argument(
         "--org",
         "--organisation",
         action="append",
         default=[],
-        help="organisation id or part of any of its names (UN, onu, united nations)",
+        help="organisation id or words of any of its names from a word's start (UN, onu, "
+        "united nations)",
     )
     from diplowire.enrich.kb import TOPICS  # the enricher's taxonomy; plain data, no spaCy
 

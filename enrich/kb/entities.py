@@ -237,6 +237,12 @@ def _forms(names: Iterable[str], canon: Canon | None) -> frozenset[str]:
 
 
 def matches(wanted: str, entity_id: str, forms: Iterable[str]) -> bool:
-    """A filter value selects an entity by its id (any case) or a part of any name form."""
+    """A filter value selects an entity by its id (any case) or by words of any name form, from
+    the start of a word on: "putin" and "vladimir put" find "vladimir putin", "un" finds "un"
+    and "united nations" but not "fund" (a bare substring would, and KB aliases make many)."""
     key = fold(wanted)
-    return bool(key) and (key == fold(entity_id) or any(key in f for f in forms))
+    if not key:
+        return False
+    return key == fold(entity_id) or any(
+        f.startswith(key) or f" {key}" in f or f"-{key}" in f for f in forms
+    )

@@ -41,7 +41,7 @@ SAMPLES = {
     "other": (
         "Scholz meets Trudeau in Berlin",
         "German Chancellor Olaf Scholz met Canadian Prime Minister Justin Trudeau in Berlin on "
-        "Friday to discuss trade.",
+        "Friday to discuss trade and the International Monetary Fund.",
     ),
 }
 
@@ -148,6 +148,9 @@ def test_facets_are_one_bucket_per_entity_and_case_insensitive(
         (["--person", "Antonio Guterres"], ("fr", "en")),
         (["--person", "scholz"], ("other",)),
         (["--org", "onu"], ("fr", "en")),
+        # Words from their start: "un" is the UN, not the "un" inside "Fund".
+        (["--org", "un"], ("fr", "en")),
+        (["--org", "fmi"], ("other",)),
         (["--org", "united nations"], ("fr", "en")),
         (["--org", "embassy of france"], ("fr", "en")),
         # Missions are not KB entities: their names in other languages are not known forms.
