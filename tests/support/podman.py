@@ -1,0 +1,147 @@
+"""podman for the deployment tests: the machine set up (deploy/local/podman-setup.sh), the image
+built from deploy/Containerfile, containers run and always removed.
+
+Real podman, real containers: nothing here fakes a container runtime.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SETUP = ROOT / "deploy" / "local" / "podman-setup.sh"
+IMAGE = "localhost/diplowire:latest"
+BASE = "localhost/debian:bookworm"
+# The host's CA bundle, handed to the build as the `extra_ca` secret: HTTPS here goes through a
+# proxy that re-signs it, which the bundle trusts. DIPLOWIRE_BUILD_CA points elsewhere; empty: none.
+CA_BUNDLE = os.environ.get("DIPLOWIRE_BUILD_CA", "/etc/ssl/certs/ca-certificates.crt")
+BUILD_TIMEOUT_S = 1200
+
+
+def podman(
+    *args: str, timeout: float = 120, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(
+        ["podman", *args], capture_output=True, text=True, timeout=timeout, check=False
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(
+            f"podman {' '.join(args)} exited {proc.returncode}:\n{proc.stderr[-3000:]}"
+        )
+    return proc
+
+
+def setup() -> None:
+    """podman, runc, the containers.conf and the base image (a no-op once done)."""
+    proc = subprocess.run([str(SETUP)], capture_output=True, text=True, timeout=900, check=False)
+    assert proc.returncode == 0, f"{SETUP} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}"
+
+
+def image_id(ref: str) -> str | None:
+    proc = podman("image", "inspect", "--format", "{{.Id}}", ref, check=False)
+    return proc.stdout.strip() if proc.returncode == 0 else None
+
+
+@dataclass(frozen=True)
+class Build:
+    image: str
+    seconds: float
+    log: str
+
+
+def build_image(tag: str = IMAGE) -> Build:
+    """deploy/Containerfile on the Debian base, cached layers reused. The image this replaces
+    under ``tag`` is removed, so repeated runs do not pile up 870 MB images."""
+    before = image_id(tag)
+    args = ["build", "-f", "deploy/Containerfile", "--build-arg", f"BASE={BASE}", "-t", tag]
+    if CA_BUNDLE and Path(CA_BUNDLE).is_file():
+        args += ["--secret", f"id=extra_ca,src={CA_BUNDLE}"]
+    started = time.monotonic()
+    proc = subprocess.run(
+        ["podman", *args, "."],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=BUILD_TIMEOUT_S,
+        check=False,
+    )
+    seconds = time.monotonic() - started
+    assert proc.returncode == 0, (
+        f"podman build failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-3000:]}"
+    )
+    after = image_id(tag)
+    assert after is not None
+    if before and before != after:
+        podman("rmi", before, check=False)  # still used by a container: it stays, no harm
+    return Build(tag, seconds, proc.stdout)
+
+
+def inspect(ref: str, what: str = "image") -> dict[str, object]:
+    out = podman(what, "inspect", ref).stdout
+    data = json.loads(out)
+    assert isinstance(data, list) and data, out
+    return dict(data[0])
+
+
+@dataclass
+class Container:
+    name: str
+
+    def logs(self) -> str:
+        proc = podman("logs", self.name, check=False)
+        return (proc.stdout + proc.stderr)[-4000:]
+
+    def state(self) -> dict[str, object]:
+        return dict(inspect(self.name, "container")["State"])  # type: ignore[arg-type]
+
+    def running(self) -> bool:
+        return bool(self.state().get("Running"))
+
+    def stop(self, grace_s: int) -> tuple[int, float]:
+        """``podman stop -t grace``: SIGTERM, SIGKILL after ``grace_s``. (exit code, seconds)."""
+        started = time.monotonic()
+        podman("stop", "-t", str(grace_s), self.name, timeout=grace_s + 60)
+        seconds = time.monotonic() - started
+        return int(self.state()["ExitCode"]), seconds  # type: ignore[call-overload]
+
+
+@contextmanager
+def container(
+    name: str,
+    argv: Sequence[str],
+    *,
+    env: dict[str, str] | None = None,
+    network: str = "host",
+    image: str = IMAGE,
+    extra: Sequence[str] = (),
+) -> Iterator[Container]:
+    """A detached container, removed (with its anonymous volumes) however the block ends."""
+    podman("rm", "-f", "-v", name, check=False)
+    args = ["run", "-d", "--name", name, "--network", network, *extra]
+    for key, value in (env or {}).items():
+        args += ["-e", f"{key}={value}"]
+    podman(*args, image, *argv)
+    try:
+        yield Container(name)
+    finally:
+        podman("rm", "-f", "-v", name, timeout=120, check=False)
+
+
+def http_get(url: str, timeout: float = 3.0) -> tuple[int, str]:
+    """(status, body); (0, reason) when nothing answers."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode(errors="replace")
+    except (urllib.error.URLError, OSError) as exc:
+        return 0, str(exc)
