@@ -22,7 +22,7 @@ from elasticsearch import ApiError, Elasticsearch, UnsupportedProductError
 from diplowire.errors import ErrorKind, UserError
 from diplowire.wire.settings import ElasticsearchSettings
 
-PROBE_TIMEOUT_S = 4.0
+PROBE_TIMEOUT_S = 3.0
 """The first request's bound: a server that accepts connections and never answers is given up on
 in this long (the issue's case hung 30 s, then retried)."""
 

@@ -99,7 +99,7 @@ CASES = [
     Case(
         "es-silent",
         ["search", "--no-lemmas", "ministres"],
-        ["no answer from http://127.0.0.1:", "within 4 s"],
+        ["no answer from http://127.0.0.1:", "within 3 s"],
         ErrorKind.CONNECTION,
         {"DIPLOWIRE_ELASTICSEARCH_URL": "http://127.0.0.1:{port}"},
         silent_port,
