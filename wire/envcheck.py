@@ -37,6 +37,8 @@ OTHER_NAMES = frozenset(
         "DIPLOWIRE_KAFKA_PORT",
         "DIPLOWIRE_KAFKA_CONTROLLER_PORT",
         "DIPLOWIRE_SUPERVISED",  # enrich/cli.py: set by `enrich --processes N` for its children
+        "DIPLOWIRE_BASE_IMAGE",  # deploy/local/podman-setup.sh: the image build's base
+        "DIPLOWIRE_BUILD_CA",  # tests/support/podman.py: the image build's CA bundle
     }
 )
 OTHER_PREFIXES = ("DIPLOWIRE_SOAK_", "DIPLOWIRE_FAULT_")
