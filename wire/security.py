@@ -123,6 +123,9 @@ def kafka_client_config(k: KafkaSettings) -> dict[str, Any]:
         cfg["sasl_plain_username"] = k.sasl_username
         cfg["sasl_plain_password"] = k.sasl_password.reveal()
     if proto.tls:
+        _tls_clients[:] = [k]  # the one a bootstrap timeout is diagnosed with (refusal_of)
+        for name in ("ssl_cafile", "ssl_certfile", "ssl_keyfile"):
+            _readable(f"kafka.{name}", getattr(k, name))
         cfg["ssl_check_hostname"] = k.ssl_check_hostname
         if k.ssl_cafile:
             cfg["ssl_cafile"] = k.ssl_cafile
@@ -142,6 +145,7 @@ def es_client_kwargs(e: ElasticsearchSettings) -> dict[str, Any]:
     elif e.username:
         kw["basic_auth"] = (e.username, e.password.reveal())
     if urlsplit(e.url).scheme == "https":
+        _readable("elasticsearch.ca_certs", e.ca_certs)
         if e.ca_certs:
             kw["ca_certs"] = e.ca_certs
         kw["verify_certs"] = e.verify_certs
@@ -202,9 +206,49 @@ def _classify(exc: BaseException, service: str, where: str) -> AccessRefused | N
             return AccessRefused(
                 Refusal.KAFKA_AUTH, service or "Kafka", where, _kafka_reason(failure)
             )
+        # ...or because it never trusted the broker's certificate: one handshake tells.
+        return _diagnose_tls()
     if isinstance(exc, kerr.AuthorizationError):
         return AccessRefused(Refusal.KAFKA_FORBIDDEN, service or "Kafka", where, _kafka_reason(exc))
     return None
+
+
+_tls_clients: list[KafkaSettings] = []
+
+
+def _readable(setting: str, path: str) -> None:
+    """A configured certificate or key file that cannot be read stops start-up (exit 2): the
+    clients would otherwise report it as a connection failure, retried for ever."""
+    if not path:
+        return
+    from diplowire.wire.settings import SettingsError
+
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as exc:
+        raise SettingsError(f"{setting} {path!r}: {_os_reason(exc)}") from None
+
+
+def _diagnose_tls() -> AccessRefused | None:
+    """The TLS refusal behind a Kafka bootstrap timeout of this process's TLS client, if any.
+
+    The one-shot commands (``topics``, ``lag``, ``deadletters``) build clients without the
+    workers' start-up probe; when one times out, a handshake with the same settings says
+    whether the certificate was the reason."""
+    if not _tls_clients:
+        return None
+    try:
+        check_kafka_tls(_tls_clients[0])
+    except AccessRefused as refused:
+        return refused
+    except (OSError, ValueError):
+        return None  # down or unreachable: the timeout it was
+    return None
+
+
+def _os_reason(exc: BaseException) -> str:
+    return str(getattr(exc, "strerror", None) or getattr(exc, "reason", None) or exc)
 
 
 def _kafka_reason(exc: BaseException) -> str:
@@ -246,12 +290,23 @@ def check_kafka_tls(k: KafkaSettings, timeout_s: float = 3.0) -> None:
     proto = SecurityProtocol(k.security_protocol.upper())
     if not proto.tls:
         return
-    ctx = ssl.create_default_context(cafile=k.ssl_cafile or None)
+    from diplowire.wire.settings import SettingsError
+
+    # An unreadable CA or key file is a setting to fix, not an outage to wait out (OSError).
+    try:
+        ctx = ssl.create_default_context(cafile=k.ssl_cafile or None)
+    except (OSError, ValueError) as exc:
+        raise SettingsError(f"kafka.ssl_cafile {k.ssl_cafile!r}: {_os_reason(exc)}") from None
     ctx.check_hostname = k.ssl_check_hostname
     if k.ssl_certfile:
-        ctx.load_cert_chain(
-            k.ssl_certfile, k.ssl_keyfile or None, k.ssl_key_password.reveal() or None
-        )
+        try:
+            ctx.load_cert_chain(
+                k.ssl_certfile, k.ssl_keyfile or None, k.ssl_key_password.reveal() or None
+            )
+        except (OSError, ValueError) as exc:
+            raise SettingsError(
+                f"kafka.ssl_certfile/ssl_keyfile {k.ssl_certfile!r}: {_os_reason(exc)}"
+            ) from None
     for server in k.bootstrap_servers.split(","):
         host, _, port = server.strip().rpartition(":")
         host = host.strip("[]")

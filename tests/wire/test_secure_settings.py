@@ -9,6 +9,7 @@ import logging
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -30,39 +31,44 @@ API_KEY = "YXBpLWtleS1pZDphcGkta2V5LXNlY3JldA=="
 URL_PW = "url-pw-77Hh"
 
 
-def _secure_env() -> dict[str, str]:
+def _secure_env(ca: str = "/etc/diplowire/ca.pem") -> dict[str, str]:
+    """Secure settings; ``ca`` must exist where a client is built (it is read then)."""
     return {
         "DIPLOWIRE_KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
         "DIPLOWIRE_KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
         "DIPLOWIRE_KAFKA_SASL_USERNAME": "alice",
         "DIPLOWIRE_KAFKA_SASL_PASSWORD": KAFKA_PW,
-        "DIPLOWIRE_KAFKA_SSL_CAFILE": "/etc/ca.pem",
+        "DIPLOWIRE_KAFKA_SSL_CAFILE": ca,
         "DIPLOWIRE_ELASTICSEARCH_URL": f"https://bob:{URL_PW}@es.example:9200",
         "DIPLOWIRE_ELASTICSEARCH_PASSWORD": ES_PW,
         "DIPLOWIRE_ELASTICSEARCH_API_KEY": API_KEY,
-        "DIPLOWIRE_ELASTICSEARCH_CA_CERTS": "/etc/es-ca.pem",
+        "DIPLOWIRE_ELASTICSEARCH_CA_CERTS": ca,
     }
 
 
-def test_kafka_client_config_carries_sasl_and_tls_settings() -> None:
-    s = load(IndexSettings, env=_secure_env())
+def test_kafka_client_config_carries_sasl_and_tls_settings(tmp_path: Path) -> None:
+    ca = tmp_path / "ca.pem"
+    ca.write_text("a CA")
+    s = load(IndexSettings, env=_secure_env(str(ca)))
     cfg = s.kafka.client_config()
     assert cfg["security_protocol"] == "SASL_SSL"
     assert cfg["sasl_mechanism"] == "SCRAM-SHA-512"
     assert cfg["sasl_plain_username"] == "alice"
     assert cfg["sasl_plain_password"] == KAFKA_PW  # revealed to the client only
-    assert cfg["ssl_cafile"] == "/etc/ca.pem"
+    assert cfg["ssl_cafile"] == str(ca)
     assert cfg["ssl_check_hostname"] is True
     plain = KafkaSettings().client_config()
     assert plain["security_protocol"] == "PLAINTEXT"
     assert not any(k.startswith(("sasl_", "ssl_")) for k in plain)
 
 
-def test_es_client_kwargs_carry_the_ca_and_one_kind_of_credentials() -> None:
-    s = load(IndexSettings, env=_secure_env()).elasticsearch
+def test_es_client_kwargs_carry_the_ca_and_one_kind_of_credentials(tmp_path: Path) -> None:
+    ca = tmp_path / "ca.pem"
+    ca.write_text("a CA")
+    s = load(IndexSettings, env=_secure_env(str(ca))).elasticsearch
     kw = s.client_kwargs()
     assert kw["api_key"] == API_KEY and "basic_auth" not in kw  # the key wins over a password
-    assert kw["ca_certs"] == "/etc/es-ca.pem" and kw["verify_certs"] is True
+    assert kw["ca_certs"] == str(ca) and kw["verify_certs"] is True
     basic = ElasticsearchSettings(url="https://h:1", username="u", password=Secret(ES_PW))
     assert basic.client_kwargs()["basic_auth"] == ("u", ES_PW)
     off = ElasticsearchSettings(url="https://h:1", verify_certs=False).client_kwargs()
@@ -199,3 +205,15 @@ def test_unverified_https_is_warned_about_once(caplog: pytest.LogCaptureFixture)
     warnings = [r.getMessage() for r in caplog.records if "verify_certs" in r.getMessage()]
     assert len(warnings) == 1
     assert URL_PW not in warnings[0] and "https://u:***@h:1" in warnings[0]
+
+
+def test_an_unreadable_ca_file_is_a_settings_error_not_an_outage(tmp_path: Path) -> None:
+    missing = str(tmp_path / "no-such-ca.pem")
+    with pytest.raises(SettingsError, match=r"kafka\.ssl_cafile"):
+        KafkaSettings(security_protocol="SSL", ssl_cafile=missing).client_config()
+    with pytest.raises(SettingsError, match=r"elasticsearch\.ca_certs"):
+        ElasticsearchSettings(url="https://h:1", ca_certs=missing).client_kwargs()
+    garbage = tmp_path / "garbage.pem"
+    garbage.write_text("not a certificate")
+    with pytest.raises(SettingsError, match=r"kafka\.ssl_cafile"):
+        security.check_kafka_tls(KafkaSettings(security_protocol="SSL", ssl_cafile=str(garbage)))

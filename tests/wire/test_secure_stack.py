@@ -226,3 +226,16 @@ def test_a_refused_connection_is_one_typed_line(secure: SecureStack, ns: str, ca
     wrong = [v for k, v in changes.items() if k.endswith(("password", "api_key"))]
     _assert_no_secret(out, [*secure.secrets, *wrong], "a refused worker's output")
     assert took < 60, f"the refusal took {took:.0f} s: was it waited on?"
+
+
+def test_a_one_shot_command_names_an_untrusted_certificate(secure: SecureStack, ns: str) -> None:
+    """``topics ensure`` has no start-up probe: kafka-python's bootstrap times out (~30 s), and
+    a handshake with the same settings then says why (wire/security.py)."""
+    env = secure.env(ns, kafka_ssl_cafile=str(secure.stranger_ca_file))
+    proc = _run(env, "topics", "ensure", timeout=150)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == EXIT_REFUSED, f"exit {proc.returncode}:\n{out[-3000:]}"
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("diplowire topics: ") and f"({Refusal.KAFKA_TLS.value})" in last
+    assert "Traceback" not in out
+    _assert_no_secret(out, secure.secrets, "a refused command's output")
