@@ -38,7 +38,10 @@ def load_feeds(path: str | Path, *, base_url: str | None = None) -> list[Feed]:
         ]
     bad = [f.url for f in feeds if not f.url.startswith(("http://", "https://"))]
     if bad:
-        raise FeedListError(f"{p}: not an http(s) URL: {bad[0]}")
+        # A list written for a server (the demo's) has relative URLs: say how to resolve them.
+        relative = not base_url and "://" not in bad[0]
+        hint = " (a relative URL: give --base-url to resolve it)" if relative else ""
+        raise FeedListError(f"{p}: not an http(s) URL: {bad[0]}{hint}")
     seen: set[str] = set()
     unique = []
     for f in feeds:

@@ -20,6 +20,7 @@ import pytest
 
 from diplowire.cli import main
 from diplowire.errors import ErrorKind, closest
+from diplowire.sampleserver import SAMPLE_DIR
 from diplowire.wire import envcheck
 from tests.support.httpserver import Reply, TestServer
 
@@ -159,6 +160,12 @@ CASES = [
         "dyad-unknown-code",
         ["subscribe", "--dyad", "RU-XX"],
         ["unknown country code 'XX'"],
+        ErrorKind.USAGE,
+    ),
+    Case(
+        "feed-list-relative-urls",
+        ["feeds", "status", "--feeds", str(SAMPLE_DIR / "feeds.yaml")],
+        ["not an http(s) URL: franceinfo-monde.xml", "give --base-url"],
         ErrorKind.USAGE,
     ),
     Case(
