@@ -19,8 +19,8 @@ from diplowire.index.docs import to_document
 from diplowire.index.query import Filters, matches
 from diplowire.wire.article import Article, Source, replace
 from diplowire.wire.outcomes import Poison
-from diplowire.wire.settings import ElasticsearchSettings
-from tests.index.helpers import index_directly
+from diplowire.wire.settings import ElasticsearchSettings, KafkaSettings
+from tests.index.helpers import index_directly, produce
 from tests.support import Stack
 from tests.support.messages import make_article
 
@@ -192,3 +192,21 @@ def test_messages_without_ids_get_the_same_ids_when_indexed() -> None:
     for field in ("person_ids", "persons", "organization_ids", "person_names"):
         assert old[field] == new[field], field
     assert "UN" in old["organization_ids"] and "vladimir-putin" in old["person_ids"]
+
+
+def test_subscribe_follows_a_person_across_languages_on_kafka(
+    kafka: KafkaSettings,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    produce(kafka, list(_enriched().values()))
+    monkeypatch.setenv("DIPLOWIRE_KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrap_servers)
+    monkeypatch.setenv("DIPLOWIRE_KAFKA_TOPIC_PREFIX", kafka.topic_prefix)
+    capsys.readouterr()
+    argv = ["subscribe", "--idle-exit", "2", "--from", "earliest", "--person", "Poutine"]
+    assert main(argv) == 0
+    got = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert {g["id"] for g in got} == _ids("fr", "en")
+    # Whole articles, as on the wire: the English one names him Putin, with the same id.
+    names = {p["name"]: p["id"] for g in got for p in g["enrichment"]["persons"]}
+    assert names["Vladimir Putin"] == names["Vladimir Poutine"] == "vladimir-putin"
