@@ -15,7 +15,7 @@ from elasticsearch import Elasticsearch
 
 from diplowire.cli import main
 from diplowire.enrich.pipeline import enrich_batch
-from diplowire.index.docs import to_document
+from diplowire.index.docs import from_document, to_document
 from diplowire.index.query import Filters, matches
 from diplowire.wire.article import Article, Source, replace
 from diplowire.wire.outcomes import Poison
@@ -192,6 +192,10 @@ def test_messages_without_ids_get_the_same_ids_when_indexed() -> None:
     for field in ("person_ids", "persons", "organization_ids", "person_names"):
         assert old[field] == new[field], field
     assert "UN" in old["organization_ids"] and "vladimir-putin" in old["person_ids"]
+    # ``index migrate`` re-derives documents from the article a document holds: the same ids.
+    migrated = to_document(from_document(old)[0], "2025-02-10T10:00:05Z")
+    assert migrated["person_ids"] == new["person_ids"]
+    assert migrated["mission_ids"] == new["mission_ids"] == ["mission:FR:embassy:CD"]
 
 
 def test_subscribe_follows_a_person_across_languages_on_kafka(
