@@ -14,13 +14,14 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 
 from diplowire.cli import main
 from diplowire.errors import ErrorKind, closest
-from diplowire.sampleserver import SAMPLE_DIR
+from diplowire.sampleserver import SAMPLE_DIR, LoopbackServer
 from diplowire.wire import envcheck
 from tests.support.httpserver import Reply, TestServer
 
@@ -58,6 +59,32 @@ def not_elasticsearch() -> Iterator[int]:
             200, b"<html>hello</html>", {"Content-Type": "text/html"}
         )
         yield int(srv.url("/").rsplit(":", 1)[1].strip("/"))
+
+
+@contextmanager
+def html_server() -> Iterator[int]:
+    """A web server answering every request with a 200 HTML page (no X-Elastic-Product)."""
+
+    class Page(BaseHTTPRequestHandler):
+        def log_message(self, *a: object) -> None:
+            pass
+
+        def _page(self, body: bool) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", "18")
+            self.end_headers()
+            if body:
+                self.wfile.write(b"<html>hello</html>")
+
+        def do_HEAD(self) -> None:
+            self._page(False)
+
+        def do_GET(self) -> None:
+            self._page(True)
+
+    with LoopbackServer(Page) as srv:
+        yield srv.port
 
 
 @dataclass(frozen=True)
@@ -113,6 +140,15 @@ CASES = [
         ErrorKind.PROTOCOL,
         {"DIPLOWIRE_ELASTICSEARCH_URL": "http://127.0.0.1:{port}"},
         not_elasticsearch,
+        bounded=True,
+    ),
+    Case(
+        "html-not-elasticsearch",
+        ["search", "--no-lemmas", "ministres"],
+        ["answered, but it is not Elasticsearch"],
+        ErrorKind.PROTOCOL,
+        {"DIPLOWIRE_ELASTICSEARCH_URL": "http://127.0.0.1:{port}"},
+        html_server,
         bounded=True,
     ),
     Case(
