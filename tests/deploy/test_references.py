@@ -18,7 +18,8 @@ ENV_NAME = re.compile(r"\bDIPLOWIRE_[A-Z0-9_]+\b")
 
 
 def _command_lines() -> list[tuple[str, list[str], dict[str, str]]]:
-    lines = list(m.compose_commands(m.compose("compose.yaml", "compose.local.yaml")["services"]))
+    merged = m.compose("compose.yaml", "compose.local.yaml", "compose.samples.yaml")
+    lines = list(m.compose_commands(merged["services"]))
     lines += m.k8s_commands(m.base_resources())
     for overlay in m.OVERLAYS:
         lines += [(f"{w} ({overlay})", a, e) for w, a, e in m.k8s_commands(m.render(overlay))]
@@ -63,6 +64,7 @@ def test_every_diplowire_name_anywhere_in_the_files_is_a_setting() -> None:
         m.DEPLOY / "Containerfile",
         m.DEPLOY / "compose.yaml",
         m.DEPLOY / "compose.local.yaml",
+        m.DEPLOY / "compose.samples.yaml",
         *sorted((m.K8S).rglob("*.yaml")),
     ]
     found: dict[str, set[str]] = {}

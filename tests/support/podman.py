@@ -58,16 +58,19 @@ class Build:
     log: str
 
 
-def build_image(tag: str = IMAGE) -> Build:
-    """deploy/Containerfile on the Debian base, cached layers reused. The image this replaces
-    under ``tag`` is removed, so repeated runs do not pile up 870 MB images."""
+def build_image(
+    tag: str = IMAGE, containerfile: str = "deploy/Containerfile", context: str = "."
+) -> Build:
+    """``containerfile`` (paths relative to the checkout) on the Debian base, cached layers
+    reused. The image this replaces under ``tag`` is removed, so repeated runs do not pile up
+    images of hundreds of MB."""
     before = image_id(tag)
-    args = ["build", "-f", "deploy/Containerfile", "--build-arg", f"BASE={BASE}", "-t", tag]
+    args = ["build", "-f", str(ROOT / containerfile), "--build-arg", f"BASE={BASE}", "-t", tag]
     if CA_BUNDLE and Path(CA_BUNDLE).is_file():
         args += ["--secret", f"id=extra_ca,src={CA_BUNDLE}"]
     started = time.monotonic()
     proc = subprocess.run(
-        ["podman", *args, "."],
+        ["podman", *args, str(ROOT / context)],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -76,7 +79,7 @@ def build_image(tag: str = IMAGE) -> Build:
     )
     seconds = time.monotonic() - started
     assert proc.returncode == 0, (
-        f"podman build failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-3000:]}"
+        f"podman build {containerfile} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-3000:]}"
     )
     after = image_id(tag)
     assert after is not None
@@ -145,3 +148,49 @@ def http_get(url: str, timeout: float = 3.0) -> tuple[int, str]:
         return exc.code, exc.read().decode(errors="replace")
     except (urllib.error.URLError, OSError) as exc:
         return 0, str(exc)
+
+
+@dataclass
+class ComposeProject:
+    """podman-compose on files of deploy/, under a project name of the test's own (its
+    containers are ``<project>_<service>_<n>``, its network ``<project>_default``)."""
+
+    name: str
+    files: tuple[str, ...]
+    env: dict[str, str]
+
+    def run(self, *args: str, timeout: float = 600, check: bool = True) -> str:
+        cmd = ["podman-compose", "-p", self.name]
+        for f in self.files:
+            cmd += ["-f", str(ROOT / "deploy" / f)]
+        proc = subprocess.run(
+            [*cmd, *args],
+            cwd=ROOT,
+            env={**os.environ, **self.env},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        out = proc.stdout + proc.stderr
+        if check and proc.returncode != 0:
+            raise AssertionError(
+                f"podman-compose {' '.join(args)} exited {proc.returncode}:\n{out[-4000:]}"
+            )
+        return out
+
+    def container(self, service: str, n: int = 1) -> str:
+        return f"{self.name}_{service}_{n}"
+
+    def remove_everything(self) -> None:
+        """Containers, volumes and the network of the project, whatever state it is in:
+        podman-compose 1.0.3's ``down -v`` leaves the network, and after a dry run the volumes
+        and network it created while printing."""
+        label = f"label=io.podman.compose.project={self.name}"
+        ids = podman("ps", "-a", "-q", "--filter", label, check=False).stdout.split()
+        if ids:
+            podman("rm", "-f", "-v", "-t", "10", *ids, timeout=180, check=False)
+        vols = podman("volume", "ls", "-q", "--filter", label, check=False).stdout.split()
+        if vols:
+            podman("volume", "rm", "-f", *vols, check=False)
+        podman("network", "rm", "-f", f"{self.name}_default", check=False)
