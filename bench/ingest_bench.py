@@ -205,6 +205,28 @@ def _get(url: str) -> dict[str, int]:
         return data
 
 
+def _baseline(feeds: list[Any]) -> dict[str, Any]:
+    """Plain ``feedparser.parse`` of every pass-1 body, one after the other, in this process:
+    what the poller's CPU is compared with (the bodies are fetched first, not timed)."""
+    import feedparser
+
+    bodies = []
+    for f in feeds:
+        with urlopen(f.url, timeout=30) as r:  # no Accept-Encoding: the body as is
+            bodies.append(r.read())
+    out: dict[str, Any] = {"feeds": len(bodies), "bytes": sum(map(len, bodies))}
+    variants = {
+        "parse_cpu_s": {},
+        "parse_plain_cpu_s": {"sanitize_html": False, "resolve_relative_uris": False},
+    }
+    for name, kw in variants.items():
+        t0 = time.process_time()
+        for b in bodies:
+            feedparser.parse(b, **kw)
+        out[name] = round(time.process_time() - t0, 2)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--feeds", type=int, default=2000)
@@ -219,6 +241,10 @@ def main(argv: list[str] | None = None) -> int:
         "--delta",
         action="store_true",
         help="the server answers A-IM: feed with 226 IM Used and only the new items",
+    )
+    ap.add_argument("--profile", help="cProfile pass 1 into this file (pstats) and print its top")
+    ap.add_argument(
+        "--no-baseline", action="store_true", help="skip the same-run plain feedparser baseline"
     )
     args = ap.parse_args(argv)
 
@@ -261,11 +287,25 @@ def main(argv: list[str] | None = None) -> int:
             for name in ("pass1", "pass2"):
                 cpu0, _, ccpu0, _ = _rusage(pool)
                 t0 = time.perf_counter()
+                prof = None
+                if args.profile and name == "pass1":
+                    import cProfile
+
+                    prof = cProfile.Profile()
+                    prof.enable()
                 report = poll_once(feeds, settings, producer, store, parse_pool=pool)
+                if prof is not None:
+                    prof.disable()
+                    prof.dump_stats(args.profile)
                 wall = time.perf_counter() - t0
                 cpu1, rss, ccpu1, crss = _rusage(pool)
                 served = _get(f"{base}/_stats")
                 if name == "pass1":
+                    if not args.no_baseline:
+                        # Same run, same bytes as pass 1 (the server changes nothing before
+                        # _advance), one feed after the other.
+                        results["baseline"] = _baseline(feeds)
+                        print("baseline", json.dumps(results["baseline"]), flush=True)
                     _get(f"{base}/_advance")  # resets counters; pass 2 changes nothing more
                 results[name] = {
                     "wall_s": round(wall, 2),
@@ -286,7 +326,8 @@ def main(argv: list[str] | None = None) -> int:
                     "failures": report.failures,
                 }
                 print(name, json.dumps(results[name]), flush=True)
-            state_bytes = store.path.stat().st_size
+            # The SQLite database and its write-ahead log (not yet checkpointed into it).
+            state_bytes = sum(p.stat().st_size for p in store.dir.glob("poller-state.sqlite*"))
         finally:
             producer.close(timeout=30)
             server.terminate()
@@ -299,6 +340,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"messages in {kafka.topics.raw}: {in_topic} (reported published: {reported})")
     ratio = results["pass2"]["bytes_served"] / max(1, results["pass1"]["bytes_served"])
     print(f"state file: {state_bytes} bytes; pass2/pass1 bytes: {ratio:.2%}")
+    if "baseline" in results:
+        base_cpu = results["baseline"]["parse_cpu_s"]
+        print(f"pass-1 CPU / plain feedparser CPU: {results['pass1']['cpu_s'] / base_cpu:.2f}x")
+    if args.profile:
+        import pstats
+
+        pstats.Stats(args.profile).sort_stats("tottime").print_stats(25)
     return 0
 
 

@@ -193,8 +193,12 @@ def poll_once(
     finally:
         # Also on an interrupt: what was acknowledged is kept, the rest is polled again.
         _commit(ctx, store, owner)
-        owned = [f.url for f in feeds if owner is None or owner.owns(f.url)]
-        store.maybe_prune(ctx.state, owned)
+        if owner is None or owner.owned:
+            # (A poller waiting for its share would mark every article gone, to unmark them
+            # all once it has it.)
+            store.maybe_prune(
+                ctx.state, [f.url for f in feeds if owner is None or owner.owns(f.url)]
+            )
     if progress is not None:
         # The progress calls above come before the final drain: only now are the last feeds'
         # articles acknowledged and counted as published.

@@ -199,6 +199,8 @@ class StateStore:
             # an fsync per commit; the WAL is synced at each checkpoint.
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("PRAGMA busy_timeout=10000")
+            # The log is reused after each checkpoint; this cuts it back when one commit grew it.
+            db.execute("PRAGMA journal_size_limit=8388608")
             db.executescript(_SCHEMA)
             self._db = db
             self._migrate(db)
