@@ -26,7 +26,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 
 from diplowire.enrich.kb import languages, load
 from diplowire.wire.article import Organization, Person
@@ -46,11 +46,15 @@ _THE_NAMES = frozenset(
 )
 
 
+# The indexer folds every name and mention of every document: names recur from one article to
+# the next, so the folded forms are kept (bounded), and plain ASCII skips the Unicode work.
+@lru_cache(maxsize=1 << 16)
 def fold(text: str) -> str:
     """Comparison form across languages and keyboards: accents stripped, case folded,
     typographic apostrophes made straight, single spaces ("Sergueï" and "Serguei" are one)."""
-    text = unicodedata.normalize("NFKD", text.replace("’", "'").replace("‘", "'"))
-    text = "".join(c for c in text if not unicodedata.combining(c))
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text.replace("’", "'").replace("‘", "'"))
+        text = "".join(c for c in text if not unicodedata.combining(c))
     return " ".join(text.casefold().split())
 
 
@@ -138,6 +142,7 @@ def country_label(code: str) -> str:
 # --------------------------------------------------------------------------- persons
 
 
+@lru_cache(maxsize=1 << 14)
 def person_identity(name: str, kb_id: str | None = None) -> tuple[str, str]:
     """(id, label) of a person found under ``name`` (and matched to KB row ``kb_id``, if any)."""
     reg = registry()
@@ -154,16 +159,18 @@ def person_id_label(p: Person) -> tuple[str, str]:
     return person_identity(p.name)
 
 
-def person_forms(p: Person) -> frozenset[str]:
-    """Folded names ``p`` is known by: label, name, mentions, and its KB names in every language."""
-    pid, label = person_id_label(p)
-    canon = registry().persons.get(pid)
-    return _forms((label, p.name, *(m.text for m in p.mentions)), canon)
+def person_forms(p: Person, ident: tuple[str, str] | None = None) -> frozenset[str]:
+    """Folded names ``p`` is known by: label, name, and its KB names in every language
+    (``ident``: its :func:`person_id_label`, when the caller has it already). The mentions add
+    nothing a filter needs: the name is their longest form, and filters match from any word."""
+    pid, label = ident or person_id_label(p)
+    return known_forms("p", pid, label, p.name)
 
 
 # --------------------------------------------------------------------------- organisations
 
 
+@lru_cache(maxsize=1 << 14)
 def org_identity(
     *,
     name: str,
@@ -222,15 +229,20 @@ def org_id_label(o: Organization) -> tuple[str, str]:
     return org_identity(name=o.name, type=o.type, country=o.country, city=o.city)
 
 
-def org_forms(o: Organization) -> frozenset[str]:
-    """Folded names ``o`` is known by: label, name, mentions, and its KB names in every language."""
-    oid, label = org_id_label(o)
-    canon = registry().orgs.get(oid)
-    return _forms((label, o.name, *(m.text for m in o.mentions)), canon)
+def org_forms(o: Organization, ident: tuple[str, str] | None = None) -> frozenset[str]:
+    """Folded names ``o`` is known by: label, name, and its KB names in every language
+    (``ident``: its :func:`org_id_label`, when the caller has it already)."""
+    oid, label = ident or org_id_label(o)
+    return known_forms("o", oid, label, o.name)
 
 
-def _forms(names: Iterable[str], canon: Canon | None) -> frozenset[str]:
-    out = {fold(n) for n in names if n}
+# Kept per entity and name: the same official recurs, named the same way, in many documents.
+@lru_cache(maxsize=1 << 14)
+def known_forms(kind: str, eid: str, label: str, name: str) -> frozenset[str]:
+    """Folded ``label`` and ``name``, and for a KB entity (kind ``p`` or ``o``) its KB names."""
+    reg = registry()
+    canon = (reg.persons if kind == "p" else reg.orgs).get(eid)
+    out = {fold(label), fold(name)}
     if canon is not None:
         out |= canon.names
     return frozenset(out)
