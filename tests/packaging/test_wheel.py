@@ -19,9 +19,13 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
+
+from diplowire.sampleserver import LoopbackServer
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON_VERSION = "3.12"
@@ -221,6 +225,53 @@ print(json.dumps({
         ).read_bytes()
     # Outside a checkout the local stack keeps its files in the XDG state directory.
     assert stack_dir == installed.home / "state" / "diplowire" / "stack"
+
+
+class _KibanaStandIn(BaseHTTPRequestHandler):
+    """Kibana's import endpoint, reduced to recording the request and answering success."""
+
+    bodies: ClassVar[list[bytes]] = []
+
+    def do_POST(self) -> None:
+        self.bodies.append(self.rfile.read(int(self.headers["Content-Length"])))
+        reply = json.dumps({"success": True, "successCount": 1, "errors": []}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(reply)))
+        self.end_headers()
+        self.wfile.write(reply)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_kibana_import_sends_the_shipped_objects(installed: Installed) -> None:
+    """`kibana import` with no --file from the wheel: the NDJSON it posts is the source file's."""
+    _KibanaStandIn.bodies = []
+    with LoopbackServer(_KibanaStandIn) as kibana:
+        argv = ["kibana", "import", "--url", kibana.url(""), "--time-range", "stored"]
+        out = _run(
+            [installed.bin("diplowire"), *argv],
+            cwd=installed.home,
+            env=_env(installed),
+        )
+    _check(out, "diplowire kibana import")
+    assert str(installed.site_packages) in out.stdout, out.stdout
+    (body,) = _KibanaStandIn.bodies
+    source = ROOT / "deploy" / "kibana" / "diplomatic-desk.ndjson"
+    ids = [json.loads(line)["id"] for line in source.read_text().splitlines() if line.strip()]
+    assert ids and all(f'"id": "{i}"'.encode() in body for i in ids)
+
+
+def test_stack_status_runs_outside_a_checkout(installed: Installed) -> None:
+    """`stack` needs no checkout any more (it used to stop at "cannot find the checkout"); only
+    status is run: `up` would start a second stack beside the suite's."""
+    out = _run(
+        [installed.bin("diplowire"), "stack", "status"], cwd=installed.home, env=_env(installed)
+    )
+    assert "Traceback" not in out.stderr, out.stderr
+    names = [line.split()[0] for line in out.stdout.splitlines() if line.strip()]
+    assert names == ["kafka", "elasticsearch"], out.stdout + out.stderr
 
 
 def test_tag_on_french_text_uses_the_shipped_models_and_knowledge_base(
