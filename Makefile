@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint soak fuzz stack-up stack-down eval bench clean
+.PHONY: demo test lint soak fuzz stack-up stack-down eval bench clean podman-setup
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -17,7 +17,8 @@ demo: $(STAMP)
 	$(BIN)/diplowire run
 
 ## The tests: lint, types, then the whole suite against the real stack (started by the suite).
-test: $(STAMP) lint
+## tests/deploy builds and runs the container images with podman: podman-setup first.
+test: $(STAMP) lint podman-setup
 	$(BIN)/pytest -q -p no:cacheprovider
 
 ## A longer run of the fault suite (README "Soak"): more articles and more faults, same checks.
@@ -33,6 +34,11 @@ FUZZ_EXAMPLES ?= 20000
 fuzz: $(STAMP)
 	HYPOTHESIS_PROFILE=long HYPOTHESIS_MAX_EXAMPLES=$(FUZZ_EXAMPLES) \
 	  $(BIN)/pytest -q -p no:cacheprovider $(wildcard tests/*/test_fuzz_*.py)
+
+## podman, runc, podman-compose and the Debian base image (README "Deploy"); root on Debian.
+## Idempotent: instant once done.
+podman-setup:
+	deploy/local/podman-setup.sh
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
