@@ -64,9 +64,24 @@ def _bad_char(m: re.Match[str]) -> str:
     return ""
 
 
+_BAD_BMP = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]")
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+"""Prefilter for ``_BAD_CHARS``: its 32 noncharacters above U+FFFF keep ``re`` from testing the
+class with a bitmap, so a search with it walks every character through a list: 20x slower on
+the bench's feed text than these two, a third of ``entry_article``'s CPU (bench/ingest.md). These
+are bitmap and range tests; only text holding a bad BMP character or any character above U+FFFF
+(emoji, say) is then searched with the full class (tests/ingest/test_normalize_speed.py)."""
+
+
+def _may_hold_bad_chars(value: str) -> bool:
+    return _BAD_BMP.search(value) is not None or _ASTRAL.search(value) is not None
+
+
 def clean_chars(value: str) -> str:
     """``value`` without the characters of ``_BAD_CHARS`` (C1 controls read as windows-1252)."""
-    return _BAD_CHARS.sub(_bad_char, value) if _BAD_CHARS.search(value) else value
+    if not _may_hold_bad_chars(value) or not _BAD_CHARS.search(value):
+        return value
+    return _BAD_CHARS.sub(_bad_char, value)
 
 
 _URL_EDGES = "".join(map(chr, range(0x21)))
@@ -82,7 +97,8 @@ def clean_url(url: str) -> str | None:
     path, query or fragment percent-encoded. None (not a URL) when the scheme or host holds one:
     no host name has a control character or a space."""
     url = _URL_TAB_NEWLINE.sub("", url).strip(_URL_EDGES)
-    url = _URL_DROP.sub("", url)
+    if not url.isascii():  # _URL_DROP's class is slow to test (see _BAD_BMP); ASCII has none
+        url = _URL_DROP.sub("", url)
     if not _URL_UNSAFE.search(url):
         return url
     try:
@@ -203,7 +219,9 @@ def html_to_text(value: str) -> str:
         # Escaped more often than any feed does: whatever markup is left goes, unread.
         text = _strip_tags(text) if _TAGLIKE.search(text) else text
     text = unicodedata.normalize("NFC", clean_chars(text))
-    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    # One pass over the whole text: a run of _SPACES never holds a newline, so this is the same
+    # as collapsing each line's runs, at one regex call instead of one per line.
+    lines = [line.strip() for line in _SPACES.sub(" ", text).split("\n")]
     joined = "\n".join(lines)
     return _NEWLINES.sub(lambda m: "\n\n" if m.group(0).count("\n") > 1 else "\n", joined).strip()
 
