@@ -27,6 +27,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
@@ -291,22 +292,17 @@ class StateStore:
         feeds: Iterable[str] = state.dirty_feeds if state.tracked else state.feeds
         seen: Iterable[str] = state.dirty_seen if state.tracked else state.seen
         guids: Iterable[str] = state.dirty_guids if state.tracked else state.guids
-        db.executemany(
-            "INSERT OR REPLACE INTO feeds VALUES (?, ?, ?)",
+        _upsert(
+            db,
+            "feeds",
             [
                 (u, _FEED_ENC.encode(state.feeds[u]), _ids_blob(state.items.get(u)))
                 for u in feeds
                 if u in state.feeds
             ],
         )
-        db.executemany(
-            "INSERT OR REPLACE INTO seen VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [_seen_row(i, state.seen[i]) for i in seen if i in state.seen],
-        )
-        db.executemany(
-            "INSERT OR REPLACE INTO guids VALUES (?, ?)",
-            [(g, state.guids[g]) for g in guids if g in state.guids],
-        )
+        _upsert(db, "seen", [_seen_row(i, state.seen[i]) for i in seen if i in state.seen])
+        _upsert(db, "guids", [(g, state.guids[g]) for g in guids if g in state.guids])
 
     def prune(self, state: PollerState, feed_urls: Iterable[str], now: float | None = None) -> int:
         """Forget the articles none of ``feed_urls`` carried for ``seen_grace_s``; returns how
@@ -399,6 +395,22 @@ def _only_seen(state: PollerState) -> PollerState:
         dirty_seen=state.dirty_seen,
         tracked=True,
     )
+
+
+_ROWS_PER_STATEMENT = 500
+
+
+def _upsert(db: sqlite3.Connection, table: str, rows: list[tuple[Any, ...]]) -> None:
+    """``INSERT OR REPLACE`` of many rows, 500 to a statement: ``sqlite3`` releases the GIL
+    around every statement step, and a step per row made the poller's thread wait for the GIL
+    (held by the parsing threads) thousands of times per save."""
+    if not rows:
+        return
+    marks = "(" + ",".join("?" * len(rows[0])) + ")"
+    for i in range(0, len(rows), _ROWS_PER_STATEMENT):
+        chunk = rows[i : i + _ROWS_PER_STATEMENT]
+        sql = f"INSERT OR REPLACE INTO {table} VALUES " + ",".join([marks] * len(chunk))
+        db.execute(sql, [v for row in chunk for v in row])
 
 
 def _ids_blob(ids: list[str] | None) -> bytes | None:
