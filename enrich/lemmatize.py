@@ -3,19 +3,24 @@
 ``lemmas_of`` is the one rule (which tokens count, lower-cased lemmas) that ``enrich_batch``
 stores in ``Enrichment.lemmas``; ``lemmatize`` applies the same rule to a search query, so that a
 query's lemmas are the index's. ``diplowire.index`` uses only :func:`lemmatize`.
+
+A query is first looked up in the lemma tables (``enrich/lemma_table.py``, built from the same
+pipeline); the models load only for a query the tables cannot answer. So this module imports
+spaCy only when that happens.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from functools import cache
+from typing import TYPE_CHECKING
 
-from spacy.language import Language
-from spacy.tokens import Doc
+from diplowire.enrich.lemma_table import Miss, lemmatize_by_table
 
-from diplowire.enrich import spacy_compat
-from diplowire.enrich.nlp import MODELS
+if TYPE_CHECKING:
+    from spacy.language import Language
+    from spacy.tokens import Doc
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +40,9 @@ def lemmas_of(doc: Doc) -> str:
 def _lemmatizer(lang: str) -> Language | None:
     """A light pipeline per language, loaded once per process (a query needs no NER or KB)."""
     import spacy
+
+    from diplowire.enrich import spacy_compat
+    from diplowire.enrich.nlp import MODELS
 
     name = MODELS.get(lang)
     if name is None:
@@ -57,7 +65,23 @@ def lemmatize(text: str, langs: Sequence[str] | None = None) -> list[str]:
     duplicates and empty ones left out. A query's language is often unknowable from two words,
     so every variant is tried; a variant wrong for the query's language is harmless (it just
     matches nothing more). A language whose model is missing is skipped with a warning.
+
+    From the lemma tables when they know every word (each word lemmatised alone, as
+    :func:`lemmatize_with_models` would); else from the models, which takes seconds to load.
     """
+    if not text.strip():
+        return []
+    found = lemmatize_by_table(text, langs)
+    if not isinstance(found, Miss):
+        return found
+    log.info("lemmatising the query with the spaCy models (%s): this takes a while", found.value)
+    return lemmatize_with_models(text, langs)
+
+
+def lemmatize_with_models(text: str, langs: Sequence[str] | None = None) -> list[str]:
+    """:func:`lemmatize` with the models themselves, the text tagged as a whole."""
+    from diplowire.enrich.nlp import MODELS
+
     if not text.strip():
         return []
     out: list[str] = []
@@ -66,3 +90,16 @@ def lemmatize(text: str, langs: Sequence[str] | None = None) -> list[str]:
         if pipeline is not None:
             out.append(lemmas_of(pipeline(text)))
     return [v for v in dict.fromkeys(out) if v]
+
+
+def table_entries(
+    lang: str, words: Iterable[str], batch_size: int = 512
+) -> Iterator[tuple[str, str]]:
+    """(word, lemmas) for a lemma table: each word lemmatised alone by the query side's pipeline,
+    exactly as :func:`lemmatize_with_models` lemmatises a one-word query."""
+    pipeline = _lemmatizer(lang)
+    if pipeline is None:
+        return
+    todo = list(words)
+    for word, doc in zip(todo, pipeline.pipe(todo, batch_size=batch_size), strict=True):
+        yield word, lemmas_of(doc)

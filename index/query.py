@@ -152,8 +152,9 @@ def lemmatize(text: str, langs: Sequence[str] | None = None) -> list[str]:
     """The query's lemma variants, one per language: :func:`diplowire.enrich.lemmatize.lemmatize`,
     the enricher's public API for it, so that a query's lemmas are the index's."""
     if not text.strip():
-        return []  # without loading spaCy
-    # Imported here: spaCy and the models load only when a query has free text.
+        return []
+    # The lemma tables answer most queries in milliseconds; spaCy and the models load only for
+    # a query they cannot answer (enrich/lemma_table.py).
     from diplowire.enrich.lemmatize import lemmatize as enrich_lemmatize
 
     return enrich_lemmatize(text, langs)

@@ -58,7 +58,7 @@ def add_filter_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--since", help="published at or after: ISO 8601 or a duration ago (7d)")
     p.add_argument("--until", help="published before: ISO 8601 or a duration ago")
     p.add_argument(
-        "--no-lemmas", action="store_true", help="do not lemmatise the text (faster start)"
+        "--no-lemmas", action="store_true", help="match the word forms only, not their lemmas"
     )
 
 
