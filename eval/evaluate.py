@@ -24,6 +24,7 @@ from typing import Any
 from diplowire.enrich import diplo
 from diplowire.enrich import kb as kbmod
 from diplowire.enrich import nlp as nlpmod
+from eval.intervals import DocCounts, bootstrap_f1, paired_difference
 
 DATA = Path(__file__).parent / "data"
 SETS = {
@@ -36,6 +37,12 @@ SETS = {
     # Never used for tuning: scored once before and once after each change.
     "test": DATA / "diplomatic-test.jsonl",
 }
+WAVE3 = DATA / "wave3"
+"""Issue 12's collection: real articles from many outlets and regions, labelled before the
+enricher ran on them; each item's ``split`` (test or dev) was fixed by a hash of its URL when it
+was labelled. ``wave3-test`` is frozen (tests/eval/test_frozen.py pins it) and scored once per
+release, never tuned on."""
+SPLIT_SETS = {"wave3-dev": (WAVE3, "dev"), "wave3-test": (WAVE3, "test")}
 FIELDS = ("countries", "persons", "organizations", "topics", "actors", "dyads")
 
 
@@ -69,6 +76,22 @@ class Prediction:
 
 def load_items(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def load_split(folder: Path, split: str) -> list[dict[str, Any]]:
+    """Every item of ``folder``'s JSONL files whose ``split`` is ``split``, in file/line order."""
+    return [
+        item
+        for path in sorted(folder.glob("*.jsonl"))
+        for item in load_items(path)
+        if item.get("split") == split
+    ]
+
+
+def load_set(name: str) -> list[dict[str, Any]]:
+    if name in SPLIT_SETS:
+        return load_split(*SPLIT_SETS[name])
+    return load_items(SETS[name])
 
 
 def _words(name: str) -> list[str]:
@@ -164,20 +187,26 @@ def predict(items: list[dict[str, Any]]) -> tuple[list[Prediction], list[Predict
 
 def score(items: list[dict[str, Any]], preds: list[Prediction]) -> dict[str, Any]:
     counts = {f: Counts() for f in FIELDS}
+    per_doc: dict[str, list[DocCounts]] = {f: [] for f in FIELDS}
     exact_dyads = 0
     errors = []
     for item, pred in zip(items, preds, strict=True):
         gold = item["gold"]
         lang = item["lang"]
         gold_orgs = {canon_org_string(o, lang) for o in gold["organizations"]}
-        counts["countries"].add(*set_counts(pred.countries, gold["countries"]))
-        counts["actors"].add(*set_counts(pred.actors, gold.get("actors", [])))
         gold_dyads = set(gold.get("dyads", []))
-        counts["dyads"].add(*set_counts(pred.dyads, gold_dyads))
+        doc = {
+            "countries": set_counts(pred.countries, gold["countries"]),
+            "actors": set_counts(pred.actors, gold.get("actors", [])),
+            "dyads": set_counts(pred.dyads, gold_dyads),
+            "persons": match_lists(pred.persons, gold["persons"]),
+            "organizations": set_counts(pred.organizations, gold_orgs),
+            "topics": set_counts(pred.topics, gold["topics"]),
+        }
+        for f in FIELDS:
+            counts[f].add(*doc[f])
+            per_doc[f].append(doc[f])
         exact_dyads += pred.dyads == gold_dyads
-        counts["persons"].add(*match_lists(pred.persons, gold["persons"]))
-        counts["organizations"].add(*set_counts(pred.organizations, gold_orgs))
-        counts["topics"].add(*set_counts(pred.topics, gold["topics"]))
         errors.append(
             {
                 "id": item["id"],
@@ -188,7 +217,8 @@ def score(items: list[dict[str, Any]], preds: list[Prediction]) -> dict[str, Any
                 "persons": {"pred": pred.persons, "gold": gold["persons"]},
             }
         )
-    out: dict[str, Any] = {f: counts[f].prf() for f in FIELDS}
+    out: dict[str, Any] = {f: {**counts[f].prf(), "ci95": bootstrap_f1(per_doc[f])} for f in FIELDS}
+    out["per_doc"] = per_doc
     out["dyad_accuracy"] = round(exact_dyads / len(items), 3) if items else 0.0
     out["n"] = len(items)
     out["errors"] = errors
@@ -200,9 +230,34 @@ def _diff(pred: set[str], gold: set[str]) -> dict[str, list[str]]:
 
 
 def evaluate(path: Path) -> dict[str, Any]:
-    items = load_items(path)
+    return evaluate_items(path.name, load_items(path))
+
+
+def trivial_actors(preds: list[Prediction]) -> list[Prediction]:
+    """Issue 12's trivial answer: every country the enricher found is an actor."""
+    return [
+        Prediction(
+            countries=p.countries,
+            actors=set(p.countries),
+            dyads=dyads_of(p.countries),
+            persons=p.persons,
+            organizations=p.organizations,
+            topics=p.topics,
+        )
+        for p in preds
+    ]
+
+
+def evaluate_items(name: str, items: list[dict[str, Any]]) -> dict[str, Any]:
     ours, base = predict(items)
-    return {"set": path.name, "ours": score(items, ours), "baseline": score(items, base)}
+    scored = score(items, ours)
+    trivial = score(items, trivial_actors(ours))
+    for f in ("actors", "dyads"):
+        # Paired: does ours beat the trivial answer by more than this set's noise?
+        scored[f]["vs_trivial_ci95"] = paired_difference(
+            scored["per_doc"][f], trivial["per_doc"][f]
+        )
+    return {"set": name, "ours": scored, "baseline": score(items, base), "trivial": trivial}
 
 
 def _table(result: dict[str, Any]) -> str:
@@ -211,32 +266,44 @@ def _table(result: dict[str, Any]) -> str:
         f"{result['set']}  (n={ours['n']})",
         f"{'field':<14}{'ours P':>8}{'R':>7}{'F1':>7}   {'NER P':>7}{'R':>7}{'F1':>7}",
     ]
+    lines[-1] += f"   {'F1 95% CI':>15}"
     for f in FIELDS:
         o, b = ours[f], base[f]
         bp = "   n/a    n/a    n/a" if f == "topics" else f"{b['p']:>7}{b['r']:>7}{b['f1']:>7}"
-        lines.append(f"{f:<14}{o['p']:>8}{o['r']:>7}{o['f1']:>7}   {bp}")
+        ci = f"[{o['ci95'][0]:.3f}, {o['ci95'][1]:.3f}]"
+        lines.append(f"{f:<14}{o['p']:>8}{o['r']:>7}{o['f1']:>7}   {bp}   {ci:>15}")
     lines.append(f"{'dyad exact':<14}{ours['dyad_accuracy']:>22}   {base['dyad_accuracy']:>21}")
+    trivial = result.get("trivial")
+    if trivial:
+        for f in ("actors", "dyads"):
+            t = trivial[f]
+            d = ours[f]["vs_trivial_ci95"]
+            lines.append(
+                f"trivial {f:<6} (every country found acts): F1 {t['f1']} "
+                f"[{t['ci95'][0]:.3f}, {t['ci95'][1]:.3f}]; ours minus trivial: [{d[0]}, {d[1]}]"
+            )
     return "\n".join(lines)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--set", choices=[*SETS, "all"], default="all")
+    ap.add_argument("--set", choices=[*SETS, *SPLIT_SETS, "all"], default="all")
     ap.add_argument("--path", type=Path, help="score another labelled JSONL file")
     ap.add_argument("--json", action="store_true", help="machine-readable output")
     ap.add_argument("--errors", action="store_true", help="print per-document differences")
     args = ap.parse_args(argv)
-    paths = (
-        [args.path]
-        if args.path
-        else (list(SETS.values()) if args.set == "all" else [SETS[args.set]])
-    )
-    results = [evaluate(p) for p in paths]
+    if args.path:
+        results = [evaluate(args.path)]
+    else:
+        # "all" is the sets one may look at while working: never the frozen wave3-test.
+        names = [*SETS, "wave3-dev"] if args.set == "all" else [args.set]
+        results = [evaluate_items(n, load_set(n)) for n in names]
     if args.json:
         for r in results:
-            if not args.errors:
-                r["ours"].pop("errors")
-                r["baseline"].pop("errors")
+            for side in ("ours", "baseline", "trivial"):
+                r[side].pop("per_doc", None)
+                if not args.errors:
+                    r[side].pop("errors", None)
         json.dump(results, sys.stdout, ensure_ascii=False, indent=2)
         print()
         return 0
