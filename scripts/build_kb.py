@@ -21,6 +21,9 @@ from babel import Locale
 KB = Path(__file__).resolve().parent.parent / "enrich" / "kb"
 # User-assigned code in wide use (EU, IMF, CLDR) for a state that ISO 3166-1 does not list.
 EXTRA_CODES = ("XK",)
+LANGS = ("fr", "en", "de", "es", "pt", "it", "ru", "ar", "zh")
+# iso-codes ships Chinese per script/region only; the KB's zh/ is Simplified (mainland press).
+GETTEXT_LANGS = {"zh": ["zh_CN"]}
 
 
 def _uninvert(name: str) -> str:
@@ -40,7 +43,10 @@ def rows_for(lang: str) -> list[tuple[str, str, str]]:
         tr = gettext.NullTranslations()
     else:
         tr = gettext.translation(
-            "iso3166-1", pycountry.LOCALES_DIR, languages=[lang], fallback=True
+            "iso3166-1",
+            pycountry.LOCALES_DIR,
+            languages=GETTEXT_LANGS.get(lang, [lang]),
+            fallback=True,
         )
     codes = sorted({c.alpha_2 for c in pycountry.countries} | set(EXTRA_CODES))
     rows: set[tuple[str, str, str]] = set()
@@ -60,7 +66,7 @@ def rows_for(lang: str) -> list[tuple[str, str, str]]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--langs", nargs="+", default=["fr", "en"])
+    ap.add_argument("--langs", nargs="+", default=list(LANGS))
     args = ap.parse_args()
     for lang in args.langs:
         out = KB / lang / "countries.generated.tsv"
