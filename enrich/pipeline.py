@@ -9,13 +9,15 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from diplowire.enrich import diplo, lang, nlp
+from diplowire.enrich import diplo, kbonly, lang, nlp
 from diplowire.enrich.lemmatize import lemmas_of
 from diplowire.wire.article import Article, Enrichment, Entity, replace
 from diplowire.wire.clock import utc_now
 from diplowire.wire.outcomes import Poison
 
 PIPELINE_VERSION = "0.1.0"
+# What each path fills (Enrichment.coverage): a subscriber tells "none found" from "not extracted".
+MODEL_COVERAGE = ("entities", "countries", "dyads", "persons", "organizations", "topics", "lemmas")
 
 
 def enrich_batch(
@@ -46,6 +48,15 @@ def enrich_batch(
     now = utc_now()
     for code, idxs in by_lang.items():
         pipeline = models.load(code)
+        if pipeline is None and kbonly.uses_kbonly(code):
+            # Languages without a NER model but with a KB folder: the KB on normalised text.
+            for i in idxs:
+                out[i] = _with(
+                    articles[i],
+                    kbonly.enrichment(articles[i], code, detected[i][1], PIPELINE_VERSION),
+                    now,
+                )
+            continue
         if pipeline is None:
             # Languages without a model pass through with their language set.
             for i in idxs:
@@ -56,6 +67,7 @@ def enrich_batch(
                         models=(),
                         lang=code,
                         lang_confidence=detected[i][1],
+                        coverage=(),
                     ),
                     now,
                 )
@@ -82,6 +94,7 @@ def enrich_batch(
                     organizations=facts.organizations,
                     topics=facts.topics,
                     lemmas=lemmas_of(doc),
+                    coverage=MODEL_COVERAGE,
                 ),
                 now,
             )

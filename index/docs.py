@@ -91,7 +91,10 @@ def document(article: Article, indexed_at: str, indexed_ms: int | None = None) -
         **entity_fields(persons, orgs),
         "topics": [tp.name for tp in enr.topics],
         "entity_labels": sorted({e.label for e in enr.entities}),
-        "enrichment": {f: getattr(enr, f) for f in _ENRICHMENT_FIELDS},
+        # Optional fields (coverage) are UNSET in older messages: left out, as msgspec does.
+        "enrichment": {
+            f: v for f in _ENRICHMENT_FIELDS if (v := getattr(enr, f)) is not msgspec.UNSET
+        },
     }
 
 

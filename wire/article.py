@@ -159,6 +159,20 @@ class Model(msgspec.Struct, frozen=True):
     version: str
 
 
+Coverage = Annotated[
+    tuple[str, ...],
+    msgspec.Meta(
+        description=(
+            "Which fields this language's pipeline fills, so that an empty field reads as "
+            "'none found' only when it is listed: entities, countries, dyads, persons, "
+            "organizations, topics, lemmas; 'persons_known' and 'organizations_known' when only "
+            "knowledge-base entries are found (languages without NER). Absent in messages "
+            "written before it existed."
+        )
+    ),
+]
+
+
 class Enrichment(msgspec.Struct, frozen=True):
     pipeline_version: str
     models: tuple[Model, ...]
@@ -172,6 +186,9 @@ class Enrichment(msgspec.Struct, frozen=True):
     topics: tuple[Topic, ...] = ()
     lemmas: str = ""
     """Lower-cased lemmas of the body, so language-aware search works without ES analyzers."""
+    # Optional (UNSET) like Person.id: messages written before it decode, and re-encode byte for
+    # byte; a reader takes its absence as "unknown", not as "nothing extracted".
+    coverage: Coverage | msgspec.UnsetType = msgspec.UNSET
 
 
 class Article(msgspec.Struct, frozen=True):

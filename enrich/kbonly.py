@@ -1,0 +1,308 @@
+"""The enrichment path of languages without a NER model: the spaCy blank tokenizer of the language
+and the knowledge base, matched on normalised text (``enrich.textnorm``).
+
+What it finds: countries (names from CLDR, curated inflections, demonyms, capitals and seats of
+government), the KB's known officials and named organisations under their canonical ids, topics
+with their evidence, and dyads between the states that act. What it cannot find without NER: other
+persons and organisations, raw entities; ``COVERAGE`` says so in each article it enriches.
+
+A KB folder is on this path when its ``lexicon.json`` lists ``"kbonly"`` under ``pipeline``.
+Matching is token n-grams against a dict (longest match, left to right): for Chinese the blank
+tokenizer yields one token per character, so 俄罗斯 is found inside a sentence without word
+segmentation; for Arabic, one-letter proclitics (و ف ب ل ك, with the article) are tried off the
+first token of a form when the whole token does not match. No parser, no tagger: an actor is a
+state named anywhere but right after a place preposition (``locative_preps``), or a seat of
+government, a demonym, the state of a known official in office or of a national organisation.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from itertools import combinations
+
+import spacy
+from spacy import about as spacy_about
+from spacy.language import Language
+
+from diplowire.enrich import kb as kbmod
+from diplowire.enrich.diplo.context import TOPIC_THRESHOLD
+from diplowire.enrich.diplo.facts import DiploFacts, iso_day
+from diplowire.enrich.kb.entities import org_identity, person_identity
+from diplowire.enrich.textnorm import match_form
+from diplowire.wire.article import (
+    Article,
+    Country,
+    Enrichment,
+    Mention,
+    Model,
+    Organization,
+    Person,
+    Topic,
+)
+
+PIPELINE = "kbonly"
+COVERAGE: tuple[str, ...] = (
+    "countries",
+    "dyads",
+    "persons_known",
+    "organizations_known",
+    "topics",
+)
+"""The fields this path fills (``Enrichment.coverage``)."""
+# Longest form, in tokens, the matcher tries (a Chinese official name is ~12 characters).
+MAX_TOKENS_CAP = 24
+
+
+def uses_kbonly(lang: str) -> bool:
+    """True when ``lang``'s KB folder asks for this path (no spaCy model for it)."""
+    return PIPELINE in kbmod.load(lang).lexicon.get("pipeline", [])
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    cat: str
+    """C (country form), O (organisation), P (person), T (topic term)."""
+    ref: str
+    """Country code and kind ``code|kind``, or the index into the KB list."""
+    form: str
+    """The KB form as written, for the case check."""
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    entries: tuple[_Entry, ...]
+    start: int
+    """Token indices."""
+    end: int
+    start_char: int
+    end_char: int
+    text: str
+    before: str
+    """The matching form of the token before it ("" at the start): a place preposition?"""
+
+
+def _case_ok(text: str, form: str) -> bool:
+    """Acronyms match in capitals only ("UE", not "ue"); capitalised forms only capitalised
+    ("Mali", not the Italian "mali"). Scripts without case always pass."""
+    letters = [c for c in form if c.isalpha()]
+    if len(letters) >= 2 and all(c.isupper() for c in letters):
+        return all(c.isupper() for c in text if c.isalpha())
+    if form[:1].isupper():
+        return text[:1].isupper()
+    return True
+
+
+class KbOnly:
+    """One language's matcher: the KB compiled into a dict of normalised token tuples."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+        self.kb = kbmod.load(lang)
+        self.nlp: Language = spacy.blank(lang)
+        self.patterns: dict[tuple[str, ...], list[_Entry]] = defaultdict(list)
+        self.loc_preps = frozenset(match_form(w) for w in self.kb.lexicon.get("locative_preps", []))
+        self.proclitics: list[tuple[str, str]] = []
+        for p in self.kb.lexicon.get("proclitics", []):
+            prefix, _, repl = p.partition(">")
+            self.proclitics.append((match_form(prefix), match_form(repl)))
+        self.proclitics.sort(key=lambda pr: -len(pr[0]))
+        kb = self.kb
+        for cf in kb.country_forms:
+            self._add(_Entry("C", f"{cf.code}|{cf.kind}", cf.form))
+        for i, org in enumerate(kb.orgs):
+            for form in (org.canonical, *org.aliases):
+                self._add(_Entry("O", str(i), form))
+        for i, person in enumerate(kb.persons):
+            for form in (person.canonical, *person.aliases):
+                self._add(_Entry("P", str(i), form))
+        for i, term in enumerate(kb.topic_terms):
+            for form in term.forms:
+                self._add(_Entry("T", str(i), form))
+        self.max_tokens = min(MAX_TOKENS_CAP, max((len(k) for k in self.patterns), default=1))
+
+    def _key(self, text: str) -> tuple[str, ...]:
+        return tuple(match_form(t.text) for t in self.nlp.make_doc(text) if not t.is_space)
+
+    def _add(self, entry: _Entry) -> None:
+        key = self._key(entry.form)
+        if key and entry not in self.patterns[key]:
+            self.patterns[key].append(entry)
+
+    def _firsts(self, token: str) -> list[str]:
+        """The first token as written, then without each proclitic it may carry."""
+        out = [token]
+        for prefix, repl in self.proclitics:
+            if token.startswith(prefix) and len(token) - len(prefix) >= 2:
+                out.append(repl + token[len(prefix) :])
+        return out
+
+    def hits(self, text: str) -> list[Hit]:
+        """Longest KB matches, left to right, not overlapping."""
+        doc = self.nlp.make_doc(text)
+        toks = [t for t in doc if not t.is_space]
+        forms = [match_form(t.text) for t in toks]
+        out: list[Hit] = []
+        i, n = 0, len(toks)
+        patterns = self.patterns
+        while i < n:
+            found: Hit | None = None
+            for first in self._firsts(forms[i]):
+                for size in range(min(self.max_tokens, n - i), 0, -1):
+                    entries = patterns.get((first, *forms[i + 1 : i + size]))
+                    if not entries:
+                        continue
+                    start_char, end_char = (
+                        toks[i].idx,
+                        toks[i + size - 1].idx + len(toks[i + size - 1]),
+                    )
+                    surface = text[start_char:end_char]
+                    ok = tuple(e for e in entries if _case_ok(surface, e.form))
+                    if ok and (found is None or size > found.end - found.start):
+                        found = Hit(
+                            ok,
+                            i,
+                            i + size,
+                            start_char,
+                            end_char,
+                            surface,
+                            forms[i - 1] if i else "",
+                        )
+                    if ok:
+                        break
+            if found is None:
+                i += 1
+                continue
+            out.append(found)
+            i = found.end
+        return out
+
+    def analyze(self, text: str, published: str | date | None = None) -> DiploFacts:
+        hits = self.hits(text)
+        kb = self.kb
+        day = iso_day(published)
+        per_code: dict[str, list[Mention]] = defaultdict(list)
+        actors: set[str] = set()
+        org_hits: dict[int, list[Mention]] = defaultdict(list)
+        person_hits: dict[int, list[Mention]] = defaultdict(list)
+        term_hits: dict[int, list[str]] = defaultdict(list)
+        for hit in hits:
+            mention = Mention(start=hit.start_char, end=hit.end_char, text=hit.text)
+            for e in hit.entries:
+                if e.cat == "C":
+                    code, kind = e.ref.split("|", 1)
+                    per_code[code].append(mention)
+                    if kind in ("seat", "demonym") or hit.before not in self.loc_preps:
+                        actors.add(code)
+                elif e.cat == "O":
+                    org_hits[int(e.ref)].append(mention)
+                elif e.cat == "P":
+                    person_hits[int(e.ref)].append(mention)
+                else:
+                    term_hits[int(e.ref)].append(match_form(hit.text))
+        persons = []
+        for idx, mentions in person_hits.items():
+            p = kb.persons[idx]
+            role = p.role_on(day)
+            if p.country and role:
+                actors.add(p.country)
+                per_code.setdefault(p.country, [mentions[0]])
+            pid, label = person_identity(p.canonical, p.id or None)
+            persons.append(
+                Person(
+                    name=p.canonical,
+                    id=pid,
+                    label=label,
+                    role=role,
+                    country=p.country,
+                    mentions=tuple(mentions),
+                )
+            )
+        orgs = []
+        for idx, mentions in org_hits.items():
+            o = kb.orgs[idx]
+            if o.country and o.type != "international_org":
+                actors.add(o.country)
+                per_code.setdefault(o.country, [mentions[0]])
+            oid, label = org_identity(name=o.canonical, type=o.type, country=o.country, kb_id=o.id)
+            orgs.append(
+                Organization(
+                    name=o.canonical,
+                    type=o.type,
+                    id=oid,
+                    label=label,
+                    country=o.country,
+                    mentions=tuple(mentions),
+                )
+            )
+        countries = tuple(
+            Country(
+                code=code,
+                name=kb.country_names.get(code, code),
+                actor=code in actors,
+                mentions=tuple(sorted(set(ms), key=lambda m: m.start)),
+            )
+            for code, ms in sorted(per_code.items(), key=lambda kv: min(m.start for m in kv[1]))
+        )
+        acting = sorted(c.code for c in countries if c.actor)
+        return DiploFacts(
+            countries=countries,
+            dyads=tuple(f"{a}-{b}" for a, b in combinations(acting, 2)),
+            persons=tuple(sorted(persons, key=lambda p: p.mentions[0].start)),
+            organizations=tuple(sorted(orgs, key=lambda o: o.mentions[0].start)),
+            topics=self._topics(term_hits, org_hits),
+        )
+
+    def _topics(
+        self, term_hits: dict[int, list[str]], org_hits: dict[int, list[Mention]]
+    ) -> tuple[Topic, ...]:
+        # The same scoring as the fr/en rules (enrich/diplo/topics.py): a weak word repeated adds
+        # a quarter of its weight per repeat, twice at most; a named organisation adds 1.0.
+        weight: dict[str, float] = defaultdict(float)
+        evidence: dict[str, list[str]] = defaultdict(list)
+        for idx, surfaces in term_hits.items():
+            term = self.kb.topic_terms[idx]
+            weight[term.topic] += term.weight * (1 + 0.25 * min(len(surfaces) - 1, 2))
+            evidence[term.topic].append(surfaces[0])
+        for idx, mentions in org_hits.items():
+            org = self.kb.orgs[idx]
+            for t in org.topics:
+                weight[t] += 1.0
+                evidence[t].append(mentions[0].text)
+        out = [
+            Topic(
+                name=t, score=round(1 - math.exp(-w), 3), evidence=tuple(dict.fromkeys(evidence[t]))
+            )
+            for t, w in weight.items()
+            if w >= TOPIC_THRESHOLD
+        ]
+        return tuple(sorted(out, key=lambda t: (-t.score, t.name)))
+
+
+@cache
+def matcher(lang: str) -> KbOnly:
+    """The process's matcher for ``lang`` (built once: ~0.1-0.5 s per language)."""
+    return KbOnly(lang)
+
+
+def enrichment(
+    article: Article, lang: str, lang_confidence: float, pipeline_version: str
+) -> Enrichment:
+    """The enrichment block of ``article`` in ``lang`` through this path."""
+    facts = matcher(lang).analyze(article.body(), article.published)
+    return Enrichment(
+        pipeline_version=pipeline_version,
+        # No trained model: the blank tokenizer of the installed spaCy, and the KB.
+        models=(Model(name=f"spacy.blank:{lang}+kb", version=spacy_about.__version__),),
+        lang=lang,
+        lang_confidence=lang_confidence,
+        countries=facts.countries,
+        dyads=facts.dyads,
+        persons=facts.persons,
+        organizations=facts.organizations,
+        topics=facts.topics,
+        coverage=COVERAGE,
+    )
