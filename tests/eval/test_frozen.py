@@ -1,0 +1,33 @@
+"""The wave-3 test split is frozen: labelled before the enricher ran on it, scored once per
+release, never tuned on. Any edit to a test item (text or label), an item added to or removed
+from the split, or a changed split rule fails here; a deliberate change must say why in
+eval/README.md and update the pin."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from eval.evaluate import WAVE3, load_items, load_split
+
+FROZEN_SHA256 = "4188b4429c261e003dfa9c3f16a70cddd6749135625b305aba89630a8f9b858c"
+FROZEN_COUNT = 97
+
+
+def _rule(url: str) -> str:
+    return "test" if int(hashlib.sha256(url.encode()).hexdigest(), 16) % 5 in (0, 1) else "dev"
+
+
+def test_the_test_split_is_unchanged() -> None:
+    test = sorted(load_split(WAVE3, "test"), key=lambda i: i["id"])
+    blob = "\n".join(json.dumps(i, ensure_ascii=False, sort_keys=True) for i in test)
+    assert len(test) == FROZEN_COUNT
+    assert hashlib.sha256(blob.encode()).hexdigest() == FROZEN_SHA256
+
+
+def test_every_item_is_in_the_split_its_url_decides() -> None:
+    items = [i for p in sorted(WAVE3.glob("*.jsonl")) for i in load_items(p)]
+    assert len(items) >= 200
+    assert all(i["split"] == _rule(i["source_url"]) for i in items)
+    assert len({i["source_url"] for i in items}) == len(items)
+    assert len({i["id"] for i in items}) == len(items)
