@@ -152,6 +152,10 @@ def serve(port_q: Any, feeds: int, changed: float, seed: int, delta: bool = Fals
                 self._send(200, {}, b"ok")
                 store.bytes_sent = store.requests = 0  # after our own reply: not counted
                 return None
+            if self.path == "/_reset":  # the baseline's own fetches are not counted
+                self._send(200, {}, b"ok")
+                store.bytes_sent = store.requests = 0
+                return None
             if self.path == "/_stats":
                 stats = json.dumps({"bytes": store.bytes_sent, "requests": store.requests})
                 return self._send(200, {}, stats.encode())
@@ -205,26 +209,69 @@ def _get(url: str) -> dict[str, int]:
         return data
 
 
-def _baseline(feeds: list[Any]) -> dict[str, Any]:
-    """Plain ``feedparser.parse`` of every pass-1 body, one after the other, in this process:
-    what the poller's CPU is compared with (the bodies are fetched first, not timed)."""
-    import feedparser
-
+def _bodies(feeds: list[Any]) -> list[bytes]:
+    """Every pass-1 body as the server holds it (no Accept-Encoding: the body as is)."""
     bodies = []
     for f in feeds:
-        with urlopen(f.url, timeout=30) as r:  # no Accept-Encoding: the body as is
+        with urlopen(f.url, timeout=30) as r:
             bodies.append(r.read())
-    out: dict[str, Any] = {"feeds": len(bodies), "bytes": sum(map(len, bodies))}
-    variants = {
+    return bodies
+
+
+def _baseline(bodies: list[bytes], variants: tuple[str, ...]) -> dict[str, Any]:
+    """Plain ``feedparser.parse`` of every pass-1 body, one after the other, in this process:
+    what the poller's CPU is compared with. ``parse_cpu_s``: feedparser's defaults;
+    ``parse_plain_cpu_s``: without sanitising and URI resolution, as the poller calls it."""
+    import feedparser
+
+    kwargs = {
         "parse_cpu_s": {},
         "parse_plain_cpu_s": {"sanitize_html": False, "resolve_relative_uris": False},
     }
-    for name, kw in variants.items():
+    out: dict[str, Any] = {"feeds": len(bodies), "bytes": sum(map(len, bodies))}
+    for name in variants:
         t0 = time.process_time()
         for b in bodies:
-            feedparser.parse(b, **kw)
+            feedparser.parse(b, **kwargs[name])
         out[name] = round(time.process_time() - t0, 2)
     return out
+
+
+class _ThreadProfiles:
+    """cProfile of the calling thread and of every thread started while active (the pass's
+    fetch threads): ``cProfile.enable`` covers its own thread only. The Kafka producer's
+    sender thread, started before, is not in it."""
+
+    def __init__(self) -> None:
+        import cProfile
+
+        # Each thread's own CPU time: with the default (wall) timer a thread waiting for the GIL
+        # would be charged for the time the others ran.
+        self._new = lambda: cProfile.Profile(time.thread_time)
+        self.profiles = [self._new()]
+        self._lock = threading.Lock()
+
+    def _start(self, *_: Any) -> None:
+        # threading's profile hook: called at a new thread's first event; the profiler enabled
+        # here then replaces it for that thread.
+        prof = self._new()
+        with self._lock:
+            self.profiles.append(prof)
+        prof.enable()
+
+    def __enter__(self) -> _ThreadProfiles:
+        threading.setprofile(self._start)
+        self.profiles[0].enable()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.profiles[0].disable()
+        threading.setprofile(None)
+
+    def dump(self, path: str) -> None:
+        import pstats
+
+        pstats.Stats(*self.profiles).dump_stats(path)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -242,7 +289,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="the server answers A-IM: feed with 226 IM Used and only the new items",
     )
-    ap.add_argument("--profile", help="cProfile pass 1 into this file (pstats) and print its top")
+    ap.add_argument(
+        "--profile",
+        help="cProfile pass 1 (this thread and the fetch threads) into this file (pstats) and "
+        "print its top; cProfile's own cost inflates feedparser's many small calls, see "
+        "bench/ingest.md for a sampling profile",
+    )
     ap.add_argument(
         "--no-baseline", action="store_true", help="skip the same-run plain feedparser baseline"
     )
@@ -277,6 +329,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     feeds = [Feed(url=f"{base}/feed/{i}.xml", name=f"Bench {i}") for i in range(args.feeds)]
     results: dict[str, dict[str, Any]] = {}
+    baseline: dict[str, Any] = {}
+    bodies: list[bytes] = []
+    if not args.no_baseline:
+        # Same run, same bytes as pass 1, one feed after the other: once before pass 1 and
+        # once after, so that the machine's load drifting during the run moves both sides.
+        bodies = _bodies(feeds)
+        _get(f"{base}/_reset")
+        baseline["before"] = _baseline(bodies, ("parse_cpu_s",))
+        print("baseline before pass 1", json.dumps(baseline["before"]), flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         store = FileStateStore(tmp)
         producer = make_producer(kafka, **POLLER_PRODUCER)
@@ -287,25 +348,22 @@ def main(argv: list[str] | None = None) -> int:
             for name in ("pass1", "pass2"):
                 cpu0, _, ccpu0, _ = _rusage(pool)
                 t0 = time.perf_counter()
-                prof = None
                 if args.profile and name == "pass1":
-                    import cProfile
-
-                    prof = cProfile.Profile()
-                    prof.enable()
-                report = poll_once(feeds, settings, producer, store, parse_pool=pool)
-                if prof is not None:
-                    prof.disable()
-                    prof.dump_stats(args.profile)
+                    with _ThreadProfiles() as profiles:
+                        report = poll_once(feeds, settings, producer, store, parse_pool=pool)
+                    profiles.dump(args.profile)
+                else:
+                    report = poll_once(feeds, settings, producer, store, parse_pool=pool)
                 wall = time.perf_counter() - t0
                 cpu1, rss, ccpu1, crss = _rusage(pool)
                 served = _get(f"{base}/_stats")
                 if name == "pass1":
-                    if not args.no_baseline:
-                        # Same run, same bytes as pass 1 (the server changes nothing before
-                        # _advance), one feed after the other.
-                        results["baseline"] = _baseline(feeds)
-                        print("baseline", json.dumps(results["baseline"]), flush=True)
+                    if bodies:
+                        # The server changes nothing before _advance: the same bytes.
+                        variants = ("parse_cpu_s", "parse_plain_cpu_s")
+                        baseline["after"] = _baseline(bodies, variants)
+                        print("baseline after pass 1", json.dumps(baseline["after"]), flush=True)
+                        del bodies[:]
                     _get(f"{base}/_advance")  # resets counters; pass 2 changes nothing more
                 results[name] = {
                     "wall_s": round(wall, 2),
@@ -340,9 +398,16 @@ def main(argv: list[str] | None = None) -> int:
     print(f"messages in {kafka.topics.raw}: {in_topic} (reported published: {reported})")
     ratio = results["pass2"]["bytes_served"] / max(1, results["pass1"]["bytes_served"])
     print(f"state file: {state_bytes} bytes; pass2/pass1 bytes: {ratio:.2%}")
-    if "baseline" in results:
-        base_cpu = results["baseline"]["parse_cpu_s"]
-        print(f"pass-1 CPU / plain feedparser CPU: {results['pass1']['cpu_s'] / base_cpu:.2f}x")
+    if baseline:
+        # The poller's CPU with its parse processes' (--parse-processes): all it costs.
+        cpu = results["pass1"]["cpu_s"] + results["pass1"]["parse_procs_cpu_s"]
+        runs = [baseline[k]["parse_cpu_s"] for k in ("before", "after")]
+        mean = sum(runs) / len(runs)
+        each = ", ".join(f"{cpu / r:.2f}x" for r in runs)
+        print(
+            f"pass-1 CPU {cpu:.2f} s / plain feedparser.parse {mean:.2f} s (mean of "
+            f"{runs[0]:.2f} before and {runs[1]:.2f} after): {cpu / mean:.2f}x ({each})"
+        )
     if args.profile:
         import pstats
 
