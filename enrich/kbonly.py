@@ -82,7 +82,8 @@ class Hit:
     end_char: int
     text: str
     before: str
-    """The matching form of the token before it ("" at the start): a place preposition?"""
+    """The matching form of the word before it, past an article ("" at the start): is it a
+    place preposition?"""
 
 
 def _case_ok(text: str, form: str) -> bool:
@@ -105,6 +106,10 @@ class KbOnly:
         self.nlp: Language = spacy.blank(lang)
         self.patterns: dict[tuple[str, ...], list[_Entry]] = defaultdict(list)
         self.loc_preps = frozenset(match_form(w) for w in self.kb.lexicon.get("locative_preps", []))
+        # "in der Ukraine": an article between the preposition and the name is looked past.
+        self.place_articles = frozenset(
+            match_form(w) for w in self.kb.lexicon.get("place_articles", [])
+        )
         self.proclitics: list[tuple[str, str]] = []
         for p in self.kb.lexicon.get("proclitics", []):
             prefix, _, repl = p.partition(">")
@@ -140,6 +145,12 @@ class KbOnly:
                 out.append(repl + token[len(prefix) :])
         return out
 
+    def _before(self, forms: list[str], i: int) -> str:
+        j = i - 1
+        if j >= 1 and forms[j] in self.place_articles:
+            j -= 1
+        return forms[j] if j >= 0 else ""
+
     def hits(self, text: str) -> list[Hit]:
         """Longest KB matches, left to right, not overlapping."""
         doc = self.nlp.make_doc(text)
@@ -169,7 +180,7 @@ class KbOnly:
                             start_char,
                             end_char,
                             surface,
-                            forms[i - 1] if i else "",
+                            self._before(forms, i),
                         )
                     if ok:
                         break
