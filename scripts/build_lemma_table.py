@@ -5,7 +5,7 @@ test_lemma_table.py`` fails until then, and searches meanwhile load the models).
 the letters-only strings of every model's vocabulary, lower-cased, the same list for each
 language (a query's language is unknown, so each table must know the other languages' words);
 each is lemmatised alone, in lower case, capitalised and (short ones) in capitals, by the query
-side's pipeline. About 40 minutes on the shared two cores.
+side's pipeline. 14-23 minutes a language on the shared two cores.
 
     .venv/bin/python scripts/build_lemma_table.py [--langs fr en] [--limit N]
 """
