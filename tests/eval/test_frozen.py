@@ -31,3 +31,19 @@ def test_every_item_is_in_the_split_its_url_decides() -> None:
     assert all(i["split"] == _rule(i["source_url"]) for i in items)
     assert len({i["source_url"] for i in items}) == len(items)
     assert len({i["id"] for i in items}) == len(items)
+
+
+LANGUAGES = WAVE3.parent / "languages"
+LANGUAGES_SHA256 = "9c08c03811b21310762b5e292d5f9585c27a96b1e2981ec935672d32f78c3cab"
+LANGUAGES_COUNT = 39
+
+
+def test_the_languages_test_split_is_unchanged() -> None:
+    """Issue 15's labelled articles in de, es, pt, it, ru, ar, zh: the same freeze."""
+    items = load_items(LANGUAGES / "labelled.jsonl")
+    assert all(i["split"] == _rule(i["source_url"]) for i in items)
+    test = sorted((i for i in items if i["split"] == "test"), key=lambda i: i["id"])
+    blob = "\n".join(json.dumps(i, ensure_ascii=False, sort_keys=True) for i in test)
+    assert len(test) == LANGUAGES_COUNT
+    assert hashlib.sha256(blob.encode()).hexdigest() == LANGUAGES_SHA256
+    assert {i["lang"] for i in test} == {"de", "es", "pt", "it", "ru", "ar", "zh"}
