@@ -1,0 +1,216 @@
+"""Features of each country mention, for a learned actor classifier (issue 12 part 2).
+
+The rules in ``countries`` and ``facts`` give one verdict per mention; here they are inputs
+beside the mention's context, so a model can weigh them against cues the rules never combine:
+where the mention sits (title, lede, sentence start, list position), the words around it by their
+lexicon class, verb and voice cues, quotation and speech, and how often the state comes back.
+No parser runs (``enrich.nlp.DISABLE``): syntactic roles are approximated from POS tags.
+
+Every feature is a float in a fixed order (``FEATURES``) so weights stored as JSON line up.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+
+from spacy.tokens import Doc
+
+from diplowire.enrich.diplo.context import CountryMention, Ctx
+from diplowire.enrich.diplo.countries import country_mentions
+from diplowire.enrich.diplo.facts import DiploFacts
+
+KINDS = ("name", "demonym", "capital", "seat", "org", "person")
+QUOTES = frozenset({'"', "«", "»", "“", "”"})
+WINDOW = 3  # tokens each side looked at for lexicon classes
+
+FEATURES: tuple[str, ...] = (
+    *(f"kind_{k}" for k in KINDS),
+    "rule_mention_actor",
+    "rule_mention_venue",
+    "rule_mention_uncounted",
+    "rule_country_actor",
+    "lang_fr",
+    "log_mentions",
+    "share_mentions",
+    "official_of_country",
+    "org_of_country",
+    "in_title",
+    "in_lede",
+    "doc_position",
+    "sent_position",
+    "sent_start",
+    "prev_loc_prep",
+    "prev_gen_prep",
+    "prev_agent_prep",
+    "prev_visit_prep",
+    "prev_adp",
+    "next_possessive",
+    "agent_noun_near",
+    "patient_noun_before",
+    "role_before",
+    "next_verb",
+    "next_aux",
+    "verb_within_3",
+    "passive_in_sent",
+    "speech_verb_in_sent",
+    "in_quote",
+    "in_list",
+    "list_position",
+    "list_after_first",
+    "other_countries_in_sent",
+    "country_first_in_sent",
+    "former_near",
+    "n_officials_doc",
+)
+INDEX = {name: i for i, name in enumerate(FEATURES)}
+
+
+@dataclass(frozen=True, slots=True)
+class MentionRow:
+    """One mention of a country found in a document, with its feature vector."""
+
+    code: str
+    start: int  # token index
+    features: tuple[float, ...]
+
+
+def _sentences(ctx: Ctx) -> dict[int, tuple[int, int]]:
+    bounds: dict[int, tuple[int, int]] = {}
+    for i, s in enumerate(ctx.sent):
+        lo, _ = bounds.get(s, (i, i))
+        bounds[s] = (lo, i + 1)
+    return bounds
+
+
+PASSIVE_AUX = frozenset({"be", "être", "get"})
+
+
+def _is_passive(doc: Doc, lo: int, hi: int) -> bool:
+    """A "be" auxiliary followed (within two tokens) by a participle: "was expelled", "a été
+    convoqué" (not "a rencontré": the "have" auxiliary makes a past tense, not a passive)."""
+    for i in range(lo, hi):
+        if doc[i].pos_ != "AUX" or doc[i].lemma_.lower() not in PASSIVE_AUX:
+            continue
+        for j in range(i + 1, min(i + 3, hi)):
+            tok = doc[j]
+            if tok.pos_ == "VERB" and "Part" in tok.morph.get("VerbForm", []):
+                return True
+    return False
+
+
+def mention_rows(doc: Doc, lang: str, facts: DiploFacts) -> list[MentionRow]:
+    """Feature rows of every mention of every country ``facts`` found (the classifier's
+    candidates: the same set the trivial answer calls actors)."""
+    ctx = Ctx(doc, lang)
+    by_token: dict[int, CountryMention] = {m.start: m for m in country_mentions(ctx)}
+    char_to_tok = {tok.idx: tok.i for tok in doc}
+    sents = _sentences(ctx)
+    title_end = next((t.i for t in doc if t.is_space and "\n" in t.text), 0)
+    lede_sents = {s for s in sorted(set(ctx.sent))[:3]}
+    total = sum(len(c.mentions) for c in facts.countries) or 1
+    officials = Counter(p.country for p in facts.persons if p.country and p.role)
+    orgs = Counter(o.country for o in facts.organizations if o.country)
+    n_off = sum(officials.values())
+    country_starts = sorted(m.start for m in by_token.values())
+    rows: list[MentionRow] = []
+    for c in facts.countries:
+        for mention in c.mentions:
+            t = char_to_tok.get(mention.start)
+            if t is None:
+                continue
+            v = [0.0] * len(FEATURES)
+
+            def put(name: str, value: float | bool, vec: list[float] = v) -> None:
+                vec[INDEX[name]] = float(value)
+
+            m = by_token.get(t)
+            if m is not None:
+                put(f"kind_{m.kind}" if m.kind in KINDS else "kind_name", 1)
+                put("rule_mention_actor", m.actor)
+                put("rule_mention_venue", m.venue)
+                put("rule_mention_uncounted", not m.counted)
+                end = m.end
+            else:
+                person = any(
+                    p.country == c.code and any(pm.start == mention.start for pm in p.mentions)
+                    for p in facts.persons
+                )
+                put("kind_person" if person else "kind_org", 1)
+                put("rule_mention_actor", c.actor)
+                end = t + 1
+            put("rule_country_actor", c.actor)
+            put("lang_fr", lang == "fr")
+            put("log_mentions", math.log1p(len(c.mentions)))
+            put("share_mentions", len(c.mentions) / total)
+            put("official_of_country", min(officials[c.code], 3) / 3)
+            put("org_of_country", min(orgs[c.code], 3) / 3)
+            put("n_officials_doc", min(n_off, 6) / 6)
+            put("in_title", t < title_end)
+            s = ctx.sent[t]
+            put("in_lede", s in lede_sents)
+            put("doc_position", t / max(len(doc), 1))
+            lo, hi = sents[s]
+            put("sent_position", (t - lo) / max(hi - lo, 1))
+            put("sent_start", t - lo <= 1)
+            prev = ctx.lower(t - 1)
+            prev2 = ctx.lower(t - 2)
+            put("prev_loc_prep", prev in ctx.loc_preps or prev2 in ctx.loc_preps)
+            put("prev_gen_prep", prev in ctx.gen_preps or prev2 in ctx.gen_preps)
+            put("prev_agent_prep", prev in ctx.agent_preps or prev2 in ctx.agent_preps)
+            put("prev_visit_prep", prev in ctx.visit_preps or prev2 in ctx.visit_preps)
+            put("prev_adp", t > 0 and doc[t - 1].pos_ == "ADP")
+            put("next_possessive", ctx.lower(end) in ctx.poss)
+            near = range(max(lo, t - WINDOW), min(hi, end + WINDOW))
+            put("agent_noun_near", any(doc[k].lower_ in ctx.agent_nouns for k in near))
+            before = range(max(lo, t - WINDOW), t)
+            put("patient_noun_before", any(doc[k].lower_ in ctx.patient_nouns for k in before))
+            put("role_before", any(k in ctx.role_end for k in range(t - 2, t + 1)))
+            put("former_near", any(doc[k].lower_ in ctx.former for k in near))
+            nxt = doc[end] if end < len(doc) else None
+            put("next_verb", nxt is not None and nxt.pos_ == "VERB")
+            put("next_aux", nxt is not None and nxt.pos_ == "AUX")
+            after = range(end, min(hi, end + 3))
+            put("verb_within_3", any(doc[k].pos_ in {"VERB", "AUX"} for k in after))
+            put("passive_in_sent", _is_passive(doc, lo, hi))
+            put(
+                "speech_verb_in_sent", any(doc[k].lower_ in ctx.speech_verbs for k in range(lo, hi))
+            )
+            put("in_quote", sum(doc[k].text in QUOTES for k in range(lo, t)) % 2 == 1)
+            in_sent = [k for k in country_starts if lo <= k < hi]
+            put("other_countries_in_sent", min(len(in_sent) - 1, 5) / 5 if in_sent else 0)
+            put("country_first_in_sent", bool(in_sent) and in_sent[0] == t)
+            pos, listed = _list_position(ctx, t, country_starts, by_token)
+            put("in_list", listed)
+            put("list_position", min(pos, 4) / 4)
+            put("list_after_first", pos > 0)
+            rows.append(MentionRow(code=c.code, start=t, features=tuple(v)))
+    return rows
+
+
+def _list_position(
+    ctx: Ctx, t: int, starts: list[int], by_token: dict[int, CountryMention]
+) -> tuple[int, bool]:
+    """Index of the mention in a run of countries joined by commas/coordinators, and whether
+    it is in such a run at all ("X, Y and Z voted against")."""
+    doc = ctx.doc
+
+    def joined(a: int, b: int) -> bool:
+        ma = by_token.get(a)
+        end = ma.end if ma else a + 1
+        return all(
+            doc[k].lower_ in ctx.coord or doc[k].text == "," or doc[k].pos_ == "DET"
+            for k in range(end, b)
+        )
+
+    idx = starts.index(t) if t in starts else -1
+    if idx < 0:
+        return 0, False
+    pos = 0
+    k = idx
+    while k > 0 and joined(starts[k - 1], starts[k]):
+        pos += 1
+        k -= 1
+    listed = pos > 0 or (idx + 1 < len(starts) and joined(starts[idx], starts[idx + 1]))
+    return pos, listed
