@@ -7,10 +7,11 @@ with their evidence, and dyads between the states that act. What it cannot find 
 persons and organisations, raw entities; ``COVERAGE`` says so in each article it enriches.
 
 A KB folder is on this path when its ``lexicon.json`` lists ``"kbonly"`` under ``pipeline``.
-Matching is token n-grams against a dict (longest match, left to right): for Chinese the blank
-tokenizer yields one token per character, so 俄罗斯 is found inside a sentence without word
-segmentation; for Arabic, one-letter proclitics (و ف ب ل ك, with the article) are tried off the
-first token of a form when the whole token does not match. No parser, no tagger: an actor is a
+Matching walks a trie of token forms (longest match, left to right): for Chinese the tokens are
+the characters (``"tokens": ["char"]`` in its lexicon, as ``spacy.blank("zh")`` segments by
+default), so 俄罗斯 is found inside a sentence without word segmentation; for Arabic, the
+one-letter proclitics (و ف ب ل ك, and with the article) are tried off the first token of a
+form when the whole token does not match. No parser, no tagger: an actor is a
 state named anywhere but right after a place preposition (``locative_preps``), or a seat of
 government, a demonym, the state of a known official in office or of a national organisation.
 """
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from itertools import combinations
@@ -53,8 +54,6 @@ COVERAGE: tuple[str, ...] = (
     "topics",
 )
 """The fields this path fills (``Enrichment.coverage``)."""
-# Longest form, in tokens, the matcher tries (a Chinese official name is ~12 characters).
-MAX_TOKENS_CAP = 24
 
 
 def uses_kbonly(lang: str) -> bool:
@@ -68,8 +67,8 @@ class _Entry:
     """C (country form), O (organisation), P (person), T (topic term)."""
     ref: str
     """Country code and kind ``code|kind``, or the index into the KB list."""
-    form: str
-    """The KB form as written, for the case check."""
+    case: int
+    """What the text must look like (``_case_of``): 0 any case, 1 capitalised, 2 all capitals."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,25 +85,40 @@ class Hit:
     place preposition?"""
 
 
-def _case_ok(text: str, form: str) -> bool:
+@dataclass(slots=True)
+class _Node:
+    """A trie node over token forms: matching costs one dict lookup per token, not per n-gram."""
+
+    children: dict[str, _Node] = field(default_factory=dict)
+    entries: list[_Entry] = field(default_factory=list)
+
+
+def _case_of(form: str) -> int:
     """Acronyms match in capitals only ("UE", not "ue"); capitalised forms only capitalised
     ("Mali", not the Italian "mali"). Scripts without case always pass."""
     letters = [c for c in form if c.isalpha()]
     if len(letters) >= 2 and all(c.isupper() for c in letters):
+        return 2
+    return 1 if form[:1].isupper() else 0
+
+
+def _case_ok(text: str, case: int) -> bool:
+    if case == 2:
         return all(c.isupper() for c in text if c.isalpha())
-    if form[:1].isupper():
-        return text[:1].isupper()
-    return True
+    return case == 0 or text[:1].isupper()
 
 
 class KbOnly:
-    """One language's matcher: the KB compiled into a dict of normalised token tuples."""
+    """One language's matcher: the KB compiled into a trie of normalised token forms."""
 
     def __init__(self, lang: str) -> None:
         self.lang = lang
         self.kb = kbmod.load(lang)
         self.nlp: Language = spacy.blank(lang)
-        self.patterns: dict[tuple[str, ...], list[_Entry]] = defaultdict(list)
+        # Chinese: one token per character (what spacy.blank("zh") does by default, without
+        # building a Doc), so a name is found inside a sentence with no spaces.
+        self.char_tokens = "char" in self.kb.lexicon.get("tokens", [])
+        self.root = _Node()
         self.loc_preps = frozenset(match_form(w) for w in self.kb.lexicon.get("locative_preps", []))
         # "in der Ukraine": an article between the preposition and the name is looked past.
         self.place_articles = frozenset(
@@ -117,25 +131,40 @@ class KbOnly:
         self.proclitics.sort(key=lambda pr: -len(pr[0]))
         kb = self.kb
         for cf in kb.country_forms:
-            self._add(_Entry("C", f"{cf.code}|{cf.kind}", cf.form))
+            self._add("C", f"{cf.code}|{cf.kind}", cf.form)
         for i, org in enumerate(kb.orgs):
             for form in (org.canonical, *org.aliases):
-                self._add(_Entry("O", str(i), form))
+                self._add("O", str(i), form)
         for i, person in enumerate(kb.persons):
             for form in (person.canonical, *person.aliases):
-                self._add(_Entry("P", str(i), form))
+                self._add("P", str(i), form)
         for i, term in enumerate(kb.topic_terms):
             for form in term.forms:
-                self._add(_Entry("T", str(i), form))
-        self.max_tokens = min(MAX_TOKENS_CAP, max((len(k) for k in self.patterns), default=1))
+                self._add("T", str(i), form)
 
-    def _key(self, text: str) -> tuple[str, ...]:
-        return tuple(match_form(t.text) for t in self.nlp.make_doc(text) if not t.is_space)
+    def _tokens(self, text: str) -> tuple[list[str], list[int], list[int]]:
+        """Matching forms, start and end offsets of the tokens of ``text`` (spaces left out)."""
+        if self.char_tokens:
+            pos = [i for i, c in enumerate(text) if not c.isspace()]
+            return [match_form(text[i]) for i in pos], pos, [i + 1 for i in pos]
+        toks = [t for t in self.nlp.make_doc(text) if not t.is_space]
+        starts = [t.idx for t in toks]
+        return (
+            [match_form(t.text) for t in toks],
+            starts,
+            [s + len(t.text) for s, t in zip(starts, toks, strict=True)],
+        )
 
-    def _add(self, entry: _Entry) -> None:
-        key = self._key(entry.form)
-        if key and entry not in self.patterns[key]:
-            self.patterns[key].append(entry)
+    def _add(self, cat: str, ref: str, form: str) -> None:
+        key = self._tokens(form)[0]
+        if not key:
+            return
+        node = self.root
+        for tok in key:
+            node = node.children.setdefault(tok, _Node())
+        entry = _Entry(cat, ref, _case_of(form))
+        if entry not in node.entries:
+            node.entries.append(entry)
 
     def _firsts(self, token: str) -> list[str]:
         """The first token as written, then without each proclitic it may carry."""
@@ -153,37 +182,29 @@ class KbOnly:
 
     def hits(self, text: str) -> list[Hit]:
         """Longest KB matches, left to right, not overlapping."""
-        doc = self.nlp.make_doc(text)
-        toks = [t for t in doc if not t.is_space]
-        forms = [match_form(t.text) for t in toks]
+        forms, starts, ends = self._tokens(text)
         out: list[Hit] = []
-        i, n = 0, len(toks)
-        patterns = self.patterns
+        i, n = 0, len(forms)
+        children = self.root.children
         while i < n:
             found: Hit | None = None
-            for first in self._firsts(forms[i]):
-                for size in range(min(self.max_tokens, n - i), 0, -1):
-                    entries = patterns.get((first, *forms[i + 1 : i + size]))
-                    if not entries:
-                        continue
-                    start_char, end_char = (
-                        toks[i].idx,
-                        toks[i + size - 1].idx + len(toks[i + size - 1]),
-                    )
-                    surface = text[start_char:end_char]
-                    ok = tuple(e for e in entries if _case_ok(surface, e.form))
-                    if ok and (found is None or size > found.end - found.start):
-                        found = Hit(
-                            ok,
-                            i,
-                            i + size,
-                            start_char,
-                            end_char,
-                            surface,
-                            self._before(forms, i),
-                        )
-                    if ok:
+            firsts = self._firsts(forms[i]) if self.proclitics else (forms[i],)
+            for first in firsts:
+                node = children.get(first)
+                j = i + 1
+                while node is not None:
+                    if node.entries:
+                        surface = text[starts[i] : ends[j - 1]]
+                        ok = tuple(e for e in node.entries if _case_ok(surface, e.case))
+                        if ok:
+                            before = self._before(forms, i)
+                            found = Hit(ok, i, j, starts[i], ends[j - 1], surface, before)
+                    if j >= n:
                         break
+                    node = node.children.get(forms[j])
+                    j += 1
+                if found is not None:
+                    break  # the token as written wins over a proclitic reading
             if found is None:
                 i += 1
                 continue
