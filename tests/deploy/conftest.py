@@ -20,4 +20,7 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture(scope="session")
 def image() -> pm.Build:
     pm.setup()
+    stale = pm.remove_stale()
+    if stale:
+        print(f"removed containers left by killed deployment test runs: {stale}")
     return pm.build_image()

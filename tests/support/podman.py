@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import time
 import urllib.error
@@ -25,6 +26,12 @@ BASE = "localhost/debian:bookworm"
 # proxy that re-signs it, which the bundle trusts. DIPLOWIRE_BUILD_CA points elsewhere; empty: none.
 CA_BUNDLE = os.environ.get("DIPLOWIRE_BUILD_CA", "/etc/ssl/certs/ca-certificates.crt")
 BUILD_TIMEOUT_S = 1200
+# Marks the containers the tests start with `container()`; compose projects are known by name.
+TEST_LABEL = "diplowire.test=1"
+PROJECT_NAME = re.compile(r"^dw[0-9a-f]{8}$")
+# Older than any run of the deployment tests: left behind by a run that was killed (a timeout,
+# ^C: no teardown ran). Younger ones may belong to a run going on beside this one.
+STALE_AFTER_S = 1800
 
 
 def podman(
@@ -129,7 +136,7 @@ def container(
 ) -> Iterator[Container]:
     """A detached container, removed (with its anonymous volumes) however the block ends."""
     podman("rm", "-f", "-v", name, check=False)
-    args = ["run", "-d", "--name", name, "--network", network, *extra]
+    args = ["run", "-d", "--name", name, "--network", network, "--label", TEST_LABEL, *extra]
     for key, value in (env or {}).items():
         args += ["-e", f"{key}={value}"]
     podman(*args, image, *argv)
@@ -194,3 +201,28 @@ class ComposeProject:
         if vols:
             podman("volume", "rm", "-f", *vols, check=False)
         podman("network", "rm", "-f", f"{self.name}_default", check=False)
+
+
+def remove_stale(max_age_s: float = STALE_AFTER_S) -> list[str]:
+    """Remove what killed runs of the deployment tests left: their containers and compose
+    projects (with volumes and network) older than ``max_age_s``. Returns what was removed."""
+    rows = json.loads(podman("ps", "-a", "--format", "json").stdout or "[]")
+    now = time.time()
+    removed: list[str] = []
+    projects: set[str] = set()
+    for row in rows:
+        labels = row.get("Labels") or {}
+        if now - float(row.get("Created", now)) < max_age_s:
+            continue
+        project = labels.get("io.podman.compose.project", "")
+        if PROJECT_NAME.match(project) and labels.get(
+            "com.docker.compose.project.working_dir"
+        ) == str(ROOT / "deploy"):
+            projects.add(project)
+        elif labels.get(TEST_LABEL.split("=")[0]) == "1":
+            podman("rm", "-f", "-v", row["Id"], timeout=120, check=False)
+            removed += row.get("Names", [])
+    for project in sorted(projects):
+        ComposeProject(project, (), {}).remove_everything()
+        removed.append(project)
+    return removed
