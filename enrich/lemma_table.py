@@ -45,7 +45,7 @@ class Miss(enum.Enum):
     """Why the table could not answer a query (the models will)."""
 
     NO_TABLE = "no lemma table for the language"
-    STALE = "the lemma table was built with other model or spaCy versions"
+    STALE = "the lemma table was built for another model, model version or spaCy version"
     NOT_A_WORD = "a query word is not made of letters only"
     UNKNOWN_WORD = "a query word is not in the lemma table"
 
@@ -91,9 +91,18 @@ def table_path(lang: str) -> Path:
     return TABLE_DIR / f"lemmas-{lang}.tsv"
 
 
+def default_models() -> dict[str, str]:
+    """The model per language the query side lemmatises with: ``enrich.nlp.MODELS``, read from
+    the same settings class without importing spaCy."""
+    from diplowire.wire.settings import ModelSettings
+
+    return ModelSettings().by_lang()
+
+
 def languages() -> list[str]:
-    """The languages that have a table (one per model of ``enrich.nlp.MODELS``; a test pins it)."""
-    return sorted(p.stem.removeprefix("lemmas-") for p in TABLE_DIR.glob("lemmas-*.tsv"))
+    """The languages a query is lemmatised in by default: every language with a model (one
+    without a table sends its queries to the models)."""
+    return sorted(default_models())
 
 
 def header(lang: str, model: str, model_version: str, spacy_version: str) -> str:
@@ -132,6 +141,7 @@ def load(lang: str) -> Table | Miss:
     )
     if (
         fields.get("format") != str(FORMAT)
+        or table.model != default_models().get(lang)
         or _installed(table.model) != table.model_version
         or _installed("spacy") != table.spacy_version
     ):

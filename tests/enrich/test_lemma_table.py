@@ -60,6 +60,7 @@ def _table(lang: str) -> Table:
 
 def test_there_is_a_current_table_for_every_model() -> None:
     """Fails after a model or spaCy upgrade: rebuild with scripts/build_lemma_table.py."""
+    assert lemma_table.default_models() == nlp.MODELS
     assert lemma_table.languages() == sorted(nlp.MODELS)
     for lang, model in nlp.MODELS.items():
         table = _table(lang)
@@ -125,17 +126,26 @@ def test_a_query_the_tables_cannot_answer_goes_to_the_models() -> None:
     assert lemmatize("l'ambassadeur", ["fr"]) == ["ambassadeur"]
 
 
-def test_a_table_built_for_other_versions_is_not_used(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("field", ["model_version", "spacy_version", "model"])
+def test_a_table_built_for_another_model_or_version_is_not_used(
+    field: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     real = _table("fr")
-    head = lemma_table.header("fr", real.model, "0.0.1", real.spacy_version)
+    built = {"model": real.model, "model_version": real.model_version}
+    built["spacy_version"] = real.spacy_version
+    built[field] = "en_core_web_sm" if field == "model" else "0.0.1"
+    head = lemma_table.header("fr", built["model"], built["model_version"], built["spacy_version"])
     (tmp_path / "lemmas-fr.tsv").write_text(f"{head}\nministres\tministre\n", encoding="utf-8")
     monkeypatch.setattr(lemma_table, "TABLE_DIR", tmp_path)
     lemma_table.load.cache_clear()
     try:
         assert lemma_table.load("fr") is Miss.STALE
         assert lemmatize_by_table("ministres", ["fr"]) is Miss.STALE
+        # The same file with the installed versions is used: the check, not the file, refused.
+        good = lemma_table.header("fr", real.model, real.model_version, real.spacy_version)
+        (tmp_path / "lemmas-fr.tsv").write_text(f"{good}\nministres\tministre\n", "utf-8")
+        lemma_table.load.cache_clear()
+        assert lemmatize_by_table("ministres", ["fr"]) == ["ministre"]
     finally:
         lemma_table.load.cache_clear()
 
