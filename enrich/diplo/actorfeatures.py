@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from spacy.tokens import Doc
@@ -63,7 +64,24 @@ FEATURES: tuple[str, ...] = (
     "country_first_in_sent",
     "former_near",
     "n_officials_doc",
+    # Filled only when the Doc has a dependency parse (``actors_cv --parser``); zero otherwise.
+    "dep_subject",
+    "dep_subject_passive",
+    "dep_object",
+    "dep_oblique",
+    "dep_agent",
+    "dep_via_modifier",
+    "dep_in_conj",
+    "dep_head_speech",
+    "dep_head_passive",
 )
+SUBJ = frozenset({"nsubj", "csubj"})
+SUBJ_PASS = frozenset({"nsubjpass", "nsubj:pass", "csubjpass"})
+OBJ = frozenset({"dobj", "obj", "iobj", "attr"})
+OBL = frozenset({"pobj", "obl", "obl:arg", "obl:mod"})
+AGENT = frozenset({"obl:agent"})
+MODIFIER = frozenset({"compound", "amod", "nmod", "poss", "nmod:poss", "appos", "flat:name"})
+PASS_AUX_DEPS = frozenset({"auxpass", "aux:pass"})
 INDEX = {name: i for i, name in enumerate(FEATURES)}
 
 
@@ -114,6 +132,7 @@ def mention_rows(doc: Doc, lang: str, facts: DiploFacts) -> list[MentionRow]:
     orgs = Counter(o.country for o in facts.organizations if o.country)
     n_off = sum(officials.values())
     country_starts = sorted(m.start for m in by_token.values())
+    parsed = doc.has_annotation("DEP")
     rows: list[MentionRow] = []
     for c in facts.countries:
         for mention in c.mentions:
@@ -185,8 +204,43 @@ def mention_rows(doc: Doc, lang: str, facts: DiploFacts) -> list[MentionRow]:
             put("in_list", listed)
             put("list_position", min(pos, 4) / 4)
             put("list_after_first", pos > 0)
+            if parsed:
+                _parse_features(doc, t, end, ctx, put)
             rows.append(MentionRow(code=c.code, start=t, features=tuple(v)))
     return rows
+
+
+def _parse_features(
+    doc: Doc, t: int, end: int, ctx: Ctx, put: Callable[[str, float | bool], None]
+) -> None:
+    """Syntactic role of the mention: its span's root, climbed through modifiers ("the Russian
+    Foreign Ministry" acts through "Ministry") and conjunctions ("X, Y and Z voted")."""
+    tok = doc[t]
+    while tok.head.i != tok.i and t <= tok.head.i < end:
+        tok = tok.head
+    hops = 0
+    while tok.dep_ in MODIFIER and tok.head.i != tok.i and hops < 3:
+        put("dep_via_modifier", 1)
+        tok, hops = tok.head, hops + 1
+    while tok.dep_ == "conj" and tok.head.i != tok.i and hops < 8:
+        put("dep_in_conj", 1)
+        tok, hops = tok.head, hops + 1
+    dep = tok.dep_
+    head = tok.head
+    if dep == "pobj" and head.dep_ == "agent":
+        put("dep_agent", 1)
+    put("dep_subject", dep in SUBJ)
+    put("dep_subject_passive", dep in SUBJ_PASS)
+    put("dep_object", dep in OBJ)
+    put("dep_oblique", dep in OBL)
+    if dep in AGENT:
+        put("dep_agent", 1)
+    verb = head.head if dep == "pobj" else head
+    put(
+        "dep_head_speech",
+        verb.lemma_.lower() in ctx.speech_verbs or verb.lower_ in ctx.speech_verbs,
+    )
+    put("dep_head_passive", any(ch.dep_ in PASS_AUX_DEPS for ch in verb.children))
 
 
 def _list_position(
