@@ -64,7 +64,7 @@ def uses_kbonly(lang: str) -> bool:
 @dataclass(frozen=True, slots=True)
 class _Entry:
     cat: str
-    """C (country form), O (organisation), P (person), T (topic term)."""
+    """C (country form), O (organisation), P (person), T (topic term), X (not a name)."""
     ref: str
     """Country code and kind ``code|kind``, or the index into the KB list."""
     case: int
@@ -141,6 +141,10 @@ class KbOnly:
         for i, term in enumerate(kb.topic_terms):
             for form in term.forms:
                 self._add("T", str(i), form)
+        # Words that contain or equal a KB form but name something else (马里乌波尔, Mariupol, is
+        # not 马里, Mali): matched like the others, longest first, then dropped.
+        for form in kb.lexicon.get("not_names", []):
+            self._add("X", "", form)
 
     def _tokens(self, text: str) -> tuple[list[str], list[int], list[int]]:
         """Matching forms, start and end offsets of the tokens of ``text`` (spaces left out)."""
@@ -222,6 +226,8 @@ class KbOnly:
         person_hits: dict[int, list[Mention]] = defaultdict(list)
         term_hits: dict[int, list[str]] = defaultdict(list)
         for hit in hits:
+            if any(e.cat == "X" for e in hit.entries):
+                continue
             mention = Mention(start=hit.start_char, end=hit.end_char, text=hit.text)
             for e in hit.entries:
                 if e.cat == "C":

@@ -203,3 +203,13 @@ def test_coverage_is_optional_on_the_wire() -> None:
 )
 def test_match_form(text: str, form: str) -> None:
     assert match_form(text) == form
+
+
+def test_not_names_are_dropped() -> None:
+    # 马里乌波尔 (Mariupol) contains 马里 (Mali); the Spanish city of Granada is Grenada in CLDR.
+    zh = matcher("zh").analyze("俄军称已控制马里乌波尔。马里政府表示")
+    assert [(c.code, [m.text for m in c.mentions]) for c in zh.countries] == [
+        ("RU", ["俄军"]),
+        ("ML", ["马里"]),
+    ]
+    assert matcher("es").analyze("El alcalde de Granada recibió al embajador.").countries == ()
