@@ -5,6 +5,7 @@ period with every offset committed."""
 
 from __future__ import annotations
 
+import functools
 import json
 import socket
 import subprocess
@@ -69,13 +70,13 @@ def _free_port() -> int:
 
 def _metric(text: str, name: str, **labels: str) -> float:
     """The sum of ``name``'s samples whose labels include ``labels``."""
-    total, seen = 0.0, False
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            if sample.name == name and labels.items() <= sample.labels.items():
-                total, seen = total + sample.value, True
-    assert seen, f"no {name}{labels} in /metrics"
-    return total
+    # A labelled counter shows no sample before its first increment: 0 until then.
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == name and labels.items() <= sample.labels.items()
+    )
 
 
 def _offsets_left(kafka: KafkaSettings, group: str, topic: str) -> dict[int, int]:
@@ -153,17 +154,19 @@ def test_enricher_and_indexer_containers_flow_to_elasticsearch_and_drain_on_sigt
             es.close()
         assert {h["_id"] for h in hits} == {a.id for a in articles}
 
-        # Scraped while they run.
-        for stage in workers:
-            assert pm.http_get(url(stage, "/healthz"))[0] == 200
+        # Scraped while they run. A batch is counted once its offsets are committed, which
+        # comes just after its documents became searchable: wait for the counts.
+        def counted(stage: str) -> bool:
             status, body = pm.http_get(url(stage, "/metrics"))
             assert status == 200, body
+            return _metric(body, "diplowire_messages_out_total", stage=stage) >= len(articles)
+
+        for stage in workers:
+            wait_for(functools.partial(counted, stage), 60, f"{stage} /metrics counting them all")
+            assert pm.http_get(url(stage, "/healthz"))[0] == 200
+            _, body = pm.http_get(url(stage, "/metrics"))
             assert _metric(body, "diplowire_ready", stage=stage) == 1
-            assert _metric(body, "diplowire_messages_out_total", stage=stage) >= len(articles)
-        _, enrich_metrics = pm.http_get(url("enrich", "/metrics"))
-        assert _metric(enrich_metrics, "diplowire_messages_in_total", stage="enrich") == len(
-            articles
-        )
+            assert _metric(body, "diplowire_messages_in_total", stage=stage) == len(articles)
 
         # SIGTERM: each drains, commits and exits 0 before podman would resort to SIGKILL.
         for stage, c in workers.items():
