@@ -94,16 +94,18 @@ def test_seed_topics_with_evidence() -> None:
         "talks_negotiations",
         "diplomatic_missions",
         "finance_banking",
-        "aviation_flights",
         "property_assets",
         "visas_travel",
-        "un_multilateral",
     ):
         assert name in topics, name
     assert "pourparlers" in topics["talks_negotiations"].evidence
-    assert "vols aériens" in topics["aviation_flights"].evidence
+    assert "visas" in topics["visas_travel"].evidence
     assert all(0 < t.score <= 1 for t in facts.topics)
     assert "summits_visits" not in topics  # "réunion" alone is weak evidence
+    # The founders' gold has these too, but each is one mention in passing deep in a 28-sentence
+    # story ("vols aériens" in sentence 15, "l'ONU" in 11): since issue 12 a topic needs the
+    # lead or evidence in two places (enrich/diplo/topics.py), so they are not emitted.
+    assert "aviation_flights" not in topics and "un_multilateral" not in topics
 
 
 # --------------------------------------------------------------------------- other real items
