@@ -272,6 +272,8 @@ class Ownership:
                 log.info("partitions %s revoked before they were taken", sorted(a.partitions))
                 return
             self._owned = self._owned | a.partitions
+        self.stats.records_read += len(a.records)
+        self.stats.raw_scanned += len(a.published)
         # What the raw topic told is written to the feeds' records before the new mark.
         self._unsent.update(touched)
         self._send_records(state, a.partitions)
@@ -336,6 +338,14 @@ class Ownership:
             metadata_max_age_ms=10_000,
             client_id=f"poll-owner-{self.member}" if self.member else "poll-owner",
         )
+        # A group leader whose own metadata lacks the new topic assigns nothing, and a member
+        # left out that way was seen to wait without a share: join once the topic is known.
+        deadline = time.monotonic() + 30
+        while not consumer.partitions_for_topic(self.topic):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{self.topic} unknown to the group consumer after 30 s")
+            consumer.topics()  # a metadata request of its own
+            time.sleep(0.2)
         consumer.subscribe([self.topic], listener=_Listener(self))
         try:
             while not self._closing.is_set():
@@ -388,7 +398,6 @@ class Ownership:
                 marks[rec.partition] = _mark_dec.decode(rec.value).t  # the last one counts
             elif rec.key is not None and rec.value is not None:
                 adoption.records[rec.key.decode()] = _rec_dec.decode(rec.value)
-        self.stats.records_read += len(adoption.records)
         if not marks:
             return adoption  # never owned before: nothing was published for these feeds
         since = min(marks.values()) - SCAN_MARGIN_S
@@ -401,7 +410,6 @@ class Ownership:
                 adoption.published.append(_raw_dec.decode(rec.value))
             except msgspec.ValidationError:
                 continue  # not an article this poller could have written
-        self.stats.raw_scanned += len(adoption.published)
         return adoption
 
 

@@ -64,14 +64,19 @@ def read_to_end(
                 c.seek_to_beginning(tp)
             else:
                 c.seek(tp, off)
-        remaining = {tp for tp in tps if c.position(tp) < ends[tp]}
+        nxt = {tp: c.position(tp) for tp in tps}
+        remaining = {tp for tp in tps if nxt[tp] < ends[tp]}
         deadline = time.monotonic() + timeout_s
         while remaining:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"reading {sorted(remaining)} took over {timeout_s:.0f} s")
             for tp, recs in c.poll(timeout_ms=500).items():
-                yield from (r for r in recs if r.offset < ends[tp])
-            remaining = {tp for tp in remaining if c.position(tp) < ends[tp]}
+                for r in recs:
+                    # A fetch sent before the seek can come back too: each offset once.
+                    if nxt[tp] <= r.offset < ends[tp]:
+                        nxt[tp] = r.offset + 1
+                        yield r
+            remaining = {tp for tp in remaining if max(nxt[tp], c.position(tp)) < ends[tp]}
     finally:
         c.close(autocommit=False)
 
