@@ -35,7 +35,7 @@ def test_image_runs_as_uid_10001_with_the_cli_as_entrypoint(image: pm.Build) -> 
     assert isinstance(config, dict)
     assert config["User"] == "10001:10001"
     assert config["Entrypoint"] == ["diplowire"]
-    size = int(pm.inspect(image.image)["Size"])  # type: ignore[call-overload]
+    size = int(pm.inspect(image.image)["Size"])
     # The measured size is in README "Deploy"; a jump past this means something unplanned got in.
     assert size < 1_200_000_000, size
 
@@ -175,6 +175,7 @@ def test_enricher_and_indexer_containers_flow_to_elasticsearch_and_drain_on_sigt
             assert code == 0, f"{stage} exited {code} after SIGTERM:\n{logs}"
             assert seconds < GRACE_S, (stage, seconds)
             assert "draining, committing and stopping" in logs, logs
+            print(f"{stage}: exit {code}, {seconds:.1f} s after SIGTERM")
     topics = kafka.topics
     assert _offsets_left(kafka, topics.group("enrich"), topics.raw) == {0: 0, 1: 0}
     assert _offsets_left(kafka, topics.group("index"), topics.enriched) == {0: 0, 1: 0}

@@ -17,6 +17,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 SETUP = ROOT / "deploy" / "local" / "podman-setup.sh"
@@ -95,7 +96,7 @@ def build_image(
     return Build(tag, seconds, proc.stdout)
 
 
-def inspect(ref: str, what: str = "image") -> dict[str, object]:
+def inspect(ref: str, what: str = "image") -> dict[str, Any]:
     out = podman(what, "inspect", ref).stdout
     data = json.loads(out)
     assert isinstance(data, list) and data, out
@@ -110,8 +111,8 @@ class Container:
         proc = podman("logs", self.name, check=False)
         return (proc.stdout + proc.stderr)[-4000:]
 
-    def state(self) -> dict[str, object]:
-        return dict(inspect(self.name, "container")["State"])  # type: ignore[arg-type]
+    def state(self) -> dict[str, Any]:
+        return dict(inspect(self.name, "container")["State"])
 
     def running(self) -> bool:
         return bool(self.state().get("Running"))
@@ -121,7 +122,7 @@ class Container:
         started = time.monotonic()
         podman("stop", "-t", str(grace_s), self.name, timeout=grace_s + 60)
         seconds = time.monotonic() - started
-        return int(self.state()["ExitCode"]), seconds  # type: ignore[call-overload]
+        return int(self.state()["ExitCode"]), seconds
 
 
 @contextmanager
