@@ -3,6 +3,7 @@ lexicon word sets), the working types of the analysis and small span helpers."""
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cache
 
 from spacy.tokens import Doc, Span
 
@@ -87,6 +88,8 @@ class Ctx:
         self.ruling_nouns = kb.words("ruling_nouns")
         self.former = kb.words("former_markers")
         self.patient_nouns = kb.words("patient_nouns")
+        self.portfolio_words = _portfolio_words(lang)
+        self.non_name_words = _non_name_words(lang)
         self.sent = _sentence_ids(doc)
         self.country: list[Span] = []
         self.orgs: list[Span] = []
@@ -124,6 +127,34 @@ class Ctx:
 
     def same_sent(self, i: int, j: int) -> bool:
         return self.sent[i] == self.sent[j]
+
+    def lower_words(self, start: int, end: int) -> list[str]:
+        return [self.doc[i].lower_ for i in range(max(0, start), min(len(self.doc), end))]
+
+
+@cache
+def _portfolio_words(lang: str) -> frozenset[str]:
+    """Words that join a role to its portfolio: 'Minister *of* Tourism *and* Trade'."""
+    kb = kbmod.load(lang)
+    coord = {w for w in kb.words("coordinators") if w.isalpha()}
+    return (
+        kb.words("genitive_preps")
+        | kb.words("genitive_articles")
+        | kb.words("portfolio_preps")
+        | frozenset(coord)
+    )
+
+
+@cache
+def _non_name_words(lang: str) -> frozenset[str]:
+    """Capitalised words that are never a person's name: every word of a role or an organisation
+    head in the KB, the honorifics, and the lexicon's list (weekdays, portfolios...)."""
+    kb = kbmod.load(lang)
+    words = set(kb.words("non_name_words"))
+    for form in [r.form for r in kb.roles] + [h.form for h in kb.org_heads]:
+        words.update(w for w in form.lower().replace("-", " ").split() if w.isalpha())
+    words.update(h.lower() for h in kb.lexicon.get("honorifics", []))
+    return frozenset(words)
 
 
 def _sentence_ids(doc: Doc) -> list[int]:

@@ -3,7 +3,7 @@ gives them, merged by surname; only officials are kept."""
 
 from collections import defaultdict
 
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc, Span, Token
 
 from diplowire.enrich.diplo.context import (
     PERSON_LABELS,
@@ -41,9 +41,16 @@ def person_candidates(ctx: Ctx) -> list[PersonFound]:
         # NER often swallows the title: "Spokeswoman Maria Zakharova", "Consul Khalit Aisin".
         while start < ent.end and (doc[start].text in ctx.honorifics or start in role_tokens):
             start += 1
-        if start >= ent.end:
+        end = ent.end
+        # "Président de la République": the tail of a role phrase is no name; nor an elided word
+        # the NER kept ("Madrid n’", "Samaraweera‘s").
+        while start < end and not doc[start].is_title and not doc[start].is_upper:
+            start += 1
+        while end > start and _elided(doc[end - 1].text):
+            end -= 1
+        if start >= end:
             continue
-        span = doc[start : ent.end]
+        span = doc[start:end]
         if all(i in ctx.country_at or i in ctx.org_at for i in range(span.start, span.end)):
             continue
         if not any(c.isupper() for c in span.text):
@@ -54,16 +61,30 @@ def person_candidates(ctx: Ctx) -> list[PersonFound]:
     for role in ctx.roles:
         k = role.end
         limit = min(len(doc), role.end + ROLE_WINDOW)
-        while k < limit and ctx.same_sent(role.start, k) and doc[k].pos_ not in {"VERB", "AUX"}:
+        while (
+            k < limit
+            and ctx.same_sent(role.start, k)
+            and (doc[k].pos_ not in {"VERB", "AUX"} or _named_entity_word(doc[k]))
+        ):
             tok = doc[k]
             if k in taken:
                 break
+            if k > role.end and tok.is_title and ctx.lower(k - 1) in ctx.portfolio_words:
+                # "Minister of Tourism", "ministre de l'Équipement": the portfolio, not a name.
+                k += 1
+                while k < limit and (
+                    doc[k].lower_ in ctx.non_name_words
+                    or (doc[k].lower_ in ctx.portfolio_words and k + 1 < limit)
+                    or (doc[k].is_title and ctx.lower(k - 1) in ctx.portfolio_words)
+                ):
+                    k += 1
+                continue
             if (
                 tok.is_title
-                and tok.pos_ == "PROPN"
+                and (tok.pos_ == "PROPN" or _named_entity_word(tok))
                 and k not in ctx.country_at
                 and k not in ctx.org_at
-                and tok.ent_type_ in {"", "PER", "PERSON"}
+                and (tok.ent_type_ in {"", "PER", "PERSON"} or _misread_place(ctx, k))
                 and (k + 1 >= len(doc) or not doc[k + 1].is_title or doc[k + 1].pos_ == "PROPN")
             ):
                 end = k + 1
@@ -75,6 +96,61 @@ def person_candidates(ctx: Ctx) -> list[PersonFound]:
                 break
             k += 1
     return out
+
+
+def _named_entity_word(tok: Token) -> bool:
+    """A capitalised word inside an entity, not opening the sentence, is a name even when the
+    tagger calls it a verb (machine-translated text: "centrale Coulter")."""
+    return (
+        tok.is_title
+        and tok.ent_type_ != ""
+        and tok.i > 0
+        and not tok.is_sent_start
+        and (tok.nbor(-1).is_alpha)
+    )
+
+
+def _misread_place(ctx: Ctx, k: int) -> bool:
+    """A name the NER calls a place after a role, unknown to the KB as a place: "la sonate de
+    l'Europe centrale Coulter", "le porte-parole du ministère de la Défense, Wu Qian a déclaré".
+
+    Not after a preposition or an article (a real place: "à Gombe"); after a comma only when the
+    name is the subject of the next verb.
+    """
+    doc = ctx.doc
+    tok = doc[k]
+    if tok.ent_type_ not in {"LOC", "GPE"} or tok.ent_iob_ != "B":
+        return False
+    end = k + 1
+    while end < len(doc) and doc[end].ent_iob_ == "I":
+        end += 1
+    if end - k > 3 or not all(t.is_title for t in doc[k:end]):
+        return False
+    if any(i in ctx.country_at for i in range(k, end)):
+        return False
+    prev = ctx.lower(k - 1)
+    if prev == ",":
+        return end < len(doc) and doc[end].pos_ in {"VERB", "AUX"}
+    return not (
+        prev in ctx.loc_preps
+        or prev in ctx.portfolio_words
+        or prev in ctx.speech_preps
+        or doc[k - 1].is_punct
+    )
+
+
+def _elided(text: str) -> bool:
+    low = text.lower()
+    return low in {"'s", "’s", "‘s", "'", "’"} or (len(low) <= 3 and low.endswith(("'", "’")))
+
+
+def _non_name(ctx: Ctx, p: PersonFound) -> bool:
+    """'Tourism', 'Prime Minister', 'Jeudi', 'Foreign': capitalised words that name no one.
+
+    Every word is a role word, an organisation head word or a listed common word.
+    """
+    words = [w for w in ctx.lower_words(p.start, p.end) if any(c.isalpha() for c in w)]
+    return bool(words) and all(w in ctx.non_name_words for w in words)
 
 
 def _blocked(ctx: Ctx, p: PersonFound) -> bool:
@@ -106,8 +182,11 @@ def _role_right(ctx: Ctx, p: PersonFound) -> Span | None:
         return None
     for role in ctx.roles:
         gap = role.start - (p.end + 1)
-        if 0 <= gap <= 3 and all(
-            ctx.doc[k].pos_ in {"DET", "ADJ", "ADP", "PROPN"} or k in ctx.country_at
+        # "Penny Wong, Australia's Foreign Minister": a possessive may sit between.
+        if 0 <= gap <= 4 and all(
+            ctx.doc[k].pos_ in {"DET", "ADJ", "ADP", "PROPN", "PART"}
+            or k in ctx.country_at
+            or ctx.lower(k) in ctx.poss
             for k in range(p.end + 1, role.start)
         ):
             return role
@@ -171,6 +250,7 @@ def _role_facts(
 def resolve_persons(
     ctx: Ctx, cands: list[PersonFound], day: str | None = None
 ) -> list[PersonFound]:
+    cands = [p for p in cands if p.kb_index is not None or not _non_name(ctx, p)]
     for p in cands:
         if _blocked(ctx, p):
             p.official = False
