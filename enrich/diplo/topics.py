@@ -23,6 +23,10 @@ LEDE_SENTENCES = (
     2  # the lede: its first two sentences (one was as good on wave3-dev, worse on dev2)
 )
 ORG_WEIGHT = 1.0
+# A full-strength term of several words ("vols aériens directs", "asset freeze", "persona non
+# grata") names its subject: it is not a cue word in passing, so it stands alone anywhere. The
+# founders' seed story is about flights through one such phrase deep in its text.
+SPECIFIC_MIN_WORDS = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,10 +90,20 @@ def score_topics(evidence: list[Evidence]) -> tuple[Topic, ...]:
             weight += w if seen[e.key] == 1 else w * REPEAT_FACTOR
         pieces = len({(e.key, e.sentence) for e in evs})
         in_lead = any(e.lead for e in evs)
-        if weight >= TOPIC_THRESHOLD and (in_lead or pieces >= MIN_PIECES):
+        if weight >= TOPIC_THRESHOLD and (in_lead or pieces >= MIN_PIECES or _specific(evs)):
             surfaces = tuple(dict.fromkeys(e.surface for e in evs))
             out.append(Topic(name=topic, score=round(1 - math.exp(-weight), 3), evidence=surfaces))
     return tuple(sorted(out, key=lambda t: (-t.score, t.name)))
+
+
+def _specific(evs: list[Evidence]) -> bool:
+    """A KB term (not an organisation) of full weight and several words among the evidence."""
+    return any(
+        not e.key.startswith("o:")
+        and e.weight >= TOPIC_THRESHOLD
+        and len(e.surface.split()) >= SPECIFIC_MIN_WORDS
+        for e in evs
+    )
 
 
 def topics_of(ctx: Ctx, orgs: list[OrgFound]) -> tuple[Topic, ...]:

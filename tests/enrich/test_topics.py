@@ -51,6 +51,15 @@ def test_evidence_in_two_sentences_is_a_topic_without_the_lead() -> None:
     assert [t.name for t in out] == ["sanctions"]
 
 
+def test_a_specific_phrase_of_several_words_stands_alone_late() -> None:
+    # "vols aériens" once, deep in the seed story: a phrase that names its subject...
+    out = score_topics([Evidence("aviation_flights", 1.0, "88", 15, False, "vols aériens")])
+    assert [t.name for t in out] == ["aviation_flights"]
+    # ...but not a weak phrase, nor an organisation's name of several words.
+    assert score_topics([Evidence("aviation_flights", 0.5, "91", 15, False, "deux vols")]) == ()
+    assert score_topics([Evidence("un_multilateral", 1.0, "o:x", 15, False, "Nations unies")]) == ()
+
+
 def test_a_weak_word_repeated_late_stays_weak() -> None:
     # "réunion" three times in the body (the seed story): 0.5 + 2 × a quarter of it.
     out = score_topics([ev("summits_visits", 0.5, "réunion", s, False) for s in (4, 6, 19)])
