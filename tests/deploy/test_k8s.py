@@ -95,3 +95,24 @@ def test_disruption_budgets_select_deployed_pods() -> None:
     for pdb in budgets:
         sel = pdb["spec"]["selector"]["matchLabels"]
         assert any(sel.items() <= labels.items() for labels in pods), pdb["metadata"]["name"]
+
+
+def test_prod_workers_trust_the_mounted_ca() -> None:
+    """Every prod worker mounts the CA Secret where the TLS settings point (a setting naming a
+    file the pod does not have would stop every worker at start-up)."""
+    docs = m.render("prod")
+    settings = next(d for d in docs if d["kind"] == "ConfigMap")["data"]
+    paths = {settings["DIPLOWIRE_KAFKA_SSL_CAFILE"], settings["DIPLOWIRE_ELASTICSEARCH_CA_CERTS"]}
+    deployments = [d for d in docs if d["kind"] == "Deployment"]
+    assert {d["metadata"]["name"] for d in deployments} >= {
+        "diplowire-poll",
+        "diplowire-enrich",
+        "diplowire-index",
+    }
+    for dep in deployments:
+        spec = dep["spec"]["template"]["spec"]
+        secrets = {v["name"]: v["secret"]["secretName"] for v in spec["volumes"] if "secret" in v}
+        for c in m.containers(dep):
+            mounts = [vm for vm in c["volumeMounts"] if secrets.get(vm["name"]) == "diplowire-ca"]
+            assert mounts, f"{c['name']}: no CA mount"
+            assert all(any(p.startswith(vm["mountPath"] + "/") for vm in mounts) for p in paths)
