@@ -78,6 +78,7 @@ class Ctx:
         self.poss = kb.words("possessive_markers")
         self.blockers = kb.words("person_blockers")
         self.honorifics = frozenset(kb.lexicon.get("honorifics", []))
+        self.honorific_words = frozenset(kbmod.norm(h) for h in self.honorifics)
         self.agent_nouns = kb.words("agent_nouns")
         self.speech_verbs = kb.words("speech_verbs")
         self.speech_preps = kb.words("speech_preps")

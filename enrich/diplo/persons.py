@@ -274,10 +274,13 @@ def resolve_persons(
     _bind_lede_role(ctx, cands)
     # Coreference by surname: "M. Hammond", "Attal" after "Gabriel Attal".
     groups: dict[str, list[PersonFound]] = defaultdict(list)
+    given = _given_name_keys(ctx, cands)
     for p in cands:
         if _blocked(ctx, p) and p.kb_index is None:
             continue
-        groups[_surname_key(ctx, p)].append(p)
+        bare = [w for w in _words_of(p.name) if w not in ctx.honorific_words]
+        key = given.get(bare[0]) if len(bare) == 1 else None
+        groups[key or _surname_key(ctx, p)].append(p)
     out: list[PersonFound] = []
     for members in groups.values():
         if not any(m.official for m in members):
@@ -451,6 +454,25 @@ def _bind_lede_role(ctx: Ctx, cands: list[PersonFound]) -> None:
             for p in in_title:
                 p.official = True
             return
+
+
+def _given_name_keys(ctx: Ctx, cands: list[PersonFound]) -> dict[str, str]:
+    """'Sheikh Tamim' after 'Tamim bin Hamad Al-Thani': names built on a patronymic are
+    referred to by the given name, not the last word. Given name -> that person's group key,
+    left out when two such persons share it."""
+    out: dict[str, str] = {}
+    shared: set[str] = set()
+    for p in cands:
+        words = _words_of(p.name)
+        if len(words) >= 3 and any(w in _PATRONYMIC for w in words[1:-1]):
+            key = _surname_key(ctx, p)
+            if out.get(words[0], key) != key:
+                shared.add(words[0])
+            out[words[0]] = key
+    return {w: k for w, k in out.items() if w not in shared}
+
+
+_PATRONYMIC = frozenset({"bin", "ibn", "bint", "ben"})
 
 
 def _words_of(name: str) -> list[str]:

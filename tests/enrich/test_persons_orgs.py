@@ -110,3 +110,16 @@ def test_global_affairs_canada_and_acronym_in_event_name() -> None:
     orgs = {diplo.org_key(o, "fr"): o for o in facts.organizations}
     assert orgs["id:CA_GAC"].type == "foreign_ministry" and orgs["id:CA_GAC"].country == "CA"
     assert orgs["id:APEC"].type == "international_org"
+
+
+def test_honorific_and_given_name_do_not_split_a_patronymic_name() -> None:
+    # w3-af-me-en-11: the NER splits "Sheikh Mohamed" off "bin Zayed"; one person, not two.
+    facts = facts_of(
+        "ANKARA (AA) – UAE President Sheikh Mohamed bin Zayed paid an official visit to Qatar. "
+        "According to the UAE state agency WAM, the visit followed an invitation from Qatar’s "
+        "Emir Sheikh Tamim bin Hamad Al-Thani.",
+        "en",
+    )
+    names = sorted(p.name for p in facts.persons)
+    assert len(names) == 2, names
+    assert not any(n.startswith("Sheikh") for n in names), names
