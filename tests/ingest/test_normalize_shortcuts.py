@@ -51,17 +51,6 @@ def test_prefilter_flags_every_bad_character() -> None:
         assert normalize._may_hold_bad_chars(ch)
 
 
-def test_prefilter_is_faster_than_the_full_class() -> None:
-    # Why the prefilter exists: the full class (noncharacters above U+FFFF) is tested character
-    # by character against a list. Measured on the same text, one run after the other.
-    import timeit
-
-    text = "Diplomatic talks résumé, déjà vu — " * 40
-    full = min(timeit.repeat(lambda: normalize._BAD_CHARS.search(text), number=200, repeat=5))
-    fast = min(timeit.repeat(lambda: normalize._may_hold_bad_chars(text), number=200, repeat=5))
-    assert fast * 3 < full, (fast, full)
-
-
 text_with_bad = st.lists(
     st.one_of(
         st.characters(),
