@@ -133,6 +133,7 @@ def composed_orgs(ctx: Ctx) -> list[OrgFound]:
     doc = ctx.doc
     kb = ctx.kb
     out: list[OrgFound] = []
+    possessive = kb.words("possessive_pronouns")
     last_mission_head: tuple[int, str] | None = None
     for h in ctx.heads:
         head = kb.org_heads[int(span_code(h))]
@@ -164,6 +165,11 @@ def composed_orgs(ctx: Ctx) -> list[OrgFound]:
                     kind, typ = "foreign_ministry", "foreign_ministry"
                     end += len(tail[1].split(" "))
                     break
+        if not senders and ctx.lower(h.start - 1) in possessive:
+            # "its embassy in Kabul", "son ambassade au Niger": the state named last before.
+            prior = _subject_state_before(ctx, h.start - 1)
+            if prior is not None:
+                senders.append(prior)
         if not senders:
             listed, list_end = _country_list_after(ctx, end)
             if listed:
@@ -239,6 +245,27 @@ def composed_orgs(ctx: Ctx) -> list[OrgFound]:
                         )
                     )
     return out
+
+
+def _subject_state_before(ctx: Ctx, i: int) -> Span | None:
+    """The state "its"/"son" stands for: the first one named, not as a place ("in X", "à Y"),
+    in this sentence ("Iran summoned the envoys of France and the UK..., its foreign ministry
+    said"), else in the previous one."""
+    sent = ctx.sent[i]
+    for wanted in (sent, sent - 1):
+        for k in range(i):
+            if ctx.sent[k] != wanted:
+                continue
+            c = ctx.country_at.get(k)
+            if c is None or c.start != k or span_kind(c) not in {"name", "demonym"}:
+                continue
+            prev = ctx.lower(k - 1)
+            if prev in ctx.loc_preps or (
+                prev in ctx.articles and ctx.lower(k - 2) in ctx.loc_preps
+            ):
+                continue
+            return c
+    return None
 
 
 def _strip_article(ctx: Ctx, span: Span) -> str:

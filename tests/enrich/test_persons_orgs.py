@@ -123,3 +123,21 @@ def test_honorific_and_given_name_do_not_split_a_patronymic_name() -> None:
     names = sorted(p.name for p in facts.persons)
     assert len(names) == 2, names
     assert not any(n.startswith("Sheikh") for n in names), names
+
+
+def test_missions_and_ministry_through_a_possessive() -> None:
+    # w3-eu-am-fr-07: "son ambassade et tous ses consulats" are Venezuela's.
+    facts = facts_of(
+        "Le Venezuela fermera son ambassade et tous ses consulats aux États-Unis, a déclaré "
+        "jeudi le Président Nicolas Maduro.",
+        "fr",
+    )
+    assert {"mission:VE:embassy", "mission:VE:consulate"} <= _org_keys(facts, "fr")
+    # w3-af-me-en-02: "its" is the acting state named first, not the last country listed.
+    facts = facts_of(
+        "Iran on Monday summoned diplomats in Tehran representing France, Germany, Italy and the "
+        "UK to object to what it described as support by those countries for the protests that "
+        "have shaken the Islamic republic, its foreign ministry said.",
+        "en",
+    )
+    assert _org_keys(facts, "en") == {"mfa:IR"}
