@@ -64,7 +64,12 @@ def _jobs(
 @pytest.fixture(scope="module")
 def corpus(stack: Stack, request: pytest.FixtureRequest) -> Iterator[dict[str, Outcome]]:
     # Only the cases this session runs (``-k`` works): the 50,000-item case alone takes a minute.
-    params = (getattr(getattr(i, "callspec", None), "params", {}) for i in request.session.items)
+    # Only this module's items: other modules have a "case" parameter of their own.
+    params = (
+        getattr(getattr(i, "callspec", None), "params", {})
+        for i in request.session.items
+        if getattr(i, "module", None) is request.module
+    )
     selected = {p["case"].name for p in params if "case" in p}
     kafka = KafkaSettings(
         bootstrap_servers=stack.bootstrap, topic_prefix=f"t{uuid.uuid4().hex[:10]}"
