@@ -2,6 +2,14 @@
 what is wrong and what to do, with the exit code of its kind (diplowire/errors.py), in seconds.
 
 One table: the command line and environment, the words expected on stderr, the exit code.
+
+No Kafka or Elasticsearch is faked here. The servers in the table are the wrong thing on
+purpose (a closed port, a port that never answers, an HTTP server that is not Elasticsearch):
+those are the cases. Where the real services are there, the same paths run against them:
+``test_search_before_anything_was_indexed`` (real Elasticsearch, index missing), and the
+successful searches and subscriptions of tests/index/test_search.py and test_subscribe.py.
+``lemmatize`` is replaced by a function that fails if called: a guard that the server is
+checked first, not a stand-in for a service.
 """
 
 from __future__ import annotations
