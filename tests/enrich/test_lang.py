@@ -23,15 +23,20 @@ def _items() -> list[dict[str, str]]:
 @pytest.mark.parametrize("hint", [False, True])
 @pytest.mark.parametrize("part", ["body", "title"])
 def test_detects_the_gold_language_of_every_labelled_item(part: str, hint: bool) -> None:
-    wrong = []
+    wrong, undetermined = [], []
     for item in _items():
         text = f"{item['title']}\n\n{item['text']}" if part == "body" else item["title"]
         code, _ = lang.detect(text, item["lang"] if hint else None)
-        if code != item["lang"]:
+        if code == lang.UNDETERMINED:
+            undetermined.append(item["id"])
+        elif code != item["lang"]:
             wrong.append(item["id"])
-    # Titles alone, without a hint: "Russia expels 10 U.S. diplomats" (31 characters) is not
-    # recognised, in lingua's high-accuracy mode either (German, 0.44); with the hint it is.
-    assert wrong == (["en-02"] if part == "title" and not hint else [])
+    # No item gets a wrong language. Titles alone, without a hint, two are left undetermined:
+    # "Russia expels 10 U.S. diplomats" (lingua: Dutch 0.68; German 0.44 in its high-accuracy
+    # mode) and "Visa Services in Damascus Suspended" (English, but below 0.9); with the hint both
+    # are English.
+    assert wrong == []
+    assert undetermined == (["en-02", "en-11"] if part == "title" and not hint else [])
 
 
 def test_short_or_empty_text_falls_back_to_the_hint() -> None:
