@@ -96,6 +96,17 @@ class _RawArticle(msgspec.Struct):
     source: _Src
 
 
+class _Published(msgspec.Struct, frozen=True):
+    """What the raw scan keeps of a published article: a dead owner's last minute of sends can
+    be tens of thousands of articles, not to be held with their texts."""
+
+    id: str
+    version: int
+    digest: str
+    title_key: str
+    feed: str
+
+
 _enc = msgspec.json.Encoder()
 _rec_dec = msgspec.json.Decoder(FeedRecord)
 _mark_dec = msgspec.json.Decoder(Mark)
@@ -111,7 +122,7 @@ class Adoption:
     epoch: int
     """The coordinator's revocation count when they were assigned: a revocation since voids it."""
     records: dict[str, FeedRecord] = field(default_factory=dict)
-    published: list[_RawArticle] = field(default_factory=list)
+    published: list[_Published] = field(default_factory=list)
 
 
 @dataclass
@@ -153,6 +164,8 @@ class Ownership:
         self._handed = threading.Event()
         self._adoptions: list[Adoption] = []
         self._to_load: set[int] | None = None
+        self._assigned: set[int] | None = None
+        """The group's last assignment to this poller; None while a rebalance is under way."""
         self._epoch = 0
         self._unsent: set[str] = set()
         self._last_mark = 0.0
@@ -207,6 +220,28 @@ class Ownership:
                 if self._revoking is None and not self._adoptions:
                     self._cond.wait(min(0.25, max(0.0, deadline - time.monotonic())))
 
+    def wait_for_share(
+        self, state: PollerState, timeout_s: float, stop: threading.Event | None = None
+    ) -> bool:
+        """Serve the group until it has given this poller its share and the share is taken
+        (True; the share may be empty when there are more pollers than partitions), or until
+        ``timeout_s`` ran out or ``stop`` was set (False). For ``poll --once``."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline and not (stop is not None and stop.is_set()):
+            self.service(state)
+            with self._cond:
+                given = self._assigned
+                if (
+                    given is not None
+                    and given <= self._owned
+                    and self._to_load is None
+                    and not self._adoptions
+                    and self._revoking is None
+                ):
+                    return True
+                self._cond.wait(0.25)
+        return False
+
     def close(self, state: PollerState) -> None:
         """Hand every partition over (records and marks acknowledged), then leave the group."""
         owned = set(self._owned)
@@ -245,23 +280,24 @@ class Ownership:
                 state.set_feed(url, rec.fs)
                 if rec.items is not None:
                     state.set_items(url, rec.items)
+            # One query per record for what this poller already knows of its articles.
+            known = state.seen.get_many(rec.seen)
             for aid, (h, version, last_seen, tkey, feed) in rec.seen.items():
-                mine = state.seen.get(aid)
+                mine = known.get(aid)
                 if mine is None or version > mine.version:
                     state.set_seen(aid, Seen(h, version, last_seen, tkey, feed), None)
+            mapped = state.guids.get_many(rec.guids)
             for g, aid in rec.guids.items():
-                if aid in state.seen and g not in state.guids:
+                if g not in mapped and aid in state.seen:
                     state.guids[g] = aid
-                    state.dirty_guids.add(g)
         touched: set[str] = set()
         now = time.time()
-        for art in a.published:
-            mine = state.seen.get(art.id)
-            if mine is None or art.version > mine.version:
-                digest = _content_hash(art.title, art.text)
-                seen = Seen(digest, art.version, now, title_key(art.title), art.source.feed_url)
-                state.set_seen(art.id, seen, None)
-                touched.add(art.source.feed_url)
+        known = state.seen.get_many(p.id for p in a.published)
+        for p in a.published:
+            mine = known.get(p.id)
+            if mine is None or p.version > mine.version:
+                state.set_seen(p.id, Seen(p.digest, p.version, now, p.title_key, p.feed), None)
+                touched.add(p.feed)
         for url in touched - state.feeds.keys():
             state.set_feed(url, FeedState(url=url))  # so that its record names these articles
         self.store.save(state)
@@ -306,8 +342,7 @@ class Ownership:
         ids = set(items or ()) | set(self.store.seen_of_feed(url))
         seen = {
             i: (s.content_hash, s.version, s.last_seen, s.title_key, s.feed)
-            for i in ids
-            if (s := state.seen.get(i)) is not None
+            for i, s in state.seen.get_many(ids).items()
         }
         return FeedRecord(fs, items, seen, self.store.guids_of(seen))
 
@@ -369,6 +404,7 @@ class Ownership:
             # Pending adoptions of these partitions are void: they are being taken away.
             self._adoptions = [a for a in self._adoptions if not (a.partitions & parts)]
             self._epoch += 1
+            self._assigned = None
             if not (self._owned & parts):
                 return
             self._owned = self._owned - parts
@@ -383,10 +419,13 @@ class Ownership:
         with self._cond:
             self._epoch += 1
             self._owned = self._owned - parts
+            self._assigned = None
 
     def _on_assigned(self, parts: set[int]) -> None:
         with self._cond:
             self._to_load = set(parts)
+            self._assigned = set(parts)
+            self._cond.notify_all()
 
     def _read(self, parts: set[int], epoch: int) -> Adoption:
         """The partitions' latest records, and what the raw topic holds since their marks."""
@@ -407,9 +446,13 @@ class Ownership:
             if rec.value is None:
                 continue
             try:
-                adoption.published.append(_raw_dec.decode(rec.value))
+                art = _raw_dec.decode(rec.value)
             except msgspec.ValidationError:
                 continue  # not an article this poller could have written
+            digest = _content_hash(art.title, art.text)
+            adoption.published.append(
+                _Published(art.id, art.version, digest, title_key(art.title), art.source.feed_url)
+            )
         return adoption
 
 

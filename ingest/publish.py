@@ -93,6 +93,14 @@ def _failed(ctx: Pass, feed: Feed, failed: Failed) -> None:
 
 
 def handle(ctx: Pass, result: FeedResult) -> None:
+    try:
+        _handle(ctx, result)
+    finally:
+        # The feed's rows read by the prefetch below: memory holds one feed's rows at a time.
+        ctx.state.release()
+
+
+def _handle(ctx: Pass, result: FeedResult) -> None:
     report, feed = ctx.report, result.feed
     if result.error is not None and result.error.kind == FetchKind.DEFERRED:
         report.feeds_deferred += 1
@@ -114,6 +122,11 @@ def handle(ctx: Pass, result: FeedResult) -> None:
     if unchanged:
         report.feeds_unchanged += 1
     else:
+        # One query for what the state knows of this document's articles (ingest.statetable).
+        ctx.state.prefetch(
+            (it.article.id for it in result.items),
+            (it.guid_key for it in result.items if it.guid_key),
+        )
         res = resolve(result.items, ctx.state.guids.get, ctx.state.seen.get)
         skipped = _count_document(ctx, result, res)
     answered = Answered(
@@ -174,7 +187,7 @@ def handle(ctx: Pass, result: FeedResult) -> None:
     carried = [it.article.id for it in res.items]
     if resp.delta:
         # A delta holds only the new entries: the feed still carries what it carried before.
-        carried = list(dict.fromkeys([*ctx.state.items.get(feed.url, ()), *carried]))
+        carried = list(dict.fromkeys([*(ctx.state.items.get(feed.url) or []), *carried]))
     pending = _Pending(result, sends, carried)
     if not sends:
         _finish(ctx, pending)

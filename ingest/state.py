@@ -11,6 +11,11 @@ carried) and one row per seen article. Only what changed since the last save is 
 transaction, and only state for articles Kafka acknowledged is ever in memory to be written: the
 poller changes the in-memory state for an article only after its send was acknowledged.
 
+What is in memory: the feeds' :class:`FeedState` only. The seen set, the GUIDs and what each
+feed carries stay in the database (ingest.statetable): the poller reads one feed's rows in one
+query while it handles that feed (:meth:`PollerState.prefetch`), so memory does not grow with the
+seen set (it took 1.1 GB at 20,000 feeds when it was loaded whole).
+
 The seen set is bounded by what the feeds still carry, not by a count (:meth:`StateStore.prune`):
 an article is forgotten only once no feed of the list carried it for ``seen_grace_s``.
 
@@ -25,11 +30,13 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import msgspec
+
+from diplowire.ingest.statetable import Kind, Table
 
 
 @dataclass(frozen=True)
@@ -84,21 +91,31 @@ class Seen:
     """When the prune first found no listed feed carrying it (0 = still carried)."""
 
 
+def _seen_table() -> Table[Seen]:
+    return Table(Kind.SEEN)
+
+
+def _guids_table() -> Table[str]:
+    return Table(Kind.GUIDS)
+
+
+def _items_table() -> Table[list[str]]:
+    return Table(Kind.ITEMS)
+
+
 @dataclass
 class PollerState:
     feeds: dict[str, FeedState] = field(default_factory=dict)
-    seen: dict[str, Seen] = field(default_factory=dict)
+    seen: Table[Seen] = field(default_factory=_seen_table)
     """article id -> what was last published for it."""
-    guids: dict[str, str] = field(default_factory=dict)
+    guids: Table[str] = field(default_factory=_guids_table)
     """feed GUID key -> article id, so a GUID seen under another URL is recognised."""
-    items: dict[str, list[str]] = field(default_factory=dict)
+    items: Table[list[str]] = field(default_factory=_items_table)
     """feed URL -> the article ids its last fully acknowledged document carried."""
     dirty_feeds: set[str] = field(default_factory=set)
-    dirty_seen: set[str] = field(default_factory=set)
-    dirty_guids: set[str] = field(default_factory=set)
     tracked: bool = False
-    """True once loaded from or saved to a store: only the dirty entries are written then. A
-    state built by hand is written whole."""
+    """True once loaded from or saved to a store: only the dirty feeds are written then. A
+    state built by hand is written whole (its tables hold only unsaved rows anyway)."""
 
     def set_feed(self, url: str, fs: FeedState) -> None:
         self.feeds[url] = fs
@@ -106,14 +123,28 @@ class PollerState:
 
     def set_seen(self, art_id: str, seen: Seen, guid_key: str | None) -> None:
         self.seen[art_id] = seen
-        self.dirty_seen.add(art_id)
         if guid_key:
             self.guids[guid_key] = art_id
-            self.dirty_guids.add(guid_key)
 
     def set_items(self, url: str, ids: list[str]) -> None:
         self.items[url] = ids
         self.dirty_feeds.add(url)
+
+    def prefetch(self, ids: Iterable[str], guid_keys: Iterable[str]) -> None:
+        """Read the seen rows of ``ids`` and the GUIDs of ``guid_keys`` (with the seen rows of
+        the articles they name) in one query per 400 keys, for the feed about to be handled;
+        :meth:`release` drops them. Without a store (a state built by hand) nothing is read."""
+        src = self.seen.source
+        if not isinstance(src, StateStore):
+            return
+        ids, keys = list(dict.fromkeys(ids)), list(dict.fromkeys(guid_keys))
+        seen, guids = src.fetch_feed_rows(ids, keys)
+        self.guids.prefetch(guids, keys)
+        self.seen.prefetch(seen, [*ids, *guids.values()])
+
+    def release(self) -> None:
+        self.seen.release()
+        self.guids.release()
 
 
 DB_NAME = "poller-state.sqlite"
@@ -134,30 +165,28 @@ _FEED_DEC = msgspec.json.Decoder(FeedState)
 _IDS_DEC = msgspec.json.Decoder(list[str])
 
 
-class _LegacySeen(msgspec.Struct):
-    content_hash: str
-    version: int
-    last_seen: float
-    title_key: str = ""
+_SEEN_COLS = "id, feed, hash, version, last_seen, title_key, gone_at"
+_SeenRow = tuple[str, str, str, int, float, str, float]
+_ROWS_DEC = msgspec.json.Decoder(list[_SeenRow])
+_PAIRS_DEC = msgspec.json.Decoder(list[tuple[str, str]])
+_KEYS_PER_QUERY = 400
 
 
-class _Legacy(msgspec.Struct):
-    """The JSON state file written before the SQLite store (one document, rewritten whole)."""
-
-    feeds: dict[str, FeedState] = {}
-    seen: dict[str, _LegacySeen] = {}
-    guids: dict[str, str] = {}
-
-
-def _seen_row(art_id: str, s: Seen) -> tuple[str, str, str, int, float, str, float]:
+def _seen_row(art_id: str, s: Seen) -> _SeenRow:
     return (art_id, s.feed, s.content_hash, s.version, s.last_seen, s.title_key, s.gone_at)
+
+
+def _seen_of(row: _SeenRow) -> Seen:
+    _, feed, h, version, last_seen, tkey, gone = row
+    return Seen(h, version, last_seen, tkey, feed, gone)
 
 
 class StateStore:
     """Loads :class:`PollerState` once and writes what changed since (:meth:`save`).
 
     ``load`` returns the same in-memory state to every caller of one store: the database is read
-    once per process, not once per pass.
+    once per process, not once per pass. Only the feeds' states are read then; the other tables
+    are read as needed (ingest.statetable).
     """
 
     def __init__(
@@ -179,8 +208,9 @@ class StateStore:
         self.migrated_from: Path | None = None
         self._db: sqlite3.Connection | None = None
         self._state: PollerState | None = None
-        # The ownership coordinator's callbacks write from the poller's thread, a status reader
-        # may share the store: one lock around the connection.
+        # The ownership coordinator's callbacks write from the poller's thread, worker threads
+        # read seen rows of full-text feeds, a status reader may share the store: one lock
+        # around the connection.
         self.lock = threading.RLock()
 
     @property
@@ -216,21 +246,9 @@ class StateStore:
         try:
             done = db.execute("SELECT value FROM meta WHERE key='json_migrated'").fetchone()
             if done is None:
-                old = msgspec.json.decode(legacy.read_bytes(), type=_Legacy)
-                state = PollerState(
-                    # The JSON never said which feed carries which article: dropping validators
-                    # and body hash makes the next poll of each feed parse it in full, which
-                    # records what it carries (its articles are recognised as seen).
-                    feeds={
-                        u: replace(fs, etag=None, last_modified=None, body_hash=None)
-                        for u, fs in old.feeds.items()
-                    },
-                    seen={
-                        i: Seen(s.content_hash, s.version, s.last_seen, s.title_key)
-                        for i, s in old.seen.items()
-                    },
-                    guids=dict(old.guids),
-                )
+                from diplowire.ingest.statelegacy import read_legacy  # (imports this module)
+
+                state = read_legacy(legacy)
                 self._write(db, state)
                 db.execute("INSERT INTO meta VALUES ('json_migrated', ?)", (str(time.time()),))
             db.execute("COMMIT")
@@ -245,18 +263,14 @@ class StateStore:
         with self.lock:
             if self._state is not None:
                 return self._state
-            if not self.path.exists() and not self.legacy_path.exists():
-                self._state = PollerState(tracked=True)  # nothing is created until a save
-                return self._state
-            db = self._conn()
             state = PollerState(tracked=True)
-            for url, blob, items in db.execute("SELECT url, state, items FROM feeds"):
-                state.feeds[url] = _FEED_DEC.decode(blob)
-                if items is not None:
-                    state.items[url] = _IDS_DEC.decode(items)
-            for aid, feed, h, version, last_seen, tkey, gone in db.execute("SELECT * FROM seen"):
-                state.seen[aid] = Seen(h, version, last_seen, tkey, feed, gone)
-            state.guids = dict(db.execute("SELECT guid, id FROM guids").fetchall())
+            if self.path.exists() or self.legacy_path.exists():
+                # (Otherwise nothing is created until a save.)
+                db = self._conn()
+                for url, blob in db.execute("SELECT url, state FROM feeds"):
+                    state.feeds[url] = _FEED_DEC.decode(blob)
+                for table in (state.seen, state.guids, state.items):
+                    table.saved(self)
             self._state = state
             return state
 
@@ -279,9 +293,10 @@ class StateStore:
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
+            # Only now, the rows in the database: a reader finds each row in one or the other.
             state.dirty_feeds.clear()
-            state.dirty_seen.clear()
-            state.dirty_guids.clear()
+            for table in (state.seen, state.guids, state.items):
+                table.saved(self)
             state.tracked = True
             self._state = state
         self._last_save = time.monotonic()
@@ -290,19 +305,104 @@ class StateStore:
 
     def _write(self, db: sqlite3.Connection, state: PollerState) -> None:
         feeds: Iterable[str] = state.dirty_feeds if state.tracked else state.feeds
-        seen: Iterable[str] = state.dirty_seen if state.tracked else state.seen
-        guids: Iterable[str] = state.dirty_guids if state.tracked else state.guids
+        # A feed's state and what it carries are written apart: a feed whose state changed
+        # (most polls) keeps its items row as it is, without reading it first.
         _upsert(
             db,
-            "feeds",
-            [
-                (u, _FEED_ENC.encode(state.feeds[u]), _ids_blob(state.items.get(u)))
-                for u in feeds
-                if u in state.feeds
-            ],
+            "feeds(url, state, items)",
+            [(u, _FEED_ENC.encode(state.feeds[u]), None) for u in feeds if u in state.feeds],
+            "ON CONFLICT(url) DO UPDATE SET state = excluded.state",
         )
-        _upsert(db, "seen", [_seen_row(i, state.seen[i]) for i in seen if i in state.seen])
-        _upsert(db, "guids", [(g, state.guids[g]) for g in guids if g in state.guids])
+        items = [
+            (u, _FEED_ENC.encode(state.feeds.get(u) or FeedState(url=u)), _FEED_ENC.encode(ids))
+            for u, ids in state.items.pending.items()
+        ]
+        _upsert(
+            db,
+            "feeds(url, state, items)",
+            items,
+            "ON CONFLICT(url) DO UPDATE SET items = excluded.items",
+        )
+        _delete(db, "UPDATE feeds SET items = NULL WHERE url IN", state.items.removed)
+        _upsert(
+            db,
+            "seen",
+            [_seen_row(i, s) for i, s in state.seen.pending.items()],
+            "ON CONFLICT(id) DO UPDATE SET feed = excluded.feed, hash = excluded.hash, "
+            "version = excluded.version, last_seen = excluded.last_seen, "
+            "title_key = excluded.title_key, gone_at = excluded.gone_at",
+        )
+        _delete(db, "DELETE FROM seen WHERE id IN", state.seen.removed)
+        _upsert(
+            db,
+            "guids",
+            list(state.guids.pending.items()),
+            "ON CONFLICT(guid) DO UPDATE SET id = excluded.id",
+        )
+        _delete(db, "DELETE FROM guids WHERE guid IN", state.guids.removed)
+
+    # -- reads for the tables (ingest.statetable.Source) -------------------------------------
+
+    def fetch(self, kind: Kind, keys: list[str]) -> dict[str, object]:
+        out: dict[str, object] = {}
+        with self.lock:
+            db = self._conn()
+            for chunk in _chunks(keys):
+                marks = ",".join("?" * len(chunk))
+                if kind is Kind.SEEN:
+                    q = (
+                        f"SELECT json_group_array(json_array({_SEEN_COLS})) FROM seen "
+                        f"WHERE id IN ({marks})"
+                    )
+                    rows = _ROWS_DEC.decode(db.execute(q, chunk).fetchone()[0])
+                    out.update((r[0], _seen_of(r)) for r in rows)
+                elif kind is Kind.GUIDS:
+                    q = (
+                        "SELECT json_group_array(json_array(guid, id)) FROM guids "
+                        f"WHERE guid IN ({marks})"
+                    )
+                    out.update(_PAIRS_DEC.decode(db.execute(q, chunk).fetchone()[0]))
+                else:
+                    q = f"SELECT url, items FROM feeds WHERE items IS NOT NULL AND url IN ({marks})"
+                    out.update((u, _IDS_DEC.decode(b)) for u, b in db.execute(q, chunk))
+        return out
+
+    def keys_of(self, kind: Kind) -> list[str]:
+        q = {
+            Kind.SEEN: "SELECT id FROM seen",
+            Kind.GUIDS: "SELECT guid FROM guids",
+            Kind.ITEMS: "SELECT url FROM feeds WHERE items IS NOT NULL",
+        }[kind]
+        with self.lock:
+            return [r[0] for r in self._conn().execute(q)]
+
+    def fetch_feed_rows(
+        self, ids: list[str], guid_keys: list[str]
+    ) -> tuple[dict[str, Seen], dict[str, str]]:
+        """The seen rows of ``ids`` and of the articles ``guid_keys`` name, and those GUIDs:
+        one statement per 400 keys, returning one row (``sqlite3`` gives the GIL up at every
+        row, and the poller's thread then waits behind the parsing threads)."""
+        seen: dict[str, Seen] = {}
+        guids: dict[str, str] = {}
+        n = max(len(ids), len(guid_keys))
+        with self.lock:
+            db = self._conn()
+            for i in range(0, n, _KEYS_PER_QUERY):
+                a = ids[i : i + _KEYS_PER_QUERY]
+                g = guid_keys[i : i + _KEYS_PER_QUERY]
+                am, gm = ",".join("?" * len(a)), ",".join("?" * len(g))
+                q = (
+                    f"SELECT (SELECT json_group_array(json_array(guid, id)) FROM guids "
+                    f"WHERE guid IN ({gm})), (SELECT json_group_array(json_array({_SEEN_COLS})) "
+                    f"FROM seen WHERE id IN ({am}) OR id IN "
+                    f"(SELECT id FROM guids WHERE guid IN ({gm})))"
+                )
+                pairs, rows = db.execute(q, [*g, *a, *g]).fetchone()
+                guids.update(_PAIRS_DEC.decode(pairs))
+                seen.update((r[0], _seen_of(r)) for r in _ROWS_DEC.decode(rows))
+        return seen, guids
+
+    # -- the seen set's bound ----------------------------------------------------------------
 
     def prune(self, state: PollerState, feed_urls: Iterable[str], now: float | None = None) -> int:
         """Forget the articles none of ``feed_urls`` carried for ``seen_grace_s``; returns how
@@ -311,45 +411,46 @@ class StateStore:
         An article leaves the seen set only after two prunes (at most every ``prune_every_s``,
         the first marks it gone) and the grace period: one that a feed drops and brings back
         soon after is still known. Feeds never parsed since the migration carry nothing yet.
+        Done in SQL, on the saved state: the seen set is not read into memory.
         """
         now = time.time() if now is None else now
         with self.lock:
-            carried: set[str] = set()
-            for url in feed_urls:
-                carried.update(state.items.get(url, ()))
-            cutoff = now - self.seen_grace_s
-            drop: list[str] = []
-            for aid, s in state.seen.items():
-                if aid in carried:
-                    if s.gone_at:
-                        s.gone_at = 0.0
-                        state.dirty_seen.add(aid)
-                elif not s.gone_at:
-                    s.gone_at = now
-                    state.dirty_seen.add(aid)
-                elif s.gone_at <= cutoff:
-                    drop.append(aid)
-            dropped = set(drop)
-            old_guids = [g for g, i in state.guids.items() if i in dropped]
-            for aid in drop:
-                del state.seen[aid]
-                state.dirty_seen.discard(aid)
-            for g in old_guids:
-                del state.guids[g]
-                state.dirty_guids.discard(g)
+            self.save(state)  # what is pending first: the prune works on the database
             db = self._conn()
             db.execute("BEGIN IMMEDIATE")
             try:
-                db.executemany("DELETE FROM seen WHERE id = ?", [(i,) for i in drop])
-                db.executemany("DELETE FROM guids WHERE guid = ?", [(g,) for g in old_guids])
-                self._write(db, _only_seen(state))
+                for t in ("listed(url", "carried(id", "dropped(id"):
+                    db.execute(
+                        f"CREATE TEMP TABLE IF NOT EXISTS {t} TEXT PRIMARY KEY) WITHOUT ROWID"
+                    )
+                    db.execute(f"DELETE FROM temp.{t.split('(')[0]}")
+                _upsert(db, "temp.listed", [(u,) for u in feed_urls], "ON CONFLICT DO NOTHING")
+                db.execute(
+                    "INSERT OR IGNORE INTO temp.carried SELECT j.value FROM feeds "
+                    "JOIN temp.listed USING (url), json_each(CAST(feeds.items AS TEXT)) j "
+                    "WHERE feeds.items IS NOT NULL"
+                )
+                # Marked gone by an earlier prune, past the grace, and still not carried.
+                db.execute(
+                    "INSERT INTO temp.dropped SELECT id FROM seen WHERE gone_at != 0 "
+                    "AND gone_at <= ? AND id NOT IN temp.carried",
+                    (now - self.seen_grace_s,),
+                )
+                db.execute("DELETE FROM guids WHERE id IN temp.dropped")
+                dropped = db.execute("DELETE FROM seen WHERE id IN temp.dropped").rowcount
+                db.execute(
+                    "UPDATE seen SET gone_at = ? WHERE gone_at = 0 AND id NOT IN temp.carried",
+                    (now,),
+                )
+                db.execute("UPDATE seen SET gone_at = 0 WHERE gone_at != 0 AND id IN temp.carried")
+                for t in ("listed", "carried", "dropped"):
+                    db.execute(f"DELETE FROM temp.{t}")
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
-            state.dirty_seen.clear()
             self._last_prune = time.monotonic()
-            return len(drop)
+            return int(dropped)
 
     def maybe_prune(self, state: PollerState, feed_urls: Iterable[str]) -> int:
         if time.monotonic() - self._last_prune < self.prune_every_s and self._last_prune:
@@ -368,8 +469,7 @@ class StateStore:
         out: dict[str, str] = {}
         with self.lock:
             db = self._conn()
-            for i in range(0, len(ids), 500):
-                chunk = ids[i : i + 500]
+            for chunk in _chunks(ids):
                 marks = ",".join("?" * len(chunk))
                 q = f"SELECT guid, id FROM guids WHERE id IN ({marks})"
                 out.update(db.execute(q, chunk).fetchall())
@@ -386,32 +486,27 @@ FileStateStore = StateStore
 """The name the store had as a JSON file; kept for callers and scripts that use it."""
 
 
-def _only_seen(state: PollerState) -> PollerState:
-    """A view of ``state`` whose only dirty entries are its seen ones (for the prune's write)."""
-    return PollerState(
-        feeds=state.feeds,
-        seen=state.seen,
-        guids=state.guids,
-        dirty_seen=state.dirty_seen,
-        tracked=True,
-    )
-
-
 _ROWS_PER_STATEMENT = 500
 
 
-def _upsert(db: sqlite3.Connection, table: str, rows: list[tuple[Any, ...]]) -> None:
-    """``INSERT OR REPLACE`` of many rows, 500 to a statement: ``sqlite3`` releases the GIL
-    around every statement step, and a step per row made the poller's thread wait for the GIL
-    (held by the parsing threads) thousands of times per save."""
+def _chunks(keys: list[str]) -> Iterable[list[str]]:
+    for i in range(0, len(keys), _KEYS_PER_QUERY):
+        yield keys[i : i + _KEYS_PER_QUERY]
+
+
+def _upsert(db: sqlite3.Connection, table: str, rows: list[tuple[Any, ...]], conflict: str) -> None:
+    """An ``INSERT`` of many rows, 500 to a statement: ``sqlite3`` releases the GIL around every
+    statement step, and a step per row made the poller's thread wait for the GIL (held by the
+    parsing threads) thousands of times per save."""
     if not rows:
         return
     marks = "(" + ",".join("?" * len(rows[0])) + ")"
     for i in range(0, len(rows), _ROWS_PER_STATEMENT):
         chunk = rows[i : i + _ROWS_PER_STATEMENT]
-        sql = f"INSERT OR REPLACE INTO {table} VALUES " + ",".join([marks] * len(chunk))
+        sql = f"INSERT INTO {table} VALUES " + ",".join([marks] * len(chunk)) + " " + conflict
         db.execute(sql, [v for row in chunk for v in row])
 
 
-def _ids_blob(ids: list[str] | None) -> bytes | None:
-    return None if ids is None else _FEED_ENC.encode(ids)
+def _delete(db: sqlite3.Connection, head: str, keys: Iterable[str]) -> None:
+    for chunk in _chunks(list(keys)):
+        db.execute(f"{head} ({','.join('?' * len(chunk))})", chunk)
