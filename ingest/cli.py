@@ -81,7 +81,7 @@ def _poll(
     progress: Any,
 ) -> int:
     from diplowire.ingest.ownership import start_owner
-    from diplowire.ingest.poller import POLLER_PRODUCER, make_parse_pool, poll_once, run_forever
+    from diplowire.ingest.poller import POLLER_PRODUCER, make_parse_pool, run_forever
     from diplowire.wire.loop import install_signal_handlers, make_producer
     from diplowire.wire.startup import StartupStopped, wait_for_kafka
 
@@ -105,7 +105,7 @@ def _poll(
     pool = make_parse_pool(settings)
     try:
         if args.once:
-            report = poll_once(feeds, settings, producer, store, progress=progress, parse_pool=pool)
+            report = _poll_once(settings, feeds, producer, store, stop, progress, pool)
             print(json.dumps(report.__dict__), flush=True)
             # A failed producer left feeds unpolled (or unpublished) without failing them.
             return 0 if report.feeds_failed == 0 and not report.producer_failed else 3
@@ -131,6 +131,49 @@ def _poll(
         producer.close(timeout=30)
         if pool is not None:
             pool.shutdown()
+
+
+ONCE_SHARE_TIMEOUT_S = 90.0
+"""How long ``poll --once`` with ``owners`` waits for its share of the list (unless
+``startup_timeout_s`` says otherwise): a running poller hands partitions over within 30 s."""
+
+
+def _poll_once(
+    settings: PollSettings,
+    feeds: Any,
+    producer: Any,
+    store: Any,
+    stop: Any,
+    progress: Any,
+    pool: Any,
+) -> Any:
+    """One pass. With ``owners``, as one more member of the pollers' group: it polls only the
+    share the group gives it (all of the list when no other poller runs), so a one-shot run
+    beside running pollers polls no feed they own, and it hands its share back on exit."""
+    from diplowire.ingest.ownership import start_owner
+    from diplowire.ingest.poller import poll_once
+
+    if not settings.owners:
+        return poll_once(feeds, settings, producer, store, progress=progress, parse_pool=pool)
+    owner = start_owner(settings, producer, store)
+    try:
+        timeout_s = settings.startup_timeout_s or ONCE_SHARE_TIMEOUT_S
+        if not owner.wait_for_share(store.load(), timeout_s, stop):
+            from diplowire.errors import ErrorKind, UserError
+
+            raise UserError(
+                ErrorKind.STARTUP_TIMEOUT,
+                f"no share of the feed list from the pollers' group {owner.group} "
+                f"within {timeout_s:.0f} s",
+                "check that Kafka is reachable and the other pollers are alive, or poll "
+                "without owners (DIPLOWIRE_OWNERS=false polls the whole list)",
+            )
+        log.info("polling once the share of partitions %s", sorted(owner.owned))
+        return poll_once(
+            feeds, settings, producer, store, progress=progress, parse_pool=pool, owner=owner
+        )
+    finally:
+        owner.close(store.load())
 
 
 def _progress(report: Any) -> None:
