@@ -124,7 +124,12 @@ class _Store:
             self.deltas[path] = (previous, new, gzip.compress(new, 6))
 
 
-def serve(port_q: Any, feeds: int, changed: float, seed: int, delta: bool = False) -> None:
+def serve(
+    port_q: Any, feeds: int, changed: float, seed: int, delta: bool = False, hosts: int = 1
+) -> None:
+    """Serve the feeds until terminated; puts the listening ports on ``port_q``. With ``hosts``
+    > 1, as many listening ports (each ``127.0.0.1:<port>`` is a host of its own to the poller's
+    politeness and to the owners' partitioning), all serving the same feeds."""
     store = _Store(feeds, changed, seed)
 
     class Handler(BaseHTTPRequestHandler):
@@ -184,9 +189,11 @@ def serve(port_q: Any, feeds: int, changed: float, seed: int, delta: bool = Fals
         daemon_threads = True
         request_queue_size = 256
 
-    httpd = Server(("127.0.0.1", 0), Handler)
-    port_q.put(httpd.server_address[1])
-    httpd.serve_forever()
+    servers = [Server(("127.0.0.1", 0), Handler) for _ in range(hosts)]
+    for extra in servers[1:]:
+        threading.Thread(target=extra.serve_forever, daemon=True).start()
+    port_q.put([srv.server_address[1] for srv in servers])
+    servers[0].serve_forever()
 
 
 def _rusage(pool: Any = None) -> tuple[float, int, float, int]:
@@ -318,7 +325,7 @@ def main(argv: list[str] | None = None) -> int:
         target=serve, args=(q, args.feeds, args.changed, args.seed, args.delta), daemon=True
     )
     server.start()
-    port = q.get(timeout=120)
+    port = q.get(timeout=120)[0]
     base = f"http://127.0.0.1:{port}"
     kafka = KafkaSettings(
         bootstrap_servers=args.bootstrap, topic_prefix=f"bench{uuid.uuid4().hex[:8]}"
