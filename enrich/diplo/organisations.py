@@ -5,6 +5,12 @@ from spacy.tokens import Span
 
 from diplowire.enrich import kb as kbmod
 from diplowire.enrich.diplo.context import Ctx, OrgFound, span_code, span_kind
+from diplowire.enrich.diplo.orgcontext import (
+    city_list_after,
+    in_person_title,
+    inside_document_name,
+    parent_of_named_organ,
+)
 from diplowire.enrich.kb import KnowledgeBase, OrgEntry, norm
 from diplowire.wire.article import Organization
 
@@ -17,6 +23,12 @@ def named_orgs(ctx: Ctx) -> list[OrgFound]:
     out = []
     for span in ctx.orgs:
         entry = ctx.kb.orgs_by_id[span_code(span)]
+        if in_person_title(ctx, span.start, span.end) or inside_document_name(
+            ctx, span.start, span.end
+        ):
+            continue
+        if entry.type == "international_org" and parent_of_named_organ(ctx, span.start):
+            continue
         country = entry.country
         if country is None and entry.type != "international_org":
             country = adjacent_country(ctx, span.start, span.end)
@@ -189,17 +201,28 @@ def composed_orgs(ctx: Ctx) -> list[OrgFound]:
             if k < len(doc) and doc[k].is_title and k not in ctx.country_at:
                 end = k + 1
         city, host, place_end = _place_after(ctx, end)
+        cities: list[str | None] = [city]
+        prep = ""
+        if typ == "diplomatic_mission" and head.plural and len(senders) == 1:
+            # "the Russian Consulates General in Klaipeda, Liepaja and Narva": one per city.
+            listed_cities, list_end = city_list_after(ctx, end)
+            if listed_cities:
+                cities, place_end, prep = list(listed_cities), list_end, doc[end].text
         if typ == "diplomatic_mission":
             end = max(end, place_end)
             last_mission_head = (h.start, kind)
-        for s in senders:
+        if in_person_title(ctx, min(start, h.start), end):
+            continue  # "spokesperson for the Russian Ministry of Foreign Affairs Maria Zakharova"
+        for s, city in ((s, c) for s in senders for c in cities):
             code = span_code(s)
             if code == host:
                 host = None
             span_start = min(start, h.start)
             name = _strip_article(ctx, doc[span_start:end]) if len(senders) == 1 else None
-            if name is None:
+            if name is None or len(cities) > 1:
                 name = f"{h.text} {s.text}" if s.start > h.start else f"{s.text} {h.text}"
+                if len(cities) > 1:
+                    name = f"{name} {prep} {city}"
             out.append(
                 OrgFound(
                     key=_mission_key(typ, kind, code, city, name),

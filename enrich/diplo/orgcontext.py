@@ -1,0 +1,132 @@
+"""Where an organisation's name stands, for the organisation rules (issue 12 part 3): inside a
+named person's title, as the parent of an organ already named, inside the name of a treaty; and
+the coordinated list of cities after a plural mission head ("consulates in A, B and C")."""
+
+from diplowire.enrich.diplo.context import PERSON_LABELS, Ctx, span_kind
+
+# Words a role title may pass through before the organisation it names ("spokesperson for the
+# Russian Ministry of Foreign Affairs", "représentant permanent de la Russie auprès des Nations
+# unies"): at most this many tokens between the role and the organisation.
+TITLE_GAP = 4
+
+
+def _skippable(ctx: Ctx, i: int) -> bool:
+    tok = ctx.doc[i]
+    return tok.lower_ in ctx.articles or tok.pos_ == "DET" or tok.lower_ in ctx.poss
+
+
+def _title_link(ctx: Ctx, i: int, links: frozenset[str]) -> bool:
+    low = ctx.lower(i)
+    return (
+        low in ctx.gen_preps
+        or low in ctx.portfolio
+        or low in links
+        or _skippable(ctx, i)
+        or (i in ctx.country_at and span_kind(ctx.country_at[i]) in {"name", "demonym"})
+    )
+
+
+def _person_at(ctx: Ctx, i: int) -> bool:
+    """A person's name at token ``i``: the NER's, the KB's, or two capitalised proper nouns
+    that are no country or organisation (the NER calls "Ban Ki-moon" MISC)."""
+    if any(e.start <= i < e.end for e in ctx.doc.ents if e.label_ in PERSON_LABELS):
+        return True
+    if any(p.start <= i < p.end for p in ctx.persons):
+        return True
+    pair = [ctx.doc[k] for k in (i, i + 1) if k < len(ctx.doc)]
+    return len(pair) == 2 and all(
+        t.pos_ == "PROPN" and t.is_title and t.i not in ctx.country_at and t.i not in ctx.org_at
+        for t in pair
+    )
+
+
+def in_person_title(ctx: Ctx, start: int, end: int) -> bool:
+    """The organisation at ``start:end`` is part of a named person's title: a role word leads to
+    it through link words only ("spokesperson for X", "porte-parole du X", "ambassador to the UN")
+    and a person's name stands right after the organisation or right before the role
+    ("X Maria Zakharova", "Dhakal, spokesperson for X"). Without a name ("a spokesman for the
+    Iranian Foreign Ministry said") the organisation itself is in the story and is kept."""
+    role = next((r for r in ctx.roles if r.end <= start and start - r.end <= TITLE_GAP), None)
+    links = ctx.kb.words("title_links")
+    if role is None or not all(_title_link(ctx, i, links) for i in range(role.end, start)):
+        return False
+    if role.end == start:
+        return False  # "Foreign Ministry spokesman": the organisation names the role's employer
+    after = end
+    # ", le Sud-Coréen Ban Ki-moon": a comma, an article and a nationality word may come first.
+    while after < len(ctx.doc) and (
+        ctx.lower(after) == ","
+        or _skippable(ctx, after)
+        or (after in ctx.country_at and span_kind(ctx.country_at[after]) == "demonym")
+    ):
+        after += 1
+    if after < len(ctx.doc) and _person_at(ctx, after) and ctx.same_sent(start, after):
+        return True
+    before = role.start - 1
+    while before >= 0 and (ctx.lower(before) == "," or _skippable(ctx, before)):
+        before -= 1
+    return before >= 0 and _person_at(ctx, before) and ctx.same_sent(before, start)
+
+
+def parent_of_named_organ(ctx: Ctx, start: int) -> bool:
+    """'Assemblée générale *des Nations Unies*', 'Security Council *of the United Nations*': the
+    parent body right after an organ of it (through a genitive) is part of the organ's name; only
+    the organ is named."""
+    i = start - 1
+    saw_gen = False
+    while i >= 0 and (ctx.lower(i) in ctx.gen_preps or ctx.lower(i) in ctx.articles):
+        saw_gen = saw_gen or ctx.lower(i) in ctx.gen_preps
+        i -= 1
+    return saw_gen and i >= 0 and i in ctx.org_at and ctx.org_at[i].end == i + 1
+
+
+def inside_document_name(ctx: Ctx, start: int, end: int) -> bool:
+    """'UN Charter', 'United Nations Convention on the Law of the Sea', 'Charte des Nations unies':
+    the organisation's name is part of a treaty's or a charter's name, not the organisation."""
+    documents = ctx.kb.words("document_nouns")
+    if ctx.lower(end) in documents:
+        return True
+    i = start - 1
+    saw_gen = False
+    while i >= 0 and (ctx.lower(i) in ctx.gen_preps or ctx.lower(i) in ctx.articles):
+        saw_gen = saw_gen or ctx.lower(i) in ctx.gen_preps
+        i -= 1
+    return saw_gen and ctx.lower(i) in documents
+
+
+def _place_name_at(ctx: Ctx, k: int) -> int:
+    """End of a place name starting at ``k`` (a capital, or one to three capitalised words that
+    are not a country), or ``k`` when there is none."""
+    doc = ctx.doc
+    c = ctx.country_at.get(k)
+    if c is not None:
+        return c.end if c.start == k and span_kind(c) == "capital" else k
+    end = k
+    while end < len(doc) and end - k < 3 and doc[end].is_title and doc[end].pos_ == "PROPN":
+        end += 1
+    return end
+
+
+def city_list_after(ctx: Ctx, i: int) -> tuple[list[str], int]:
+    """'in Klaipeda, Liepaja, Daugavpils and Narva' → the city names (two or more) and where the
+    list ends; ([], i) when there is no such list."""
+    doc = ctx.doc
+    if ctx.lower(i) not in ctx.loc_preps:
+        return [], i
+    k = i + 1
+    while k < len(doc) and doc[k].lower_ in ctx.articles:
+        k += 1
+    cities: list[str] = []
+    end = i
+    while k < len(doc):
+        e = _place_name_at(ctx, k)
+        if e == k:
+            break
+        cities.append(doc[k:e].text)
+        end = e
+        if ctx.lower(e) not in ctx.coord:
+            break
+        k = e + 1
+        if ctx.lower(k) in ctx.coord:  # ", and"
+            k += 1
+    return (cities, end) if len(cities) >= 2 else ([], i)
