@@ -30,6 +30,7 @@ from spacy import about as spacy_about
 from spacy.language import Language
 
 from diplowire.enrich import kb as kbmod
+from diplowire.enrich import kbinflect
 from diplowire.enrich.diplo.context import TOPIC_THRESHOLD
 from diplowire.enrich.diplo.facts import DiploFacts, iso_day
 from diplowire.enrich.kb.entities import org_identity, person_identity
@@ -118,6 +119,7 @@ class KbOnly:
         # Chinese: one token per character (what spacy.blank("zh") does by default, without
         # building a Doc), so a name is found inside a sentence with no spaces.
         self.char_tokens = "char" in self.kb.lexicon.get("tokens", [])
+        self.split_hyphens = "split_hyphens" in self.kb.lexicon.get("tokens", [])
         self.root = _Node()
         self.loc_preps = frozenset(match_form(w) for w in self.kb.lexicon.get("locative_preps", []))
         # "in der Ukraine": an article between the preposition and the name is looked past.
@@ -130,8 +132,11 @@ class KbOnly:
             self.proclitics.append((match_form(prefix), match_form(repl)))
         self.proclitics.sort(key=lambda pr: -len(pr[0]))
         kb = self.kb
+        # Cases and genitives made by rule (enrich/kbinflect.py): the files list base forms.
+        inflect = next(iter(kb.lexicon.get("inflect", [])), None)
         for cf in kb.country_forms:
-            self._add("C", f"{cf.code}|{cf.kind}", cf.form)
+            for form in kbinflect.expand(inflect, cf.kind, cf.form):
+                self._add("C", f"{cf.code}|{cf.kind}", form)
         for i, org in enumerate(kb.orgs):
             for form in (org.canonical, *org.aliases):
                 self._add("O", str(i), form)
@@ -151,12 +156,27 @@ class KbOnly:
         if self.char_tokens:
             pos = [i for i, c in enumerate(text) if not c.isspace()]
             return [match_form(text[i]) for i in pos], pos, [i + 1 for i in pos]
-        toks = [t for t in self.nlp.make_doc(text) if not t.is_space]
-        starts = [t.idx for t in toks]
+        words: list[str] = []
+        starts: list[int] = []
+        for t in self.nlp.make_doc(text):
+            if t.is_space:
+                continue
+            # German compounds keep their hyphen in one token ("Ukraine-Krieg",
+            # "Armenien-Resolution", "US-Kollegen"): their parts are matched one by one.
+            if self.split_hyphens and "-" in t.text.strip("-"):
+                off = t.idx
+                for part in t.text.split("-"):
+                    if part:
+                        words.append(part)
+                        starts.append(off)
+                    off += len(part) + 1
+                continue
+            words.append(t.text)
+            starts.append(t.idx)
         return (
-            [match_form(t.text) for t in toks],
+            [match_form(w) for w in words],
             starts,
-            [s + len(t.text) for s, t in zip(starts, toks, strict=True)],
+            [s + len(w) for s, w in zip(starts, words, strict=True)],
         )
 
     def _add(self, cat: str, ref: str, form: str) -> None:

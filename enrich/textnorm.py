@@ -11,14 +11,18 @@ form matches whatever way the press writes it:
 - Arabic: harakat, Quranic marks and the superscript alef dropped, tatweel (ـ) removed, the alef
   forms أ إ آ ٱ unified to ا and alef maqsura ى to ي (the spellings the Arabic press mixes).
 
-Han text needs nothing here: it is matched character by character (``enrich.kbonly``), so words
-need no spaces between them.
+- Chinese: traditional characters mapped to simplified ones, one character to one (OpenCC's table,
+  ``kb/zh/t2s.tsv``), so 烏克蘭 and 台灣 match the KB's 乌克兰 and 台湾: Hong Kong and Taiwan
+  outlets, and many reposts, write traditional characters.
+
+Han text needs no word boundaries: it is matched character by character (``enrich.kbonly``).
 """
 
 from __future__ import annotations
 
 import unicodedata
 from functools import lru_cache
+from pathlib import Path
 
 _DROP = {0x0640: None}  # tatweel
 _DROP.update(dict.fromkeys(range(0x064B, 0x0660)))  # harakat, shadda, sukun, hamza marks
@@ -34,6 +38,19 @@ _MAP: dict[int, str | None] = {
     ord("’"): "'",
     ord("‘"): "'",
 }
+
+
+def _t2s() -> dict[int, str]:
+    path = Path(__file__).parent / "kb" / "zh" / "t2s.tsv"
+    pairs = (
+        line.rstrip("\n").split("\t")
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line and not line.startswith("#")
+    )
+    return {ord(t): s for t, s in pairs}
+
+
+_MAP.update(_t2s())
 _TABLE = str.maketrans(_MAP)
 
 
