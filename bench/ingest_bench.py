@@ -103,6 +103,7 @@ class _Store:
             self.picks[i] = sorted(rng.sample(range(self.pool * 3), k))
             self._set(i)
         self.changed = rng.sample(range(feeds), int(feeds * changed))
+        self.pass1 = self.docs
         self.bytes_sent = 0
         self.requests = 0
         self.lock = threading.Lock()
@@ -114,6 +115,8 @@ class _Store:
         self.docs[f"/feed/{i}.xml"] = (body, gzip.compress(body, 6), etag, lm)
 
     def advance(self) -> None:
+        # Pass 1's documents stay readable (``?pass1``) for a baseline taken after pass 2.
+        self.pass1 = dict(self.docs)
         for i in self.changed:
             top = max(self.picks[i])
             self.picks[i] = [*self.picks[i][2:], top + 1, top + 2]
@@ -164,7 +167,8 @@ def serve(
             if self.path == "/_stats":
                 stats = json.dumps({"bytes": store.bytes_sent, "requests": store.requests})
                 return self._send(200, {}, stats.encode())
-            doc = store.docs.get(self.path)
+            path, _, query = self.path.partition("?")
+            doc = (store.pass1 if query == "pass1" else store.docs).get(path)
             if doc is None:
                 return self._send(404, {})
             body, gz, etag, lm = doc
