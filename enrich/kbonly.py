@@ -34,6 +34,8 @@ from diplowire.enrich import kbinflect
 from diplowire.enrich.diplo.context import TOPIC_THRESHOLD
 from diplowire.enrich.diplo.facts import DiploFacts, iso_day
 from diplowire.enrich.kb.entities import org_identity, person_identity
+from diplowire.enrich.kblemmas import languages as lemma_languages
+from diplowire.enrich.kblemmas import lemmas as table_lemmas
 from diplowire.enrich.textnorm import match_form
 from diplowire.wire.article import (
     Article,
@@ -350,7 +352,8 @@ def enrichment(
     article: Article, lang: str, lang_confidence: float, pipeline_version: str
 ) -> Enrichment:
     """The enrichment block of ``article`` in ``lang`` through this path."""
-    facts = matcher(lang).analyze(article.body(), article.published)
+    body = article.body()
+    facts = matcher(lang).analyze(body, article.published)
     return Enrichment(
         pipeline_version=pipeline_version,
         # No trained model: the blank tokenizer of the installed spaCy, and the KB.
@@ -362,5 +365,7 @@ def enrichment(
         persons=facts.persons,
         organizations=facts.organizations,
         topics=facts.topics,
-        coverage=COVERAGE,
+        # Lemmas where a lookup table exists (de es it pt ru): the query side's rule.
+        lemmas=table_lemmas(lang, body),
+        coverage=(*COVERAGE, "lemmas") if lang in lemma_languages() else COVERAGE,
     )

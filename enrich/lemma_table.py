@@ -11,8 +11,11 @@ reads case ("Paris" is a name, "paris" French for bets), so the tables hold each
 case, capitalised, and in capitals when it is short enough to be an acronym. When a word is not
 in a table (or in another mix of cases), is not made of letters only, or a table does not match
 the installed model and spaCy versions, the caller falls back to the models: the table only ever
-answers what the models would, word by word. ``tests/enrich/test_lemma_table.py`` measures how
-often a table's lemma of a word equals the lemma the enricher indexes for it in running text.
+answers what the models would, word by word. The one exception: a word it does not know that is
+plainly of another language (another script, or a word of the de/es/it/pt/ru lookup tables of
+``enrich/kblemmas.py``) is taken as itself, lower-cased, instead of loading the models for it.
+``tests/enrich/test_lemma_table.py`` measures how often a table's lemma of a word equals the
+lemma the enricher indexes for it in running text.
 
 File format: a header line ``# diplowire-lemmas format=2 lang=.. model=.. model_version=..
 spacy=..``, then one line per word, sorted: ``word`` (its lemma is the word itself),
@@ -159,12 +162,25 @@ def lemmatize_by_table(text: str, langs: Sequence[str] | None = None) -> list[st
         table = load(lang)
         if isinstance(table, Miss):
             return table
-        lemmas = [table.lookup(w) for w in words]
+        lemmas = [_foreign(w) if (x := table.lookup(w)) is None else x for w in words]
         found = [x for x in lemmas if x is not None]
         if len(found) != len(lemmas):
             return Miss.UNKNOWN_WORD
         out.append(" ".join(x for x in found if x))
     return [v for v in dict.fromkeys(out) if v]
+
+
+def _foreign(word: str) -> str | None:
+    """A word the table does not know, as itself lower-cased when it is plainly not French or
+    English: written without Latin letters (Путин, بوتين, 普京), or known to a lookup table of a
+    language without a model (Botschafter, ministros). The models would load for seconds to
+    lemmatise it, mostly into itself (``scripts/measure_foreign_lemmas.py``: 182 and 192 of
+    203 words of real excerpts in seven languages, fr and en), and only French or English
+    articles hold their lemmas."""
+    from diplowire.enrich import kblemmas
+
+    latin = any(c.isalpha() and ord(c) < 0x250 for c in word)
+    return word.lower() if not latin or kblemmas.knows(word) else None
 
 
 def table_lines(entries: Iterable[tuple[str, str]]) -> list[str]:

@@ -61,21 +61,34 @@ def _lemmatizer(lang: str) -> Language | None:
 def lemmatize(text: str, langs: Sequence[str] | None = None) -> list[str]:
     """The text's lemmas in each language the enricher lemmatises (same rules as the index).
 
-    One string of lemmas per language of ``langs`` (default: every language with a model),
-    duplicates and empty ones left out. A query's language is often unknowable from two words,
-    so every variant is tried; a variant wrong for the query's language is harmless (it just
-    matches nothing more). A language whose model is missing is skipped with a warning.
+    One string of lemmas per language of ``langs`` (default: every language with a model or a
+    lookup table), duplicates and empty ones left out. A query's language is often unknowable
+    from two words, so every variant is tried; a variant wrong for the query's language is
+    harmless (it just matches nothing more). A language with neither is skipped.
 
-    From the lemma tables when they know every word (each word lemmatised alone, as
-    :func:`lemmatize_with_models` would); else from the models, which takes seconds to load.
+    French and English: from the lemma tables when they know every word (each word lemmatised
+    alone, as :func:`lemmatize_with_models` would); else from the models, which take seconds to
+    load. de es it pt ru: from their lookup tables (``enrich/kblemmas.py``), as the enricher does.
     """
+    from diplowire.enrich import kblemmas
+    from diplowire.enrich.lemma_table import languages
+
     if not text.strip():
         return []
-    found = lemmatize_by_table(text, langs)
-    if not isinstance(found, Miss):
-        return found
-    log.info("lemmatising the query with the spaCy models (%s): this takes a while", found.value)
-    return lemmatize_with_models(text, langs)
+    lookup_langs = kblemmas.languages()
+    wanted = list(langs) if langs else [*languages(), *lookup_langs]
+    by_models = [lang for lang in wanted if lang in languages()]
+    out: list[str] = []
+    if by_models:
+        found = lemmatize_by_table(text, by_models)
+        if isinstance(found, Miss):
+            log.info(
+                "lemmatising the query with the spaCy models (%s): this takes a while", found.value
+            )
+            found = lemmatize_with_models(text, by_models)
+        out += found
+    out += [kblemmas.lemmas(lang, text) for lang in wanted if lang in lookup_langs]
+    return [v for v in dict.fromkeys(out) if v]
 
 
 def lemmatize_with_models(text: str, langs: Sequence[str] | None = None) -> list[str]:

@@ -8,6 +8,7 @@ from typing import Any
 import msgspec
 
 from diplowire.index.entity_fields import entity_fields
+from diplowire.index.textquery import FOLDED_LANGS, fold
 from diplowire.wire.article import Article, Enrichment, Source, Timestamps
 
 
@@ -69,6 +70,7 @@ def document(article: Article, indexed_at: str, indexed_ms: int | None = None) -
         "title": article.title,
         "text": article.text,
         "lemmas": enr.lemmas,
+        "text_folded": fold(article.body()) if enr.lang in FOLDED_LANGS else None,
         "published": article.published,
         "published_from": article.published_from,
         "updated": article.updated,

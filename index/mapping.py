@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-MAPPING_VERSION = 3
+MAPPING_VERSION = 4
 """Bumped on any mapping change: a new index ``{prefix}-v{N}`` and ``diplowire index migrate``.
 
 v2: ``organization_labels`` and the per-stage latencies in ``stage_ms``.
@@ -18,6 +18,8 @@ v3: canonical entities: ``persons``, ``organizations`` and ``missions`` hold one
 per language-neutral id (with a lower-cased ``.lc`` subfield), beside ``person_ids``,
 ``organization_ids``, ``mission_ids`` and the folded name forms ``person_names`` and
 ``organization_names`` that ``--person``/``--org`` filter on (index/entity_fields.py).
+v4: ``text_folded``: title and text of Arabic and Chinese articles in the matching form of
+``enrich/textnorm.py`` (Arabic harakat, tatweel and alef forms; see index/textquery.py).
 """
 
 KW = {"type": "keyword", "ignore_above": 512}
@@ -41,6 +43,9 @@ PROPERTIES: dict[str, Any] = {
     "title": {"type": "text", "fields": {"raw": KW}},
     "text": {"type": "text"},
     "lemmas": {"type": "text"},
+    # Arabic and Chinese only (index/textquery.py): no lemmas, a script the analyzer does not
+    # normalise; the others' lemmas are folded already.
+    "text_folded": {"type": "text"},
     "published": DATE,
     "published_from": {"type": "keyword"},
     "updated": DATE,

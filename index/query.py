@@ -8,7 +8,8 @@ organisations match by canonical entity: an id (any case) or words of any name f
 start of a word, accents and case aside ("guterres" finds "António Guterres", "poutine" and
 "putin" the same person in French and English articles; see ``index/entity_fields.py``). Free
 text matches when every word is in the title or body, or every lemma of it is in the article's
-lemmas.
+lemmas, or (Arabic, Han) every word of it in the article's folded text; a run of Han characters
+must appear as written, its characters together (``index/textquery.py``).
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_WORD = re.compile(r"\w+", re.UNICODE)
 _RELATIVE = re.compile(r"^(\d+)\s*([smhdw])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
@@ -150,7 +150,8 @@ def parse_time(value: str, now: datetime | None = None) -> str:
 
 def lemmatize(text: str, langs: Sequence[str] | None = None) -> list[str]:
     """The query's lemma variants, one per language: :func:`diplowire.enrich.lemmatize.lemmatize`,
-    the enricher's public API for it, so that a query's lemmas are the index's."""
+    the enricher's public API for it, so that a query's lemmas are the index's. ``langs``: the
+    ``--lang`` filter's languages (only their variants can match), else every language."""
     if not text.strip():
         return []
     # The lemma tables answer most queries in milliseconds; spaCy and the models load only for
@@ -180,18 +181,10 @@ def es_query(f: Filters) -> dict[str, Any]:
     """The Elasticsearch query for ``f``: free text scores, everything else filters."""
     must: list[dict[str, Any]] = []
     if f.text:
-        forms: list[dict[str, Any]] = [
-            {
-                "multi_match": {
-                    "query": f.text,
-                    "fields": ["title^2", "text"],
-                    "operator": "and",
-                    "type": "cross_fields",
-                }
-            }
-        ]
-        forms += [{"match": {"lemmas": {"query": v, "operator": "and"}}} for v in f.lemma_variants]
-        must.append(_any_of(forms))
+        # Forms, lemmas and (Arabic, Han) folded forms; Han runs as phrases (index/textquery.py).
+        from diplowire.index.textquery import clauses
+
+        must.append(_any_of(clauses(f.text, f.lemma_variants)))
     flt: list[dict[str, Any]] = []
     for name, values in (
         ("countries", f.countries),
@@ -222,15 +215,6 @@ def es_query(f: Filters) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- articles
-
-
-def _words(text: str) -> set[str]:
-    return {w.lower() for w in _WORD.findall(text)}
-
-
-def _has_all(needles: str, haystack: set[str]) -> bool:
-    words = _words(needles)
-    return bool(words) and words <= haystack
 
 
 def _instant(iso: str) -> datetime | None:
@@ -271,8 +255,8 @@ def matches(f: Filters, article: Article) -> bool:
         if f.until and published >= _instant(f.until):  # type: ignore[operator]
             return False
     if f.text:
-        words = _words(article.body())
-        lemmas = set(enr.lemmas.split())
-        if not _has_all(f.text, words) and not any(_has_all(v, lemmas) for v in f.lemma_variants):
+        from diplowire.index.textquery import text_matches
+
+        if not text_matches(f.text, f.lemma_variants, article.body(), enr.lemmas):
             return False
     return True

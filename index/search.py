@@ -99,7 +99,7 @@ def filters_from_args(args: argparse.Namespace, *, lemmas: bool = True) -> Filte
         until=args.until,
     )
     if lemmas and f.text and not args.no_lemmas:
-        f = f.with_lemmas(lemmatize(f.text))
+        f = f.with_lemmas(lemmatize(f.text, f.langs))
     return f
 
 
@@ -233,7 +233,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         # A dead, silent or wrong server, or nothing indexed, is said before lemmatising.
         check(es, settings.elasticsearch, alias)
         if f.text and not args.no_lemmas:
-            f = f.with_lemmas(lemmatize(f.text))
+            f = f.with_lemmas(lemmatize(f.text, f.langs))
         with explained(settings.elasticsearch, index=alias):
             run_search(
                 es, alias, f, as_json=args.json, size=args.limit, sort=args.sort, full=args.full

@@ -315,7 +315,7 @@ def cmd_subscribe(args: argparse.Namespace) -> int:
     # An absent broker is said in one line within seconds, before lemmatising (maybe slow).
     check_kafka(settings.kafka)
     if f.text and not args.no_lemmas:
-        f = f.with_lemmas(lemmatize(f.text))
+        f = f.with_lemmas(lemmatize(f.text, f.langs))
     stop = StopFlag()
     install_signal_handlers(stop)
     sink = webhook_sink(settings, stop) if settings.webhook_url else stdout_sink(sys.stdout)
