@@ -16,6 +16,16 @@ from diplowire.enrich.diplo.context import (
     span_kind,
 )
 from diplowire.enrich.diplo.organisations import adjacent_country
+from diplowire.enrich.diplo.personlinks import (
+    anchored,
+    excluded_holder,
+    gap_ok,
+    misread_name,
+    name_end,
+    plural_role,
+    portfolio_comma,
+    spread_list_roles,
+)
 from diplowire.enrich.kb import norm
 
 
@@ -78,18 +88,18 @@ def person_candidates(ctx: Ctx) -> list[PersonFound]:
                     or (doc[k].is_title and ctx.lower(k - 1) in ctx.portfolio_words)
                 ):
                     k += 1
+                k = portfolio_comma(ctx, k, limit)
                 continue
+            misread = tok.ent_type_ not in {"", "PER", "PERSON"} and misread_name(ctx, k)
             if (
                 tok.is_title
-                and (tok.pos_ == "PROPN" or _named_entity_word(tok))
+                and (tok.pos_ == "PROPN" or _named_entity_word(tok) or misread)
                 and k not in ctx.country_at
                 and k not in ctx.org_at
-                and (tok.ent_type_ in {"", "PER", "PERSON"} or _misread_place(ctx, k))
+                and (tok.ent_type_ in {"", "PER", "PERSON"} or misread)
                 and (k + 1 >= len(doc) or not doc[k + 1].is_title or doc[k + 1].pos_ == "PROPN")
             ):
-                end = k + 1
-                while end < len(doc) and doc[end].is_title and doc[end].pos_ == "PROPN":
-                    end += 1
+                end = name_end(ctx, k)
                 if end - k <= 4:
                     out.append(PersonFound(doc[k:end].text, k, end))
                     taken.update(range(k, end))
@@ -110,35 +120,6 @@ def _named_entity_word(tok: Token) -> bool:
     )
 
 
-def _misread_place(ctx: Ctx, k: int) -> bool:
-    """A name the NER calls a place after a role, unknown to the KB as a place: "la sonate de
-    l'Europe centrale Coulter", "le porte-parole du ministère de la Défense, Wu Qian a déclaré".
-
-    Not after a preposition or an article (a real place: "à Gombe"); after a comma only when the
-    name is the subject of the next verb.
-    """
-    doc = ctx.doc
-    tok = doc[k]
-    if tok.ent_type_ not in {"LOC", "GPE"} or tok.ent_iob_ != "B":
-        return False
-    end = k + 1
-    while end < len(doc) and doc[end].ent_iob_ == "I":
-        end += 1
-    if end - k > 3 or not all(t.is_title for t in doc[k:end]):
-        return False
-    if any(i in ctx.country_at for i in range(k, end)):
-        return False
-    prev = ctx.lower(k - 1)
-    if prev == ",":
-        return end < len(doc) and doc[end].pos_ in {"VERB", "AUX"}
-    return not (
-        prev in ctx.loc_preps
-        or prev in ctx.portfolio_words
-        or prev in ctx.speech_preps
-        or doc[k - 1].is_punct
-    )
-
-
 def _elided(text: str) -> bool:
     low = text.lower()
     return low in {"'s", "’s", "‘s", "'", "’"} or (len(low) <= 3 and low.endswith(("'", "’")))
@@ -149,8 +130,12 @@ def _non_name(ctx: Ctx, p: PersonFound) -> bool:
 
     Every word is a role word, an organisation head word or a listed common word.
     """
-    words = [w for w in ctx.lower_words(p.start, p.end) if any(c.isalpha() for c in w)]
-    return bool(words) and all(w in ctx.non_name_words for w in words)
+    words = [
+        ctx.lower(i)
+        for i in range(p.start, p.end)
+        if any(c.isalpha() for c in ctx.lower(i)) and i not in ctx.country_at  # "Top Azerbaijani"
+    ]
+    return all(w in ctx.non_name_words for w in words)
 
 
 def _blocked(ctx: Ctx, p: PersonFound) -> bool:
@@ -159,18 +144,13 @@ def _blocked(ctx: Ctx, p: PersonFound) -> bool:
 
 
 def _role_left(ctx: Ctx, p: PersonFound) -> Span | None:
-    doc = ctx.doc
     best = None
     for role in ctx.roles:
         if role.end > p.start or p.start - role.end > ROLE_WINDOW:
             continue
         if not ctx.same_sent(role.start, p.start):
             continue
-        between = doc[role.end : p.start]
-        if any(t.pos_ in {"VERB", "AUX"} for t in between):
-            continue
-        commas = [t.i for t in between if t.text == ","]
-        if commas and commas != [p.start - 1]:
+        if not gap_ok(ctx, role.end, p.start):
             continue
         if best is None or role.end > best.end:
             best = role
@@ -184,7 +164,7 @@ def _role_right(ctx: Ctx, p: PersonFound) -> Span | None:
         gap = role.start - (p.end + 1)
         # "Penny Wong, Australia's Foreign Minister": a possessive may sit between.
         if 0 <= gap <= 4 and all(
-            ctx.doc[k].pos_ in {"DET", "ADJ", "ADP", "PROPN", "PART"}
+            ctx.doc[k].pos_ in {"DET", "ADJ", "ADP", "PROPN", "PART", "NUM", "PRON"}
             or k in ctx.country_at
             or ctx.lower(k) in ctx.poss
             for k in range(p.end + 1, role.start)
@@ -251,6 +231,7 @@ def resolve_persons(
     ctx: Ctx, cands: list[PersonFound], day: str | None = None
 ) -> list[PersonFound]:
     cands = [p for p in cands if p.kb_index is not None or not _non_name(ctx, p)]
+    plural: set[int] = set()
     for p in cands:
         if _blocked(ctx, p):
             p.official = False
@@ -258,10 +239,13 @@ def resolve_persons(
         left = _role_left(ctx, p) if not p.title_only else None
         right = _role_right(ctx, p) if left is None and not p.title_only else None
         role = left or right
-        if role is not None:
+        former = role is not None and excluded_holder(ctx, role, p, left is not None)
+        if role is not None and not former and anchored(ctx, role, p, left is not None):
             p.role, p.country, p.posted_to = _role_facts(ctx, role, p, left is not None)
             p.official = True
-        if p.kb_index is not None:
+            if plural_role(ctx, role):
+                plural.add(id(p))
+        if p.kb_index is not None and not former:
             entry = ctx.kb.persons[p.kb_index]
             # Only inside a term of office when the article's date is known (Merz before 2025-05).
             kb_role = entry.role_on(day)
@@ -269,8 +253,9 @@ def resolve_persons(
                 p.official = True
                 p.role = p.role or kb_role
                 p.country = p.country or entry.country
-        if not p.official and not p.title_only and _speaker(ctx, p):
+        if not p.official and not p.title_only and not former and _speaker(ctx, p):
             p.official = True
+    spread_list_roles(ctx, cands, plural)
     _bind_lede_role(ctx, cands)
     # Coreference by surname: "M. Hammond", "Attal" after "Gabriel Attal".
     groups: dict[str, list[PersonFound]] = defaultdict(list)
@@ -349,9 +334,16 @@ def _speaker(ctx: Ctx, p: PersonFound) -> bool:
         ctx.lower(p.end) in {"has", "had", "a", "avait"} and _speech_verb(ctx, p.end + 1)
     )
     # Inverted ("a déclaré Peskov.", "said Peskov, adding"): the name ends the clause, else it is
-    # the verb's object ("told Der Spiegel magazine").
+    # the verb's object ("told Der Spiegel magazine"); and the verb follows a quote or a comma,
+    # else it has a subject of its own and the name is what was said about ("the ministry said
+    # Kingsley Ikeri, a 27-year-old, had been...").
     ends_clause = p.end >= len(doc) or doc[p.end].is_punct or doc[p.end].is_space
-    said = said or (_speech_verb(ctx, p.start - 1) and ends_clause)
+    verb = p.start - 1
+    before = verb - 1
+    if ctx.lower(before) in {"has", "had", "a", "avait"}:
+        before -= 1
+    inverted = before < 0 or doc[before].is_punct or doc[before].is_quote
+    said = said or (_speech_verb(ctx, verb) and ends_clause and inverted)
     prev = ctx.lower(p.start - 1)
     said = said or prev in ctx.speech_preps or ctx.lower(p.start - 2) in ctx.speech_preps
     if not said or _non_official_near(ctx, p):

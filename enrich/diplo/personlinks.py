@@ -1,0 +1,260 @@
+"""Persons: how a role phrase reaches a name (issue 12 part 3).
+
+What lies between a role and its name ("le ministre des Affaires étrangères, de la Coopération
+africaine et des Marocains résidant à l'étranger, Nasser Bourita"; "le secrétaire général de
+l'Onu, le Sud-Coréen Ban Ki-moon"), names the NER files under another label after a role, roles
+that only make an official when a state or a body is named with them ("the Solomon Islands
+leader", not "the Hezbollah leader"), former holders and opponents, and one role stated once for
+a coordinated list of names ("X et Y, tous deux conseillers politiques").
+"""
+
+from functools import cache
+
+from spacy.tokens import Span
+
+from diplowire.enrich import kb as kbmod
+from diplowire.enrich.diplo.context import PERSON_LABELS, Ctx, PersonFound, span_code, span_kind
+
+_VERBISH = frozenset({"VERB", "AUX"})
+# Labels under which the small models file a person's name after a role: "le chef de la
+# diplomatie rwandaise, Olivier Nduhungirehe" (LOC), "l'ambassadeur de France Sylvain Itte"
+# (MISC), "La porte-parole du ministère thaïlandais..., Maratee Nalita Andamo" (ORG).
+_MISREAD = frozenset({"LOC", "GPE", "ORG", "MISC", "NORP", "WORK_OF_ART", "FAC"})
+# Roles that make an official only with a state or a known body in the role phrase: a
+# "leader", "head" or "director" of anything else (a party, a militia, a firm) is not.
+WEAK_ROLES = frozenset({"leader", "head", "director"})
+# Closes a name's apposition: "X, a dit", "X, the minister", "X et Y", "X (RDC)".
+_AFTER_NAME = frozenset({",", "et", "and", "(", ":", "qui", "who"})
+
+
+@cache
+def _role_words(lang: str) -> frozenset[str]:
+    return frozenset(
+        w for r in kbmod.load(lang).roles for w in r.form.lower().replace("-", " ").split()
+    )
+
+
+def _role_tokens(ctx: Ctx) -> set[int]:
+    return {i for r in ctx.roles for i in range(r.start, r.end)}
+
+
+def gap_ok(ctx: Ctx, a: int, b: int) -> bool:
+    """Tokens ``a..b`` between a role and a name still leave that name the role's holder.
+
+    No verb in the role's own complement; commas only where a portfolio goes on (", de la
+    Coopération africaine et des Marocains résidant à l'étranger", ", Handicrafts, Air
+    Transport") or before a short apposition right before the name (", le Sud-Coréen", ", M.",
+    ", le socialiste").
+    """
+    doc = ctx.doc
+    commas = [i for i in range(a, b) if doc[i].text == ","]
+    if commas and any(
+        doc[i].ent_type_ in PERSON_LABELS and doc[i].pos_ == "PROPN" for i in range(a, b)
+    ):
+        return False  # another name sits between: "le président X, son fils Y"
+    starts = [a, *(c + 1 for c in commas)]
+    ends = [*commas, b]
+    for n, (s, e) in enumerate(zip(starts, ends, strict=True)):
+        if n == 0:
+            if any(doc[i].pos_ in _VERBISH for i in range(s, e)):
+                return False
+            continue
+        last = n == len(commas)
+        if last and _apposition(ctx, s, e):
+            continue
+        if not _portfolio_run(ctx, s, e):
+            return False
+    return True
+
+
+def _apposition(ctx: Ctx, s: int, e: int) -> bool:
+    """', le Sud-Coréen', ', M.', ', le socialiste', ', H.E.' — at most three words, none a verb
+    or a name of its own."""
+    doc = ctx.doc
+    if e - s > 3:
+        return False
+    for i in range(s, e):
+        tok = doc[i]
+        if (tok.pos_ == "DET" and tok.lower_ not in ctx.poss) or i in ctx.country_at:
+            continue
+        if tok.text in ctx.honorifics or tok.lower_ in ctx.honorific_words:
+            continue
+        if tok.pos_ in {"ADJ", "NOUN"} and tok.is_alpha:
+            continue
+        return False
+    return True
+
+
+def _portfolio_run(ctx: Ctx, s: int, e: int) -> bool:
+    """A portfolio continued after a comma: starts with 'de'/'of'/'and'..., or is title-case
+    words only ('Handicrafts', 'Air Transport and Social Economy')."""
+    doc = ctx.doc
+    if s >= e:
+        return False
+    if ctx.lower(s) in ctx.portfolio_words:
+        return True
+    return all(doc[i].is_title or ctx.lower(i) in ctx.portfolio_words for i in range(s, e))
+
+
+def portfolio_comma(ctx: Ctx, k: int, limit: int) -> int:
+    """After a portfolio ('Minister of Tourism'), ', Handicrafts, Air Transport and Social
+    Economy' goes on with it: the index past the enumeration, or ``k`` when none follows. An
+    enumeration ends in a run joined by 'and'/'et'; a run closed by a comma without one is an
+    apposed name ('ministère des Affaires étrangères, Maratee Nalita Andamo, a déclaré')."""
+    doc = ctx.doc
+    j = k
+    while j + 1 < limit and doc[j].text == "," and doc[j + 1].is_title:
+        j += 1
+        joined = False
+        while j < limit and (doc[j].is_title or ctx.lower(j) in ctx.portfolio_words):
+            if j in ctx.country_at or doc[j].ent_type_ in PERSON_LABELS:
+                return k
+            joined = joined or ctx.lower(j) in ctx.coord
+            j += 1
+        if joined:
+            return j
+        if j >= limit or doc[j].text != ",":
+            return k
+    return k
+
+
+def misread_name(ctx: Ctx, k: int) -> bool:
+    """A name after a role that the NER files under a place, a body or a work, unknown to the KB:
+    "la sonate de l'Europe centrale Coulter", "le chef de la diplomatie rwandaise, Olivier
+    Nduhungirehe, a précisé", "Kazakh President Kassym-Jomart Tokayev" (one ORG span), "du Parti
+    communiste du Vietnam To Lam".
+
+    An entity opening at ``k``: not after a preposition, an article or punctuation (a real place:
+    "à Gombe") except a comma, and then only as the subject of the next verb or an apposition
+    closed by a comma. An entity that opened earlier: only when the word before ``k`` ends a role
+    or names a state (the entity swallowed the role phrase and the name).
+    """
+    doc = ctx.doc
+    tok = doc[k]
+    if tok.ent_type_ not in _MISREAD:
+        return False
+    if tok.ent_iob_ == "I":
+        # A state's name, not a demonym ("des Marocains Résidant à l'Étranger" is a portfolio).
+        state = k - 1 in ctx.country_at and span_kind(ctx.country_at[k - 1]) == "name"
+        return (k in ctx.role_end or state) and not doc[k - 1].is_punct
+    end = k + 1
+    while end < len(doc) and doc[end].ent_iob_ == "I":
+        end += 1
+    if end - k > 4 or not all(t.is_title or not t.is_alpha for t in doc[k:end]):
+        return False
+    if any(i in ctx.country_at or ctx.lower(i) in ctx.non_name_words for i in range(k, end)):
+        return False
+    prev = ctx.lower(k - 1)
+    if prev == ",":
+        return end < len(doc) and (doc[end].pos_ in _VERBISH or ctx.lower(end) in _AFTER_NAME)
+    if tok.ent_type_ not in {"LOC", "GPE"}:
+        # A body or a work ("president of Iraq's Olympic Committee") names a person only right
+        # after the role or a state's name.
+        return k in ctx.role_end or (k - 1 in ctx.country_at and doc[k - 1].is_title)
+    return not (
+        prev in ctx.loc_preps
+        or prev in ctx.portfolio_words
+        or prev in ctx.speech_preps
+        or doc[k - 1].is_punct
+    )
+
+
+def name_end(ctx: Ctx, k: int) -> int:
+    """The end of a name starting at ``k``: title-case proper nouns, and hyphenated parts written
+    without spaces ("Ban Ki-moon", "Kassym-Jomart")."""
+    doc = ctx.doc
+    end = k + 1
+    while end < len(doc):
+        tok = doc[end]
+        if tok.is_title and tok.pos_ == "PROPN":
+            end += 1
+        elif (
+            tok.text == "-"
+            and not doc[end - 1].whitespace_
+            and not tok.whitespace_
+            and end + 1 < len(doc)
+            and doc[end + 1].is_alpha
+        ):
+            end += 2
+        else:
+            break
+    return end
+
+
+def excluded_holder(ctx: Ctx, role: Span, p: PersonFound, left: bool) -> bool:
+    """'l'ancien président Abdou Diouf', 'former Vice President Jorge Glas', 'le chef de
+    l'opposition, Juan Guaido': the role is not held for a state now."""
+    lo = role.start - 2
+    hi = p.start if left else role.end
+    if not left:
+        lo = p.end
+    words = ctx.lower_words(lo, hi)
+    return any(w in ctx.non_official or w in ctx.former for w in words)
+
+
+def anchored(ctx: Ctx, role: Span, p: PersonFound, left: bool) -> bool:
+    """A weak role ('leader', 'head', 'director', 'chef') names an official only with a state or
+    a known body in its phrase: "the Solomon Islands leader", "head of Türkiye's National
+    Intelligence Organisation"."""
+    if ctx.kb.roles[int(span_code(role))].role not in WEAK_ROLES:
+        return True
+    lo = max(0, role.start - 3)
+    hi = p.start if left else min(len(ctx.doc), role.end + 6)
+    return any(
+        (i in ctx.country_at or i in ctx.org_at) and ctx.same_sent(i, role.start)
+        for i in range(lo, hi)
+    )
+
+
+def plural_role(ctx: Ctx, role: Span) -> bool:
+    """'ministres', 'Foreign Ministers', 'conseillers politiques', or 'both'/'tous deux' before
+    the role: one role for several names."""
+    words = ctx.lower_words(role.start, role.end)
+    if any(w.endswith("s") and w[:-1] in _role_words(ctx.kb.lang) for w in words):
+        return True
+    return any(w in {"both", "tous", "toutes"} for w in ctx.lower_words(role.start - 2, role.start))
+
+
+def _joined(ctx: Ctx, a: int, b: int) -> bool:
+    """Only list glue between two names: commas, 'et'/'and'/'ainsi que', honorifics, a state in
+    brackets ('(RDC) et'), a plural role in apposition (', tous deux conseillers politiques,')."""
+    doc = ctx.doc
+    if b - a > 10 or b <= a or not ctx.same_sent(a, b):
+        return False
+    glue = False
+    roles = _role_tokens(ctx)
+    for i in range(a, b):
+        tok = doc[i]
+        low = tok.lower_
+        if low in {",", "et", "and", "ainsi", "que", "as", "well"} or tok.text in {"(", ")"}:
+            glue = glue or low not in {"(", ")"}
+            continue
+        if tok.text in ctx.honorifics or low in ctx.honorific_words or i in ctx.country_at:
+            continue
+        if i in roles or low in {"tous", "toutes", "deux", "both"}:
+            continue
+        if tok.pos_ in {"ADJ", "DET"} and not tok.is_title:
+            continue
+        return False
+    return glue
+
+
+def spread_list_roles(ctx: Ctx, cands: list[PersonFound], plural: set[int]) -> None:
+    """A plural role given to one name of a coordinated list holds for every name of it:
+    "Hervé Fournier et Guillaume Reisacher, tous deux conseillers politiques, et Madame
+    Gwenaielle Habouzit". ``plural`` holds the ids of the candidates whose role was plural."""
+    order = sorted((p for p in cands if not p.title_only), key=lambda p: (p.start, p.end))
+    chains: list[list[PersonFound]] = []
+    for p in order:
+        if chains and _joined(ctx, chains[-1][-1].end, p.start):
+            chains[-1].append(p)
+        else:
+            chains.append([p])
+    for chain in chains:
+        src = next((p for p in chain if id(p) in plural), None)
+        if src is None or len(chain) < 2:
+            continue
+        for p in chain:
+            if not p.official:
+                p.official = True
+                p.role = src.role
