@@ -122,3 +122,58 @@ def test_expulsion_told_without_the_verb() -> None:
         "quitter Ouagadougou sous 48H."
     )
     assert "expulsions" in topics(ordered, "fr")
+
+
+# --------------------------------------------------------------------------- phrases (part 3)
+
+
+def test_a_phone_call_is_talks() -> None:
+    # w3-af-me-en-01: the call's topic is told with the weak "discussed" only.
+    text = (
+        "Saudi Foreign Minister Receives Phone Call From US Secretary Of State\n\n"
+        "During the call, they discussed bilateral relations."
+    )
+    assert "talks_negotiations" in topics(text, "en")
+
+
+def test_a_peace_treaty_is_a_treaty_not_a_conflict() -> None:
+    # w3-eu-am-en-09: "peace" inside "peace treaty" is no evidence of fighting.
+    found = topics(
+        "Armenian, Azerbaijani Foreign Ministers discuss potential peace treaty\n\n"
+        "Armenian Foreign Minister Ararat Mirzoyan and Foreign Minister of Azerbaijan Jeyhun "
+        "Bayramov discussed a potential peace treaty during a phone call Wednesday.",
+        "en",
+    )
+    assert "treaties_agreements" in found
+    assert "conflict_ceasefire" not in found
+
+
+def test_an_economic_blockade_is_sanctions_not_trade() -> None:
+    # w3-eu-am-fr-20
+    found = topics(
+        "L'Assemblée générale des Nations unies a approuvé jeudi une résolution appelant à la "
+        "levée du blocus économique américain de Cuba.",
+        "fr",
+    )
+    assert "sanctions" in found
+    assert "trade_economic" not in found
+
+
+def test_recalled_for_consultations_and_summoned_envoy_are_diplomatic_missions() -> None:
+    # w3-eu-am-fr-11, w3-af-me-en-16
+    recalled = (
+        "Le ministère biélorusse des Affaires étrangères a suggéré que le représentant de l'UE à "
+        "Minsk soit également rappelé à Bruxelles pour consultations."
+    )
+    assert "diplomatic_missions" in topics(recalled, "fr")
+    summoned = (
+        "Nigeria on Tuesday summoned South Africa’s envoy over allegations that South African "
+        "police suffocated a Nigerian national to death while he was in custody."
+    )
+    assert "diplomatic_missions" in topics(summoned, "en")
+
+
+def test_air_strikes_are_not_aviation() -> None:
+    found = topics("Des frappes aériennes ont visé la capitale dans la nuit.", "fr")
+    assert "aviation_flights" not in found
+    assert "conflict_ceasefire" in found
