@@ -10,7 +10,10 @@ of each, then run 2 of each...) so that the machine's load falls on all of them 
 - ``plain``: ``diplowire search ministres --no-lemmas``;
 - ``lemmas``: ``diplowire search ministres`` (lemma-aware: the lemma tables answer);
 - ``models`` (``--model-runs``, 0 to skip): ``diplowire search "l'ambassadeur"``, a query the
-  tables cannot answer, so the spaCy models load (the cost the tables avoid).
+  tables cannot answer, so the spaCy models load (the cost the tables avoid);
+- ``plain_de``, ``lemmas_de``, ``lemmas_de_lang``: ``diplowire search Botschaftern`` with
+  ``--no-lemmas``, with lemmas (every language's: the de/es/it/pt/ru lookup tables, and the fr/en
+  tables, which take a German word as itself), and with ``--lang de`` (the German table only).
 
 Wall time is measured around the process; CPU time (user + system) from the kernel's accounting
 of the finished child, which moves far less with other sessions' load on the 2 shared cores.
@@ -46,6 +49,11 @@ CASES: dict[str, list[str]] = {
     "plain": ["search", "ministres", "--no-lemmas"],
     "lemmas": ["search", "ministres"],
     "models": ["search", "l'ambassadeur"],
+    # A language without a model (issue 15): lookup lemmas, and the fr/en tables' shortcut for a
+    # word of another language.
+    "plain_de": ["search", "Botschaftern", "--no-lemmas"],
+    "lemmas_de": ["search", "Botschaftern"],
+    "lemmas_de_lang": ["search", "--lang", "de", "Botschaftern"],
 }
 
 
@@ -123,6 +131,11 @@ def main() -> None:
         "wall": round(med["lemmas"] / med["plain"], 3),
         "cpu": round(cpu["lemmas"] / cpu["plain"], 3),
     }
+    for case in ("lemmas_de", "lemmas_de_lang"):
+        report[f"ratio_{case}_plain"] = {
+            "wall": round(med[case] / med["plain_de"], 3),
+            "cpu": round(cpu[case] / cpu["plain_de"], 3),
+        }
     if args.json:
         print(json.dumps(report))
         return
@@ -136,6 +149,9 @@ def main() -> None:
         )
     r = report["ratio_lemmas_plain"]
     print(f"lemmas / plain: {r['wall']} (wall medians), {r['cpu']} (CPU medians)")
+    for case in ("lemmas_de", "lemmas_de_lang"):
+        r = report[f"ratio_{case}_plain"]
+        print(f"{case} / plain_de: {r['wall']} (wall medians), {r['cpu']} (CPU medians)")
 
 
 if __name__ == "__main__":

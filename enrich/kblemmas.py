@@ -89,20 +89,22 @@ def lookup(lang: str, form: str) -> str | None:
 
 @cache
 def _memo(lang: str) -> dict[str, str]:
-    """Folded word -> lemma, filled as the enricher meets words (recurring words cost one dict
-    lookup; loading a whole table up front would cost seconds per language)."""
+    """Word as written -> lemma, filled as the enricher meets words: a recurring word costs one
+    dict lookup, not its folding and table lookup again (loading a whole table up front would
+    cost seconds per language)."""
     return {}
 
 
-def lemma(lang: str, form: str) -> str:
-    """The lemma of a matching form: the table's, else the form itself."""
+def lemma(lang: str, word: str) -> str:
+    """The lemma of a word (folded first): the table's, else the folded word itself."""
     memo = _memo(lang)
-    found = memo.get(form)
+    found = memo.get(word)
     if found is None:
+        form = match_form(word)
         found = lookup(lang, form) or form
         if len(memo) >= MEMO:
             memo.clear()
-        memo[form] = found
+        memo[word] = found
     return found
 
 
@@ -110,12 +112,8 @@ def lemmas(lang: str, text: str) -> str:
     """The lemmas of every word of ``text``, space-separated ("" without a table)."""
     if _archive(lang) is None:
         return ""
-    memo = _memo(lang)
-    out = []
-    for w in words(text):
-        found = memo.get(w)
-        out.append(found if found is not None else lemma(lang, w))
-    return " ".join(out)
+    get = _memo(lang).get
+    return " ".join([get(w) or lemma(lang, w) for w in LETTERS.findall(text)])
 
 
 def query_lemmas(lang: str, text: str) -> str:
