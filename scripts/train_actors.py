@@ -8,8 +8,9 @@ models give the same file. About a minute on the shared two cores.
 
     .venv/bin/python scripts/train_actors.py [--parser] [--out PATH]
 
-The enricher does not use the model yet: it did not beat the rules on cross-validation by more
-than the noise (``eval/README.md``, "Actors by a learned classifier").
+The enricher decides actors with these weights (``enrich/diplo/actordecision.py``); retrain
+after any change to the features (``actorfeatures.FEATURES``) or to the rules they read, or
+``actormodel.load`` refuses the file (``ModelMismatch``).
 """
 
 from __future__ import annotations

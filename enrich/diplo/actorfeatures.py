@@ -4,7 +4,8 @@ The rules in ``countries`` and ``facts`` give one verdict per mention; here they
 beside the mention's context, so a model can weigh them against cues the rules never combine:
 where the mention sits (title, lede, sentence start, list position), the words around it by their
 lexicon class, verb and voice cues, quotation and speech, and how often the state comes back.
-No parser runs (``enrich.nlp.DISABLE``): syntactic roles are approximated from POS tags.
+No parser runs (``enrich.nlp.DISABLE``): syntactic roles are approximated from POS tags. The
+enricher decides actors with these features (``actordecision``).
 
 Every feature is a float in a fixed order (``FEATURES``) so weights stored as JSON line up.
 """
@@ -15,12 +16,16 @@ import math
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from spacy.tokens import Doc
 
 from diplowire.enrich.diplo.context import CountryMention, Ctx
 from diplowire.enrich.diplo.countries import country_mentions
-from diplowire.enrich.diplo.facts import DiploFacts
+
+if TYPE_CHECKING:
+    # Type only: ``facts`` imports the learned decision, which imports this module.
+    from diplowire.enrich.diplo.facts import DiploFacts
 
 KINDS = ("name", "demonym", "capital", "seat", "org", "person")
 QUOTES = frozenset({'"', "«", "»", "“", "”"})
@@ -118,11 +123,20 @@ def _is_passive(doc: Doc, lo: int, hi: int) -> bool:
     return False
 
 
-def mention_rows(doc: Doc, lang: str, facts: DiploFacts) -> list[MentionRow]:
+def mention_rows(
+    doc: Doc,
+    lang: str,
+    facts: DiploFacts,
+    ctx: Ctx | None = None,
+    mentions: list[CountryMention] | None = None,
+) -> list[MentionRow]:
     """Feature rows of every mention of every country ``facts`` found (the classifier's
-    candidates: the same set the trivial answer calls actors)."""
-    ctx = Ctx(doc, lang)
-    by_token: dict[int, CountryMention] = {m.start: m for m in country_mentions(ctx)}
+    candidates: the same set the trivial answer calls actors). ``facts`` must carry the rules'
+    verdicts (``analyze(..., learned_actors=False)``): they are features here. ``ctx`` and
+    ``mentions`` are the analysis's own, passed in so the enricher does not build them twice."""
+    ctx = ctx if ctx is not None else Ctx(doc, lang)
+    found = mentions if mentions is not None else country_mentions(ctx)
+    by_token: dict[int, CountryMention] = {m.start: m for m in found}
     char_to_tok = {tok.idx: tok.i for tok in doc}
     sents = _sentences(ctx)
     title_end = next((t.i for t in doc if t.is_space and "\n" in t.text), 0)

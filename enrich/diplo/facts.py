@@ -2,7 +2,7 @@
 
 import re
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from email.utils import parsedate_to_datetime
 from itertools import combinations
@@ -10,6 +10,7 @@ from itertools import combinations
 from spacy.tokens import Doc
 
 from diplowire.enrich import kb as kbmod
+from diplowire.enrich.diplo.actordecision import learned_countries
 from diplowire.enrich.diplo.context import Ctx, OrgFound
 from diplowire.enrich.diplo.countries import country_mentions
 from diplowire.enrich.diplo.organisations import (
@@ -75,8 +76,13 @@ def iso_day(published: str | date | None) -> str | None:
         return None
 
 
-def analyze(doc: Doc, lang: str, published: str | date | None = None) -> DiploFacts:
-    """Facts of one Doc. ``published`` (the article's date) keeps KB officials to their terms."""
+def analyze(
+    doc: Doc, lang: str, published: str | date | None = None, *, learned_actors: bool = True
+) -> DiploFacts:
+    """Facts of one Doc. ``published`` (the article's date) keeps KB officials to their terms.
+    Actors are decided by the learned classifier (``actordecision``), which reads the rules'
+    verdicts as features; ``learned_actors=False`` gives the rules' verdicts themselves (what
+    the classifier is trained on and compared with)."""
     kb = kbmod.load(lang)
     if not kb.lexicon:
         return DiploFacts()
@@ -120,8 +126,6 @@ def analyze(doc: Doc, lang: str, published: str | date | None = None) -> DiploFa
         )
         for code in codes_order
     )
-    actors = sorted(c.code for c in countries if c.actor)
-    dyads = tuple(f"{a}-{b}" for a, b in combinations(actors, 2))
     person_out = tuple(
         Person(
             name=p.name,
@@ -146,10 +150,14 @@ def analyze(doc: Doc, lang: str, published: str | date | None = None) -> DiploFa
         )
         for o in sorted(orgs, key=lambda o: min(s for s, _ in o.mentions))
     )
-    return DiploFacts(
+    facts = DiploFacts(
         countries=countries,
-        dyads=dyads,
         persons=person_out,
         organizations=org_out,
         topics=topics_of(ctx, orgs),
     )
+    if learned_actors:
+        countries = learned_countries(doc, lang, facts, ctx, mentions)
+    actors = sorted(c.code for c in countries if c.actor)
+    dyads = tuple(f"{a}-{b}" for a, b in combinations(actors, 2))
+    return replace(facts, countries=countries, dyads=dyads)

@@ -20,7 +20,7 @@ def _rows(text: str, lang: str, parser: bool = False) -> dict[str, list[MentionR
     pipeline = nlp.load(lang)
     assert pipeline is not None
     doc = pipeline(text)
-    facts = diplo.analyze(doc, lang)
+    facts = diplo.analyze(doc, lang, learned_actors=False)
     if parser:
         doc = pipeline.get_pipe("parser")(doc)
     out: dict[str, list[MentionRow]] = {}

@@ -1,0 +1,77 @@
+"""The learned actor decision wired into the enricher (issue 12 part 2): ``diplo.analyze`` takes
+its actors from the stored classifier over the rules' verdicts, on real text through the real
+spaCy models."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from diplowire.enrich import diplo, nlp
+from diplowire.enrich.diplo import actordecision
+from diplowire.enrich.diplo.actorfeatures import mention_rows
+
+DEV = Path(__file__).resolve().parents[2] / "eval" / "data" / "diplomatic-dev.jsonl"
+
+
+def _seed() -> tuple[str, str]:
+    for line in DEV.read_text(encoding="utf-8").splitlines():
+        item = json.loads(line)
+        if item["id"] == "seed-fr":
+            return f"{item['title']}\n\n{item['text']}", item["lang"]
+    raise AssertionError("seed-fr not in the dev set")
+
+
+def _both(text: str, lang: str) -> tuple[diplo.DiploFacts, diplo.DiploFacts]:
+    pipeline = nlp.load(lang)
+    assert pipeline is not None
+    doc = pipeline(text)
+    return diplo.analyze(doc, lang), diplo.analyze(doc, lang, learned_actors=False)
+
+
+def test_seed_story_actors_and_dyad_from_the_classifier() -> None:
+    text, lang = _seed()
+    learned, rules = _both(text, lang)
+    actors = {c.code for c in learned.countries if c.actor}
+    assert {"RU", "US"} <= actors and "UA" not in actors
+    assert learned.dyads == ("RU-US",)
+    # The classifier decides among the countries the analysis found; it neither adds nor drops
+    # one, and everything but the actor flags and dyads is the rules' analysis.
+    assert [c.code for c in learned.countries] == [c.code for c in rules.countries]
+    assert [c.mentions for c in learned.countries] == [c.mentions for c in rules.countries]
+    assert (learned.persons, learned.organizations, learned.topics) == (
+        rules.persons,
+        rules.organizations,
+        rules.topics,
+    )
+
+
+def test_actor_flags_are_the_stored_models_decision() -> None:
+    pipeline = nlp.load("en")
+    assert pipeline is not None
+    text = (
+        "Japan and South Korea agreed on Monday to resume talks, the Japanese foreign ministry "
+        "said. The United States imposed sanctions on Iran over its nuclear programme."
+    )
+    doc = pipeline(text)
+    rules = diplo.analyze(doc, "en", learned_actors=False)
+    learned = diplo.analyze(doc, "en")
+    model = actordecision.stored_model()
+    probs = model.country_probs(mention_rows(doc, "en", rules))
+    assert set(probs) == {c.code for c in rules.countries}
+    assert {c.code: c.actor for c in learned.countries} == {
+        code: p >= model.threshold for code, p in probs.items()
+    }
+    acting = sorted(c.code for c in learned.countries if c.actor)
+    assert learned.dyads == tuple(f"{a}-{b}" for i, a in enumerate(acting) for b in acting[i + 1 :])
+    assert diplo.analyze(doc, "en") == learned  # deterministic, weights read once
+    assert actordecision.stored_model() is model
+
+
+def test_the_state_urged_is_no_actor_where_the_rules_said_it_was() -> None:
+    # "Moscow urged Washington to lift the sanctions": the rules read the capital as its acting
+    # state; the classifier (trained on labels where addressees and targets do not act) does not.
+    learned, rules = _both("Moscou a exhorté Washington à lever les sanctions.", "fr")
+    assert {c.code: c.actor for c in rules.countries} == {"RU": True, "US": True}
+    assert {c.code: c.actor for c in learned.countries} == {"RU": True, "US": False}
+    assert learned.dyads == ()
