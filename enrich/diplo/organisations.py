@@ -10,6 +10,7 @@ from diplowire.enrich.diplo.orgcontext import (
     in_person_title,
     inside_document_name,
     parent_of_named_organ,
+    portfolio_then_state,
 )
 from diplowire.enrich.kb import KnowledgeBase, OrgEntry, norm
 from diplowire.wire.article import Organization
@@ -192,7 +193,11 @@ def composed_orgs(ctx: Ctx) -> list[OrgFound]:
         if head.plural and not senders:
             continue
         if kind == "ministry" and not senders:
-            continue
+            # "Ministry of Finance of Nepal": the state after the portfolio.
+            state, state_end = portfolio_then_state(ctx, end)
+            if state is None:
+                continue
+            senders, end = [state], state_end
         # Named portfolio for other ministries: "Ministry of Finance", "ministère de la Défense".
         if kind == "ministry" and ctx.lower(end) in ctx.gen_preps:
             k = end + 1

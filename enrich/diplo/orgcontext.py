@@ -2,6 +2,8 @@
 named person's title, as the parent of an organ already named, inside the name of a treaty; and
 the coordinated list of cities after a plural mission head ("consulates in A, B and C")."""
 
+from spacy.tokens import Span
+
 from diplowire.enrich.diplo.context import PERSON_LABELS, Ctx, span_kind
 
 # Words a role title may pass through before the organisation it names ("spokesperson for the
@@ -130,3 +132,36 @@ def city_list_after(ctx: Ctx, i: int) -> tuple[list[str], int]:
         if ctx.lower(k) in ctx.coord:  # ", and"
             k += 1
     return (cities, end) if len(cities) >= 2 else ([], i)
+
+
+# A ministry's portfolio before its state: "Ministry of Physical Infrastructure and Transport
+# of Nepal" has five words between the head and the state's genitive; longer runs are prose.
+PORTFOLIO_MAX = 6
+
+
+def portfolio_then_state(ctx: Ctx, i: int) -> tuple[Span | None, int]:
+    """'of Finance of Nepal', "de l'Industrie et du Commerce de la République socialiste du
+    Vietnam" right after a ministry head: the state named after the portfolio (through a
+    genitive) and where it ends; (None, i) when the words after the head are not a portfolio."""
+    doc = ctx.doc
+    if ctx.lower(i) not in ctx.gen_preps:
+        return None, i
+    k = i + 1
+    words = 0
+    while k < len(doc) and words <= PORTFOLIO_MAX:
+        low = ctx.lower(k)
+        if low in ctx.gen_preps and words:
+            j = k + 1
+            while j < len(doc) and doc[j].lower_ in ctx.articles:
+                j += 1
+            c = ctx.country_at.get(j)
+            if c is not None and c.start == j and span_kind(c) == "name":
+                return c, c.end
+        else:
+            portfolio_word = doc[k].is_title or low in ctx.articles or low in ctx.coord
+            if k in ctx.country_at or k in ctx.org_at or not portfolio_word:
+                return None, i
+        if doc[k].is_title:
+            words += 1
+        k += 1
+    return None, i

@@ -96,3 +96,18 @@ def test_acronyms_written_as_words_and_consular_centres() -> None:
         "centres consulaires algériens en France.",
         "fr",
     )
+
+
+def test_ministry_with_its_portfolio_before_its_state() -> None:
+    # w3-as-ml-en-32: the state comes after the portfolio; the NER sees no organisation.
+    keys = _keys(
+        "Another MoU was signed between the Ministry of Finance of Nepal and the China "
+        "International Development Cooperation Agency on tunnels construction cooperation.",
+        "en",
+    )
+    assert "other:NP:ministry of finance of nepal" in keys
+    # A portfolio with no state after it stays unlabelled (no state to key it by).
+    assert not any(
+        k.startswith("other:")
+        for k in _keys("The Ministry of Finance said the budget would be tabled soon.", "en")
+    )
