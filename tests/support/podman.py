@@ -13,7 +13,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,13 +67,20 @@ class Build:
 
 
 def build_image(
-    tag: str = IMAGE, containerfile: str = "deploy/Containerfile", context: str = "."
+    tag: str = IMAGE,
+    containerfile: str = "deploy/Containerfile",
+    context: str = ".",
+    contexts: Mapping[str, Path] | None = None,
 ) -> Build:
     """``containerfile`` (paths relative to the checkout) on the Debian base, cached layers
-    reused. The image this replaces under ``tag`` is removed, so repeated runs do not pile up
-    images of hundreds of MB."""
+    reused. ``contexts``: named build contexts (``--build-context name=dir``), each replacing the
+    Containerfile's stage of that name. The image this replaces under ``tag`` is removed, so
+    repeated runs do not pile up images of hundreds of MB."""
     before = image_id(tag)
     args = ["build", "-f", str(ROOT / containerfile), "--build-arg", f"BASE={BASE}", "-t", tag]
+    for name, path in (contexts or {}).items():
+        assert path.is_dir(), f"build context {name}: {path} is not a directory"
+        args += ["--build-context", f"{name}={path}"]
     if CA_BUNDLE and Path(CA_BUNDLE).is_file():
         args += ["--secret", f"id=extra_ca,src={CA_BUNDLE}"]
     started = time.monotonic()
