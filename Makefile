@@ -6,10 +6,20 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint soak fuzz stack-up stack-down eval bench clean podman-setup
 
+# One wheelhouse for the machine (README "More"): this venv, the image build (tests/deploy gives
+# it as the build context `wheels`) and the wheel test (tests/packaging/test_wheel.py) install
+# from it, so a wheel is downloaded once, not once per install (pip keeps no HTTP cache behind
+# this registry proxy). Installs are offline from it; only what it lacks is downloaded.
+WHEELHOUSE ?= $(or $(DIPLOWIRE_CACHE_DIR),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/diplowire)/wheelhouse
+# setuptools: pyproject's build-system requires, for the editable install's build, offline too.
+OFFLINE_INSTALL := $(BIN)/pip install --quiet --no-index --find-links $(WHEELHOUSE) -e '.[dev]'
+
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	@mkdir -p $(WHEELHOUSE)
+	$(OFFLINE_INSTALL) 2>/dev/null || { \
+	  $(BIN)/pip download --quiet -d $(WHEELHOUSE) '.[dev]' 'setuptools>=77' && $(OFFLINE_INSTALL); }
 	@touch $(STAMP)
 
 ## The main job: install, start the stack, run the pipeline over the bundled sample feeds.
