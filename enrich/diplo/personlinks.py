@@ -38,6 +38,16 @@ def _role_tokens(ctx: Ctx) -> set[int]:
     return {i for r in ctx.roles for i in range(r.start, r.end)}
 
 
+def complement(ctx: Ctx, a: int, p: PersonFound) -> bool:
+    """The role's complement, not its holder: "ambassadeur de Bélize" (one word after 'de'/'of'
+    that the NER calls a person), "ministres ... à Kuala Lumpur", "résidant à l'Etranger" (a
+    name right after a place preposition)."""
+    prev = ctx.lower(p.start - 1)
+    if prev in ctx.loc_preps or (prev in ctx.articles and ctx.lower(p.start - 2) in ctx.loc_preps):
+        return True
+    return p.end - p.start == 1 and p.start - a == 1 and prev in ctx.gen_preps
+
+
 def gap_ok(ctx: Ctx, a: int, b: int) -> bool:
     """Tokens ``a..b`` between a role and a name still leave that name the role's holder.
 
@@ -56,7 +66,8 @@ def gap_ok(ctx: Ctx, a: int, b: int) -> bool:
     ends = [*commas, b]
     for n, (s, e) in enumerate(zip(starts, ends, strict=True)):
         if n == 0:
-            if any(doc[i].pos_ in _VERBISH for i in range(s, e)):
+            # A demonym the tagger calls a verb ("rwandaise") is no verb.
+            if any(doc[i].pos_ in _VERBISH and i not in ctx.country_at for i in range(s, e)):
                 return False
             continue
         last = n == len(commas)
@@ -93,7 +104,11 @@ def _portfolio_run(ctx: Ctx, s: int, e: int) -> bool:
         return False
     if ctx.lower(s) in ctx.portfolio_words:
         return True
-    return all(doc[i].is_title or ctx.lower(i) in ctx.portfolio_words for i in range(s, e))
+    # Not a list of people by nationality ("Ministers of State, Argentine Governors and ...").
+    return all(
+        (doc[i].is_title and i not in ctx.country_at) or ctx.lower(i) in ctx.portfolio_words
+        for i in range(s, e)
+    )
 
 
 def portfolio_comma(ctx: Ctx, k: int, limit: int) -> int:
@@ -134,8 +149,11 @@ def misread_name(ctx: Ctx, k: int) -> bool:
     if tok.ent_type_ not in _MISREAD:
         return False
     if tok.ent_iob_ == "I":
-        # A state's name, not a demonym ("des Marocains Résidant à l'Étranger" is a portfolio).
-        state = k - 1 in ctx.country_at and span_kind(ctx.country_at[k - 1]) == "name"
+        # After a state's name, or a demonym when a proper noun follows ("le Sud-Coréen Ban
+        # Ki-moon"; "des Marocains Résidant à l'Étranger" is a portfolio).
+        state = k - 1 in ctx.country_at and (
+            span_kind(ctx.country_at[k - 1]) == "name" or tok.pos_ == "PROPN"
+        )
         return (k in ctx.role_end or state) and not doc[k - 1].is_punct
     end = k + 1
     while end < len(doc) and doc[end].ent_iob_ == "I":
@@ -258,3 +276,45 @@ def spread_list_roles(ctx: Ctx, cands: list[PersonFound], plural: set[int]) -> N
             if not p.official:
                 p.official = True
                 p.role = src.role
+
+
+def alias_keys(words: list[list[str]], keys: list[str]) -> list[str]:
+    """Group keys for names that continue one longer name found in the same document.
+
+    'Abiy' after 'Abiy Ahmed Ali' and 'Qin' after 'Qin Gang' (a given name, or a family name
+    written first) take that name's key; so does 'Eriksen Søreide' beside 'Ine Eriksen' (one
+    double surname the NER split in two). Only when exactly one longer name fits, and a one-word
+    name that is already some name's surname keeps its own group.
+    """
+    out = list(keys)
+    surnames = {w[-1] for w in words if w}
+    for i, ws in enumerate(words):
+        if not ws:
+            continue
+        if len(ws) == 1:
+            if ws[0] in surnames and any(len(o) > 1 and o[-1] == ws[0] for o in words):
+                continue
+            fits = {keys[j] for j, o in enumerate(words) if len(o) > 1 and o[0] == ws[0]}
+        else:
+            # Two-word halves only: "Zayed bin Khalifa" is not the rest of "Mohammed bin Zayed".
+            fits = {
+                keys[j]
+                for j, o in enumerate(words)
+                if len(o) == 2 == len(ws) and o[-1] == ws[0] and keys[j] != keys[i]
+            }
+        if len(fits) == 1:
+            out[i] = fits.pop()
+    return out
+
+
+def display_name(ctx: Ctx, name: str) -> str:
+    """'Admiral Prof. Jayanath Colombage', 'Foreign Minister Vijitha Herath', 'Mr. Kenneth Pedro':
+    the person's name without leading honorifics and role words (one word is always kept)."""
+    parts = name.split()
+    while len(parts) > 1 and (
+        parts[0] in ctx.honorifics
+        or parts[0].lower().rstrip(".") in ctx.non_name_words
+        or parts[0].lower() in ctx.non_name_words
+    ):
+        parts = parts[1:]
+    return " ".join(parts)

@@ -17,7 +17,10 @@ from diplowire.enrich.diplo.context import (
 )
 from diplowire.enrich.diplo.organisations import adjacent_country
 from diplowire.enrich.diplo.personlinks import (
+    alias_keys,
     anchored,
+    complement,
+    display_name,
     excluded_holder,
     gap_ok,
     misread_name,
@@ -74,18 +77,34 @@ def person_candidates(ctx: Ctx) -> list[PersonFound]:
         while (
             k < limit
             and ctx.same_sent(role.start, k)
-            and (doc[k].pos_ not in {"VERB", "AUX"} or _named_entity_word(doc[k]))
+            and (
+                doc[k].pos_ not in {"VERB", "AUX"}
+                or _named_entity_word(doc[k])
+                or k in ctx.country_at  # "rwandaise" tagged as a verb
+            )
         ):
             tok = doc[k]
             if k in taken:
                 break
-            if k > role.end and tok.is_title and ctx.lower(k - 1) in ctx.portfolio_words:
+            if (
+                k > role.end
+                and tok.is_title
+                and ctx.lower(k - 1) in ctx.portfolio_words
+                and k not in ctx.country_at  # "l'ambassadeur de France Sylvain Itte"
+            ):
                 # "Minister of Tourism", "ministre de l'Équipement": the portfolio, not a name.
                 k += 1
                 while k < limit and (
                     doc[k].lower_ in ctx.non_name_words
                     or (doc[k].lower_ in ctx.portfolio_words and k + 1 < limit)
                     or (doc[k].is_title and ctx.lower(k - 1) in ctx.portfolio_words)
+                    # A portfolio of several words ("of Civil Aviation"), not a name after it.
+                    or (
+                        doc[k].is_title
+                        and doc[k - 1].is_title
+                        and doc[k].ent_type_ not in PERSON_LABELS
+                        and k - 1 not in ctx.country_at
+                    )
                 ):
                     k += 1
                 k = portfolio_comma(ctx, k, limit)
@@ -128,8 +147,11 @@ def _elided(text: str) -> bool:
 def _non_name(ctx: Ctx, p: PersonFound) -> bool:
     """'Tourism', 'Prime Minister', 'Jeudi', 'Foreign': capitalised words that name no one.
 
-    Every word is a role word, an organisation head word or a listed common word.
+    Every word is a role word, an organisation head word or a listed common word; or the name
+    ends in a plural proper noun ("Governors", "Chilean Mayors": English tag NNPS).
     """
+    if ctx.doc[p.end - 1].tag_ == "NNPS":
+        return True
     words = [
         ctx.lower(i)
         for i in range(p.start, p.end)
@@ -150,7 +172,7 @@ def _role_left(ctx: Ctx, p: PersonFound) -> Span | None:
             continue
         if not ctx.same_sent(role.start, p.start):
             continue
-        if not gap_ok(ctx, role.end, p.start):
+        if not gap_ok(ctx, role.end, p.start) or complement(ctx, role.end, p):
             continue
         if best is None or role.end > best.end:
             best = role
@@ -260,12 +282,14 @@ def resolve_persons(
     # Coreference by surname: "M. Hammond", "Attal" after "Gabriel Attal".
     groups: dict[str, list[PersonFound]] = defaultdict(list)
     given = _given_name_keys(ctx, cands)
-    for p in cands:
-        if _blocked(ctx, p) and p.kb_index is None:
-            continue
-        bare = [w for w in _words_of(p.name) if w not in ctx.honorific_words]
-        key = given.get(bare[0]) if len(bare) == 1 else None
-        groups[key or _surname_key(ctx, p)].append(p)
+    kept = [p for p in cands if not (_blocked(ctx, p) and p.kb_index is None)]
+    bares = [[w for w in _words_of(p.name) if w not in ctx.honorific_words] for p in kept]
+    keys = [
+        (given.get(bare[0]) if len(bare) == 1 else None) or _surname_key(ctx, p)
+        for p, bare in zip(kept, bares, strict=True)
+    ]
+    for p, key in zip(kept, alias_keys(bares, keys), strict=True):
+        groups[key].append(p)
     out: list[PersonFound] = []
     for members in groups.values():
         if not any(m.official for m in members):
@@ -274,7 +298,7 @@ def resolve_persons(
             continue
         best = max(members, key=lambda m: (m.official and m.role is not None, len(m.name)))
         rep = PersonFound(
-            name=max((m.name for m in members), key=len),
+            name=display_name(ctx, max((m.name for m in members), key=len)),
             start=min(m.start for m in members),
             end=best.end,
             kb_index=next((m.kb_index for m in members if m.kb_index is not None), None),
