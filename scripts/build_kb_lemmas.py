@@ -8,7 +8,9 @@ Arabic marks dropped, ё = е) on both sides, so that the enricher and a query l
 (``enrich/kblemmas.py``). Forms that are not made of letters only are dropped (a query word never
 is one). When several entries fold to one form ("Wahlen" -> Wahl, "wählen" -> wählen), the one
 written closest to the folded form wins: the same letters, then only the case differs, then the
-accents too; ties go to the shortest lemma, then the first in alphabetical order.
+accents too; ties go to the shortest lemma, then the first in alphabetical order. Except in German
+(where every noun is capitalised), the lemma of a capitalised entry, a name, is its own lemma
+("Путина" -> Путин, so "путин" is Putin, not a form of путина).
 
     .venv/bin/python scripts/build_kb_lemmas.py [--langs de es it pt ru] [--cache DIR]
 """
@@ -36,6 +38,8 @@ SHA256 = "466f21f087e4144bc93800679437ec5a17be7d0888734b1ba880b3ecb0978bc6"
 """The wheel's sha256 as pip verified it against PyPI's index on 2026-11-30: a rebuild stops on any
 other file."""
 LANGS = ("de", "es", "it", "pt", "ru")
+CAPITALISED_NOUNS = frozenset({"de"})
+"""Tables where a capital letter marks every noun, not a name."""
 CACHE = Path.home() / ".cache" / "diplowire" / "lookups"
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # members dated alike: a rebuild gives the same bytes
 
@@ -63,9 +67,10 @@ def is_word(form: str) -> bool:
     return bool(form) and all(c.isalpha() for c in form)
 
 
-def fold(raw: dict[str, str]) -> dict[str, str]:
+def fold(raw: dict[str, str], lang: str) -> dict[str, str]:
     """The table in matching forms: folded form -> folded lemma (see the module's doc)."""
     cands: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
+    names: set[str] = set()
     for form, lemma in raw.items():
         key = match_form(form)
         if not is_word(key):
@@ -73,7 +78,13 @@ def fold(raw: dict[str, str]) -> dict[str, str]:
         distance = 0 if form == key else 1 if form.lower() == key else 2
         value = match_form(lemma)
         cands[key].append((distance, len(value), value))
-    return {key: min(options)[2] for key, options in cands.items()}
+        if form[:1].isupper() and lang not in CAPITALISED_NOUNS:
+            names.add(value)
+    out = {key: min(options)[2] for key, options in cands.items()}
+    # A name's base form is the name: "путин" is listed only as a form of путина (a fishing
+    # season), while "Путина" -> Путин says it is a surname too, which is what the press means.
+    out.update({name: name for name in names if is_word(name)})
+    return out
 
 
 def lines_of(table: dict[str, str]) -> list[str]:
@@ -117,7 +128,7 @@ def main() -> None:
             raw = json.loads(
                 gzip.decompress(whl.read(f"spacy_lookups_data/data/{lang}_lemma_lookup.json.gz"))
             )
-            lines = lines_of(fold(raw))
+            lines = lines_of(fold(raw, lang))
             out = table_path(lang)
             write(out, lines, f"{PACKAGE} {VERSION} {lang}_lemma_lookup sha256:{digest}")
             size = out.stat().st_size

@@ -110,6 +110,7 @@ def _text(arts: list[Article], id_: str) -> str:
         ("it", "sanzione", "sanzioni", "it-italpress-2026-02-05"),
         ("pt", "negociação", "negociações", "pt-opovo-2025-04-27"),
         ("ru", "Россия", "России", "ru-tatar-inform-xi-kremlin"),
+        ("ru", "Путин", "Путина", "ru-tatar-inform-xi-kremlin"),
     ],
 )
 def test_a_word_finds_its_other_forms_through_the_lookup_lemmas(
