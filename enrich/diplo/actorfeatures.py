@@ -147,6 +147,7 @@ def mention_rows(
     n_off = sum(officials.values())
     country_starts = sorted(m.start for m in by_token.values())
     parsed = doc.has_annotation("DEP")
+    per_sent: dict[int, tuple[bool, bool]] = {}
     rows: list[MentionRow] = []
     for c in facts.countries:
         for mention in c.mentions:
@@ -206,10 +207,14 @@ def mention_rows(
             put("next_aux", nxt is not None and nxt.pos_ == "AUX")
             after = range(end, min(hi, end + 3))
             put("verb_within_3", any(doc[k].pos_ in {"VERB", "AUX"} for k in after))
-            put("passive_in_sent", _is_passive(doc, lo, hi))
-            put(
-                "speech_verb_in_sent", any(doc[k].lower_ in ctx.speech_verbs for k in range(lo, hi))
-            )
+            if s not in per_sent:
+                # Sentence-wide cues, once per sentence (the enricher runs this on every article).
+                per_sent[s] = (
+                    _is_passive(doc, lo, hi),
+                    any(doc[k].lower_ in ctx.speech_verbs for k in range(lo, hi)),
+                )
+            put("passive_in_sent", per_sent[s][0])
+            put("speech_verb_in_sent", per_sent[s][1])
             put("in_quote", sum(doc[k].text in QUOTES for k in range(lo, t)) % 2 == 1)
             in_sent = [k for k in country_starts if lo <= k < hi]
             put("other_countries_in_sent", min(len(in_sent) - 1, 5) / 5 if in_sent else 0)

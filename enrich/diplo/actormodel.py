@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -40,9 +41,15 @@ class ActorModel:
     bias: float
     threshold: float
 
+    @cached_property
+    def _arrays(self) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+        # Built once: the enricher scores every article with the same model.
+        return np.asarray(self.mean), np.asarray(self.scale), np.asarray(self.weights)
+
     def proba(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
-        z = (x - np.asarray(self.mean)) / np.asarray(self.scale)
-        out: NDArray[np.float64] = 1.0 / (1.0 + np.exp(-(z @ np.asarray(self.weights) + self.bias)))
+        mean, scale, weights = self._arrays
+        z = (x - mean) / scale
+        out: NDArray[np.float64] = 1.0 / (1.0 + np.exp(-(z @ weights + self.bias)))
         return out
 
     def country_probs(self, rows: Sequence[MentionRow]) -> dict[str, float]:
