@@ -46,6 +46,8 @@ PRODUCER_RETRY_MAX_S = 60.0
 """Longest wait between passes while the Kafka producer keeps failing or cannot be made."""
 PRODUCER_RETRY = Backoff(initial_s=1.0, max_s=PRODUCER_RETRY_MAX_S)
 """1 s, 2 s, 4 s... between attempts while no working producer can be had."""
+RESULTS_PER_WORKER = 2
+"""Feeds submitted to the fetch threads and not yet handled, per thread (see poll_once)."""
 POLLER_PRODUCER: dict[str, Any] = {"batch_size": 512 * 1024, "linger_ms": 50}
 """Producer overrides for the poller: it sends bursts of thousands of articles, and kafka-python
 spends much of its CPU per batch (wakeups, locks), so fewer, larger batches cost less CPU."""
@@ -158,15 +160,30 @@ def poll_once(
     try:
         with ThreadPoolExecutor(max_workers=n_workers, thread_name_prefix="poll") as pool:
             env = Workers(settings, limiter, state.seen.get, state.guids.get, parse_pool)
-            pending: set[Future[FeedResult | None]] = {
-                pool.submit(_fetch_if_owned, owner, feed, _snapshot(feed, fs, settings), env)
-                for feed, fs in _interleave_hosts(todo)
-            }
+            queue = iter(_interleave_hosts(todo))
             del todo
+            pending: set[Future[FeedResult | None]] = set()
+
+            def refill() -> None:
+                # At most RESULTS_PER_WORKER feeds per worker fetched and not yet handled: the
+                # workers (parsing) outrun this thread (publishing) for the GIL, and with every
+                # feed submitted at once the parsed results waited here by the thousand (RSS
+                # grew with the feed list). The snapshot is taken now, from the current state.
+                while len(pending) < n_workers * RESULTS_PER_WORKER:
+                    nxt = next(queue, None)
+                    if nxt is None:
+                        return
+                    feed, fs = nxt
+                    snap = _snapshot(feed, ctx.state.feeds.get(feed.url, fs), settings)
+                    pending.add(pool.submit(_fetch_if_owned, owner, feed, snap, env))
+
+            refill()
             while pending:
                 # A bounded wait: the pass reaches a safe point for a hand-over even while every
                 # worker is busy with a slow feed.
-                done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+                done, not_done = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+                pending.clear()
+                pending.update(not_done)
                 if owner is not None:
                     owner.service(ctx.state, lambda: _commit(ctx, store, owner))
                 if (stop is not None and stop.is_set()) or producer_broken(ctx):
@@ -190,6 +207,7 @@ def poll_once(
                     _commit(ctx, store, owner)
                 if progress is not None and done:
                     progress(report)
+                refill()
     finally:
         # Also on an interrupt: what was acknowledged is kept, the rest is polled again.
         _commit(ctx, store, owner)
