@@ -136,23 +136,25 @@ def portfolio_comma(ctx: Ctx, k: int, limit: int) -> int:
 def misread_name(ctx: Ctx, k: int) -> bool:
     """A name after a role that the NER files under a place, a body or a work, unknown to the KB:
     "la sonate de l'Europe centrale Coulter", "le chef de la diplomatie rwandaise, Olivier
-    Nduhungirehe, a précisé", "Kazakh President Kassym-Jomart Tokayev" (one ORG span), "du Parti
-    communiste du Vietnam To Lam".
+    Nduhungirehe, a précisé", "Kazakh President Kassym-Jomart Tokayev" (one ORG span), "le
+    Sud-Coréen Ban Ki-moon" (one MISC span).
 
     An entity opening at ``k``: not after a preposition, an article or punctuation (a real place:
     "à Gombe") except a comma, and then only as the subject of the next verb or an apposition
     closed by a comma. An entity that opened earlier: only when the word before ``k`` ends a role
-    or names a state (the entity swallowed the role phrase and the name).
+    or is a demonym (the entity swallowed the role phrase or the nationality and the name).
     """
     doc = ctx.doc
     tok = doc[k]
     if tok.ent_type_ not in _MISREAD:
         return False
     if tok.ent_iob_ == "I":
-        # After a state's name, or a demonym when a proper noun follows ("le Sud-Coréen Ban
-        # Ki-moon"; "des Marocains Résidant à l'Étranger" is a portfolio).
+        # After a demonym when a proper noun follows ("le Sud-Coréen Ban Ki-moon"); not after a
+        # state's name ("the Sri Lanka Navy") nor in a portfolio ("des Marocains Résidant").
+        # An honorific after a state's name opens a name ("l'émir du Qatar Sheikh Tamim").
         state = k - 1 in ctx.country_at and (
-            span_kind(ctx.country_at[k - 1]) == "name" or tok.pos_ == "PROPN"
+            (span_kind(ctx.country_at[k - 1]) == "demonym" and tok.pos_ == "PROPN")
+            or tok.text in ctx.honorifics
         )
         return (k in ctx.role_end or state) and not doc[k - 1].is_punct
     end = k + 1
