@@ -148,6 +148,11 @@ def mention_rows(
     country_starts = sorted(m.start for m in by_token.values())
     parsed = doc.has_annotation("DEP")
     per_sent: dict[int, tuple[bool, bool]] = {}
+    # Token attributes read once: indexing a Doc builds a Token each time, and the enricher runs
+    # this on every article.
+    lower = [tok.lower_ for tok in doc]
+    tags = [tok.pos_ for tok in doc]
+    quote = [tok.text in QUOTES for tok in doc]
     rows: list[MentionRow] = []
     for c in facts.countries:
         for mention in c.mentions:
@@ -194,28 +199,28 @@ def mention_rows(
             put("prev_gen_prep", prev in ctx.gen_preps or prev2 in ctx.gen_preps)
             put("prev_agent_prep", prev in ctx.agent_preps or prev2 in ctx.agent_preps)
             put("prev_visit_prep", prev in ctx.visit_preps or prev2 in ctx.visit_preps)
-            put("prev_adp", t > 0 and doc[t - 1].pos_ == "ADP")
+            put("prev_adp", t > 0 and tags[t - 1] == "ADP")
             put("next_possessive", ctx.lower(end) in ctx.poss)
             near = range(max(lo, t - WINDOW), min(hi, end + WINDOW))
-            put("agent_noun_near", any(doc[k].lower_ in ctx.agent_nouns for k in near))
+            put("agent_noun_near", any(lower[k] in ctx.agent_nouns for k in near))
             before = range(max(lo, t - WINDOW), t)
-            put("patient_noun_before", any(doc[k].lower_ in ctx.patient_nouns for k in before))
+            put("patient_noun_before", any(lower[k] in ctx.patient_nouns for k in before))
             put("role_before", any(k in ctx.role_end for k in range(t - 2, t + 1)))
-            put("former_near", any(doc[k].lower_ in ctx.former for k in near))
-            nxt = doc[end] if end < len(doc) else None
-            put("next_verb", nxt is not None and nxt.pos_ == "VERB")
-            put("next_aux", nxt is not None and nxt.pos_ == "AUX")
+            put("former_near", any(lower[k] in ctx.former for k in near))
+            nxt = tags[end] if end < len(doc) else ""
+            put("next_verb", nxt == "VERB")
+            put("next_aux", nxt == "AUX")
             after = range(end, min(hi, end + 3))
-            put("verb_within_3", any(doc[k].pos_ in {"VERB", "AUX"} for k in after))
+            put("verb_within_3", any(tags[k] in {"VERB", "AUX"} for k in after))
             if s not in per_sent:
                 # Sentence-wide cues, once per sentence (the enricher runs this on every article).
                 per_sent[s] = (
                     _is_passive(doc, lo, hi),
-                    any(doc[k].lower_ in ctx.speech_verbs for k in range(lo, hi)),
+                    any(lower[k] in ctx.speech_verbs for k in range(lo, hi)),
                 )
             put("passive_in_sent", per_sent[s][0])
             put("speech_verb_in_sent", per_sent[s][1])
-            put("in_quote", sum(doc[k].text in QUOTES for k in range(lo, t)) % 2 == 1)
+            put("in_quote", sum(quote[lo:t]) % 2 == 1)
             in_sent = [k for k in country_starts if lo <= k < hi]
             put("other_countries_in_sent", min(len(in_sent) - 1, 5) / 5 if in_sent else 0)
             put("country_first_in_sent", bool(in_sent) and in_sent[0] == t)
