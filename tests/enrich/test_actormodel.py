@@ -1,6 +1,7 @@
-"""The experimental actor classifier (issue 12 part 2): mention features on real sentences through
-the real spaCy models, the numpy logistic regression, the stored weights, and the
-cross-validation harness's data selection (never a test split)."""
+"""The actor classifier (issue 12 part 2; the enricher's actor decision, see
+test_actordecision.py): mention features on real sentences through the real spaCy models, the
+numpy logistic regression, the stored weights, and the cross-validation harness's data selection
+(never a test split)."""
 
 from __future__ import annotations
 
