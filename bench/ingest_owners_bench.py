@@ -83,7 +83,7 @@ def _poller(
     )
     idle = threading.Event()
     try:
-        for name, event in zip(("pass1", "pass2"), go, strict=True):
+        for name, event in zip(("pass1", "pass2"), go[:2], strict=True):
             while not event.is_set():  # serve the group (hand-overs, marks) until told to go
                 owner.wait(idle, 0.25, store.load())
                 mask.value = sum(1 << p for p in owner.owned)
@@ -113,6 +113,9 @@ def _poller(
             )
         state = sum(p.stat().st_size for p in Path(state_dir).glob("poller-state.sqlite*"))
         out.put((i, "state", {"state_bytes": state}))
+        # Leaving now would rebalance the group under a poller still in its pass 2.
+        while not go[2].is_set():
+            owner.wait(idle, 0.25, store.load())
     finally:
         owner.close(store.load())
         producer.close(timeout=30)
@@ -222,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
 
         tmp = tempfile.mkdtemp(prefix="owners-bench-")
         masks = [ctx.Value("q", 0) for _ in range(args.pollers)]
-        go = [ctx.Event(), ctx.Event()]
+        go = [ctx.Event(), ctx.Event(), ctx.Event()]  # pass 1, pass 2, leave the group
         out = ctx.Queue()
         procs = [
             ctx.Process(
@@ -263,6 +266,7 @@ def main(argv: list[str] | None = None) -> int:
         while len(results["state"]) < args.pollers:
             i, which, figures = out.get(timeout=600)
             results[which][i] = figures
+        go[2].set()
         for p in procs:
             p.join(timeout=120)
         print("state bytes per poller:", [results["state"][i] for i in range(args.pollers)])
