@@ -66,12 +66,3 @@ def test_actor_flags_are_the_stored_models_decision() -> None:
     assert learned.dyads == tuple(f"{a}-{b}" for i, a in enumerate(acting) for b in acting[i + 1 :])
     assert diplo.analyze(doc, "en") == learned  # deterministic, weights read once
     assert actordecision.stored_model() is model
-
-
-def test_the_state_urged_is_no_actor_where_the_rules_said_it_was() -> None:
-    # "Moscow urged Washington to lift the sanctions": the rules read the capital as its acting
-    # state; the classifier (trained on labels where addressees and targets do not act) does not.
-    learned, rules = _both("Moscou a exhorté Washington à lever les sanctions.", "fr")
-    assert {c.code: c.actor for c in rules.countries} == {"RU": True, "US": True}
-    assert {c.code: c.actor for c in learned.countries} == {"RU": True, "US": False}
-    assert learned.dyads == ()
