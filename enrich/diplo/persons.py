@@ -228,10 +228,10 @@ def _role_facts(
         code = span_code(c)
         if prev in ctx.portfolio or prev2 in ctx.portfolio:
             continue
-        if (prev in ctx.loc_preps or (prev in ctx.articles and prev2 in ctx.loc_preps)) and (
-            i > role.start
-        ):
-            if posted is None and entry.role in POSTED_ROLES:
+        if prev in ctx.loc_preps or (prev in ctx.articles and prev2 in ctx.loc_preps):
+            # A place after "in/à" is where the holder is posted (after the role) or the venue
+            # (before it: "à Hanoï le président français X" is not Viet Nam's president).
+            if i > role.start and posted is None and entry.role in POSTED_ROLES:
                 posted = code
             continue
         if country is None:
@@ -274,7 +274,8 @@ def resolve_persons(
             if kb_role is not None:
                 p.official = True
                 p.role = p.role or kb_role
-                p.country = p.country or entry.country
+                # The KB knows whose office it is on that day; context only guesses.
+                p.country = entry.country or p.country
         if not p.official and not p.title_only and not former and _speaker(ctx, p):
             p.official = True
     spread_list_roles(ctx, cands, plural)

@@ -167,3 +167,16 @@ def test_known_official_by_name_alone_in_french() -> None:
         "fr",
     )
     assert found == {"Shinzo Abe": ("head_of_government", "JP")}
+
+
+def test_a_venue_before_the_role_is_not_the_officials_state() -> None:
+    # Invented counter-case (the pattern of visit reports): the capital after "à" before the role
+    # is where the meeting was, and the KB knows whose president Macron is; both once made him
+    # Viet Nam's. The Vietnamese official keeps Viet Nam from "du Vietnam" (KB alias "Vietnam").
+    found = persons_of(
+        "Le secrétaire général du Parti communiste du Vietnam, To Lam, a rencontré à Hanoi le "
+        "président français Emmanuel Macron pour parler de commerce entre les deux pays.",
+        "fr",
+    )
+    assert found["Emmanuel Macron"] == ("head_of_state", "FR")
+    assert found["To Lam"][1] == "VN"
