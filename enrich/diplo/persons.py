@@ -228,9 +228,12 @@ def _role_facts(
         code = span_code(c)
         if prev in ctx.portfolio or prev2 in ctx.portfolio:
             continue
-        if prev in ctx.loc_preps or (prev in ctx.articles and prev2 in ctx.loc_preps):
-            # A place after "in/à" is where the holder is posted (after the role) or the venue
-            # (before it: "à Hanoï le président français X" is not Viet Nam's president).
+        if (prev in ctx.loc_preps or (prev in ctx.articles and prev2 in ctx.loc_preps)) and (
+            i > role.start or span_kind(c) == "capital"
+        ):
+            # After the role, where the holder is posted; before it, a city is the venue ("à
+            # Hanoï le président français X" is not Viet Nam's president), while a state may
+            # still own the office ("according to Iran's deputy foreign minister").
             if i > role.start and posted is None and entry.role in POSTED_ROLES:
                 posted = code
             continue
