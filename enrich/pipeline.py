@@ -15,7 +15,9 @@ from diplowire.wire.article import Article, Enrichment, Entity, replace
 from diplowire.wire.clock import utc_now
 from diplowire.wire.outcomes import Poison
 
-PIPELINE_VERSION = "0.1.0"
+# Bumped when the same article can come out differently, so a subscriber or a re-enrichment can
+# tell outputs apart: 0.2.0 = actors by the learned classifier, lemmas for de/es/it/pt/ru.
+PIPELINE_VERSION = "0.2.0"
 # What each path fills (Enrichment.coverage): a subscriber tells "none found" from "not extracted".
 MODEL_COVERAGE = ("entities", "countries", "dyads", "persons", "organizations", "topics", "lemmas")
 
