@@ -486,4 +486,5 @@ def start_owner(settings: PollSettings, producer: KafkaProducer, store: StateSto
         store,
         partitions=settings.owner_partitions,
         member=f"{socket.gethostname()}-{os.getpid()}",
+        session_timeout_ms=settings.owner_session_timeout_ms,
     )

@@ -158,6 +158,9 @@ class PollSettings:
     owner_partitions: int = 12
     """Partitions of the feed-state topic when the poller creates it: the most pollers that
     get feeds (feeds are spread by host)."""
+    owner_session_timeout_ms: int = 10_000
+    """A dead poller's feeds move to the others after this long. Raise it where the machine is
+    so loaded that heartbeats come late: an evicted live poller hands its share over mid-pass."""
     max_page_bytes: int = 5_000_000
     page_timeout_s: float = 15.0
     parse_processes: int = 0

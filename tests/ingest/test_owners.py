@@ -25,6 +25,7 @@ from diplowire.ingest.ownership import (
     Ownership,
     _content_hash,
     partition_of,
+    start_owner,
 )
 from diplowire.ingest.poller import poll_once
 from diplowire.ingest.state import StateStore
@@ -263,3 +264,19 @@ def test_a_new_owner_knows_what_a_dead_owner_published_after_its_last_record(
     # The feed's record now names all 11: a third owner would not need the raw topic.
     records = [r for r in read_topic(kafka, topic) if r.key == feeds[0].url.encode()]
     assert records and len(msgspec.json.decode(records[-1].value, type=FeedRecord).seen) == 11
+
+
+def test_the_owners_session_timeout_is_a_poll_setting(kafka: KafkaSettings, tmp_path: Path) -> None:
+    # On an oversubscribed machine a live poller's heartbeats came late and the 10 s session
+    # evicted it mid-pass (bench/ingest.md): operators need to raise it without code.
+    settings = poll_settings(kafka, tmp_path, owner_partitions=2, owner_session_timeout_ms=45_000)
+    producer = make_producer(kafka)
+    store = StateStore(tmp_path / "state")
+    try:
+        owner = start_owner(settings, producer, store)
+        try:
+            assert owner.session_timeout_ms == 45_000
+        finally:
+            owner.close(store.load())
+    finally:
+        producer.close()
