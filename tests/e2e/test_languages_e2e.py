@@ -13,22 +13,14 @@ from elasticsearch import Elasticsearch
 
 from diplowire.enrich import kbonly
 from diplowire.enrich.pipeline import MODEL_COVERAGE
-from diplowire.enrich.worker import run_worker as run_enrich
-from diplowire.index.worker import run_worker as run_index
-from diplowire.ingest.feeds import load_feeds
-from diplowire.ingest.poller import poll_once
-from diplowire.ingest.state import FileStateStore
-from diplowire.sampleserver import SAMPLE_DIR, FeedServer
-from diplowire.wire.loop import make_producer
+from diplowire.sampleserver import SAMPLE_DIR
 from diplowire.wire.settings import (
     ElasticsearchSettings,
-    EnrichSettings,
-    IndexSettings,
     KafkaSettings,
     LoopSettings,
-    PollSettings,
 )
-from tests.support import WorkerThread, es_count, wait_for
+from tests.support import es_count
+from tests.support.pipeline import enrich_and_index, poll_folder
 
 FIXTURES = Path(__file__).resolve().parents[1] / "ingest" / "fixtures"
 # The real feeds in the new languages (provenance: tests/ingest/fixtures/SOURCES.md). ORF, LIGA
@@ -100,35 +92,17 @@ def test_mixed_feed_list_indexes_every_language_under_shared_ids(
     tmp_path: Path,
 ) -> None:
     feed_dir = _feed_dir(tmp_path)
-    poll_settings = PollSettings(
-        kafka=kafka, state_dir=str(tmp_path / "state"), allow_addresses=("127.0.0.1",)
-    )
-    with FeedServer(feed_dir) as server:
-        feeds = load_feeds(feed_dir / "feeds.yaml", base_url=server.base_url)
-        producer = make_producer(kafka)
-        report = poll_once(feeds, poll_settings, producer, FileStateStore(tmp_path / "state"))
-        producer.close()
+    feeds, report = poll_folder(kafka, feed_dir, tmp_path / "state")
     assert report.feeds_failed == 0
     assert report.feeds_polled == len(feeds) == len(SOURCE_LANG) == 9
     published = report.published
     assert published == report.entries - report.duplicates - report.skipped_entries
     assert published == sum(_entries(feed_dir / f) for f in SOURCE_LANG)  # every item of all 9
 
-    es = Elasticsearch(es_settings.url)
+    es, enriched, indexed = enrich_and_index(kafka, es_settings, fast_loop, published)
     alias = es_settings.index_prefix
-    enricher = WorkerThread(run_enrich, EnrichSettings(kafka=kafka, loop=fast_loop))
-    indexer = WorkerThread(
-        run_index, IndexSettings(kafka=kafka, loop=fast_loop, elasticsearch=es_settings)
-    )
-    with enricher, indexer:
-        wait_for(
-            lambda: es_count(es, alias) >= published,
-            240,
-            "every article indexed",
-            (enricher, indexer),
-        )
     assert es_count(es, alias) == published
-    assert enricher.stats.dead_lettered == 0 and indexer.stats.dead_lettered == 0
+    assert enriched.dead_lettered == 0 and indexed.dead_lettered == 0
 
     # Every feed's articles carry its language, all of them (ORF's and part of UOL's are bare
     # headlines: the feed's hint decides those, see enrich/lang.py).

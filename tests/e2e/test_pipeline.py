@@ -7,10 +7,8 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from elasticsearch import Elasticsearch
 
 from diplowire.enrich.worker import run_worker as run_enrich
-from diplowire.index.worker import run_worker as run_index
 from diplowire.ingest.feeds import load_feeds
 from diplowire.ingest.poller import poll_once
 from diplowire.ingest.state import FileStateStore
@@ -20,12 +18,12 @@ from diplowire.wire.loop import make_producer
 from diplowire.wire.settings import (
     ElasticsearchSettings,
     EnrichSettings,
-    IndexSettings,
     KafkaSettings,
     LoopSettings,
     PollSettings,
 )
 from tests.support import WorkerThread, es_count, read_topic, wait_for
+from tests.support.pipeline import enrich_and_index, poll_folder
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "wire" / "schemas"
 
@@ -36,35 +34,17 @@ def test_sample_feeds_end_up_searchable_with_entities(
     fast_loop: LoopSettings,
     tmp_path: Path,
 ) -> None:
-    poll_settings = PollSettings(
-        kafka=kafka, state_dir=str(tmp_path / "state"), allow_addresses=("127.0.0.1",)
-    )
-    with FeedServer(SAMPLE_DIR) as server:
-        feeds = load_feeds(SAMPLE_DIR / "feeds.yaml", base_url=server.base_url)
-        producer = make_producer(kafka)
-        report = poll_once(feeds, poll_settings, producer, FileStateStore(tmp_path / "state"))
-        producer.close()
+    feeds, report = poll_folder(kafka, SAMPLE_DIR, tmp_path / "state")
     assert report.feeds_failed == 0
     assert report.feeds_polled == len(feeds) == 5
     published = report.published
     assert published == report.entries - report.duplicates - report.skipped_entries
     assert published >= 80  # the five real feeds hold 95 items
 
-    es = Elasticsearch(es_settings.url)
+    es, enriched, indexed = enrich_and_index(kafka, es_settings, fast_loop, published)
     alias = es_settings.index_prefix
-    enricher = WorkerThread(run_enrich, EnrichSettings(kafka=kafka, loop=fast_loop))
-    indexer = WorkerThread(
-        run_index, IndexSettings(kafka=kafka, loop=fast_loop, elasticsearch=es_settings)
-    )
-    with enricher, indexer:
-        wait_for(
-            lambda: es_count(es, alias) >= published,
-            240,
-            "every article indexed",
-            (enricher, indexer),
-        )
     assert es_count(es, alias) == published
-    assert enricher.stats.dead_lettered == 0 and indexer.stats.dead_lettered == 0
+    assert enriched.dead_lettered == 0 and indexed.dead_lettered == 0
 
     # Language detection and the per-language models.
     langs = es.search(index=alias, size=0, aggs={"l": {"terms": {"field": "lang"}}})
