@@ -57,6 +57,9 @@ def _setup_logging(verbose: bool, log_format: str | None = None) -> None:
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler])
     # The Kafka client is chatty at INFO about every connection.
     logging.getLogger("kafka").setLevel(logging.WARNING)
+    # ...but a consumer group's joins, assignments and revocations are rare and are what an
+    # operator needs to see when work moves between workers.
+    logging.getLogger("kafka.coordinator").setLevel(logging.INFO)
     logging.getLogger("elastic_transport").setLevel(logging.WARNING)
     from diplowire.wire.startup import install_outage_filter
 

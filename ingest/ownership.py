@@ -49,6 +49,7 @@ from diplowire.ingest.identity import title_key
 from diplowire.ingest.politeness import host_of
 from diplowire.ingest.state import FeedState, PollerState, Seen, StateStore
 from diplowire.ingest.statetopic import ensure_state_topic, offsets_since, read_to_end
+from diplowire.wire.kafka_compat import WholeRevocations
 from diplowire.wire.settings import KafkaSettings, PollSettings
 
 log = logging.getLogger(__name__)
@@ -381,7 +382,7 @@ class Ownership:
                 raise RuntimeError(f"{self.topic} unknown to the group consumer after 30 s")
             consumer.topics()  # a metadata request of its own
             time.sleep(0.2)
-        consumer.subscribe([self.topic], listener=_Listener(self))
+        consumer.subscribe([self.topic], listener=WholeRevocations(_Listener(self)))
         try:
             while not self._closing.is_set():
                 consumer.poll(timeout_ms=200)
@@ -392,7 +393,9 @@ class Ownership:
                     parts, self._to_load = self._to_load, None
                     epoch = self._epoch
                 if parts:
+                    t = time.monotonic()
                     adoption = self._read(parts, epoch)
+                    log.info("read partitions %s in %.1f s", sorted(parts), time.monotonic() - t)
                     with self._cond:
                         self._adoptions.append(adoption)
                         self._cond.notify_all()
@@ -416,12 +419,16 @@ class Ownership:
 
     def _on_lost(self, parts: set[int]) -> None:
         # Evicted: another poller may own them already; the raw scan covers what was in flight.
+        log.warning("partitions %s lost (this poller left the group or was evicted)", sorted(parts))
         with self._cond:
             self._epoch += 1
             self._owned = self._owned - parts
             self._assigned = None
 
     def _on_assigned(self, parts: set[int]) -> None:
+        # An empty share is logged too: a poller left without one while others hold several
+        # is the first thing to look for when feeds move slowly.
+        log.info("the group gave this poller partitions %s of %d", sorted(parts), self.partitions)
         with self._cond:
             self._to_load = set(parts)
             self._assigned = set(parts)

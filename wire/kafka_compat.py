@@ -15,7 +15,8 @@ import threading
 import time
 from typing import Any
 
-from kafka import KafkaAdminClient, KafkaProducer
+from kafka import KafkaAdminClient, KafkaProducer, TopicPartition
+from kafka.consumer.subscription_state import ConsumerRebalanceListener
 from kafka.errors import (
     KafkaError,
     KafkaProtocolError,
@@ -25,6 +26,8 @@ from kafka.errors import (
 from kafka.net import transport as _transport
 from kafka.record import util as _record_util
 from kafka.record.default_records import DefaultRecordBatchBuilder
+
+log = logging.getLogger(__name__)
 
 VERIFIED_VERSION = "3.0.12"
 """The kafka-python release every function below was read against."""
@@ -186,3 +189,47 @@ def last_auth_failure(clear: bool = False) -> BaseException | None:
         if clear:
             _auth_state["failure"] = None
     return failure if isinstance(failure, BaseException) else None
+
+
+# --------------------------------------------------------------------------- eager rebalances
+
+
+class WholeRevocations(ConsumerRebalanceListener):
+    """A rebalance listener that always revokes what was held before a new assignment.
+
+    Under the eager protocol (kafka-python's default range/roundrobin assignors) every
+    assignment replaces the whole previous one, and ``on_partitions_revoked`` is due before each
+    rejoin. kafka-python 3.0.12 was seen to skip it: a group leader whose SyncGroup failed with
+    a rebalance in progress, joined the next generation, and got its new, smaller assignment with
+    no revocation before it (tests/ingest/test_owners.py, three pollers starting together under
+    load: the poller kept polling the partition another had just been given). The callback
+    runs once per rebalance attempt (``rejoining``), so a generation it did not see is missed.
+    This wrapper remembers what it handed to ``inner`` and, when an assignment comes with
+    partitions still held, revokes them all first (as the eager protocol would have)."""
+
+    def __init__(self, inner: ConsumerRebalanceListener) -> None:
+        self.inner = inner
+        self.held: set[TopicPartition] = set()
+        self.missed = 0
+        """Revocations made up for: kafka-python skipped this many."""
+
+    def on_partitions_revoked(self, revoked: Any) -> None:
+        self.held.clear()
+        self.inner.on_partitions_revoked(revoked)
+
+    def on_partitions_assigned(self, assigned: Any) -> None:
+        if self.held:
+            self.missed += 1
+            log.warning(
+                "kafka-python assigned %s without revoking %s first: revoking them now",
+                sorted(assigned),
+                sorted(self.held),
+            )
+            held, self.held = set(self.held), set()
+            self.inner.on_partitions_revoked(held)
+        self.held = set(assigned)
+        self.inner.on_partitions_assigned(assigned)
+
+    def on_partitions_lost(self, lost: Any) -> None:
+        self.held.clear()
+        self.inner.on_partitions_lost(lost)

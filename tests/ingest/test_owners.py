@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
@@ -101,14 +102,28 @@ def _twice(by_poller: dict[str, set[str]]) -> set[str]:
     return {u for u, k in n.items() if k > 1}
 
 
-def _wait(cond, timeout_s: float, what: str, logs: Path) -> None:  # type: ignore[no-untyped-def]
+def _group_events(log: str) -> str:
+    """A poller log's lines about the group and its partitions (the passes' lines left out)."""
+    return "\n".join(
+        line for line in log.splitlines() if "partition" in line or "group" in line.lower()
+    )
+
+
+def _wait(
+    cond: Callable[[], bool],
+    timeout_s: float,
+    what: str,
+    logs: Path,
+    state: Callable[[], str] = lambda: "",
+) -> None:
     deadline = time.monotonic() + timeout_s
     while not cond():
         if time.monotonic() > deadline:
             tails = "\n".join(
-                f"--- {p.name}\n{p.read_text()[-2500:]}" for p in sorted(logs.glob("poller-*.log"))
+                f"--- {p.name}\n{_group_events(p.read_text())[-3000:]}"
+                for p in sorted(logs.glob("poller-*.log"))
             )
-            raise AssertionError(f"not within {timeout_s:.0f} s: {what}\n{tails}")
+            raise AssertionError(f"not within {timeout_s:.0f} s: {what}\n{state()}\n{tails}")
         time.sleep(0.25)
 
 
@@ -160,7 +175,15 @@ def test_three_pollers_share_the_list_and_survive_a_sigkill(
                 and not _twice(recent)
             )
 
-        _wait(shared, 60, "three pollers sharing every feed, each feed one poller's", tmp_path)
+        def who() -> str:
+            recent = pollers_after(time.time() - 4)
+            return (
+                f"last 4 s: { {ua: len(us) for ua, us in sorted(recent.items())} } feeds by poller,"
+                f" {len(set(urls) - set().union(*recent.values()))} of {len(urls)} not polled,"
+                f" {len(_twice(recent))} by two"
+            )
+
+        _wait(shared, 60, "three pollers sharing every feed, each feed one poller's", tmp_path, who)
         recent = pollers_after(time.time() - 4)
 
         # SIGKILL the poller that polls the most feeds, while it polls them.

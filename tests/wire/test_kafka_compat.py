@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import importlib.util
 import threading
+from typing import Any
 
 import kafka as kafka_python
 import pytest
+from kafka import TopicPartition
+from kafka.consumer.subscription_state import ConsumerRebalanceListener
 from kafka.errors import KafkaError, KafkaTimeoutError, MessageSizeTooLargeError
 
 from diplowire.wire import kafka_compat as kc
@@ -26,6 +29,8 @@ Re-check each function there against the new release before changing VERIFIED_VE
   crc32c_accelerated     kafka.record.util.crc32c_c
   watch_auth_failures    KafkaTCPTransport._read_from_sock (replaced), the WARNING of
                          KafkaConnectionManager._do_bootstrap carrying the error as an argument
+  WholeRevocations       BaseCoordinator.join_group_async (the `rejoining` flag around
+                         _on_join_prepare_async): is on_partitions_revoked still skipped?
 then run tests/wire/test_kafka_compat.py, test_open_admin.py, test_secure_stack.py,
 tests/ingest/test_publish.py."""
 
@@ -106,3 +111,56 @@ def test_retriable_errors_do_not_kill_the_producer() -> None:
 
 def test_crc32c_acceleration_is_seen() -> None:
     assert kc.crc32c_accelerated() == (importlib.util.find_spec("crc32c") is not None)
+
+
+class _Recorder(ConsumerRebalanceListener):
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, list[int]]] = []
+
+    def on_partitions_revoked(self, revoked: Any) -> None:
+        self.calls.append(("revoked", sorted(tp.partition for tp in revoked)))
+
+    def on_partitions_assigned(self, assigned: Any) -> None:
+        self.calls.append(("assigned", sorted(tp.partition for tp in assigned)))
+
+    def on_partitions_lost(self, lost: Any) -> None:
+        self.calls.append(("lost", sorted(tp.partition for tp in lost)))
+
+
+def _tps(*parts: int) -> set[TopicPartition]:
+    return {TopicPartition("t", p) for p in parts}
+
+
+def test_an_assignment_without_its_revocation_revokes_what_was_held_first() -> None:
+    inner = _Recorder()
+    guard = kc.WholeRevocations(inner)
+    guard.on_partitions_revoked(set())  # the first join revokes nothing
+    guard.on_partitions_assigned(_tps(0, 1))
+    # What kafka-python 3.0.12 was seen to do: the next generation's smaller assignment, with
+    # no revocation before it. The partitions held are revoked first, all of them (eager).
+    guard.on_partitions_assigned(_tps(0))
+    assert inner.calls == [
+        ("revoked", []),
+        ("assigned", [0, 1]),
+        ("revoked", [0, 1]),
+        ("assigned", [0]),
+    ]
+    assert guard.missed == 1
+
+
+def test_a_normal_eager_rebalance_passes_through_unchanged() -> None:
+    inner = _Recorder()
+    guard = kc.WholeRevocations(inner)
+    guard.on_partitions_assigned(_tps(0, 1))
+    guard.on_partitions_revoked(_tps(0, 1))
+    guard.on_partitions_assigned(_tps(2))
+    guard.on_partitions_lost(_tps(2))
+    guard.on_partitions_assigned(_tps(1))
+    assert inner.calls == [
+        ("assigned", [0, 1]),
+        ("revoked", [0, 1]),
+        ("assigned", [2]),
+        ("lost", [2]),
+        ("assigned", [1]),
+    ]
+    assert guard.missed == 0
