@@ -275,10 +275,12 @@ def test_saved_searches_use_mapped_fields() -> None:
 
 
 def test_the_ndjson_is_what_the_generator_writes(tmp_path: Path) -> None:
-    script = ROOT / "deploy" / "kibana" / "build.py"
-    copy = tmp_path / "build.py"
-    copy.write_text(script.read_text())
-    subprocess.run([sys.executable, str(copy)], check=True, capture_output=True)
+    # build.py imports its sibling modules (saved.py, lens.py): copy them all.
+    sources = sorted((ROOT / "deploy" / "kibana").glob("*.py"))
+    assert {s.name for s in sources} >= {"build.py", "saved.py", "lens.py"}
+    for source in sources:
+        (tmp_path / source.name).write_text(source.read_text())
+    subprocess.run([sys.executable, str(tmp_path / "build.py")], check=True, capture_output=True)
     assert (tmp_path / "diplomatic-desk.ndjson").read_text() == DEFAULT_ASSETS.read_text()
 
 
