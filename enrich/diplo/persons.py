@@ -3,11 +3,10 @@ gives them, merged by surname; only officials are kept."""
 
 from collections import defaultdict
 
-from spacy.tokens import Doc, Span, Token
+from spacy.tokens import Doc
 
 from diplowire.enrich.diplo.context import (
     PERSON_LABELS,
-    POSTED_ROLES,
     ROLE_WINDOW,
     Ctx,
     PersonFound,
@@ -15,21 +14,27 @@ from diplowire.enrich.diplo.context import (
     span_code,
     span_kind,
 )
-from diplowire.enrich.diplo.organisations import adjacent_country
 from diplowire.enrich.diplo.personlinks import (
     alias_keys,
     anchored,
-    complement,
     display_name,
     excluded_holder,
-    gap_ok,
     misread_name,
     name_end,
     plural_role,
     portfolio_comma,
     spread_list_roles,
 )
-from diplowire.enrich.kb import norm
+from diplowire.enrich.diplo.personnames import (
+    blocked,
+    elided,
+    given_name_keys,
+    named_entity_word,
+    non_name,
+    surname_key,
+    words_of,
+)
+from diplowire.enrich.diplo.personroles import role_facts, role_left, role_right
 
 
 def person_candidates(ctx: Ctx) -> list[PersonFound]:
@@ -59,7 +64,7 @@ def person_candidates(ctx: Ctx) -> list[PersonFound]:
         # the NER kept ("Madrid n’", "Samaraweera‘s").
         while start < end and not doc[start].is_title and not doc[start].is_upper:
             start += 1
-        while end > start and _elided(doc[end - 1].text):
+        while end > start and elided(doc[end - 1].text):
             end -= 1
         if start >= end:
             continue
@@ -79,7 +84,7 @@ def person_candidates(ctx: Ctx) -> list[PersonFound]:
             and ctx.same_sent(role.start, k)
             and (
                 doc[k].pos_ not in {"VERB", "AUX"}
-                or _named_entity_word(doc[k])
+                or named_entity_word(doc[k])
                 or k in ctx.country_at  # "rwandaise" tagged as a verb
             )
         ):
@@ -112,7 +117,7 @@ def person_candidates(ctx: Ctx) -> list[PersonFound]:
             misread = tok.ent_type_ not in {"", "PER", "PERSON"} and misread_name(ctx, k)
             if (
                 tok.is_title
-                and (tok.pos_ == "PROPN" or _named_entity_word(tok) or misread)
+                and (tok.pos_ == "PROPN" or named_entity_word(tok) or misread)
                 and k not in ctx.country_at
                 and k not in ctx.org_at
                 and (tok.ent_type_ in {"", "PER", "PERSON"} or misread)
@@ -127,146 +132,21 @@ def person_candidates(ctx: Ctx) -> list[PersonFound]:
     return out
 
 
-def _named_entity_word(tok: Token) -> bool:
-    """A capitalised word inside an entity, not opening the sentence, is a name even when the
-    tagger calls it a verb (machine-translated text: "centrale Coulter")."""
-    return (
-        tok.is_title
-        and tok.ent_type_ != ""
-        and tok.i > 0
-        and not tok.is_sent_start
-        and (tok.nbor(-1).is_alpha)
-    )
-
-
-def _elided(text: str) -> bool:
-    low = text.lower()
-    return low in {"'s", "’s", "‘s", "'", "’"} or (len(low) <= 3 and low.endswith(("'", "’")))
-
-
-def _non_name(ctx: Ctx, p: PersonFound) -> bool:
-    """'Tourism', 'Prime Minister', 'Jeudi', 'Foreign': capitalised words that name no one.
-
-    Every word is a role word, an organisation head word or a listed common word; or the name
-    ends in a plural proper noun ("Governors", "Chilean Mayors": English tag NNPS).
-    """
-    if ctx.doc[p.end - 1].tag_ == "NNPS":
-        return True
-    words = [
-        ctx.lower(i)
-        for i in range(p.start, p.end)
-        if any(c.isalpha() for c in ctx.lower(i)) and i not in ctx.country_at  # "Top Azerbaijani"
-    ]
-    return all(w in ctx.non_name_words for w in words)
-
-
-def _blocked(ctx: Ctx, p: PersonFound) -> bool:
-    """'l'administration Trump', 'the Trump administration': a name that labels something else."""
-    return ctx.lower(p.start - 1) in ctx.blockers or ctx.lower(p.end) in ctx.blockers
-
-
-def _role_left(ctx: Ctx, p: PersonFound) -> Span | None:
-    best = None
-    for role in ctx.roles:
-        if role.end > p.start or p.start - role.end > ROLE_WINDOW:
-            continue
-        if not ctx.same_sent(role.start, p.start):
-            continue
-        if not gap_ok(ctx, role.end, p.start) or complement(ctx, role.end, p):
-            continue
-        if best is None or role.end > best.end:
-            best = role
-    return best
-
-
-def _role_right(ctx: Ctx, p: PersonFound) -> Span | None:
-    if ctx.lower(p.end) != ",":
-        return None
-    for role in ctx.roles:
-        gap = role.start - (p.end + 1)
-        # "Penny Wong, Australia's Foreign Minister": a possessive may sit between.
-        if 0 <= gap <= 4 and all(
-            ctx.doc[k].pos_ in {"DET", "ADJ", "ADP", "PROPN", "PART", "NUM", "PRON"}
-            or k in ctx.country_at
-            or ctx.lower(k) in ctx.poss
-            for k in range(p.end + 1, role.start)
-        ):
-            return role
-    return None
-
-
-def _role_facts(
-    ctx: Ctx, role: Span, p: PersonFound, left: bool
-) -> tuple[str, str | None, str | None]:
-    entry = ctx.kb.roles[int(span_code(role))]
-    country = None
-    posted = None
-    doc = ctx.doc
-    # Where the office is said: before the role ("Russian Foreign Minister", "Iran's deputy ..."),
-    # and between role and name ("l'ambassadeur de la Russie à Washington, X").
-    lo = role.start - 3
-    if left:
-        region = range(max(0, lo), p.start)
-    else:
-        region = range(max(0, lo), min(len(doc), role.end + ROLE_WINDOW))
-    seen_orgs: set[int] = set()
-    for i in region:
-        if i in ctx.org_at and i not in seen_orgs:
-            o = ctx.org_at[i]
-            seen_orgs.update(range(o.start, o.end))
-            entry_o = ctx.kb.orgs_by_id[span_code(o)]
-            if country is None and entry_o.country:
-                country = entry_o.country
-            continue
-        c = ctx.country_at.get(i)
-        if c is None or c.start != i:
-            continue
-        if not ctx.same_sent(i, role.start):
-            continue
-        prev = ctx.lower(i - 1)
-        prev2 = ctx.lower(i - 2)
-        code = span_code(c)
-        if prev in ctx.portfolio or prev2 in ctx.portfolio:
-            continue
-        if (prev in ctx.loc_preps or (prev in ctx.articles and prev2 in ctx.loc_preps)) and (
-            i > role.start or span_kind(c) == "capital"
-        ):
-            # After the role, where the holder is posted; before it, a city is the venue ("à
-            # Hanoï le président français X" is not Viet Nam's president), while a state may
-            # still own the office ("according to Iran's deputy foreign minister").
-            if i > role.start and posted is None and entry.role in POSTED_ROLES:
-                posted = code
-            continue
-        if country is None:
-            country = code
-    if country is None:
-        for h in ctx.heads:
-            if role.start - 3 <= h.start < p.start and h.start >= role.end:
-                country = adjacent_country(ctx, h.start, h.end)
-                if country:
-                    break
-    if country is None:
-        country = entry.default_country
-    if posted == country:
-        posted = None
-    return entry.role, country, posted
-
-
 def resolve_persons(
     ctx: Ctx, cands: list[PersonFound], day: str | None = None
 ) -> list[PersonFound]:
-    cands = [p for p in cands if p.kb_index is not None or not _non_name(ctx, p)]
+    cands = [p for p in cands if p.kb_index is not None or not non_name(ctx, p)]
     plural: set[int] = set()
     for p in cands:
-        if _blocked(ctx, p):
+        if blocked(ctx, p):
             p.official = False
             continue
-        left = _role_left(ctx, p) if not p.title_only else None
-        right = _role_right(ctx, p) if left is None and not p.title_only else None
+        left = role_left(ctx, p) if not p.title_only else None
+        right = role_right(ctx, p) if left is None and not p.title_only else None
         role = left or right
         former = role is not None and excluded_holder(ctx, role, p, left is not None)
         if role is not None and not former and anchored(ctx, role, p, left is not None):
-            p.role, p.country, p.posted_to = _role_facts(ctx, role, p, left is not None)
+            p.role, p.country, p.posted_to = role_facts(ctx, role, p, left is not None)
             p.official = True
             if plural_role(ctx, role):
                 plural.add(id(p))
@@ -285,11 +165,11 @@ def resolve_persons(
     _bind_lede_role(ctx, cands)
     # Coreference by surname: "M. Hammond", "Attal" after "Gabriel Attal".
     groups: dict[str, list[PersonFound]] = defaultdict(list)
-    given = _given_name_keys(ctx, cands)
-    kept = [p for p in cands if not (_blocked(ctx, p) and p.kb_index is None)]
-    bares = [[w for w in _words_of(p.name) if w not in ctx.honorific_words] for p in kept]
+    given = given_name_keys(ctx, cands)
+    kept = [p for p in cands if not (blocked(ctx, p) and p.kb_index is None)]
+    bares = [[w for w in words_of(p.name) if w not in ctx.honorific_words] for p in kept]
     keys = [
-        (given.get(bare[0]) if len(bare) == 1 else None) or _surname_key(ctx, p)
+        (given.get(bare[0]) if len(bare) == 1 else None) or surname_key(ctx, p)
         for p, bare in zip(kept, bares, strict=True)
     ]
     for p, key in zip(kept, alias_keys(bares, keys), strict=True):
@@ -298,7 +178,7 @@ def resolve_persons(
     for members in groups.values():
         if not any(m.official for m in members):
             continue
-        if all(_blocked(ctx, m) for m in members):
+        if all(blocked(ctx, m) for m in members):
             continue
         best = max(members, key=lambda m: (m.official and m.role is not None, len(m.name)))
         rep = PersonFound(
@@ -316,7 +196,7 @@ def resolve_persons(
         rep.spans = [(m.start, m.end) for m in members]
         out.append(rep)
     # "rencontre Ouattara-Sleimane": a hyphenated pair of two people already found.
-    surnames = {_words_of(p.name)[-1] for p in out if _words_of(p.name)}
+    surnames = {words_of(p.name)[-1] for p in out if words_of(p.name)}
     out = [
         p
         for p in out
@@ -449,8 +329,8 @@ def _bind_lede_role(ctx: Ctx, cands: list[PersonFound]) -> None:
     end = _title_end(doc)
     if end == 0:
         return
-    in_title = [p for p in cands if p.end <= end and not _blocked(ctx, p)]
-    if len({_surname_key(ctx, p) for p in in_title}) != 1:
+    in_title = [p for p in cands if p.end <= end and not blocked(ctx, p)]
+    if len({surname_key(ctx, p) for p in in_title}) != 1:
         return
     target = in_title[0]
     if any(p.official for p in in_title):
@@ -462,7 +342,7 @@ def _bind_lede_role(ctx: Ctx, cands: list[PersonFound]) -> None:
     for role in ctx.roles:
         if ctx.sent[role.start] == lede and _unattached_role(ctx, role.start, role.end, cands):
             near = PersonFound(target.name, role.end + 3, role.end + 3)
-            entry_role, country, _ = _role_facts(ctx, role, near, True)
+            entry_role, country, _ = role_facts(ctx, role, near, True)
             for p in in_title:
                 p.role, p.country, p.official = entry_role, country, True
             return
@@ -474,33 +354,3 @@ def _bind_lede_role(ctx: Ctx, cands: list[PersonFound]) -> None:
             for p in in_title:
                 p.official = True
             return
-
-
-def _given_name_keys(ctx: Ctx, cands: list[PersonFound]) -> dict[str, str]:
-    """'Sheikh Tamim' after 'Tamim bin Hamad Al-Thani': names built on a patronymic are
-    referred to by the given name, not the last word. Given name -> that person's group key,
-    left out when two such persons share it."""
-    out: dict[str, str] = {}
-    shared: set[str] = set()
-    for p in cands:
-        words = _words_of(p.name)
-        if len(words) >= 3 and any(w in _PATRONYMIC for w in words[1:-1]):
-            key = _surname_key(ctx, p)
-            if out.get(words[0], key) != key:
-                shared.add(words[0])
-            out[words[0]] = key
-    return {w: k for w, k in out.items() if w not in shared}
-
-
-_PATRONYMIC = frozenset({"bin", "ibn", "bint", "ben"})
-
-
-def _words_of(name: str) -> list[str]:
-    return [w for w in norm(name).split(" ") if w]
-
-
-def _surname_key(ctx: Ctx, p: PersonFound) -> str:
-    if p.kb_index is not None:
-        return "kb:" + norm(ctx.kb.persons[p.kb_index].canonical).split(" ")[-1]
-    parts = [t for t in norm(p.name).split(" ") if t]
-    return "kb:" + parts[-1] if parts else p.name

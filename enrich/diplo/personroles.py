@@ -1,0 +1,102 @@
+"""Persons: which role phrase a name holds (before it, or after it across a comma), and what
+that role says: the office, whose state it is, where the holder is posted."""
+
+from spacy.tokens import Span
+
+from diplowire.enrich.diplo.context import (
+    POSTED_ROLES,
+    ROLE_WINDOW,
+    Ctx,
+    PersonFound,
+    span_code,
+    span_kind,
+)
+from diplowire.enrich.diplo.organisations import adjacent_country
+from diplowire.enrich.diplo.personlinks import complement, gap_ok
+
+
+def role_left(ctx: Ctx, p: PersonFound) -> Span | None:
+    best = None
+    for role in ctx.roles:
+        if role.end > p.start or p.start - role.end > ROLE_WINDOW:
+            continue
+        if not ctx.same_sent(role.start, p.start):
+            continue
+        if not gap_ok(ctx, role.end, p.start) or complement(ctx, role.end, p):
+            continue
+        if best is None or role.end > best.end:
+            best = role
+    return best
+
+
+def role_right(ctx: Ctx, p: PersonFound) -> Span | None:
+    if ctx.lower(p.end) != ",":
+        return None
+    for role in ctx.roles:
+        gap = role.start - (p.end + 1)
+        # "Penny Wong, Australia's Foreign Minister": a possessive may sit between.
+        if 0 <= gap <= 4 and all(
+            ctx.doc[k].pos_ in {"DET", "ADJ", "ADP", "PROPN", "PART", "NUM", "PRON"}
+            or k in ctx.country_at
+            or ctx.lower(k) in ctx.poss
+            for k in range(p.end + 1, role.start)
+        ):
+            return role
+    return None
+
+
+def role_facts(
+    ctx: Ctx, role: Span, p: PersonFound, left: bool
+) -> tuple[str, str | None, str | None]:
+    entry = ctx.kb.roles[int(span_code(role))]
+    country = None
+    posted = None
+    doc = ctx.doc
+    # Where the office is said: before the role ("Russian Foreign Minister", "Iran's deputy ..."),
+    # and between role and name ("l'ambassadeur de la Russie à Washington, X").
+    lo = role.start - 3
+    if left:
+        region = range(max(0, lo), p.start)
+    else:
+        region = range(max(0, lo), min(len(doc), role.end + ROLE_WINDOW))
+    seen_orgs: set[int] = set()
+    for i in region:
+        if i in ctx.org_at and i not in seen_orgs:
+            o = ctx.org_at[i]
+            seen_orgs.update(range(o.start, o.end))
+            entry_o = ctx.kb.orgs_by_id[span_code(o)]
+            if country is None and entry_o.country:
+                country = entry_o.country
+            continue
+        c = ctx.country_at.get(i)
+        if c is None or c.start != i:
+            continue
+        if not ctx.same_sent(i, role.start):
+            continue
+        prev = ctx.lower(i - 1)
+        prev2 = ctx.lower(i - 2)
+        code = span_code(c)
+        if prev in ctx.portfolio or prev2 in ctx.portfolio:
+            continue
+        if (prev in ctx.loc_preps or (prev in ctx.articles and prev2 in ctx.loc_preps)) and (
+            i > role.start or span_kind(c) == "capital"
+        ):
+            # After the role, where the holder is posted; before it, a city is the venue ("à
+            # Hanoï le président français X" is not Viet Nam's president), while a state may
+            # still own the office ("according to Iran's deputy foreign minister").
+            if i > role.start and posted is None and entry.role in POSTED_ROLES:
+                posted = code
+            continue
+        if country is None:
+            country = code
+    if country is None:
+        for h in ctx.heads:
+            if role.start - 3 <= h.start < p.start and h.start >= role.end:
+                country = adjacent_country(ctx, h.start, h.end)
+                if country:
+                    break
+    if country is None:
+        country = entry.default_country
+    if posted == country:
+        posted = None
+    return entry.role, country, posted
