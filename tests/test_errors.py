@@ -8,8 +8,9 @@ purpose (a closed port, a port that never answers, an HTTP server that is not El
 those are the cases. Where the real services are there, the same paths run against them:
 ``test_search_before_anything_was_indexed`` (real Elasticsearch, index missing), and the
 successful searches and subscriptions of tests/index/test_search.py and test_subscribe.py.
-``lemmatize`` is replaced by a function that fails if called: a guard that the server is
-checked first, not a stand-in for a service.
+That the server is checked before the free text is lemmatised (which may load spaCy) is seen from
+outside, in a process of its own: lemmatising imports ``diplowire.enrich.lemmatize``, which
+``python -X importtime`` lists; absent after a dead server, present once Elasticsearch answered.
 """
 
 from __future__ import annotations
@@ -26,11 +27,14 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
+from elasticsearch import Elasticsearch
 
 from diplowire.cli import main
 from diplowire.errors import ErrorKind, closest
+from diplowire.index.migrate import ensure_index
 from diplowire.sampleserver import SAMPLE_DIR, LoopbackServer
 from diplowire.wire import envcheck
+from diplowire.wire.settings import ElasticsearchSettings
 from tests.support.httpserver import Reply, TestServer
 
 ABSENT_BOUND_S = 5.0
@@ -111,6 +115,8 @@ class Case:
     """Written to tmp_path; ``{tmp}`` in argv is that folder."""
 
 
+ES_AT_PORT = {"DIPLOWIRE_ELASTICSEARCH_URL": "http://127.0.0.1:{port}"}
+"""Elasticsearch at the case's server's port (one dict shared by the cases, only read)."""
 BAD_YAML = "loop:\n  batch_max_records: 10\n  retry_max_ms: [1, 2\n"
 
 CASES = [
@@ -119,7 +125,7 @@ CASES = [
         ["search", "--no-lemmas", "ministres"],
         ["cannot connect to Elasticsearch at http://127.0.0.1:", "Connection refused", "stack up"],
         ErrorKind.CONNECTION,
-        {"DIPLOWIRE_ELASTICSEARCH_URL": "http://127.0.0.1:{port}"},
+        ES_AT_PORT,
         refused_port,
         bounded=True,
     ),
@@ -128,7 +134,7 @@ CASES = [
         ["search", "ministres"],
         ["cannot connect to Elasticsearch"],
         ErrorKind.CONNECTION,
-        {"DIPLOWIRE_ELASTICSEARCH_URL": "http://127.0.0.1:{port}"},
+        ES_AT_PORT,
         refused_port,
         bounded=True,
     ),
@@ -137,7 +143,7 @@ CASES = [
         ["search", "--no-lemmas", "ministres"],
         ["no answer from http://127.0.0.1:", "within 3 s"],
         ErrorKind.CONNECTION,
-        {"DIPLOWIRE_ELASTICSEARCH_URL": "http://127.0.0.1:{port}"},
+        ES_AT_PORT,
         silent_port,
         bounded=True,
     ),
@@ -146,7 +152,7 @@ CASES = [
         ["search", "--no-lemmas", "ministres"],
         ["answered, but it is not Elasticsearch (HTTP 501)", "elasticsearch.url"],
         ErrorKind.PROTOCOL,
-        {"DIPLOWIRE_ELASTICSEARCH_URL": "http://127.0.0.1:{port}"},
+        ES_AT_PORT,
         not_elasticsearch,
         bounded=True,
     ),
@@ -155,7 +161,7 @@ CASES = [
         ["search", "--no-lemmas", "ministres"],
         ["answered, but it is not Elasticsearch"],
         ErrorKind.PROTOCOL,
-        {"DIPLOWIRE_ELASTICSEARCH_URL": "http://127.0.0.1:{port}"},
+        ES_AT_PORT,
         html_server,
         bounded=True,
     ),
@@ -164,7 +170,7 @@ CASES = [
         ["index", "status"],
         ["cannot connect to Elasticsearch"],
         ErrorKind.CONNECTION,
-        {"DIPLOWIRE_ELASTICSEARCH_URL": "http://127.0.0.1:{port}"},
+        ES_AT_PORT,
         refused_port,
         bounded=True,
     ),
@@ -266,12 +272,6 @@ def test_bad_input_or_absent_server_is_one_clear_error(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    # The lemma variant must find out about the server before lemmatising (which may load spaCy).
-    def no_lemmas(text: str, langs: object = None) -> list[str]:
-        raise AssertionError("lemmatised before the server was checked")
-
-    monkeypatch.setattr("diplowire.index.search.lemmatize", no_lemmas)
-    monkeypatch.setattr("diplowire.index.subscribe.lemmatize", no_lemmas)
     code, err, took = _run(case, tmp_path, monkeypatch, capsys)
     for fragment in case.expect:
         assert fragment in err, err
@@ -298,28 +298,62 @@ def test_search_before_anything_was_indexed(
         assert "diplowire run" in err and len(err.splitlines()) == 2
 
 
+LEMMA_MODULE = "diplowire.enrich.lemmatize"
+"""Imported by ``index.query.lemmatize`` on its first non-blank text, by nothing else on the way."""
+
+
+def _cli(argv: list[str], env: dict[str, str]) -> tuple[int, list[str], str, set[str]]:
+    """``diplowire ARGV`` in a process of its own, with the real log handlers, under
+    ``-X importtime``: exit code, stderr's lines without the import lines, stdout, and the
+    modules it imported."""
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "diplowire.cli", *argv],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    lines = proc.stderr.splitlines()
+    # "import time: self [us] | cumulative | <nesting spaces>module"
+    imported = {x.rsplit("|", 1)[1].strip() for x in lines if x.startswith("import time:")}
+    said = [x for x in lines if not x.startswith("import time:")]
+    return proc.returncode, said, proc.stdout, imported
+
+
 @pytest.mark.parametrize(
     ("argv", "env"),
     [
         (["search", "ministres"], "DIPLOWIRE_ELASTICSEARCH_URL"),
-        (["subscribe"], "DIPLOWIRE_KAFKA_BOOTSTRAP_SERVERS"),
+        (["subscribe", "ministres"], "DIPLOWIRE_KAFKA_BOOTSTRAP_SERVERS"),
     ],
 )
 def test_absent_server_prints_two_lines_and_no_library_log(argv: list[str], env: str) -> None:
-    """In a process of its own, with the real log handlers: no elastic_transport or kafka-python
-    lines around the two of the error (the issue counted 167 and 24)."""
+    """No elastic_transport or kafka-python lines around the two of the error (the issue counted
+    167 and 24), and the free text was not lemmatised before the server was found absent."""
     with refused_port() as port:
         where = f"http://127.0.0.1:{port}" if "ELASTIC" in env else f"127.0.0.1:{port}"
-        proc = subprocess.run(
-            [sys.executable, "-m", "diplowire.cli", *argv],
-            env={**os.environ, env: where},
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-    assert proc.returncode == ErrorKind.CONNECTION.exit_code, proc.stderr
-    lines = proc.stderr.splitlines()
-    assert len(lines) == 2 and lines[0].startswith(f"diplowire {argv[0]}: "), proc.stderr
+        code, lines, _out, imported = _cli(argv, {env: where})
+    assert code == ErrorKind.CONNECTION.exit_code, lines
+    assert len(lines) == 2 and lines[0].startswith(f"diplowire {argv[0]}: "), lines
+    assert LEMMA_MODULE not in imported, "lemmatised before the server was checked"
+
+
+def test_search_lemmatises_once_elasticsearch_answered(es_settings: ElasticsearchSettings) -> None:
+    """The other side of the check above: with Elasticsearch there and an (empty) alias, the same
+    command lemmatises, so the module's absence there means the order, not a blind observation."""
+    es = Elasticsearch(es_settings.url)
+    try:
+        ensure_index(es, es_settings.index_prefix)
+    finally:
+        es.close()
+    env = {
+        "DIPLOWIRE_ELASTICSEARCH_URL": es_settings.url,
+        "DIPLOWIRE_ELASTICSEARCH_INDEX_PREFIX": es_settings.index_prefix,
+    }
+    code, lines, out, imported = _cli(["search", "ministres"], env)
+    assert code == 0, lines
+    assert "0 of 0 matching articles" in out
+    assert LEMMA_MODULE in imported
 
 
 def test_misspelt_environment_variable_is_named_with_its_fix(
