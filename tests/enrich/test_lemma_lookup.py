@@ -16,13 +16,10 @@ import pytest
 from diplowire.enrich import kblemmas
 from diplowire.enrich.kbonly import COVERAGE
 from diplowire.enrich.lemmatize import lemmatize
-from diplowire.enrich.pipeline import enrich_batch
 from diplowire.enrich.textnorm import match_form
-from diplowire.wire.article import Article, Source
-from tests.support.messages import make_article
+from tests.support.languages import enriched, language_articles
 
 ROOT = Path(__file__).parents[2]
-ITEMS = Path(__file__).with_name("fixtures") / "languages" / "items.json"
 BUILD = ROOT / "scripts" / "build_kb_lemmas.py"
 MAX_TOTAL_BYTES = 8_000_000
 
@@ -82,25 +79,9 @@ def test_lookup_rule(lang: str, text: str, expected: str) -> None:
     assert kblemmas.lemmas(lang, text.lower()) == expected  # case and accents do not matter
 
 
-def _enriched() -> list[Article]:
-    items = json.loads(ITEMS.read_text("utf-8"))["items"]
-    arts = [
-        make_article(
-            id=item["id"],
-            title="",
-            text=item["text"],
-            source=Source(name="s", feed_url="https://x.test/feed", lang_hint=item["lang"]),
-        )
-        for item in items
-    ]
-    out = [a for a in enrich_batch(arts) if isinstance(a, Article)]
-    assert len(out) == len(arts)
-    return out
-
-
 def test_the_enricher_fills_lemmas_that_every_word_of_the_text_finds() -> None:
     seen = set()
-    for art in _enriched():
+    for art in enriched(language_articles()):
         enr = art.enrichment
         assert enr is not None
         seen.add(enr.lang)

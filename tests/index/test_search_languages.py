@@ -10,37 +10,26 @@ import json
 import re
 import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from elasticsearch import Elasticsearch
 
 from diplowire.cli import main
-from diplowire.enrich.pipeline import enrich_batch
 from diplowire.index.query import Filters, lemmatize, matches
 from diplowire.index.textquery import FOLDED_FIELD
 from diplowire.wire.article import Article, Source
 from diplowire.wire.settings import ElasticsearchSettings
 from tests.index.helpers import index_directly
+from tests.support.languages import enriched, language_articles
 from tests.support.messages import make_article
 
-ITEMS = Path(__file__).parents[1] / "enrich" / "fixtures" / "languages" / "items.json"
 SCATTERED = "scattered-han"
 Search = Callable[..., set[str]]
 
 
 def _articles() -> list[Article]:
-    items = json.loads(ITEMS.read_text("utf-8"))["items"]
-    arts = [
-        make_article(
-            id=item["id"],
-            title="",
-            text=item["text"],
-            source=Source(name=item["id"], feed_url="https://x.test/feed", lang_hint=item["lang"]),
-        )
-        for item in items
-    ]
+    arts = language_articles()
     # 俄, 罗 and 斯 each in another word (俄乌, 罗马, 莫斯科): not the phrase 俄罗斯.
     arts.append(
         make_article(
@@ -50,9 +39,7 @@ def _articles() -> list[Article]:
             source=Source(name=SCATTERED, feed_url="https://x.test/feed", lang_hint="zh"),
         )
     )
-    out = [a for a in enrich_batch(arts) if isinstance(a, Article)]
-    assert len(out) == len(arts)
-    return out
+    return enriched(arts)
 
 
 @pytest.fixture(scope="module")
