@@ -246,27 +246,21 @@ def _metric(metric: str, secondary: str) -> Any:
     return build
 
 
-def _top(oid: str, title: str, field: str, label: str, size: int, description: str = "") -> Any:
-    """A horizontal bar chart of a facet's most frequent values."""
+def _top(
+    oid: str, title: str, field: str, label: str, size: int, description: str = "", *, table: bool
+) -> dict[str, Any]:
+    """A facet's most frequent values and their counts: a table sorted by the count, or else a
+    horizontal bar chart."""
+    if table:
+        vis_type, visualization = "lnsDatatable", _table(["value", "count"], sort_by="count")
+    else:
+        vis_type, visualization = "lnsXY", _xy("bar_horizontal", "value", ["count"])
     return lens(
         oid,
         title,
-        "lnsXY",
+        vis_type,
         {"value": terms(field, label, size, "count"), "count": count()},
-        _xy("bar_horizontal", "value", ["count"]),
-        description,
-    )
-
-
-def _top_table(
-    oid: str, title: str, field: str, label: str, size: int, description: str = ""
-) -> Any:
-    return lens(
-        oid,
-        title,
-        "lnsDatatable",
-        {"value": terms(field, label, size, "count"), "count": count()},
-        _table(["value", "count"], sort_by="count"),
+        visualization,
         description,
     )
 
@@ -295,18 +289,24 @@ def visualizations() -> list[dict[str, Any]]:
             },
             _metric("p50", "p95"),
         ),
-        _top("dw-top-countries", "Top countries", "countries", "Country", 15),
-        _top_table(
+        _top("dw-top-countries", "Top countries", "countries", "Country", 15, table=False),
+        _top(
             "dw-top-dyads",
             "Top dyads",
             "dyads",
             "Dyad",
             15,
             "Country pairs acting together in a story (ISO codes, sorted).",
+            table=True,
         ),
-        _top_table("dw-top-persons", "Top persons", "persons", "Person", 20),
-        _top_table(
-            "dw-top-organisations", "Top organisations", "organizations", "Organisation", 15
+        _top("dw-top-persons", "Top persons", "persons", "Person", 20, table=True),
+        _top(
+            "dw-top-organisations",
+            "Top organisations",
+            "organizations",
+            "Organisation",
+            15,
+            table=True,
         ),
         lens(
             "dw-topics",
