@@ -20,14 +20,6 @@ from diplowire.wire.settings import KafkaSettings
 from tests.support import create_topic, read_topic
 
 
-@pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch, kafka: KafkaSettings) -> KafkaSettings:
-    monkeypatch.delenv("DIPLOWIRE_CONFIG", raising=False)
-    monkeypatch.setenv("DIPLOWIRE_KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrap_servers)
-    monkeypatch.setenv("DIPLOWIRE_KAFKA_TOPIC_PREFIX", kafka.topic_prefix)
-    return kafka
-
-
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = main(list(argv))
     out = capsys.readouterr()

@@ -14,14 +14,6 @@ from diplowire.wire.admin import ensure_topics
 from diplowire.wire.settings import KafkaSettings
 
 
-@pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch, kafka: KafkaSettings) -> KafkaSettings:
-    monkeypatch.delenv("DIPLOWIRE_CONFIG", raising=False)
-    monkeypatch.setenv("DIPLOWIRE_KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrap_servers)
-    monkeypatch.setenv("DIPLOWIRE_KAFKA_TOPIC_PREFIX", kafka.topic_prefix)
-    return kafka
-
-
 def _committed(kafka: KafkaSettings, group: str, tp: TopicPartition) -> int | None:
     consumer = KafkaConsumer(**kafka.client_config(), group_id=group, enable_auto_commit=False)
     try:
