@@ -15,7 +15,6 @@ def start_worker(
     service: str, kafka: KafkaSettings, es: ElasticsearchSettings, log: Path, *extra: str
 ) -> subprocess.Popen[bytes]:
     env = {
-        **os.environ,
         "DIPLOWIRE_KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
         "DIPLOWIRE_KAFKA_TOPIC_PREFIX": kafka.topic_prefix,
         "DIPLOWIRE_ELASTICSEARCH_URL": es.url,
@@ -24,9 +23,14 @@ def start_worker(
         "DIPLOWIRE_LOOP_BATCH_MAX_RECORDS": "2",
         "DIPLOWIRE_LOOP_BATCH_MAX_WAIT_MS": "50",
     }
+    return start_cli(env, log, service, *extra)
+
+
+def start_cli(env: dict[str, str], log: Path, *args: str) -> subprocess.Popen[bytes]:
+    """``diplowire ARGS`` in a process of its own, ``env`` over ours, its output in ``log``."""
     return subprocess.Popen(
-        [sys.executable, "-m", "diplowire.cli", service, *extra],
-        env=env,
+        [sys.executable, "-m", "diplowire.cli", *args],
+        env={**os.environ, **env},
         stdout=log.open("ab"),
         stderr=subprocess.STDOUT,
     )

@@ -16,7 +16,6 @@ against the same node with a key it does not know (refused, 401).
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -38,6 +37,7 @@ from tests.support.kafkanode import free_port
 from tests.support.messages import hex_id, make_article, produce_values
 from tests.support.securenodes import SCRAM_MECHANISM, SecureEsNode, SecureKafkaNode
 from tests.support.tlscerts import make_ca
+from tests.support.workers import start_cli, stop_worker
 
 ARTICLES = 6
 BOGUS_API_KEY = "ZGlwbG93aXJlLW5vLXN1Y2gta2V5OnNlY3JldC12YWx1ZS0xMjM0NQ=="
@@ -118,25 +118,6 @@ def _run(env: dict[str, str], *args: str, timeout: float = 90) -> subprocess.Com
     )
 
 
-def _start(env: dict[str, str], log: Path, *args: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "diplowire.cli", *args],
-        env={**os.environ, **env},
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
-    )
-
-
-def _stop(proc: subprocess.Popen[bytes], log: Path) -> None:
-    proc.send_signal(signal.SIGTERM)
-    try:
-        rc = proc.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        raise AssertionError(f"worker ignored SIGTERM:\n{log.read_text()[-3000:]}") from None
-    assert rc == 0, f"worker exited {rc}:\n{log.read_text()[-3000:]}"
-
-
 def _metrics(port: int) -> str:
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as resp:
         return resp.read().decode()
@@ -158,8 +139,8 @@ def test_enrich_and_index_carry_articles_over_sasl_ssl_and_https(
     enrich_port, index_port = free_port(), free_port()
     enrich_log, index_log = tmp_path / "enrich.log", tmp_path / "index.log"
     # One worker logs text, the other JSON: the secrets must stay out of both formats.
-    enrich = _start(secure.env(ns, observe_port=str(enrich_port)), enrich_log, "-v", "enrich")
-    index = _start(
+    enrich = start_cli(secure.env(ns, observe_port=str(enrich_port)), enrich_log, "-v", "enrich")
+    index = start_cli(
         secure.env(ns, observe_port=str(index_port), log_format="json"), index_log, "-v", "index"
     )
     es = Elasticsearch(**es_settings.client_kwargs())
@@ -171,7 +152,7 @@ def test_enrich_and_index_carry_articles_over_sasl_ssl_and_https(
     finally:
         for proc, log in ((enrich, enrich_log), (index, index_log)):
             if proc.poll() is None:
-                _stop(proc, log)
+                stop_worker(proc, log)
         es.close()
     ids = {h["_id"] for h in es_search_all(es_settings, alias)}
     assert ids == {a.id for a in arts}
