@@ -42,7 +42,16 @@ WAVE3 = DATA / "wave3"
 enricher ran on them; each item's ``split`` (test or dev) was fixed by a hash of its URL when it
 was labelled. ``wave3-test`` is frozen (tests/eval/test_frozen.py pins it) and scored once per
 release, never tuned on."""
-SPLIT_SETS = {"wave3-dev": (WAVE3, "dev"), "wave3-test": (WAVE3, "test")}
+WAVE4 = DATA / "wave4"
+"""Issue 12's second never-tuned-on set (80 articles from 80 outlets none of the earlier sets
+used), labelled before the enricher ran on it; every item's ``split`` is ``val``. Read only by
+scoring, to check the session's changes for generalisation; pinned in tests/eval/test_frozen.py
+and never part of ``--set all``."""
+SPLIT_SETS = {
+    "wave3-dev": (WAVE3, "dev"),
+    "wave3-test": (WAVE3, "test"),
+    "wave4-val": (WAVE4, "val"),
+}
 FIELDS = ("countries", "persons", "organizations", "topics", "actors", "dyads")
 
 

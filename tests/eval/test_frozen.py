@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from urllib.parse import urlparse
 
-from eval.evaluate import WAVE3, load_items, load_split
+from eval.evaluate import WAVE3, WAVE4, load_items, load_split
 
 FROZEN_SHA256 = "4188b4429c261e003dfa9c3f16a70cddd6749135625b305aba89630a8f9b858c"
 FROZEN_COUNT = 97
@@ -61,3 +62,41 @@ def test_the_languages_test_split_is_unchanged() -> None:
     first = [i for i in test if int(i["id"].rsplit("-", 1)[1]) <= FIRST_BATCH_LAST[i["lang"]]]
     assert len(first) == FIRST_BATCH_COUNT
     assert _digest(first) == FIRST_BATCH_SHA256
+
+
+WAVE4_SHA256 = "24ad3c5a79e3d8bf3b76d32dbd2a3a8a4f69bc1478d89807b7c19bb29ea390e4"
+WAVE4_COUNT = 80
+
+
+def _domain(url: str) -> str:
+    host = urlparse(url).netloc.lower()
+    return host.removeprefix("www.")
+
+
+def test_the_wave4_validation_set_is_unchanged() -> None:
+    """Wave 4 (issue 12's second never-tuned-on set) was labelled before the enricher ran on it
+    and is read only by scoring: the same freeze as wave3-test, over the whole set."""
+    items = [i for p in sorted(WAVE4.glob("*.jsonl")) for i in load_items(p)]
+    assert all(i["split"] == "val" for i in items)
+    val = sorted(load_split(WAVE4, "val"), key=lambda i: i["id"])
+    assert len(val) == WAVE4_COUNT
+    assert _digest(val) == WAVE4_SHA256
+    assert len({i["source_url"] for i in val}) == len({i["id"] for i in val}) == len(val)
+
+
+def test_no_wave4_url_or_outlet_appears_in_an_earlier_set() -> None:
+    """Wave 4 checks generalisation only if its outlets are new: no wave-4 URL or domain may
+    occur in any earlier labelled set (dev, dev2, heldout, test, wave 3, the languages set)."""
+    earlier = [
+        i
+        for p in sorted(WAVE3.parent.rglob("*.jsonl"))
+        if WAVE4 not in p.parents
+        for i in load_items(p)
+        if i.get("source_url")
+    ]
+    assert len(earlier) >= 400
+    wave4 = [i for p in sorted(WAVE4.glob("*.jsonl")) for i in load_items(p)]
+    assert {i["source_url"] for i in wave4}.isdisjoint(i["source_url"] for i in earlier)
+    old_domains = {_domain(i["source_url"]) for i in earlier}
+    assert {_domain(i["source_url"]) for i in wave4}.isdisjoint(old_domains)
+    assert len({_domain(i["source_url"]) for i in wave4}) == len(wave4)
