@@ -40,16 +40,25 @@ class Evidence:
     sentence: int
     lead: bool
     surface: str
+    start: int = -1
+    """Token index of the term (or the organisation's mention); -1 when it has none."""
 
 
-def lead_sentences(ctx: Ctx) -> frozenset[int]:
-    """Sentence ids of the headline (text before the first line break) and the lede's first
-    sentence(s). An article without a title starts with the break, so only the lede counts."""
+def lead_parts(ctx: Ctx) -> tuple[frozenset[int], frozenset[int]]:
+    """Sentence ids of the headline (text before the first line break) and of the lede's first
+    sentence(s), apart: the learned decision (``topicfeatures``) weighs them separately. An
+    article without a title starts with the break, so only the lede counts."""
     doc = ctx.doc
     end = next((t.i for t in doc if t.is_space and "\n" in t.text), 0)
     title = {ctx.sent[i] for i in range(end) if not doc[i].is_space}
     body = sorted({ctx.sent[i] for i in range(end, len(doc)) if not doc[i].is_space} - title)
-    return frozenset(title | set(body[:LEDE_SENTENCES]))
+    return frozenset(title), frozenset(body[:LEDE_SENTENCES])
+
+
+def lead_sentences(ctx: Ctx) -> frozenset[int]:
+    """The headline's and the lede's sentence ids together: where evidence counts more."""
+    title, lede = lead_parts(ctx)
+    return title | lede
 
 
 def evidence_of(ctx: Ctx, orgs: list[OrgFound]) -> list[Evidence]:
@@ -59,16 +68,18 @@ def evidence_of(ctx: Ctx, orgs: list[OrgFound]) -> list[Evidence]:
         idx = int(span_code(span))
         term = ctx.kb.topic_terms[idx]
         s = ctx.sent[span.start]
-        out.append(Evidence(term.topic, term.weight, str(idx), s, s in lead, span.text.lower()))
+        out.append(
+            Evidence(term.topic, term.weight, str(idx), s, s in lead, span.text.lower(), span.start)
+        )
     for org in orgs:
         topics = list(org.topics)
         if org.type == "diplomatic_mission":
             topics.append("diplomatic_missions")
         # An organisation found without a position still counts once, outside the lead.
-        sents = [ctx.sent[start] for start, _ in org.mentions] or [-1]
+        places = [(ctx.sent[start], start) for start, _ in org.mentions] or [(-1, -1)]
         for t in topics:
-            for s in sents:
-                out.append(Evidence(t, ORG_WEIGHT, f"o:{org.name}", s, s in lead, org.name))
+            for s, start in places:
+                out.append(Evidence(t, ORG_WEIGHT, f"o:{org.name}", s, s in lead, org.name, start))
     return out
 
 
@@ -80,23 +91,30 @@ def score_topics(evidence: list[Evidence]) -> tuple[Topic, ...]:
         by_topic[e.topic].append(e)
     out = []
     for topic, evs in by_topic.items():
-        seen: dict[str, int] = defaultdict(int)
-        weight = 0.0
-        for e in evs:
-            seen[e.key] += 1
-            if seen[e.key] > 1 + MAX_REPEATS:
-                continue
-            w = e.weight * (LEAD_FACTOR if e.lead else 1.0)
-            weight += w if seen[e.key] == 1 else w * REPEAT_FACTOR
+        weight = weight_of(evs)
         pieces = len({(e.key, e.sentence) for e in evs})
         in_lead = any(e.lead for e in evs)
-        if weight >= TOPIC_THRESHOLD and (in_lead or pieces >= MIN_PIECES or _specific(evs)):
+        if weight >= TOPIC_THRESHOLD and (in_lead or pieces >= MIN_PIECES or specific(evs)):
             surfaces = tuple(dict.fromkeys(e.surface for e in evs))
             out.append(Topic(name=topic, score=round(1 - math.exp(-weight), 3), evidence=surfaces))
     return tuple(sorted(out, key=lambda t: (-t.score, t.name)))
 
 
-def _specific(evs: list[Evidence]) -> bool:
+def weight_of(evs: list[Evidence]) -> float:
+    """One topic's summed weight; ``evs`` in reading order with the lead first (repeats of a
+    key are discounted after its first piece)."""
+    seen: dict[str, int] = defaultdict(int)
+    weight = 0.0
+    for e in evs:
+        seen[e.key] += 1
+        if seen[e.key] > 1 + MAX_REPEATS:
+            continue
+        w = e.weight * (LEAD_FACTOR if e.lead else 1.0)
+        weight += w if seen[e.key] == 1 else w * REPEAT_FACTOR
+    return weight
+
+
+def specific(evs: list[Evidence]) -> bool:
     """A KB term (not an organisation) of full weight and several words among the evidence."""
     return any(
         not e.key.startswith("o:")

@@ -1,0 +1,101 @@
+"""A learned topic decision (issue 12), measured and **not wired in**: a small logistic regression
+over the evidence features of each candidate topic (``topicfeatures``), the rules' verdict being
+one feature, not the answer. A topic is kept when its probability reaches a threshold chosen by
+inner cross-validation (``eval/topics_cv.py``).
+
+On 5-fold cross-validation by document over the 174 documents one may tune on, it matched the
+rules (``topics.score_topics``) within the fold seeds' spread and did worse than them when trained
+on one collection and scored on the other (``eval/README.md``, "Topics by a learned decision"),
+so the enricher keeps the rules. numpy only, full-batch gradient descent from zero weights: the
+same data gives the same model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+from numpy.typing import NDArray
+
+from diplowire.enrich.diplo.topicfeatures import ALL_FEATURES, FEATURES, TopicRow
+
+# L2 10 was as good as 1, 30 and 50 in CV (within 0.005 on the six-seed mean) and the steadiest.
+L2 = 10.0
+STEPS = 600
+RATE = 0.5
+
+
+@dataclass(frozen=True)
+class TopicModel:
+    features: tuple[str, ...]
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    weights: tuple[float, ...]
+    bias: float
+    threshold: float
+
+    @cached_property
+    def _arrays(
+        self,
+    ) -> tuple[NDArray[np.intp], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+        # Built once: every held-out document of a fold is scored by the same model.
+        cols = np.asarray([ALL_FEATURES.index(f) for f in self.features], dtype=np.intp)
+        return cols, np.asarray(self.mean), np.asarray(self.scale), np.asarray(self.weights)
+
+    def proba(self, rows: Sequence[TopicRow]) -> NDArray[np.float64]:
+        """Probability of each row's topic (rows carry every feature; the model's are taken)."""
+        if not rows:
+            return np.zeros(0)
+        cols, mean, scale, weights = self._arrays
+        x = np.asarray([r.features for r in rows], dtype=np.float64)[:, cols]
+        out: NDArray[np.float64] = 1.0 / (
+            1.0 + np.exp(-(((x - mean) / scale) @ weights + self.bias))
+        )
+        return out
+
+    def kept(self, rows: Sequence[TopicRow]) -> dict[str, float]:
+        """Topic -> probability, for the topics at or above the threshold."""
+        return {
+            r.topic: float(p)
+            for r, p in zip(rows, self.proba(rows), strict=True)
+            if p >= self.threshold
+        }
+
+
+def fit(
+    rows: Sequence[TopicRow],
+    labels: Sequence[bool],
+    features: tuple[str, ...] = FEATURES,
+    l2: float = L2,
+    steps: int = STEPS,
+) -> TopicModel:
+    """L2-regularised logistic regression, full-batch gradient descent from zero."""
+    cols = [ALL_FEATURES.index(f) for f in features]
+    x = np.asarray([r.features for r in rows], dtype=np.float64).reshape(-1, len(ALL_FEATURES))
+    x = x[:, cols]
+    y = np.asarray(labels, dtype=np.float64)
+    mean = x.mean(axis=0) if len(x) else np.zeros(len(cols))
+    scale = x.std(axis=0) if len(x) else np.ones(len(cols))
+    scale[scale == 0] = 1.0
+    z = (x - mean) / scale
+    n = max(len(z), 1)
+    w = np.zeros(len(cols))
+    b = 0.0
+    for _ in range(steps):
+        g = 1.0 / (1.0 + np.exp(-(z @ w + b))) - y
+        w -= RATE * (z.T @ g / n + l2 * w / n)
+        b -= RATE * float(g.sum() / n)
+    return TopicModel(
+        features=features,
+        mean=tuple(float(v) for v in mean),
+        scale=tuple(float(v) for v in scale),
+        weights=tuple(float(v) for v in w),
+        bias=b,
+        threshold=0.5,
+    )
+
+
+def with_threshold(model: TopicModel, threshold: float) -> TopicModel:
+    return TopicModel(model.features, model.mean, model.scale, model.weights, model.bias, threshold)
