@@ -8,14 +8,11 @@ from typing import Any
 
 from kafka.admin import KafkaAdminClient
 
-from diplowire.ingest.feeds import load_feeds
-from diplowire.ingest.poller import poll_once
-from diplowire.ingest.state import FileStateStore
-from diplowire.sampleserver import SAMPLE_DIR, FeedServer
+from diplowire.sampleserver import SAMPLE_DIR
 from diplowire.wire.admin import ensure_topics
-from diplowire.wire.loop import make_producer
-from diplowire.wire.settings import ElasticsearchSettings, KafkaSettings, PollSettings
+from diplowire.wire.settings import ElasticsearchSettings, KafkaSettings
 from tests.support import committed, read_topic, topic_size, wait_for
+from tests.support.pipeline import poll_folder
 from tests.support.workers import start_worker, stop_worker
 
 
@@ -39,16 +36,7 @@ def test_two_enrich_processes_split_the_partitions_and_enrich_everything_once(
     try:
         # Both children joined the group (each loads its models first) before articles arrive.
         wait_for(lambda: len(_members(kafka)) == 2, 180, "two members in the enrich group")
-        with FeedServer(SAMPLE_DIR) as server:
-            feeds = load_feeds(SAMPLE_DIR / "feeds.yaml", base_url=server.base_url)
-            producer = make_producer(kafka)
-            report = poll_once(
-                feeds,
-                PollSettings(kafka=kafka, allow_addresses=("127.0.0.1",)),
-                producer,
-                FileStateStore(tmp_path),
-            )
-            producer.close()
+        _feeds, report = poll_folder(kafka, SAMPLE_DIR, tmp_path)
         total = report.published
         wait_for(
             lambda: committed(kafka, kafka.topics.group("enrich")) >= total,

@@ -6,13 +6,10 @@ from pathlib import Path
 
 from elasticsearch import Elasticsearch
 
-from diplowire.ingest.feeds import load_feeds
-from diplowire.ingest.poller import poll_once
-from diplowire.ingest.state import FileStateStore
-from diplowire.sampleserver import SAMPLE_DIR, FeedServer
-from diplowire.wire.loop import make_producer
-from diplowire.wire.settings import ElasticsearchSettings, KafkaSettings, PollSettings
+from diplowire.sampleserver import SAMPLE_DIR
+from diplowire.wire.settings import ElasticsearchSettings, KafkaSettings
 from tests.support import committed, es_count, read_topic, topic_size, wait_for
+from tests.support.pipeline import poll_folder
 from tests.support.workers import start_worker, stop_worker
 
 
@@ -21,16 +18,7 @@ def test_sigterm_and_restart_mid_stream_index_every_article_once(
     es_settings: ElasticsearchSettings,
     tmp_path: Path,
 ) -> None:
-    with FeedServer(SAMPLE_DIR) as server:
-        feeds = load_feeds(SAMPLE_DIR / "feeds.yaml", base_url=server.base_url)
-        producer = make_producer(kafka)
-        report = poll_once(
-            feeds,
-            PollSettings(kafka=kafka, allow_addresses=("127.0.0.1",)),
-            producer,
-            FileStateStore(tmp_path),
-        )
-        producer.close()
+    _feeds, report = poll_folder(kafka, SAMPLE_DIR, tmp_path)
     total = report.published
     assert total >= 80
     raw_ids = {r.key.decode() for r in read_topic(kafka, kafka.topics.raw)}
