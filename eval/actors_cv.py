@@ -4,13 +4,15 @@
 
 Data: only what may be tuned on (issue 12): dev, dev2, held-out and the wave-3 *dev* split. The
 frozen wave3-test split and the old test set are never loaded here. Folds are by document
-(seeded shuffle); inside each training fold an inner cross-validation picks the threshold, so
-the held-out fold sees a model and threshold chosen without it. Candidates are the countries the
-enricher finds (the trivial answer's set); a country is an actor when the highest probability
-over its mentions reaches the threshold. Every figure has a 95 % bootstrap interval over
-documents and the paired intervals classifier − rules and classifier − trivial. "rules" are the
-rules' own verdicts (``analyze(..., learned_actors=False)``), which are also the features' inputs:
-the enricher's output is the classifier's.
+(seeded shuffle); inside each training fold an inner cross-validation gives the first stage's
+out-of-fold probabilities, from which its threshold is picked and the second stage
+(``enrich/diplo/dyadstage.py``) is trained, so the held-out fold sees models and thresholds
+chosen without it. Candidates are the countries the enricher finds (the trivial answer's set).
+Systems: "classifier" (both stages: the enricher), "first stage" (a country acts when its best
+mention's probability reaches the threshold: the enricher before the second stage), "rules" (the
+rules' own verdicts, ``analyze(..., learned_actors=False)``, which are also the features'
+inputs) and "trivial" (every country found acts). Every figure has a 95 % bootstrap interval
+over documents, and paired intervals between the systems.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import numpy as np
 
 from diplowire.enrich import diplo
 from diplowire.enrich import nlp as nlpmod
-from diplowire.enrich.diplo import actormodel
+from diplowire.enrich.diplo import actormodel, dyadstage
 from diplowire.enrich.diplo.actorfeatures import MentionRow, mention_rows
 from eval.evaluate import SETS, WAVE3, dyads_of, load_items, load_split, set_counts
 from eval.intervals import DocCounts, bootstrap_f1, micro_f1, paired_difference
@@ -98,14 +100,33 @@ def _actor_counts(pred: set[str] | frozenset[str], gold: frozenset[str]) -> DocC
     return set_counts(pred, gold)
 
 
-def choose_threshold(docs: Sequence[DocData], k: int = 3, seed: int = SEED) -> float:
-    """The threshold that maximises actors micro-F1 on inner out-of-fold probabilities."""
-    probs: list[dict[str, float]] = [{} for _ in docs]
+def _row_probs(model: actormodel.ActorModel, rows: Sequence[MentionRow]) -> list[float]:
+    if not rows:
+        return []
+    return [float(p) for p in model.proba(np.asarray([r.features for r in rows], dtype=np.float64))]
+
+
+def _best(rows: Sequence[MentionRow], probs: Sequence[float]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for row, p in zip(rows, probs, strict=True):
+        out[row.code] = max(out.get(row.code, 0.0), p)
+    return out
+
+
+def inner_mention_probs(docs: Sequence[DocData], k: int = 3, seed: int = SEED) -> list[list[float]]:
+    """First-stage probability of every mention row, each document's from a model trained
+    without it (k folds by document)."""
+    out: list[list[float]] = [[] for _ in docs]
     for fold in folds_of(len(docs), k, seed):
         held = set(fold)
         model = actormodel.fit(*_xy([d for i, d in enumerate(docs) if i not in held]))
         for i in fold:
-            probs[i] = model.country_probs(docs[i].rows)
+            out[i] = _row_probs(model, docs[i].rows)
+    return out
+
+
+def _threshold(docs: Sequence[DocData], probs: Sequence[dict[str, float]]) -> float:
+    """The threshold that maximises actors micro-F1 over the documents' state probabilities."""
     best, best_f = 0.5, -1.0
     for t in THRESHOLDS:
         f = micro_f1(
@@ -119,24 +140,74 @@ def choose_threshold(docs: Sequence[DocData], k: int = 3, seed: int = SEED) -> f
     return best
 
 
-def train(docs: Sequence[DocData]) -> actormodel.ActorModel:
-    """Model on ``docs`` with the threshold chosen by inner cross-validation on them."""
+def choose_threshold(docs: Sequence[DocData], k: int = 3, seed: int = SEED) -> float:
+    """The first stage's threshold, on inner out-of-fold probabilities."""
+    mp = inner_mention_probs(docs, k, seed)
+    return _threshold(docs, [_best(d.rows, p) for d, p in zip(docs, mp, strict=True)])
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The enricher's two stages: the mention classifier and ``dyadstage`` over its output."""
+
+    first: actormodel.ActorModel
+    second: actormodel.ActorModel
+
+    def actors(self, rows: Sequence[MentionRow]) -> set[str]:
+        return dyadstage.actors(self.first, self.second, rows)
+
+
+def train_first(docs: Sequence[DocData]) -> actormodel.ActorModel:
+    """The mention classifier alone, threshold chosen by inner cross-validation."""
     return actormodel.with_threshold(actormodel.fit(*_xy(docs)), choose_threshold(docs))
 
 
-def cross_validate(docs: Sequence[DocData], k: int, seed: int = SEED) -> list[set[str]]:
-    preds: list[set[str]] = [set() for _ in docs]
+def train(docs: Sequence[DocData]) -> Decision:
+    """Both stages on ``docs``. The second stage learns from the first stage's inner
+    out-of-fold probabilities (what the first stage says about documents it was not trained
+    on, as in use); its threshold maximises actors F1 on its own probabilities there."""
+    mp = inner_mention_probs(docs)
+    first = actormodel.with_threshold(
+        actormodel.fit(*_xy(docs)),
+        _threshold(docs, [_best(d.rows, p) for d, p in zip(docs, mp, strict=True)]),
+    )
+    feats = [dyadstage.country_features(d.rows, p) for d, p in zip(docs, mp, strict=True)]
+    x = [f for per in feats for f in per.values()]
+    y = [float(c in d.gold) for per, d in zip(feats, docs, strict=True) for c in per]
+    second = actormodel.fit(
+        np.asarray(x, dtype=np.float64), np.asarray(y), features=dyadstage.FEATURES
+    )
+    probs = []
+    for per in feats:
+        codes = list(per)
+        p = second.proba(np.asarray([per[c] for c in codes], dtype=np.float64)) if codes else []
+        probs.append({c: float(v) for c, v in zip(codes, p, strict=True)})
+    return Decision(first, actormodel.with_threshold(second, _threshold(docs, probs)))
+
+
+SYSTEMS = ("classifier", "first stage", "rules", "trivial")
+"""classifier: both stages (the enricher); first stage: the mention classifier alone (the
+enricher before the second stage); rules: the rules' own verdicts; trivial: every country found."""
+
+
+def cross_validate(docs: Sequence[DocData], k: int, seed: int = SEED) -> dict[str, list[set[str]]]:
+    """Out-of-fold actors of both learned systems, each fold's models trained without it."""
+    preds: dict[str, list[set[str]]] = {
+        "classifier": [set() for _ in docs],
+        "first stage": [set() for _ in docs],
+    }
     for fold in folds_of(len(docs), k, seed):
         held = set(fold)
-        model = train([d for i, d in enumerate(docs) if i not in held])
+        decision = train([d for i, d in enumerate(docs) if i not in held])
         for i in fold:
-            preds[i] = model.actors(docs[i].rows)
+            preds["classifier"][i] = decision.actors(docs[i].rows)
+            preds["first stage"][i] = decision.first.actors(docs[i].rows)
     return preds
 
 
-def report(docs: Sequence[DocData], preds: Sequence[set[str]]) -> dict[str, Any]:
+def report(docs: Sequence[DocData], preds: dict[str, list[set[str]]]) -> dict[str, Any]:
     systems = {
-        "classifier": list(preds),
+        **preds,
         "rules": [set(d.rules) for d in docs],
         "trivial": [set(d.found) for d in docs],
     }
@@ -152,48 +223,71 @@ def report(docs: Sequence[DocData], preds: Sequence[set[str]]) -> dict[str, Any]
         out[name] = {
             f: {"f1": round(micro_f1(c), 3), "ci95": bootstrap_f1(c)} for f, c in per[name].items()
         }
-    for other in ("rules", "trivial"):
-        out[f"classifier_minus_{other}"] = {
-            f: paired_difference(per["classifier"][f], per[other][f]) for f in ("actors", "dyads")
-        }
-    out["rules_minus_trivial"] = {
-        f: paired_difference(per["rules"][f], per["trivial"][f]) for f in ("actors", "dyads")
-    }
+    for a, b in PAIRS:
+        out[_key(a, b)] = {f: paired_difference(per[a][f], per[b][f]) for f in ("actors", "dyads")}
     return out
+
+
+def _key(a: str, b: str) -> str:
+    return f"{a}_minus_{b}".replace(" ", "_")
+
+
+PAIRS = (
+    ("classifier", "first stage"),
+    ("classifier", "rules"),
+    ("classifier", "trivial"),
+    ("first stage", "trivial"),
+    ("rules", "trivial"),
+)
 
 
 def _print(res: dict[str, Any], title: str) -> None:
     print(f"{title}  (n={res['n']} documents)")
-    for name in ("classifier", "rules", "trivial"):
+    for name in SYSTEMS:
         a, d = res[name]["actors"], res[name]["dyads"]
         print(
             f"  {name:<11} actors {a['f1']:.3f} [{a['ci95'][0]:.3f}, {a['ci95'][1]:.3f}]"
             f"   dyads {d['f1']:.3f} [{d['ci95'][0]:.3f}, {d['ci95'][1]:.3f}]"
         )
-    for key in ("classifier_minus_rules", "classifier_minus_trivial", "rules_minus_trivial"):
-        a, d = res[key]["actors"], res[key]["dyads"]
-        print(f"  {key:<25} actors [{a[0]}, {a[1]}]   dyads [{d[0]}, {d[1]}]")
+    for a_name, b_name in PAIRS:
+        a, d = res[_key(a_name, b_name)]["actors"], res[_key(a_name, b_name)]["dyads"]
+        label = f"{a_name} − {b_name}"
+        print(f"  {label:<26} actors [{a[0]}, {a[1]}]   dyads [{d[0]}, {d[1]}]")
 
 
 def _print_seeds(docs: Sequence[DocData], k: int, seeds: Sequence[int]) -> int:
-    """The fold assignment moves the figures by about a point: one line per seed, then the
-    range, so a difference is not read off one lucky split."""
-    f1s: dict[str, list[float]] = {"actors": [], "dyads": []}
+    """The fold assignment moves the figures by a few points: one line per seed, then the
+    mean and range of each system and of the classifier's gain over the first stage alone, so a
+    difference is not read off one lucky split."""
+    f1s: dict[tuple[str, str], list[float]] = {}
     print(f"{k}-fold cross-validation by document, {len(docs)} documents, seeds {list(seeds)}")
     for seed in seeds:
         res = report(docs, cross_validate(docs, k, seed))
-        a, d = res["classifier"]["actors"], res["classifier"]["dyads"]
-        f1s["actors"].append(a["f1"])
-        f1s["dyads"].append(d["f1"])
-        cr, ct = res["classifier_minus_rules"], res["classifier_minus_trivial"]
+        line = f"  seed {seed:>3}:"
+        for name in ("classifier", "first stage"):
+            a, d = res[name]["actors"], res[name]["dyads"]
+            f1s.setdefault((name, "actors"), []).append(a["f1"])
+            f1s.setdefault((name, "dyads"), []).append(d["f1"])
+            line += f"  {name} actors {a['f1']:.3f} dyads {d['f1']:.3f}"
+        for field in ("actors", "dyads"):
+            gain = res["classifier"][field]["f1"] - res["first stage"][field]["f1"]
+            f1s.setdefault(("gain", field), []).append(gain)
+        cf, ct = res[_key("classifier", "first stage")], res[_key("classifier", "trivial")]
         print(
-            f"  seed {seed:>3}: actors {a['f1']:.3f} [{a['ci95'][0]:.3f}, {a['ci95'][1]:.3f}]"
-            f"  dyads {d['f1']:.3f} [{d['ci95'][0]:.3f}, {d['ci95'][1]:.3f}]"
-            f"  −rules actors {list(cr['actors'])} dyads {list(cr['dyads'])}"
-            f"  −trivial actors {list(ct['actors'])} dyads {list(ct['dyads'])}"
+            f"{line}  −first stage actors {list(cf['actors'])} dyads {list(cf['dyads'])}"
+            f"  −trivial dyads {list(ct['dyads'])}"
         )
-    for field, vals in f1s.items():
-        print(f"  {field}: mean {sum(vals) / len(vals):.3f}, range {min(vals):.3f}–{max(vals):.3f}")
+    for name in ("rules", "trivial"):
+        a, d = res[name]["actors"]["f1"], res[name]["dyads"]["f1"]
+        print(f"  {name} (no folds): actors {a:.3f}, dyads {d:.3f}")
+    for (name, field), vals in f1s.items():
+        print(
+            f"  {name} {field}: mean {sum(vals) / len(vals):+.3f}, "
+            f"range {min(vals):+.3f} to {max(vals):+.3f}"
+            if name == "gain"
+            else f"  {name} {field}: mean {sum(vals) / len(vals):.3f}, "
+            f"range {min(vals):.3f}–{max(vals):.3f}"
+        )
     return 0
 
 
@@ -214,7 +308,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     results = {"all": report(docs, preds)}
     for src in ("wave3-dev", "older"):
         idx = [i for i, d in enumerate(docs) if (d.source == "wave3-dev") == (src == "wave3-dev")]
-        results[src] = report([docs[i] for i in idx], [preds[i] for i in idx])
+        results[src] = report(
+            [docs[i] for i in idx], {k: [v[i] for i in idx] for k, v in preds.items()}
+        )
     if args.json:
         json.dump(results, sys.stdout, indent=2)
         print()

@@ -1,10 +1,12 @@
-"""Train the actor classifier (``enrich/diplo/actormodel.py``) on every item one may tune on and
-write its weights to ``enrich/kb/actor_model.json``.
+"""Train the actor classifier (``enrich/diplo/actormodel.py``) and its second stage
+(``enrich/diplo/dyadstage.py``) on every item one may tune on and write their weights to
+``enrich/kb/actor_model.json`` and ``enrich/kb/dyad_model.json``.
 
 Data: dev, dev2, held-out and the wave-3 dev split (``eval/actors_cv.allowed_items``); never the
-frozen wave3-test split nor the old test set. The threshold is chosen by a seeded 3-fold
-cross-validation inside the data; gradient descent starts from zero, so the same data and spaCy
-models give the same file. About a minute on the shared two cores.
+frozen wave3-test split nor the old test set. The first stage's threshold and the second stage's
+training rows come from a seeded 3-fold cross-validation inside the data; gradient descent
+starts from zero, so the same data and spaCy models give the same files. About a minute on the
+shared two cores.
 
     .venv/bin/python scripts/train_actors.py [--parser] [--out PATH]
 
@@ -22,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from diplowire.enrich.diplo import dyadstage  # noqa: E402
 from diplowire.enrich.diplo.actormodel import MODEL_PATH  # noqa: E402
 from eval.actors_cv import allowed_items, build, train  # noqa: E402
 
@@ -30,11 +33,16 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--parser", action="store_true", help="add dependency-parse features")
     ap.add_argument("--out", type=Path, default=MODEL_PATH)
+    ap.add_argument("--out-second", type=Path, default=dyadstage.MODEL_PATH)
     args = ap.parse_args()
     docs = build(allowed_items(), parser=args.parser)
-    model = train(docs)
-    args.out.write_text(model.to_json() + "\n", encoding="utf-8")
-    print(f"{len(docs)} documents, threshold {model.threshold}: wrote {args.out}")
+    decision = train(docs)
+    args.out.write_text(decision.first.to_json() + "\n", encoding="utf-8")
+    args.out_second.write_text(decision.second.to_json() + "\n", encoding="utf-8")
+    print(
+        f"{len(docs)} documents, thresholds {decision.first.threshold} (first stage), "
+        f"{decision.second.threshold} (second): wrote {args.out}, {args.out_second}"
+    )
     return 0
 
 

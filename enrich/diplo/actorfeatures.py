@@ -97,6 +97,7 @@ class MentionRow:
     code: str
     start: int  # token index
     features: tuple[float, ...]
+    sent: int = 0  # sentence index (``Ctx.sent``): the second stage groups mentions by sentence
 
 
 def _sentences(ctx: Ctx) -> dict[int, tuple[int, int]]:
@@ -230,7 +231,7 @@ def mention_rows(
             put("list_after_first", pos > 0)
             if parsed:
                 _parse_features(doc, t, end, ctx, put)
-            rows.append(MentionRow(code=c.code, start=t, features=tuple(v)))
+            rows.append(MentionRow(code=c.code, start=t, features=tuple(v), sent=s))
     return rows
 
 

@@ -80,9 +80,14 @@ class ActorModel:
 
 
 def fit(
-    x: NDArray[np.float64], y: NDArray[np.float64], l2: float = L2, steps: int = STEPS
+    x: NDArray[np.float64],
+    y: NDArray[np.float64],
+    l2: float = L2,
+    steps: int = STEPS,
+    features: tuple[str, ...] = FEATURES,
 ) -> ActorModel:
-    """L2-regularised logistic regression, full-batch gradient descent from zero."""
+    """L2-regularised logistic regression, full-batch gradient descent from zero. ``features``
+    names the columns (the mention features, or the second stage's in ``dyadstage``)."""
     mean = x.mean(axis=0)
     scale = x.std(axis=0)
     scale[scale == 0] = 1.0
@@ -96,7 +101,7 @@ def fit(
         w -= RATE * (z.T @ g / n + l2 * w / n)
         b -= RATE * float(g.mean())
     return ActorModel(
-        features=FEATURES,
+        features=features,
         mean=tuple(float(v) for v in mean),
         scale=tuple(float(v) for v in scale),
         weights=tuple(float(v) for v in w),
@@ -109,9 +114,9 @@ def with_threshold(model: ActorModel, threshold: float) -> ActorModel:
     return ActorModel(model.features, model.mean, model.scale, model.weights, model.bias, threshold)
 
 
-def load(path: Path = MODEL_PATH) -> ActorModel:
+def load(path: Path = MODEL_PATH, features: tuple[str, ...] = FEATURES) -> ActorModel:
     raw = json.loads(path.read_text(encoding="utf-8"))
-    if tuple(raw["features"]) != FEATURES:
+    if tuple(raw["features"]) != features:
         raise ModelMismatch(
             f"{path} was trained on other features; retrain (scripts/train_actors.py)"
         )
