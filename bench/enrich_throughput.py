@@ -29,7 +29,10 @@ import sys
 import time
 from itertools import cycle
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from diplowire.wire.article import Article
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -64,6 +67,25 @@ def build_articles(n: int) -> list[tuple[str, str, str]]:
     return out
 
 
+def bench_article(article_id: str, n: int, lang: str, title: str, text: str) -> Article:
+    """A raw article as the poller would publish it (fixed dates, a hint of ``lang``)."""
+    from diplowire.wire.article import Article, Source, Timestamps
+
+    return Article(
+        schema_version=1,
+        id=article_id,
+        version=1,
+        url=f"https://example.invalid/{n}",
+        canonical_url=f"https://example.invalid/{n}",
+        title=title,
+        text=text,
+        published="2025-01-01T00:00:00Z",
+        published_from="published",
+        source=Source(name="bench", feed_url="https://example.invalid/feed", lang_hint=lang),
+        timestamps=Timestamps(fetched="2025-01-01T00:00:00Z"),
+    )
+
+
 def _cpu_s() -> float:
     ru = resource.getrusage(resource.RUSAGE_SELF)
     return ru.ru_utime + ru.ru_stime
@@ -78,23 +100,10 @@ def run_ours(
 ) -> dict[str, Any]:
     from diplowire.enrich import nlp
     from diplowire.enrich.pipeline import enrich_batch
-    from diplowire.wire.article import Article, Source, Timestamps
 
     texts = build_articles(n)
     articles = [
-        Article(
-            schema_version=1,
-            id=f"bench-{i}",
-            version=1,
-            url=f"https://example.invalid/{i}",
-            canonical_url=f"https://example.invalid/{i}",
-            title=title,
-            text=text,
-            published="2025-01-01T00:00:00Z",
-            published_from="published",
-            source=Source(name="bench", feed_url="https://example.invalid/feed", lang_hint=lang),
-            timestamps=Timestamps(fetched="2025-01-01T00:00:00Z"),
-        )
+        bench_article(f"bench-{i}", i, lang, title, text)
         for i, (lang, title, text) in enumerate(texts)
     ]
     t0 = time.perf_counter()

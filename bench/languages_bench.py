@@ -28,28 +28,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from enrich_throughput import build_articles  # noqa: E402
+from enrich_throughput import bench_article, build_articles  # noqa: E402
 
-from diplowire.wire.article import Article, Source, Timestamps  # noqa: E402
+from diplowire.wire.article import Article  # noqa: E402
 
 ITEMS = ROOT / "tests" / "enrich" / "fixtures" / "languages" / "items.json"
 LANGS = ("de", "es", "pt", "it", "ru", "ar", "zh")
 
 
 def make(i: int, lang: str, title: str, text: str) -> Article:
-    return Article(
-        schema_version=1,
-        id=f"bench-{lang}-{i}",
-        version=1,
-        url=f"https://example.invalid/{i}",
-        canonical_url=f"https://example.invalid/{i}",
-        title=title,
-        text=text,
-        published="2025-01-01T00:00:00Z",
-        published_from="published",
-        source=Source(name="bench", feed_url="https://example.invalid/feed", lang_hint=lang),
-        timestamps=Timestamps(fetched="2025-01-01T00:00:00Z"),
-    )
+    return bench_article(f"bench-{lang}-{i}", i, lang, title, text)
 
 
 def kbonly_articles(n: int, chars: int) -> list[Article]:
