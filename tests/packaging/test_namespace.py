@@ -10,22 +10,17 @@ types), hence this guard.
 from __future__ import annotations
 
 import ast
-import subprocess
 from pathlib import Path
+
+from tests.support.sources import python_files
 
 ROOT = Path(__file__).resolve().parents[2]
 STAGES = ("wire", "ingest", "enrich", "index", "devstack")
 
 
 def _python_files() -> list[Path]:
-    out = subprocess.run(
-        ["git", "ls-files", "-co", "--exclude-standard", "*.py"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
-    return [ROOT / f for f in out if not f.startswith(tuple(f"diplowire/{s}/" for s in STAGES))]
+    skip = tuple(f"diplowire/{s}/" for s in STAGES)
+    return [ROOT / f for f in python_files() if not f.startswith(skip)]
 
 
 def test_no_module_imports_a_stage_by_its_bare_top_level_name() -> None:

@@ -6,7 +6,6 @@ The wheel side (the same files inside site-packages) is tests/packaging/test_whe
 from __future__ import annotations
 
 import ast
-import subprocess
 import tomllib
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import pytest
 
 from diplowire import resources
 from diplowire.devstack.config import StackConfig, default_state_dir
+from tests.support.sources import python_files
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = {
@@ -79,16 +79,9 @@ def test_jsonschema_is_a_dev_dependency_only() -> None:
     assert not [r for r in runtime if r.lower().startswith("jsonschema")], runtime
     assert [r for r in dev if r.lower().startswith("jsonschema")], dev
     # ...and no module of the package imports it (tests may).
-    out = subprocess.run(
-        ["git", "ls-files", "-co", "--exclude-standard", "*.py"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
     stages = ("diplowire/", "wire/", "ingest/", "enrich/", "index/", "devstack/")
     offenders = []
-    for rel in out:
+    for rel in python_files():
         path = ROOT / rel
         if not rel.startswith(stages) or path.is_symlink() or not path.exists():
             continue
