@@ -25,10 +25,12 @@ from diplowire.ingest.parse import Item
 from diplowire.ingest.state import Seen
 from diplowire.wire.article import replace
 
+_WORDS = re.compile(r"\w+")
+
 
 def title_key(title: str) -> str:
     """Short hash of a title's words (case, punctuation and spacing ignored)."""
-    words = re.findall(r"\w+", title.lower())
+    words = _WORDS.findall(title.lower())
     return hashlib.sha1(" ".join(words).encode()).hexdigest()[:8]
 
 

@@ -459,9 +459,18 @@ class StateStore:
 
     def seen_of_feed(self, url: str) -> list[str]:
         """Ids of the saved articles ``url`` published last (also those it no longer carries)."""
+        return self.seen_of_feeds([url]).get(url, [])
+
+    def seen_of_feeds(self, urls: Iterable[str]) -> dict[str, list[str]]:
+        """:meth:`seen_of_feed` of many feeds, in one query per 400 (the owners' records)."""
+        out: dict[str, list[str]] = {}
         with self.lock:
-            rows = self._conn().execute("SELECT id FROM seen WHERE feed = ?", (url,))
-            return [r[0] for r in rows]
+            db = self._conn()
+            for chunk in _chunks(list(urls)):
+                q = f"SELECT feed, id FROM seen WHERE feed IN ({','.join('?' * len(chunk))})"
+                for feed, aid in db.execute(q, chunk):
+                    out.setdefault(feed, []).append(aid)
+        return out
 
     def guids_of(self, ids: Iterable[str]) -> dict[str, str]:
         """The saved GUID keys naming any of ``ids`` (guid -> id)."""

@@ -22,14 +22,15 @@ from kafka import KafkaConsumer, KafkaProducer
 from diplowire.wire import kafka_compat, steps
 from diplowire.wire.article import Article
 from diplowire.wire.deadletters import DeadLetters
-
-# Re-exported: the workers and tests import the outcome types from here too.
 from diplowire.wire.outcomes import MessageError as MessageError
 from diplowire.wire.outcomes import Outcome as Outcome
 from diplowire.wire.outcomes import Poison as Poison
 from diplowire.wire.outcomes import Start as Start
 from diplowire.wire.outcomes import TransientError as TransientError
 from diplowire.wire.outcomes import WorkerStopped as WorkerStopped
+
+# Re-exported: the workers and tests import the outcome types from here too.
+from diplowire.wire.partitioning import Murmur2Partitioner
 from diplowire.wire.publisher import Publisher
 from diplowire.wire.settings import KafkaSettings, LoopSettings
 from diplowire.wire.startup import wait_for_kafka
@@ -93,6 +94,8 @@ def make_producer(kafka: KafkaSettings, **overrides: Any) -> KafkaProducer:
         "linger_ms": 20,
         "max_request_size": kafka.max_message_bytes,
         "retries": 10,
+        # kafka-python's own partitioner, same placement, cheaper hash (wire/partitioning.py).
+        "partitioner": Murmur2Partitioner(),
     }
     cfg.update(overrides)
     return KafkaProducer(**cfg)

@@ -103,9 +103,13 @@ def _twice(by_poller: dict[str, set[str]]) -> set[str]:
 
 
 def _group_events(log: str) -> str:
-    """A poller log's lines about the group and its partitions (the passes' lines left out)."""
+    """A poller log's lines about the group and its partitions, warnings, errors and
+    tracebacks (the passes' INFO lines left out)."""
     return "\n".join(
-        line for line in log.splitlines() if "partition" in line or "group" in line.lower()
+        line
+        for line in log.splitlines()
+        if not line.startswith("20")
+        or any(w in line for w in ("partition", "group", "WARNING", "ERROR", "CRITICAL"))
     )
 
 
