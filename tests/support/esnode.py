@@ -15,7 +15,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 import urllib.request
@@ -24,12 +23,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from diplowire import devstack as stk
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.support.kafkanode import free_port
 
 
 def prepare_node(
@@ -97,8 +91,8 @@ class EsNode:
     ) -> None:
         self.cfg = cfg or stk.StackConfig.from_env()
         # Free ports by default: another run (or the shared node) may hold the usual ones.
-        self.http_port = http_port or _free_port()
-        self.transport_port = transport_port or _free_port()
+        self.http_port = http_port or free_port()
+        self.transport_port = transport_port or free_port()
         name = f"test-node-{uuid.uuid4().hex[:8]}"
         # Next to the stack's own node, which the Elasticsearch user can reach (pytest's tmp
         # and root's home are 0700); the stack decides where that is.
