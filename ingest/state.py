@@ -32,10 +32,14 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import msgspec
 
+from diplowire.ingest.statesql import KEYS_PER_QUERY
+from diplowire.ingest.statesql import SCHEMA as _SCHEMA
+from diplowire.ingest.statesql import chunks as _chunks
+from diplowire.ingest.statesql import delete as _delete
+from diplowire.ingest.statesql import upsert as _upsert
 from diplowire.ingest.statetable import Kind, Table
 
 
@@ -149,17 +153,6 @@ class PollerState:
 
 DB_NAME = "poller-state.sqlite"
 LEGACY_NAME = "poller-state.json"
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS feeds (url TEXT PRIMARY KEY, state BLOB NOT NULL, items BLOB)
-    WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS seen (
-    id TEXT PRIMARY KEY, feed TEXT NOT NULL, hash TEXT NOT NULL, version INTEGER NOT NULL,
-    last_seen REAL NOT NULL, title_key TEXT NOT NULL, gone_at REAL NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS guids (guid TEXT PRIMARY KEY, id TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS seen_by_feed ON seen (feed);
-CREATE INDEX IF NOT EXISTS guids_by_id ON guids (id);
-"""
 _FEED_ENC = msgspec.json.Encoder()
 _FEED_DEC = msgspec.json.Decoder(FeedState)
 _IDS_DEC = msgspec.json.Decoder(list[str])
@@ -169,7 +162,6 @@ _SEEN_COLS = "id, feed, hash, version, last_seen, title_key, gone_at"
 _SeenRow = tuple[str, str, str, int, float, str, float]
 _ROWS_DEC = msgspec.json.Decoder(list[_SeenRow])
 _PAIRS_DEC = msgspec.json.Decoder(list[tuple[str, str]])
-_KEYS_PER_QUERY = 400
 
 
 def _seen_row(art_id: str, s: Seen) -> _SeenRow:
@@ -387,9 +379,9 @@ class StateStore:
         n = max(len(ids), len(guid_keys))
         with self.lock:
             db = self._conn()
-            for i in range(0, n, _KEYS_PER_QUERY):
-                a = ids[i : i + _KEYS_PER_QUERY]
-                g = guid_keys[i : i + _KEYS_PER_QUERY]
+            for i in range(0, n, KEYS_PER_QUERY):
+                a = ids[i : i + KEYS_PER_QUERY]
+                g = guid_keys[i : i + KEYS_PER_QUERY]
                 am, gm = ",".join("?" * len(a)), ",".join("?" * len(g))
                 q = (
                     f"SELECT (SELECT json_group_array(json_array(guid, id)) FROM guids "
@@ -493,29 +485,3 @@ class StateStore:
 
 FileStateStore = StateStore
 """The name the store had as a JSON file; kept for callers and scripts that use it."""
-
-
-_ROWS_PER_STATEMENT = 500
-
-
-def _chunks(keys: list[str]) -> Iterable[list[str]]:
-    for i in range(0, len(keys), _KEYS_PER_QUERY):
-        yield keys[i : i + _KEYS_PER_QUERY]
-
-
-def _upsert(db: sqlite3.Connection, table: str, rows: list[tuple[Any, ...]], conflict: str) -> None:
-    """An ``INSERT`` of many rows, 500 to a statement: ``sqlite3`` releases the GIL around every
-    statement step, and a step per row made the poller's thread wait for the GIL (held by the
-    parsing threads) thousands of times per save."""
-    if not rows:
-        return
-    marks = "(" + ",".join("?" * len(rows[0])) + ")"
-    for i in range(0, len(rows), _ROWS_PER_STATEMENT):
-        chunk = rows[i : i + _ROWS_PER_STATEMENT]
-        sql = f"INSERT INTO {table} VALUES " + ",".join([marks] * len(chunk)) + " " + conflict
-        db.execute(sql, [v for row in chunk for v in row])
-
-
-def _delete(db: sqlite3.Connection, head: str, keys: Iterable[str]) -> None:
-    for chunk in _chunks(list(keys)):
-        db.execute(f"{head} ({','.join('?' * len(chunk))})", chunk)
