@@ -59,7 +59,10 @@ def gap_ok(ctx: Ctx, a: int, b: int) -> bool:
     doc = ctx.doc
     commas = [i for i in range(a, b) if doc[i].text == ","]
     if commas and any(
-        doc[i].ent_type_ in PERSON_LABELS and doc[i].pos_ == "PROPN" for i in range(a, b)
+        doc[i].ent_type_ in PERSON_LABELS
+        and doc[i].pos_ == "PROPN"
+        and not _after_place_prep(ctx, i)
+        for i in range(a, b)
     ):
         return False  # another name sits between: "le président X, son fils Y"
     starts = [a, *(c + 1 for c in commas)]
@@ -76,6 +79,13 @@ def gap_ok(ctx: Ctx, a: int, b: int) -> bool:
         if not _portfolio_run(ctx, s, e):
             return False
     return True
+
+
+def _after_place_prep(ctx: Ctx, i: int) -> bool:
+    """'à l'Etranger', 'in Abroad': a word the NER calls a person right after a place preposition
+    is a place in the portfolio, not another name."""
+    prev = ctx.lower(i - 1)
+    return prev in ctx.loc_preps or (prev in ctx.articles and ctx.lower(i - 2) in ctx.loc_preps)
 
 
 def _apposition(ctx: Ctx, s: int, e: int) -> bool:
@@ -170,13 +180,20 @@ def misread_name(ctx: Ctx, k: int) -> bool:
     if tok.ent_type_ not in {"LOC", "GPE"}:
         # A body or a work ("president of Iraq's Olympic Committee") names a person only right
         # after the role or a state's name.
-        return k in ctx.role_end or (k - 1 in ctx.country_at and doc[k - 1].is_title)
+        return k in ctx.role_end or (k - 1 in ctx.country_at and _state_before(ctx, k - 1))
     return not (
         prev in ctx.loc_preps
         or prev in ctx.portfolio_words
         or prev in ctx.speech_preps
         or doc[k - 1].is_punct
     )
+
+
+def _state_before(ctx: Ctx, i: int) -> bool:
+    """The state word at ``i`` is capitalised ("Kazakh President X") or a nationality word right
+    after a role ("du Premier ministre arménien Nikol Pachinian", the name filed as ORG)."""
+    c = ctx.country_at[i]
+    return ctx.doc[i].is_title or (span_kind(c) == "demonym" and c.start in ctx.role_end)
 
 
 def name_end(ctx: Ctx, k: int) -> int:
@@ -230,7 +247,11 @@ def plural_role(ctx: Ctx, role: Span) -> bool:
     """'ministres', 'Foreign Ministers', 'conseillers politiques', or 'both'/'tous deux' before
     the role: one role for several names."""
     words = ctx.lower_words(role.start, role.end)
-    if any(w.endswith("s") and w[:-1] in _role_words(ctx.kb.lang) for w in words):
+    # Not a grammar word of the role phrase ("des" is no plural of "de").
+    if any(
+        w.endswith("s") and w not in ctx.portfolio_words and w[:-1] in _role_words(ctx.kb.lang)
+        for w in words
+    ):
         return True
     return any(w in {"both", "tous", "toutes"} for w in ctx.lower_words(role.start - 2, role.start))
 
@@ -303,6 +324,11 @@ def alias_keys(words: list[list[str]], keys: list[str]) -> list[str]:
                 keys[j]
                 for j, o in enumerate(words)
                 if len(o) == 2 == len(ws) and o[-1] == ws[0] and keys[j] != keys[i]
+            }
+            # The opening words of a longer name: "Sheikh Zayed bin Khalifa" after "Sheikh Zayed
+            # bin Khalifa bin Sultan Al Nahyan".
+            fits |= {
+                keys[j] for j, o in enumerate(words) if len(o) > len(ws) and o[: len(ws)] == ws
             }
         if len(fits) == 1:
             out[i] = fits.pop()

@@ -29,9 +29,45 @@ def role_left(ctx: Ctx, p: PersonFound) -> Span | None:
     return best
 
 
+# Words that make a role after the name its predicate: "X, 57 ans, est la nouvelle secrétaire
+# générale", "X was appointed ambassador", "X a été nommé ministre", "X serves as envoy".
+_LINKS = frozenset(
+    {
+        "est", "était", "sera", "devient", "reste", "été", "nommé", "nommée", "désigné",
+        "désignée", "élu", "élue", "reconduit", "reconduite", "comme",
+        "is", "was", "becomes", "became", "remains", "been", "appointed", "named", "elected",
+        "serves", "served", "as",
+    }
+)  # fmt: skip
+# An age between the name and its verb: ", 57 ans,", ", 62,", ", 45 years old,".
+_AGE_WORDS = frozenset({"ans", "an", "years", "year", "old", "-"})
+
+
+def _predicate_role(ctx: Ctx, p: PersonFound) -> Span | None:
+    doc = ctx.doc
+    k = p.end
+    if ctx.lower(k) == ",":
+        j = k + 1
+        while j < len(doc) and (doc[j].like_num or doc[j].lower_ in _AGE_WORDS):
+            j += 1
+        if j == k + 1 or ctx.lower(j) != ",":
+            return None
+        k = j + 1
+    starts = {r.start: r for r in ctx.roles}
+    linked = False
+    for i in range(k, min(len(doc), k + 6)):
+        if i in starts:
+            return starts[i] if linked and ctx.same_sent(p.start, i) else None
+        if ctx.lower(i) in _LINKS:
+            linked = True
+        elif not (doc[i].pos_ in {"DET", "ADJ", "AUX"} or ctx.lower(i) in ctx.poss):
+            return None
+    return None
+
+
 def role_right(ctx: Ctx, p: PersonFound) -> Span | None:
     if ctx.lower(p.end) != ",":
-        return None
+        return _predicate_role(ctx, p)
     for role in ctx.roles:
         gap = role.start - (p.end + 1)
         # "Penny Wong, Australia's Foreign Minister": a possessive may sit between.
@@ -42,7 +78,7 @@ def role_right(ctx: Ctx, p: PersonFound) -> Span | None:
             for k in range(p.end + 1, role.start)
         ):
             return role
-    return None
+    return _predicate_role(ctx, p)
 
 
 def role_facts(
@@ -95,6 +131,12 @@ def role_facts(
                 country = adjacent_country(ctx, h.start, h.end)
                 if country:
                     break
+    if country is None and not left and p.start - 1 in ctx.country_at:
+        # "La rwandaise Louise Mushikiwabo, ..., est la nouvelle secrétaire générale": the
+        # nationality word right before the name, when the role after it names no state.
+        c = ctx.country_at[p.start - 1]
+        if span_kind(c) == "demonym":
+            country = span_code(c)
     if country is None:
         country = entry.default_country
     if posted == country:

@@ -99,16 +99,22 @@ def person_candidates(ctx: Ctx) -> list[PersonFound]:
             ):
                 # "Minister of Tourism", "ministre de l'Équipement": the portfolio, not a name.
                 k += 1
-                while k < limit and (
-                    doc[k].lower_ in ctx.non_name_words
-                    or (doc[k].lower_ in ctx.portfolio_words and k + 1 < limit)
-                    or (doc[k].is_title and ctx.lower(k - 1) in ctx.portfolio_words)
-                    # A portfolio of several words ("of Civil Aviation"), not a name after it.
-                    or (
-                        doc[k].is_title
-                        and doc[k - 1].is_title
-                        and doc[k].ent_type_ not in PERSON_LABELS
-                        and k - 1 not in ctx.country_at
+                # An honorific ends the portfolio: "MINISTER of Foreign and Caricom Affairs Dr
+                # Amery Browne".
+                while (
+                    k < limit
+                    and doc[k].text not in ctx.honorifics
+                    and (
+                        doc[k].lower_ in ctx.non_name_words
+                        or (doc[k].lower_ in ctx.portfolio_words and k + 1 < limit)
+                        or (doc[k].is_title and ctx.lower(k - 1) in ctx.portfolio_words)
+                        # A portfolio of several words ("of Civil Aviation"), not a name after it.
+                        or (
+                            doc[k].is_title
+                            and doc[k - 1].is_title
+                            and doc[k].ent_type_ not in PERSON_LABELS
+                            and k - 1 not in ctx.country_at
+                        )
                     )
                 ):
                     k += 1
