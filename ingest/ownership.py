@@ -23,22 +23,22 @@ Hand-over without publishing an article twice (same id and version):
   saves, writes the records and a mark, waits for Kafka's acks, and only then lets the group go
   on (:meth:`Ownership.service`);
 * assignment: the new owner reads the partition's records, then reads the raw topic from the
-  partition's last mark (less :data:`SCAN_MARGIN_S`) to its end and adds every article found to
-  its seen set: what a dead owner published after its last records is known too. Only then are
-  the partition's feeds polled.
+  partition's last mark (less :data:`~ingest.ownerread.SCAN_MARGIN_S`) to its end and adds
+  every article found to its seen set: what a dead owner published after its last records is
+  known too (:func:`~ingest.ownerread.read_adoption`). Only then are the partition's feeds
+  polled.
 
 The group consumer only exists for membership: its partitions are paused, it fetches nothing.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 
 import msgspec
@@ -46,24 +46,20 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
 from kafka.errors import KafkaError
 
-from diplowire.ingest.identity import title_key
+from diplowire.ingest.ownerread import MARK_KEY, Adoption, FeedRecord, Mark, read_adoption
 from diplowire.ingest.politeness import host_of
 from diplowire.ingest.state import FeedState, PollerState, Seen, StateStore
-from diplowire.ingest.statetopic import ensure_state_topic, offsets_since, read_to_end
+from diplowire.ingest.statetopic import ensure_state_topic
 from diplowire.wire.kafka_compat import WholeRevocations
 from diplowire.wire.settings import KafkaSettings, PollSettings
 
 log = logging.getLogger(__name__)
+_enc = msgspec.json.Encoder()
 
-SCAN_MARGIN_S = 75.0
-"""The raw topic is read from a partition's last mark less this: a send the producer still
-retried when the mark was written (up to the poller's 60 s ack timeout) and clock skew between
-the pollers' machines (15 s)."""
 MARK_EVERY_S = 20.0
 """An idle owner still marks its partitions this often, so a new owner's raw scan stays short."""
 HANDOVER_WAIT_S = 30.0
 """How long a revocation waits for the poller's hand-over before the group goes on anyway."""
-MARK_KEY = b"\x00mark"
 
 
 @lru_cache(maxsize=1 << 16)
@@ -72,61 +68,6 @@ def partition_of(url: str, partitions: int) -> int:
     has all of a host's feeds. Cached: asked several times per feed and pass, and parsing the
     URL each time was 1 % of the poller's pass-1 CPU (bench/ingest.md)."""
     return zlib.crc32(host_of(url).encode()) % partitions
-
-
-class FeedRecord(msgspec.Struct, frozen=True):
-    fs: FeedState
-    items: list[str] | None
-    seen: dict[str, tuple[str, int, float, str, str]]
-    """article id -> (content hash, version, last seen, title key, feed)."""
-    guids: dict[str, str]
-
-
-class Mark(msgspec.Struct, frozen=True):
-    t: float
-
-
-class _Src(msgspec.Struct):
-    feed_url: str
-
-
-class _RawArticle(msgspec.Struct):
-    """What a raw-topic record says about what was published (the rest is not decoded)."""
-
-    id: str
-    version: int
-    title: str
-    text: str
-    source: _Src
-
-
-class _Published(msgspec.Struct, frozen=True):
-    """What the raw scan keeps of a published article: a dead owner's last minute of sends can
-    be tens of thousands of articles, not to be held with their texts."""
-
-    id: str
-    version: int
-    digest: str
-    title_key: str
-    feed: str
-
-
-_enc = msgspec.json.Encoder()
-_rec_dec = msgspec.json.Decoder(FeedRecord)
-_mark_dec = msgspec.json.Decoder(Mark)
-_raw_dec = msgspec.json.Decoder(_RawArticle)
-
-
-@dataclass
-class Adoption:
-    """Partitions assigned to this poller, with what Kafka holds for them (read by the
-    coordinator thread, applied by the poller's thread)."""
-
-    partitions: set[int]
-    epoch: int
-    """The coordinator's revocation count when they were assigned: a revocation since voids it."""
-    records: dict[str, FeedRecord] = field(default_factory=dict)
-    published: list[_Published] = field(default_factory=list)
 
 
 @dataclass
@@ -410,7 +351,7 @@ class Ownership:
                     epoch = self._epoch
                 if parts:
                     t = time.monotonic()
-                    adoption = self._read(parts, epoch)
+                    adoption = read_adoption(self.kafka, self.topic, parts, epoch)
                     log.info("read partitions %s in %.1f s", sorted(parts), time.monotonic() - t)
                     with self._cond:
                         self._adoptions.append(adoption)
@@ -450,34 +391,6 @@ class Ownership:
             self._assigned = set(parts)
             self._cond.notify_all()
 
-    def _read(self, parts: set[int], epoch: int) -> Adoption:
-        """The partitions' latest records, and what the raw topic holds since their marks."""
-        adoption = Adoption(set(parts), epoch)
-        marks: dict[int, float] = {}
-        tps = [TopicPartition(self.topic, p) for p in sorted(parts)]
-        for rec in read_to_end(self.kafka, dict.fromkeys(tps)):
-            if rec.key == MARK_KEY:
-                marks[rec.partition] = _mark_dec.decode(rec.value).t  # the last one counts
-            elif rec.key is not None and rec.value is not None:
-                adoption.records[rec.key.decode()] = _rec_dec.decode(rec.value)
-        if not marks:
-            return adoption  # never owned before: nothing was published for these feeds
-        since = min(marks.values()) - SCAN_MARGIN_S
-        raw = self.kafka.topics.raw
-        starts = offsets_since(self.kafka, raw, since)
-        for rec in read_to_end(self.kafka, starts):
-            if rec.value is None:
-                continue
-            try:
-                art = _raw_dec.decode(rec.value)
-            except msgspec.ValidationError:
-                continue  # not an article this poller could have written
-            digest = _content_hash(art.title, art.text)
-            adoption.published.append(
-                _Published(art.id, art.version, digest, title_key(art.title), art.source.feed_url)
-            )
-        return adoption
-
 
 class _Listener(ConsumerRebalanceListener):
     def __init__(self, owner: Ownership) -> None:
@@ -491,11 +404,6 @@ class _Listener(ConsumerRebalanceListener):
 
     def on_partitions_lost(self, lost: Iterable[TopicPartition]) -> None:
         self.owner._on_lost({tp.partition for tp in lost})
-
-
-def _content_hash(title: str, text: str) -> str:
-    """``ingest.normalize.content_hash`` of a decoded raw article (pinned equal by a test)."""
-    return hashlib.sha1(f"{title}\x00{text}".encode()).hexdigest()[:20]
 
 
 def start_owner(settings: PollSettings, producer: KafkaProducer, store: StateStore) -> Ownership:

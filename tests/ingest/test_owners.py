@@ -19,15 +19,8 @@ import msgspec
 
 from diplowire.ingest.feeds import Feed
 from diplowire.ingest.normalize import content_hash
-from diplowire.ingest.ownership import (
-    MARK_KEY,
-    FeedRecord,
-    Mark,
-    Ownership,
-    _content_hash,
-    partition_of,
-    start_owner,
-)
+from diplowire.ingest.ownerread import MARK_KEY, FeedRecord, Mark, _content_hash
+from diplowire.ingest.ownership import Ownership, partition_of, start_owner
 from diplowire.ingest.poller import poll_once
 from diplowire.ingest.state import StateStore
 from diplowire.ingest.statetopic import ensure_state_topic
