@@ -165,6 +165,7 @@ def misread_name(ctx: Ctx, k: int) -> bool:
         state = k - 1 in ctx.country_at and (
             (span_kind(ctx.country_at[k - 1]) == "demonym" and tok.pos_ == "PROPN")
             or tok.text in ctx.honorifics
+            or _genitive_state(ctx, k)
         )
         return (k in ctx.role_end or state) and not doc[k - 1].is_punct
     end = k + 1
@@ -186,6 +187,26 @@ def misread_name(ctx: Ctx, k: int) -> bool:
         or prev in ctx.portfolio_words
         or prev in ctx.speech_preps
         or doc[k - 1].is_punct
+    )
+
+
+def _genitive_state(ctx: Ctx, k: int) -> bool:
+    """A role phrase ending in a state's name, then the holder's name in the same entity: "le
+    secrétaire général du Parti communiste du Vietnam To Lam", "President of Iraq Barham Salih"
+    (the caller only looks after a role)."""
+    c = ctx.country_at[k - 1]
+    before = ctx.lower(c.start - 1)
+    genitive = before in ctx.gen_preps or (
+        before in ctx.articles and ctx.lower(c.start - 2) in ctx.gen_preps
+    )
+    return (
+        span_kind(c) == "name"
+        and genitive
+        and ctx.doc[k].is_title
+        and ctx.lower(k) not in ctx.non_name_words
+        # A name of two words at least: not "of Sri Lanka Navy officers".
+        and k + 1 < len(ctx.doc)
+        and ctx.doc[k + 1].is_title
     )
 
 

@@ -41,12 +41,18 @@ _LINKS = frozenset(
 )  # fmt: skip
 # An age between the name and its verb: ", 57 ans,", ", 62,", ", 45 years old,".
 _AGE_WORDS = frozenset({"ans", "an", "years", "year", "old", "-"})
+_RELATIVES = frozenset({"qui", "who"})
+# One plural role after a list of names: "X et Y, respectivement ministres des Affaires
+# étrangères du Maroc et de la Russie", "X and Y, respectively foreign ministers of ...".
+_LIST_ADVERBS = frozenset({"respectivement", "respectively"})
 
 
 def _predicate_role(ctx: Ctx, p: PersonFound) -> Span | None:
     doc = ctx.doc
     k = p.end
-    if ctx.lower(k) == ",":
+    if ctx.lower(k) == "," and ctx.lower(k + 1) in _RELATIVES:
+        k += 2  # "X, qui est ambassadeur", "X, who was appointed envoy"
+    elif ctx.lower(k) == ",":
         j = k + 1
         while j < len(doc) and (doc[j].like_num or doc[j].lower_ in _AGE_WORDS):
             j += 1
@@ -75,6 +81,7 @@ def role_right(ctx: Ctx, p: PersonFound) -> Span | None:
             ctx.doc[k].pos_ in {"DET", "ADJ", "ADP", "PROPN", "PART", "NUM", "PRON"}
             or k in ctx.country_at
             or ctx.lower(k) in ctx.poss
+            or ctx.lower(k) in _LIST_ADVERBS
             for k in range(p.end + 1, role.start)
         ):
             return role
@@ -85,6 +92,10 @@ def role_facts(
     ctx: Ctx, role: Span, p: PersonFound, left: bool
 ) -> tuple[str, str | None, str | None]:
     entry = ctx.kb.roles[int(span_code(role))]
+    if not left and any(ctx.lower(k) in _LIST_ADVERBS for k in range(p.end, role.start)):
+        # "respectivement ministres ... du Maroc et de la Jordanie": which state is whose is
+        # in the order of the list, not in what is nearest; the role alone is sure.
+        return entry.role, None, None
     country = None
     posted = None
     doc = ctx.doc

@@ -103,3 +103,44 @@ def test_opening_words_of_a_longer_name_are_that_person() -> None:
     # Two different longer names opening alike: no guess.
     words = [["ali", "bin", "x", "y"], ["ali", "bin", "z", "w"], ["ali", "bin"]]
     assert alias_keys(words, ["kb:y", "kb:w", "kb:bin"])[2] == "kb:bin"
+
+
+def test_a_plural_role_after_respectively_holds_for_the_list() -> None:
+    # Invented (the construction of wire copy): one plural role for the names before it; which
+    # state is whose follows the list's order, so no state is guessed from what is nearest.
+    found = persons_of(
+        "Nasser Bourita et Ayman Safadi, respectivement ministres des Affaires étrangères du "
+        "Maroc et de la Jordanie, se sont entretenus mardi.",
+        "fr",
+    )
+    assert found == {
+        "Nasser Bourita": ("foreign_minister", None),
+        "Ayman Safadi": ("foreign_minister", None),
+    }
+
+
+def test_role_in_a_relative_clause() -> None:
+    # Invented: "X, qui est ..." / "X, who was appointed ..." make the role X's; a relative
+    # clause with another verb does not.
+    assert persons_of(
+        "Anne Dupont, qui est ambassadrice de France au Mali, a quitté Bamako.", "fr"
+    ) == {"Anne Dupont": ("ambassador", "FR")}
+    assert "John Smith" in persons_of(
+        "John Smith, who was appointed ambassador to Chile last year, left Santiago.", "en"
+    )
+    assert persons_of("John Smith, who met the ambassador of Chile, left Santiago.", "en") == {}
+
+
+def test_name_after_a_state_ending_the_role_phrase() -> None:
+    # w3-as-ml-fr-11: the NER runs the party's name, the state and the holder into one ORG span.
+    found = persons_of(
+        "À l'invitation du secrétaire général du Comité central du Parti communiste du Vietnam "
+        "To Lam et du président vietnamien Luong Cuong, le dirigeant chinois est arrivé à Hanoï.",
+        "fr",
+    )
+    assert found == {
+        "To Lam": ("secretary_general", "VN"),
+        "Luong Cuong": ("head_of_state", "VN"),
+    }
+    # Invented counter-case: a body's word after the state is no name.
+    assert persons_of("The ambassador of Sri Lanka Navy officers said nothing.", "en") == {}
