@@ -12,6 +12,13 @@ from diplowire.enrich.diplo.orgcontext import (
     parent_of_named_organ,
     portfolio_then_state,
 )
+from diplowire.enrich.diplo.orglists import (
+    other_state_foreign_ministry,
+    senders_after,
+    senders_before,
+    shared_head_orgs,
+)
+from diplowire.enrich.diplo.orgorgans import organs_named_alone
 from diplowire.enrich.kb import KnowledgeBase, OrgEntry, norm
 from diplowire.wire.article import Organization
 
@@ -33,6 +40,27 @@ def named_orgs(ctx: Ctx) -> list[OrgFound]:
         country = entry.country
         if country is None and entry.type != "international_org":
             country = adjacent_country(ctx, span.start, span.end)
+        other = (
+            other_state_foreign_ministry(ctx, span.start, entry.country)
+            if entry.type == "foreign_ministry"
+            else None
+        )
+        if other is not None:
+            # "Pakistan's Foreign Office": that state's ministry under the words of another's.
+            code = span_code(other)
+            out.append(
+                OrgFound(
+                    key=f"mfa:{code}",
+                    name=ctx.doc[other.start : span.end].text,
+                    type="foreign_ministry",
+                    country=code,
+                    city=None,
+                    kind="foreign_ministry",
+                    host=None,
+                    mentions=[(other.start, span.end)],
+                )
+            )
+            continue
         out.append(
             OrgFound(
                 key=_org_key_for(entry),
@@ -159,13 +187,17 @@ def composed_orgs(ctx: Ctx) -> list[OrgFound]:
             b -= 1
         if b >= 0 and b in ctx.country_at and span_kind(ctx.country_at[b]) in {"name", "demonym"}:
             c = ctx.country_at[b]
-            senders.append(c)
+            # "the British, French and German embassies": every state of the list sends one.
+            senders = senders_before(ctx, b) if head.plural and b == h.start - 1 else []
+            senders = senders or [c]
             start = c.start
-        # Sender right after the head: "consulat russe", "ministère russe des Affaires...".
+        # Sender right after the head: "consulat russe", "ambassades française et allemande".
         if not senders and end in ctx.country_at and span_kind(ctx.country_at[end]) == "demonym":
+            listed_after, after_end = senders_after(ctx, end)
+            senders = listed_after if head.plural and len(listed_after) > 1 else []
             c = ctx.country_at[end]
-            senders.append(c)
-            end = c.end
+            senders = senders or [c]
+            end = after_end if len(senders) > 1 else c.end
         if kind == "ministry" and senders:
             rest = " ".join(t.lower_ for t in doc[end : end + 4])
             for other in kb.org_heads:
@@ -240,6 +272,8 @@ def composed_orgs(ctx: Ctx) -> list[OrgFound]:
                     mentions=[(span_start, end)],
                 )
             )
+    out.extend(shared_head_orgs(ctx, _mission_key))
+    out.extend(organs_named_alone(ctx))
     # "partagé par celles de la Norvège et de la Finlande": pronoun standing for missions.
     if last_mission_head is not None:
         for i, tok in enumerate(doc):

@@ -42,13 +42,21 @@ def _person_at(ctx: Ctx, i: int) -> bool:
     )
 
 
+def _gap(ctx: Ctx, start: int, end: int) -> int:
+    """Words between a role and an organisation, not counting a state's name ("de la Russie
+    auprès des", "of the Islamic Republic of Iran to the": four words each)."""
+    return sum(1 for i in range(start, end) if i not in ctx.country_at)
+
+
 def in_person_title(ctx: Ctx, start: int, end: int) -> bool:
     """The organisation at ``start:end`` is part of a named person's title: a role word leads to
     it through link words only ("spokesperson for X", "porte-parole du X", "ambassador to the UN")
     and a person's name stands right after the organisation or right before the role
     ("X Maria Zakharova", "Dhakal, spokesperson for X"). Without a name ("a spokesman for the
     Iranian Foreign Ministry said") the organisation itself is in the story and is kept."""
-    role = next((r for r in ctx.roles if r.end <= start and start - r.end <= TITLE_GAP), None)
+    role = next(
+        (r for r in ctx.roles if r.end <= start and _gap(ctx, r.end, start) <= TITLE_GAP), None
+    )
     links = ctx.kb.words("title_links")
     if role is None or not all(_title_link(ctx, i, links) for i in range(role.end, start)):
         return False
