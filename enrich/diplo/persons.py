@@ -14,6 +14,7 @@ from diplowire.enrich.diplo.context import (
     span_code,
     span_kind,
 )
+from diplowire.enrich.diplo.personcues import accredited_envoy
 from diplowire.enrich.diplo.personlinks import (
     alias_keys,
     anchored,
@@ -167,6 +168,10 @@ def resolve_persons(
                 p.country = entry.country or p.country
         if not p.official and not p.title_only and not former and _speaker(ctx, p):
             p.official = True
+        if not p.official and not p.title_only and not former and p.kb_index is None:
+            envoy, country = accredited_envoy(ctx, p)
+            if envoy and not _non_official_near(ctx, p):
+                p.official, p.role, p.country = True, "ambassador", country
     spread_list_roles(ctx, cands, plural)
     _bind_lede_role(ctx, cands)
     # Coreference by surname: "M. Hammond", "Attal" after "Gabriel Attal".
@@ -244,8 +249,11 @@ def _speaker(ctx: Ctx, p: PersonFound) -> bool:
     ):
         return False
     after = p.end + 1 if ctx.lower(p.end) == "," else p.end
-    said = _speech_verb(ctx, after) or (
-        ctx.lower(p.end) in {"has", "had", "a", "avait"} and _speech_verb(ctx, p.end + 1)
+    said = (
+        _speech_verb(ctx, after)
+        or (ctx.lower(p.end) in {"has", "had", "a", "avait"} and _speech_verb(ctx, p.end + 1))
+        # "X was quoted as saying": the passive of the report names the speaker too.
+        or (ctx.lower(p.end) in {"was", "is"} and ctx.lower(p.end + 1) == "quoted")
     )
     # Inverted ("a déclaré Peskov.", "said Peskov, adding"): the name ends the clause, else it is
     # the verb's object ("told Der Spiegel magazine"); and the verb follows a quote or a comma,

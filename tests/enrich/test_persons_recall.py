@@ -144,3 +144,39 @@ def test_name_after_a_state_ending_the_role_phrase() -> None:
     }
     # Invented counter-case: a body's word after the state is no name.
     assert persons_of("The ambassador of Sri Lanka Navy officers said nothing.", "en") == {}
+
+
+def test_envoys_named_in_an_accreditation() -> None:
+    # w3-af-me-fr-12: envoys listed with the state each represents, no role beside the names.
+    found = persons_of(
+        "Quatre nouveaux ambassadeurs accrédités en Côte d’Ivoire présentent leurs lettres de "
+        "créance.\nOnt ainsi été accrédités Mirmohammad Meigoni Seyed Gholamreza pour la "
+        "république islamique d’Iran, Roberta Di Lecce pour l’Italie, Alhassan Abu pour le Ghana "
+        "et Katrin Månsson pour la Suède.",
+        "fr",
+    )
+    assert {name: role for name, (role, _) in found.items()} == {
+        "Mirmohammad Meigoni Seyed Gholamreza": "ambassador",
+        "Roberta Di Lecce": "ambassador",
+        "Alhassan Abu": "ambassador",
+        "Katrin Månsson": "ambassador",
+    }
+    assert found["Roberta Di Lecce"][1] == "IT"
+    # Invented: the subject of presenting credentials is the envoy; a party named in the same
+    # sentence is not a person.
+    found = persons_of(
+        "Jean Dupont, dont le parti Louvri Barye a soutenu la nomination, a présenté ses lettres "
+        "de créance hier.",
+        "fr",
+    )
+    assert "Louvri Barye" not in found
+
+
+def test_speaker_quoted_as_saying() -> None:
+    # w3-af-me-en-21: the passive of a report names the speaker, in a sentence naming a body.
+    found = persons_of(
+        "The Iranian representative office at the Organization of Islamic Cooperation in Jeddah "
+        'has resumed operations," Nasser Kanaani was quoted as saying by local news agency.',
+        "en",
+    )
+    assert "Nasser Kanaani" in found

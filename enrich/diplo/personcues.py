@@ -1,0 +1,54 @@
+"""Persons: cues outside any role phrase that make a named person an official (issue 12 part 3).
+
+An accreditation: the names in a sentence about accrediting envoys or presenting credentials
+are the envoys ("Ont ainsi été accrédités X pour l'Iran, Y pour l'Italie ..."); the receiving
+head of state is found by the role rules already.
+"""
+
+from diplowire.enrich.diplo.context import Ctx, PersonFound, span_code, span_kind
+
+# The words of the act, not of the topic: "lettres de créance", "credentials", "accrédités".
+_CREDENTIAL_WORDS = frozenset(
+    {
+        "créance", "créances", "accrédité", "accréditée", "accrédités", "accréditées",
+        "credentials", "credence", "accredited",
+    }
+)  # fmt: skip
+# "X pour l'Italie", "X for Ghana": whom the envoy represents.
+_FOR = frozenset({"pour", "for"})
+# What lies between the envoy and the credentials: "a présenté ses lettres de", "presented his".
+_PRESENTING = frozenset({"VERB", "AUX", "DET", "PRON", "ADP", "NOUN"})
+
+
+def accredited_envoy(ctx: Ctx, p: PersonFound) -> tuple[bool, str | None]:
+    """(whether ``p`` is an envoy named in an accreditation sentence, the state it represents
+    if said). The name is listed with the state it is accredited for ("X pour l'Italie"), or
+    is the subject of presenting credentials ("X a présenté ses lettres de créance", "X
+    presented his credentials"); other names of the sentence (a party, the host) are not."""
+    doc = ctx.doc
+    sent = ctx.sent[p.start]
+    lo = p.start
+    while lo > 0 and ctx.sent[lo - 1] == sent:
+        lo -= 1
+    hi = p.end
+    while hi < len(doc) and ctx.sent[hi] == sent:
+        hi += 1
+    if not any(doc[i].lower_ in _CREDENTIAL_WORDS for i in range(lo, hi)):
+        return False, None
+    k = p.end
+    if ctx.lower(k) in _FOR:
+        # The state, within a few words ("pour la république islamique d'Iran"), before the
+        # next item of the list.
+        for i in range(k + 1, min(hi, k + 6)):
+            if doc[i].is_punct or ctx.lower(i) in ctx.coord:
+                break
+            c = ctx.country_at.get(i)
+            if c is not None and span_kind(c) != "capital":
+                return True, span_code(c)
+        return False, None
+    for i in range(p.end, min(hi, p.end + 6)):
+        if doc[i].lower_ in _CREDENTIAL_WORDS:
+            return True, None
+        if not (doc[i].pos_ in _PRESENTING or ctx.lower(i) in ctx.poss):
+            break
+    return False, None
