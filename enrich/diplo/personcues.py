@@ -52,3 +52,36 @@ def accredited_envoy(ctx: Ctx, p: PersonFound) -> tuple[bool, str | None]:
         if not (doc[i].pos_ in _PRESENTING or ctx.lower(i) in ctx.poss):
             break
     return False, None
+
+
+def capitals_names(ctx: Ctx, taken: set[int]) -> list[PersonFound]:
+    """Names written in capitals with a role beside them, which the NER does not see: the
+    speaker lines of transcripts and releases ("PENNY WONG, FOREIGN MINISTER: Thanks ...",
+    "AMBASSADOR JOHN SMITH"). Two to four capitalised words, no state, body or role word among
+    them, right before ", ROLE" or right after a role; the name is given in title case."""
+    doc = ctx.doc
+    starts = {r.start for r in ctx.roles}
+    out: list[PersonFound] = []
+    i = 0
+    while i < len(doc):
+        j = i
+        while j < len(doc) and j - i < 5 and _capital_word(ctx, j) and j not in taken:
+            j += 1
+        if 2 <= j - i <= 4 and ((ctx.lower(j) == "," and j + 1 in starts) or i in ctx.role_end):
+            name = " ".join(t.text.capitalize() for t in doc[i:j])
+            out.append(PersonFound(name, i, j))
+        i = max(j, i + 1)
+    return out
+
+
+def _capital_word(ctx: Ctx, i: int) -> bool:
+    tok = ctx.doc[i]
+    return (
+        tok.is_upper
+        and tok.is_alpha
+        and len(tok.text) > 1
+        and i not in ctx.country_at
+        and i not in ctx.org_at
+        and tok.lower_ not in ctx.non_name_words
+        and not any(r.start <= i < r.end for r in ctx.roles)
+    )

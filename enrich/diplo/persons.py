@@ -14,7 +14,7 @@ from diplowire.enrich.diplo.context import (
     span_code,
     span_kind,
 )
-from diplowire.enrich.diplo.personcues import accredited_envoy
+from diplowire.enrich.diplo.personcues import accredited_envoy, capitals_names
 from diplowire.enrich.diplo.personlinks import (
     alias_keys,
     anchored,
@@ -136,6 +136,7 @@ def person_candidates(ctx: Ctx) -> list[PersonFound]:
                     taken.update(range(k, end))
                 break
             k += 1
+    out += capitals_names(ctx, taken)
     return out
 
 

@@ -180,3 +180,15 @@ def test_speaker_quoted_as_saying() -> None:
         "en",
     )
     assert "Nasser Kanaani" in found
+
+
+def test_names_in_capitals_with_a_role() -> None:
+    # w3-as-ml-en-11: the speaker line of a transcript.
+    found = persons_of(
+        "Press conference with Penny Wong\nPENNY WONG, FOREIGN MINISTER: Thanks very much for "
+        "coming. I’m here to talk about Australia’s relationship with the Pacific.",
+        "en",
+    )
+    assert found == {"Penny Wong": ("foreign_minister", None)}
+    # Invented counter-case: capitals with no role beside them name no one here.
+    assert persons_of("PRESS RELEASE, GENEVA: JOHN SMITH spoke to reporters.", "en") == {}
