@@ -192,3 +192,24 @@ def test_names_in_capitals_with_a_role() -> None:
     assert found == {"Penny Wong": ("foreign_minister", None)}
     # Invented counter-case: capitals with no role beside them name no one here.
     assert persons_of("PRESS RELEASE, GENEVA: JOHN SMITH spoke to reporters.", "en") == {}
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "expected"),
+    [
+        # Invented, honorifics of protocol style (KB lexicon): off the name, and not a name.
+        (
+            "fr",
+            "Le roi du Maroc a reçu S.E.M. Ahmed Tall, le nouvel ambassadeur du Sénégal.",
+            {"Ahmed Tall": ("ambassador", "SN")},
+        ),
+        (
+            "en",
+            "The Vice President of the UAE, H.H. Sheikh Mohammed bin Rashid Al Maktoum, received "
+            "the envoy.",
+            {"Mohammed bin Rashid Al Maktoum": ("vice_president", "AE")},
+        ),
+    ],
+)
+def test_protocol_honorifics(lang: str, text: str, expected: Persons) -> None:
+    assert persons_of(text, lang) == expected
