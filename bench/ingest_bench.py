@@ -295,6 +295,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--feeds", type=int, default=2000)
     ap.add_argument("--changed", type=float, default=0.1, help="share of feeds changed for pass 2")
     ap.add_argument("--workers", type=int, default=16)
+    ap.add_argument(
+        "--gil-switch-interval",
+        type=float,
+        default=0.05,
+        help="the poller's gil_switch_interval_s (0: Python's 5 ms)",
+    )
     ap.add_argument("--per-host", type=int, default=16, help="per-host concurrency limit")
     ap.add_argument("--spacing", type=float, default=0.0, help="per-host min spacing (s)")
     ap.add_argument("--bootstrap", default="127.0.0.1:9092")
@@ -317,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     from diplowire.ingest.feeds import Feed
-    from diplowire.ingest.poller import POLLER_PRODUCER, poll_once
+    from diplowire.ingest.poller import POLLER_PRODUCER, poll_once, tune_interpreter
     from diplowire.ingest.state import FileStateStore
     from diplowire.wire.admin import ensure_topics
     from diplowire.wire.loop import make_producer
@@ -342,7 +348,9 @@ def main(argv: list[str] | None = None) -> int:
         per_host_min_spacing_s=args.spacing,
         save_every_s=10.0,
         allow_addresses=("127.0.0.1",),  # the bench server is local: allowed explicitly
+        gil_switch_interval_s=args.gil_switch_interval,
     )
+    tune_interpreter(settings)  # as the poll command does
     feeds = [Feed(url=f"{base}/feed/{i}.xml", name=f"Bench {i}") for i in range(args.feeds)]
     results: dict[str, dict[str, Any]] = {}
     baseline: dict[str, Any] = {}

@@ -33,9 +33,11 @@ sys.path.insert(0, str(ROOT / "bench"))
 from ingest_bench import _baseline_apart, _get, serve  # noqa: E402  (the script's own folder)
 
 
-def _usage() -> tuple[float, int]:
+def _usage() -> tuple[float, int, float]:
+    """(CPU s, user and system; peak RSS MB; system CPU s): system time is mostly the threads'
+    hand-offs of the GIL (futex calls), so it is reported apart."""
     ru = resource.getrusage(resource.RUSAGE_SELF)
-    return ru.ru_utime + ru.ru_stime, ru.ru_maxrss // 1024
+    return ru.ru_utime + ru.ru_stime, ru.ru_maxrss // 1024, ru.ru_stime
 
 
 def _poller(
@@ -49,12 +51,14 @@ def _poller(
     go: list[Any],
     out: Any,
     session_timeout_ms: int,
+    workers: int = 16,
+    gil_switch_interval_s: float = 0.05,
 ) -> None:
     """One poller process: join the group, report its share in ``mask``, run each pass when
     its event is set, put each pass's figures on ``out``."""
     from diplowire.ingest.feeds import Feed
     from diplowire.ingest.ownership import Ownership
-    from diplowire.ingest.poller import POLLER_PRODUCER, poll_once
+    from diplowire.ingest.poller import POLLER_PRODUCER, poll_once, tune_interpreter
     from diplowire.ingest.state import StateStore
     from diplowire.wire.loop import make_producer
     from diplowire.wire.settings import KafkaSettings, PollSettings
@@ -62,14 +66,16 @@ def _poller(
     kafka = KafkaSettings(bootstrap_servers=bootstrap, topic_prefix=prefix)
     settings = PollSettings(
         kafka=kafka,
-        workers=16,
+        workers=workers,
         per_host_concurrency=16,
         per_host_min_spacing_s=0.0,
         save_every_s=10.0,
         allow_addresses=("127.0.0.1",),
         owners=True,
         owner_partitions=partitions,
+        gil_switch_interval_s=gil_switch_interval_s,
     )
+    tune_interpreter(settings)  # as the poll command does
     feeds = [Feed(url=u, name=f"Bench {n}") for n, u in enumerate(urls)]
     store = StateStore(state_dir)
     producer = make_producer(kafka, **POLLER_PRODUCER)
@@ -87,11 +93,11 @@ def _poller(
             while not event.is_set():  # serve the group (hand-overs, marks) until told to go
                 owner.wait(idle, 0.25, store.load())
                 mask.value = sum(1 << p for p in owner.owned)
-            cpu0, _ = _usage()
+            cpu0, _, sys0 = _usage()
             t0 = time.perf_counter()
             report = poll_once(feeds, settings, producer, store, owner=owner)
             wall = time.perf_counter() - t0
-            cpu1, rss = _usage()
+            cpu1, rss, sys1 = _usage()
             out.put(
                 (
                     i,
@@ -99,6 +105,7 @@ def _poller(
                     {
                         "wall_s": round(wall, 2),
                         "cpu_s": round(cpu1 - cpu0, 2),
+                        "sys_cpu_s": round(sys1 - sys0, 2),
                         "peak_rss_mb": rss,
                         "feeds_owned": sum(1 for f in feeds if owner.owns(f.url)),
                         "feeds_polled": report.feeds_polled,
@@ -191,6 +198,13 @@ def main(argv: list[str] | None = None) -> int:
         "oversubscribed that a poller's heartbeats come late, a member evicted mid-pass starts "
         "a rebalance",
     )
+    ap.add_argument("--workers", type=int, default=16, help="fetch threads per poller")
+    ap.add_argument(
+        "--gil-switch-interval",
+        type=float,
+        default=0.05,
+        help="the pollers' gil_switch_interval_s (0: Python's 5 ms)",
+    )
     ap.add_argument(
         "--baseline", action="store_true", help="plain feedparser.parse of pass 1's bodies, once"
     )
@@ -241,6 +255,8 @@ def main(argv: list[str] | None = None) -> int:
                     go,
                     out,
                     args.session_timeout_ms,
+                    args.workers,
+                    args.gil_switch_interval,
                 ),
             )
             for i in range(args.pollers)

@@ -81,9 +81,16 @@ def _poll(
     progress: Any,
 ) -> int:
     from diplowire.ingest.ownership import start_owner
-    from diplowire.ingest.poller import POLLER_PRODUCER, make_parse_pool, run_forever
+    from diplowire.ingest.poller import (
+        POLLER_PRODUCER,
+        make_parse_pool,
+        run_forever,
+        tune_interpreter,
+    )
     from diplowire.wire.loop import install_signal_handlers, make_producer
     from diplowire.wire.startup import StartupStopped, wait_for_kafka
+
+    tune_interpreter(settings)
 
     if args.once:
         # A one-shot pass (cron, CI) fails fast: its next run is the retry.

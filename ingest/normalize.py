@@ -188,6 +188,7 @@ class _TextExtractor(HTMLParser):
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u2009\u202f]+")
 _NEWLINES = re.compile(r"\s*\n\s*(\n\s*)*")
 _TAGLIKE = re.compile(r"<[a-zA-Z/!]")
+_WORDS = re.compile(r"\w+")
 MAX_UNESCAPES = 5
 """Rounds of unescaping and stripping: feeds escape once (RSS), some twice, none five times."""
 
@@ -242,7 +243,7 @@ def to_utc_iso(struct: time.struct_time | None) -> str | None:
 
 def fingerprint(title: str, text: str) -> str:
     """Shared by syndicated copies of one wire story: case, punctuation and spacing ignored."""
-    words = re.findall(r"\w+", f"{title} {text[:600]}".lower())
+    words = _WORDS.findall(f"{title} {text[:600]}".lower())
     return hashlib.sha1(" ".join(words[:80]).encode()).hexdigest()[:20]
 
 

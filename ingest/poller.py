@@ -14,6 +14,7 @@ pass stops at safe points (between feeds) to hand feeds over or take them.
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import time
 from collections import defaultdict
@@ -222,6 +223,15 @@ def poll_once(
         # articles acknowledged and counted as published.
         progress(report)
     return report
+
+
+def tune_interpreter(settings: PollSettings) -> None:
+    """Set the poller process's GIL switch interval (``gil_switch_interval_s``). Process-wide,
+    so called by the ``poll`` command (and the benches), not by :func:`poll_once`: a library
+    user's process keeps its own. The Kafka clients' heartbeats and the pass's own thread wait
+    at most a switch interval per busy thread for the GIL, far inside their timeouts."""
+    if settings.gil_switch_interval_s > 0:
+        sys.setswitchinterval(settings.gil_switch_interval_s)
 
 
 def make_parse_pool(settings: PollSettings) -> Executor | None:

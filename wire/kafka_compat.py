@@ -10,6 +10,7 @@ kafka-python object's ``_`` attributes or ``kafka.record``.
 from __future__ import annotations
 
 import contextlib
+import gzip
 import logging
 import threading
 import time
@@ -24,6 +25,7 @@ from kafka.errors import (
     SaslAuthenticationFailedError,
 )
 from kafka.net import transport as _transport
+from kafka.record import default_records as _default_records
 from kafka.record import util as _record_util
 from kafka.record.default_records import DefaultRecordBatchBuilder
 
@@ -233,3 +235,24 @@ class WholeRevocations(ConsumerRebalanceListener):
     def on_partitions_lost(self, lost: Any) -> None:
         self.held.clear()
         self.inner.on_partitions_lost(lost)
+
+
+# --------------------------------------------------------------------------- gzip level
+
+GZIP_LEVEL = 6
+"""zlib's default, the level Kafka's Java producer uses (``compression.gzip.level`` -1)."""
+
+
+def _gzip_encode(payload: bytes, compresslevel: int | None = None) -> bytes:
+    return gzip.compress(payload, compresslevel=compresslevel or GZIP_LEVEL, mtime=0)
+
+
+def use_gzip_level() -> None:
+    """Make kafka-python compress batches at :data:`GZIP_LEVEL` instead of its fixed 9.
+
+    kafka-python 3.0.12 has no setting for it: ``kafka.codec.gzip_encode`` defaults to 9 and
+    ``kafka.record.default_records`` calls it without a level. On article JSON, level 9 runs at
+    ~40 MB/s and 6 at ~53 MB/s for batches 1 % larger (bench/ingest.md): a poller spends about
+    1 % less CPU. Consumers read either the same (gzip is gzip). Idempotent; called before any
+    producer is made (wire.loop.make_producer)."""
+    _default_records.gzip_encode = _gzip_encode

@@ -85,6 +85,7 @@ class Stats:
 
 
 def make_producer(kafka: KafkaSettings, **overrides: Any) -> KafkaProducer:
+    kafka_compat.use_gzip_level()
     cfg: dict[str, Any] = {
         **kafka.client_config(),
         "acks": "all",

@@ -140,6 +140,10 @@ class PollSettings:
     max_article_chars: int = 200_000
     # Scheduling, politeness and state (see docs/ingest.md).
     workers: int = 16
+    gil_switch_interval_s: float = 0.05
+    """The poller process's ``sys.setswitchinterval``: how long a parsing thread holds the GIL
+    before a waiting thread may take it. Python's 5 ms made 16 parsing threads hand it over so
+    often that pass 1 cost ~14 % more CPU than at 50 ms (bench/ingest.md); 0 keeps Python's."""
     per_host_concurrency: int = 2
     per_host_min_spacing_s: float = 0.5
     min_interval_s: int = 120

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import importlib.util
 import threading
 from typing import Any
@@ -15,7 +16,7 @@ from kafka.errors import KafkaError, KafkaTimeoutError, MessageSizeTooLargeError
 from diplowire.wire import kafka_compat as kc
 from diplowire.wire.loop import make_producer
 from diplowire.wire.settings import KafkaSettings
-from tests.support import create_refusing_topic
+from tests.support import create_refusing_topic, read_topic
 from tests.support.kafkanode import free_port
 
 RECHECK = """\
@@ -29,6 +30,7 @@ Re-check each function there against the new release before changing VERIFIED_VE
   crc32c_accelerated     kafka.record.util.crc32c_c
   watch_auth_failures    KafkaTCPTransport._read_from_sock (replaced), the WARNING of
                          KafkaConnectionManager._do_bootstrap carrying the error as an argument
+  use_gzip_level         kafka.record.default_records calling gzip_encode(data) (no level)
   WholeRevocations       BaseCoordinator.join_group_async (the `rejoining` flag around
                          _on_join_prepare_async): is on_partitions_revoked still skipped?
 then run tests/wire/test_kafka_compat.py, test_open_admin.py, test_secure_stack.py,
@@ -164,3 +166,24 @@ def test_a_normal_eager_rebalance_passes_through_unchanged() -> None:
         ("assigned", [1]),
     ]
     assert guard.missed == 0
+
+
+def test_batches_are_gzipped_at_the_set_level_and_read_back(kafka: KafkaSettings) -> None:
+    from kafka.record import default_records
+
+    producer = make_producer(kafka)  # installs the level
+    try:
+        assert default_records.gzip_encode is kc._gzip_encode
+        data = b"".join(b'{"title": "Talks in Istanbul, round %d"}' % i for i in range(2000))
+        out = default_records.gzip_encode(data)
+        assert gzip.decompress(out) == data
+        assert len(out) == len(gzip.compress(data, compresslevel=kc.GZIP_LEVEL, mtime=0))
+        # Through the real broker: a gzip batch written this way is read back whole.
+        topic = f"{kafka.topic_prefix}.gzip"
+        for i in range(50):
+            producer.send(topic, key=b"k%d" % i, value=data[i * 40 : i * 40 + 4000])
+        producer.flush(timeout=30)
+    finally:
+        producer.close(timeout=10)
+    got = read_topic(kafka, topic)
+    assert sorted(r.value for r in got) == sorted(data[i * 40 : i * 40 + 4000] for i in range(50))
