@@ -16,8 +16,10 @@ from diplowire.wire.clock import utc_now
 from diplowire.wire.outcomes import Poison
 
 # Bumped when the same article can come out differently, so a subscriber or a re-enrichment can
-# tell outputs apart: 0.2.0 = actors by the learned classifier, lemmas for de/es/it/pt/ru.
-PIPELINE_VERSION = "0.2.0"
+# tell outputs apart: 0.2.0 = actors by the learned classifier, lemmas for de/es/it/pt/ru;
+# 0.3.0 = actors decided by a second stage over each document's states, organisations by class
+# (coordinated lists, organs, 62 more bodies), persons' roles widened.
+PIPELINE_VERSION = "0.3.0"
 # What each path fills (Enrichment.coverage): a subscriber tells "none found" from "not extracted".
 MODEL_COVERAGE = ("entities", "countries", "dyads", "persons", "organizations", "topics", "lemmas")
 
