@@ -61,7 +61,7 @@ def test_a_second_mention_of_a_state_counts_once() -> None:
 
 
 def test_stored_second_stage_matches_its_features(tmp_path: Path) -> None:
-    second = actordecision.stored_stage2()
+    second = actormodel.load(dyadstage.MODEL_PATH, dyadstage.FEATURES)
     assert second.features == dyadstage.FEATURES and 0 < second.threshold < 1
     # What the stage is for: the same state is pulled up when it is listed with an acting one.
     alone = [0.0] * len(dyadstage.FEATURES)
@@ -78,7 +78,9 @@ def test_stored_second_stage_matches_its_features(tmp_path: Path) -> None:
         actormodel.load(other, dyadstage.FEATURES)
 
 
-def test_enricher_flags_are_the_second_stages_decision() -> None:
+def test_the_second_stage_decides_on_stored_weights_of_both_stages() -> None:
+    # Not wired into the enricher (enrich/diplo/actordecision.py says why); the stored weights
+    # still load and decide, for eval.actors_cv and the next comparison.
     pipeline = nlp.load("en")
     assert pipeline is not None
     text = (
@@ -88,15 +90,14 @@ def test_enricher_flags_are_the_second_stages_decision() -> None:
     )
     doc = pipeline(text)
     rules = diplo.analyze(doc, "en", learned_actors=False)
-    learned = diplo.analyze(doc, "en")
     rows = mention_rows(doc, "en", rules)
-    first, second = actordecision.stored_model(), actordecision.stored_stage2()
+    first = actordecision.stored_model()
+    second = actormodel.load(dyadstage.MODEL_PATH, dyadstage.FEATURES)
     probs = dyadstage.state_probs(first, second, rows)
     assert set(probs) == {c.code for c in rules.countries} >= {"RU", "US", "GB", "FR", "JP"}
-    assert {c.code: c.actor for c in learned.countries} == {
-        code: p >= second.threshold for code, p in probs.items()
+    assert dyadstage.actors(first, second, rows) == {
+        code for code, p in probs.items() if p >= second.threshold
     }
-    assert dyadstage.actors(first, second, rows) == {c.code for c in learned.countries if c.actor}
     decision = actors_cv.Decision(first, second)
     assert decision.actors(rows) == dyadstage.actors(first, second, rows)
 
