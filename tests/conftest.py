@@ -6,6 +6,7 @@ A missing or broken Kafka/Elasticsearch is a test failure, never a skip.
 from __future__ import annotations
 
 import fcntl
+import sys
 import uuid
 from collections.abc import Iterator
 
@@ -40,6 +41,16 @@ def stack() -> Iterator[Stack]:
                 return  # another session still uses it
             # Leave the machine as we found it: only what this session started is stopped.
             stk.down(cfg)
+
+
+@pytest.fixture(autouse=True)
+def _switch_interval() -> Iterator[None]:
+    """A test that runs the poll command in-process sets the GIL switch interval
+    (``gil_switch_interval_s``) for the whole pytest process; every test starts from Python's
+    own, so later tests' thread timing does not depend on which ran before."""
+    before = sys.getswitchinterval()
+    yield
+    sys.setswitchinterval(before)
 
 
 @pytest.fixture

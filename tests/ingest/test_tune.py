@@ -17,7 +17,7 @@ def test_the_setting_sets_the_switch_interval_and_zero_keeps_pythons() -> None:
         assert sys.getswitchinterval() == pytest.approx(0.05)
         sys.setswitchinterval(before)
         tune_interpreter(PollSettings(gil_switch_interval_s=0))
-        assert sys.getswitchinterval() == before
+        assert sys.getswitchinterval() == pytest.approx(before)
     finally:
         sys.setswitchinterval(before)
 
