@@ -4,18 +4,8 @@ lexicons, and invented counter-cases where a rule must not fire."""
 
 import pytest
 
-from diplowire.enrich import diplo, nlp
 from diplowire.enrich.diplo.personlinks import alias_keys
-
-Persons = dict[str, tuple[str | None, str | None]]
-
-
-def persons_of(text: str, lang: str) -> Persons:
-    pipeline = nlp.load(lang)
-    assert pipeline is not None
-    facts = diplo.analyze(pipeline(text), lang)
-    return {p.name: (p.role, p.country) for p in facts.persons}
-
+from tests.support.persons import Persons, persons_of
 
 CASES = [
     pytest.param(
