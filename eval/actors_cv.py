@@ -31,6 +31,8 @@ from diplowire.enrich import diplo
 from diplowire.enrich import nlp as nlpmod
 from diplowire.enrich.diplo import actormodel, dyadstage
 from diplowire.enrich.diplo.actorfeatures import MentionRow, mention_rows
+from diplowire.enrich.diplo.context import Ctx
+from eval import mentiongold
 from eval.evaluate import SETS, WAVE3, dyads_of, load_items, load_split, set_counts
 from eval.intervals import DocCounts, bootstrap_f1, micro_f1, paired_difference
 
@@ -47,6 +49,10 @@ class DocData:
     found: frozenset[str]
     rules: frozenset[str]
     gold: frozenset[str]
+    row_gold: tuple[float, ...] | None = None
+    """Per row, from mention-level gold (``eval/mentiongold.py``): 1.0 when the mention's
+    sentence is one where its state acts, 0.0 otherwise; None without such gold (every mention
+    of a gold actor then counts as acting)."""
 
 
 def allowed_items() -> list[tuple[str, dict[str, Any]]]:
@@ -56,7 +62,44 @@ def allowed_items() -> list[tuple[str, dict[str, Any]]]:
     return out
 
 
-def build(items: Sequence[tuple[str, dict[str, Any]]], parser: bool = False) -> list[DocData]:
+def _row_gold(
+    doc: Any,
+    lang: str,
+    rows: Sequence[MentionRow],
+    acts: dict[str, list[str]],
+    text: str,
+    non_acting: str,
+) -> tuple[float, ...]:
+    """1.0 for a row whose sentence overlaps a snippet where its state acts; a gold actor's
+    other mentions are 0.0 (``non_acting="negative"``) or -1.0, left out of training
+    (``"exclude"``). A gold actor with no snippet (acts in no sentence one can point to) keeps
+    every mention acting, as without mention gold."""
+    ctx = Ctx(doc, lang)
+    bounds: dict[int, tuple[int, int]] = {}
+    for tok in doc:
+        s = ctx.sent[tok.i]
+        lo, hi = bounds.get(s, (tok.idx, tok.idx))
+        bounds[s] = (min(lo, tok.idx), max(hi, tok.idx + len(tok.text)))
+    spans = {code: mentiongold.spans(text, snips) for code, snips in acts.items()}
+    out = []
+    for r in rows:
+        if r.code not in acts:
+            out.append(0.0)
+        elif not spans[r.code]:
+            out.append(1.0)
+        else:
+            lo, hi = bounds[ctx.sent[r.start]]
+            acting = any(a < hi and lo < b for a, b in spans[r.code])
+            out.append(1.0 if acting else (0.0 if non_acting == "negative" else -1.0))
+    return tuple(out)
+
+
+def build(
+    items: Sequence[tuple[str, dict[str, Any]]],
+    parser: bool = False,
+    mention_gold: dict[str, dict[str, list[str]]] | None = None,
+    non_acting: str = "negative",
+) -> list[DocData]:
     """Features of every item; ``parser`` also runs spaCy's dependency parser (disabled in the
     enricher) on each Doc, after the analysis, so the rules see exactly what they see today."""
     docs: list[DocData | None] = [None] * len(items)
@@ -72,10 +115,19 @@ def build(items: Sequence[tuple[str, dict[str, Any]]], parser: bool = False) -> 
             facts = diplo.analyze(doc, lang, item.get("published"), learned_actors=False)
             if parser:
                 doc = pipeline.get_pipe("parser")(doc)
+            rows = tuple(mention_rows(doc, lang, facts))
+            acts = (mention_gold or {}).get(item["id"])
             docs[i] = DocData(
                 id=item["id"],
                 source=source,
-                rows=tuple(mention_rows(doc, lang, facts)),
+                rows=rows,
+                row_gold=(
+                    None
+                    if acts is None
+                    else _row_gold(
+                        doc, lang, rows, acts, f"{item['title']}\n\n{item['text']}", non_acting
+                    )
+                ),
                 found=frozenset(c.code for c in facts.countries),
                 rules=frozenset(c.code for c in facts.countries if c.actor),
                 gold=frozenset(item["gold"].get("actors", [])),
@@ -83,8 +135,17 @@ def build(items: Sequence[tuple[str, dict[str, Any]]], parser: bool = False) -> 
     return [d for d in docs if d is not None]
 
 
+def _labels(d: DocData) -> Sequence[float]:
+    return d.row_gold if d.row_gold is not None else [float(r.code in d.gold) for r in d.rows]
+
+
 def _xy(docs: Sequence[DocData]) -> tuple[np.ndarray, np.ndarray]:
-    rows = [(r.features, float(r.code in d.gold)) for d in docs for r in d.rows]
+    rows = [
+        (r.features, y)
+        for d in docs
+        for r, y in zip(d.rows, _labels(d), strict=True)
+        if y >= 0.0  # -1: a non-acting mention of an acting state, left out of training
+    ]
     if not rows:
         return np.zeros((0, len(actormodel.FEATURES))), np.zeros(0)
     return np.asarray([r[0] for r in rows], dtype=np.float64), np.asarray([r[1] for r in rows])
@@ -300,8 +361,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--parser", action="store_true", help="add dependency-parse features")
+    ap.add_argument(
+        "--mention-gold",
+        choices=("negative", "exclude"),
+        help="train on mention-level gold (data/actor_mentions/): only mentions in sentences "
+        "where their state acts are positive; an acting state's other mentions are negatives "
+        "or left out",
+    )
     args = ap.parse_args(argv)
-    docs = build(allowed_items(), parser=args.parser)
+    docs = build(
+        allowed_items(),
+        parser=args.parser,
+        mention_gold=mentiongold.load() if args.mention_gold else None,
+        non_acting=args.mention_gold or "negative",
+    )
     if args.seeds:
         return _print_seeds(docs, args.folds, [int(s) for s in args.seeds.split(",")])
     preds = cross_validate(docs, args.folds, args.seed)
