@@ -50,10 +50,15 @@ WAVE4 = DATA / "wave4"
 used), labelled before the enricher ran on it; every item's ``split`` is ``val``. Read only by
 scoring, to check the session's changes for generalisation; pinned in tests/eval/test_frozen.py
 and never part of ``--set all``."""
+WAVE5 = DATA / "wave5"
+"""Issue 12's third collection of real articles from outlets no earlier set used, labelled
+before the enricher ran on it (session 7); every item's ``split`` is ``dev``: scored once before
+any change (the third measurement on unseen news), then read for errors and trained on."""
 SPLIT_SETS = {
     "wave3-dev": (WAVE3, "dev"),
     "wave3-test": (WAVE3, "test"),
     "wave4-val": (WAVE4, "val"),
+    "wave5-dev": (WAVE5, "dev"),
 }
 FIELDS = ("countries", "persons", "organizations", "topics", "actors", "dyads")
 EXTRA_FIELDS = ("organizations_key",)
