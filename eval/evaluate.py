@@ -370,13 +370,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--path", type=Path, help="score another labelled JSONL file")
     ap.add_argument("--json", action="store_true", help="machine-readable output")
     ap.add_argument("--errors", action="store_true", help="print per-document differences")
+    ap.add_argument("--lang", choices=("fr", "en"), help="score only the items in this language")
     args = ap.parse_args(argv)
+
+    def pick(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [i for i in items if args.lang is None or i["lang"] == args.lang]
+
+    suffix = f" [{args.lang}]" if args.lang else ""
     if args.path:
-        results = [evaluate(args.path)]
+        results = [evaluate_items(args.path.name + suffix, pick(load_items(args.path)))]
     else:
         # "all" is the sets one may look at while working: never the frozen wave3-test.
         names = [*SETS, "wave3-dev"] if args.set == "all" else [args.set]
-        results = [evaluate_items(n, load_set(n)) for n in names]
+        results = [evaluate_items(n + suffix, pick(load_set(n))) for n in names]
     if args.json:
         for r in results:
             for side in ("ours", "baseline", "trivial"):
