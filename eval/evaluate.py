@@ -54,11 +54,16 @@ WAVE5 = DATA / "wave5"
 """Issue 12's third collection of real articles from outlets no earlier set used, labelled
 before the enricher ran on it (session 7); every item's ``split`` is ``dev``: scored once before
 any change (the third measurement on unseen news), then read for errors and trained on."""
+WAVE6 = DATA / "wave6"
+"""Issue 12's third never-tuned-on set (session 7; outlets no earlier set used, labelled before
+the enricher ran on it; every ``split`` is ``val``): read only by scoring, beside wave 4, to
+check whether changes written from wave 5's errors carry over."""
 SPLIT_SETS = {
     "wave3-dev": (WAVE3, "dev"),
     "wave3-test": (WAVE3, "test"),
     "wave4-val": (WAVE4, "val"),
     "wave5-dev": (WAVE5, "dev"),
+    "wave6-val": (WAVE6, "val"),
 }
 FIELDS = ("countries", "persons", "organizations", "topics", "actors", "dyads")
 EXTRA_FIELDS = ("organizations_key",)

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from urllib.parse import urlparse
 
-from eval.evaluate import WAVE3, WAVE4, load_items, load_split
+from eval.evaluate import WAVE3, WAVE4, WAVE5, WAVE6, load_items, load_split
 
 FROZEN_SHA256 = "4188b4429c261e003dfa9c3f16a70cddd6749135625b305aba89630a8f9b858c"
 FROZEN_COUNT = 97
@@ -100,3 +101,28 @@ def test_no_wave4_url_or_outlet_appears_in_an_earlier_set() -> None:
     old_domains = {_domain(i["source_url"]) for i in earlier}
     assert {_domain(i["source_url"]) for i in wave4}.isdisjoint(old_domains)
     assert len({_domain(i["source_url"]) for i in wave4}) == len(wave4)
+
+
+def _outside(folders: tuple[object, ...]) -> list[dict[str, object]]:
+    return [
+        i
+        for p in sorted(WAVE3.parent.rglob("*.jsonl"))
+        if not any(f in p.parents for f in folders)
+        for i in load_items(p)
+        if i.get("source_url")
+    ]
+
+
+def test_wave5_outlets_are_new_to_every_set_before_it() -> None:
+    """Wave 5 was scored once as unseen news before it became a dev set: that scoring only means
+    something if none of its URLs or outlets occur in the sets before it."""
+    wave5 = [i for p in sorted(WAVE5.glob("*.jsonl")) for i in load_items(p)]
+    assert len(wave5) == 150 and {i["split"] for i in wave5} == {"dev"}
+    earlier = _outside((WAVE5, WAVE6))
+    assert len(earlier) >= 480
+    assert {i["source_url"] for i in wave5}.isdisjoint(i["source_url"] for i in earlier)
+    assert {_domain(str(i["source_url"])) for i in wave5}.isdisjoint(
+        _domain(str(i["source_url"])) for i in earlier
+    )
+    per_domain = Counter(_domain(i["source_url"]) for i in wave5)
+    assert max(per_domain.values()) <= 2
