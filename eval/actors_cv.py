@@ -2,8 +2,9 @@
 
     .venv/bin/python -m eval.actors_cv [--folds 5] [--seeds 12,1,2] [--json]
 
-Data: only what may be tuned on (issue 12): dev, dev2, held-out and the wave-3 *dev* split. The
-frozen wave3-test split and the old test set are never loaded here. Folds are by document
+Data: only what may be tuned on (issue 12): dev, dev2, held-out, the wave-3 *dev* split and
+wave5-dev (324 documents). The frozen wave3-test split, wave4-val and the old test set are never
+loaded here. Folds are by document
 (seeded shuffle); inside each training fold an inner cross-validation gives the first stage's
 out-of-fold probabilities, from which its threshold is picked and the second stage
 (``enrich/diplo/dyadstage.py``) is trained, so the held-out fold sees models and thresholds
@@ -33,7 +34,7 @@ from diplowire.enrich.diplo import actormodel, dyadstage
 from diplowire.enrich.diplo.actorfeatures import MentionRow, mention_rows
 from diplowire.enrich.diplo.context import Ctx
 from eval import mentiongold
-from eval.evaluate import SETS, WAVE3, dyads_of, load_items, load_split, set_counts
+from eval.evaluate import SETS, WAVE3, WAVE5, dyads_of, load_items, load_split, set_counts
 from eval.intervals import DocCounts, bootstrap_f1, micro_f1, paired_difference
 
 ALLOWED = ("dev", "dev2", "heldout")
@@ -55,10 +56,14 @@ class DocData:
     of a gold actor then counts as acting)."""
 
 
-def allowed_items() -> list[tuple[str, dict[str, Any]]]:
-    """(source, item) of every item one may train and tune on; never a test split."""
+def allowed_items(wave5: bool = True) -> list[tuple[str, dict[str, Any]]]:
+    """(source, item) of every item one may train and tune on; never a test split nor wave 4.
+    ``wave5=False`` leaves out wave5-dev (the 174 documents the model had before it), so a
+    feature change can be trained without wave 5 and scored on it out of sample."""
     out = [(name, item) for name in ALLOWED for item in load_items(SETS[name])]
     out += [("wave3-dev", item) for item in load_split(WAVE3, "dev")]
+    if wave5:
+        out += [("wave5-dev", item) for item in load_split(WAVE5, "dev")]
     return out
 
 
@@ -379,8 +384,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _print_seeds(docs, args.folds, [int(s) for s in args.seeds.split(",")])
     preds = cross_validate(docs, args.folds, args.seed)
     results = {"all": report(docs, preds)}
-    for src in ("wave3-dev", "older"):
-        idx = [i for i, d in enumerate(docs) if (d.source == "wave3-dev") == (src == "wave3-dev")]
+    for src in ("wave3-dev", "wave5-dev", "older"):
+        idx = [
+            i
+            for i, d in enumerate(docs)
+            if d.source == src or (src == "older" and d.source not in ("wave3-dev", "wave5-dev"))
+        ]
         results[src] = report(
             [docs[i] for i in idx], {k: [v[i] for i in idx] for k, v in preds.items()}
         )

@@ -111,9 +111,11 @@ def test_stored_model_matches_the_features(tmp_path: Path) -> None:
 def test_cv_data_never_holds_a_test_split() -> None:
     items = actors_cv.allowed_items()
     assert len(items) >= 150
-    assert all(item.get("split") != "test" for _, item in items)
+    assert all(item.get("split") not in ("test", "val") for _, item in items)
     sources = {src for src, _ in items}
-    assert sources == {"dev", "dev2", "heldout", "wave3-dev"}
+    assert sources == {"dev", "dev2", "heldout", "wave3-dev", "wave5-dev"}
+    assert len(items) == 324
+    assert {src for src, _ in actors_cv.allowed_items(wave5=False)} == sources - {"wave5-dev"}
     old_test = {
         json.loads(line)["id"]
         for line in actors_cv.SETS["test"].read_text(encoding="utf-8").splitlines()
