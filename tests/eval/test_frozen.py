@@ -126,3 +126,20 @@ def test_wave5_outlets_are_new_to_every_set_before_it() -> None:
     )
     per_domain = Counter(_domain(i["source_url"]) for i in wave5)
     assert max(per_domain.values()) <= 2
+
+
+WAVE6_SHA256 = "ab889f1427b28a4248c6a5e4966c52147ed40889bc104c567d73c5da0ce90b0e"
+WAVE6_COUNT = 90
+
+
+def test_the_wave6_validation_set_is_unchanged_and_its_outlets_are_new() -> None:
+    """Wave 6 checks whether changes written from wave 5's errors carry over: it is pinned, and
+    none of its URLs or outlets occur in any other set."""
+    val = sorted(load_split(WAVE6, "val"), key=lambda i: i["id"])
+    assert len(val) == WAVE6_COUNT
+    assert _digest(val) == WAVE6_SHA256
+    others = _outside((WAVE6,))
+    assert {i["source_url"] for i in val}.isdisjoint(i["source_url"] for i in others)
+    assert {_domain(i["source_url"]) for i in val}.isdisjoint(
+        _domain(str(i["source_url"])) for i in others
+    )
