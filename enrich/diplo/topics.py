@@ -64,9 +64,22 @@ def lead_sentences(ctx: Ctx) -> frozenset[int]:
 def evidence_of(ctx: Ctx, orgs: list[OrgFound]) -> list[Evidence]:
     lead = lead_sentences(ctx)
     out: list[Evidence] = []
+    # A cue word inside an international body's name ("Economic Community of West African
+    # States", "Quadrilateral Security Dialogue") names the body, not the story's subject; the
+    # body adds its own topics below. A state's bodies keep theirs: a central bank or a
+    # ministry of finance named in a story is evidence of finance (dev en-02).
+    in_body: dict[int, frozenset[str]] = {
+        i: frozenset(org.topics)
+        for org in orgs
+        if org.type == "international_org"
+        for start, end in org.mentions
+        for i in range(start, end)
+    }
     for span in longest(ctx.topics):
         idx = int(span_code(span))
         term = ctx.kb.topic_terms[idx]
+        if span.start in in_body and term.topic not in in_body[span.start]:
+            continue
         s = ctx.sent[span.start]
         out.append(
             Evidence(term.topic, term.weight, str(idx), s, s in lead, span.text.lower(), span.start)
