@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape
 
+import pytest
 from kafka.admin import KafkaAdminClient, NewTopic
 
+from diplowire.ingest import poller
 from diplowire.ingest.feeds import Feed
 from diplowire.ingest.normalize import article_id, canonical_url
 from diplowire.ingest.poller import poll_once
@@ -260,13 +265,18 @@ def test_parsing_in_processes_gives_the_same_articles(kafka: KafkaSettings, tmp_
     assert any("Turkish forces" in t for t in titles)
 
 
-def _feeds_big_and_small(srv: TestServer, delay_small_s: float = 0.0) -> list[Feed]:
-    """One feed whose only article is ~10 kB and four feeds of one ~1.5 kB article each."""
+def _feeds_big_and_small(
+    srv: TestServer, delay_small_s: float = 0.0, gate: threading.Event | None = None
+) -> list[Feed]:
+    """One feed whose only article is ~10 kB and four feeds of one ~1.5 kB article each (which
+    answer ``delay_small_s`` late, or only once ``gate`` is set)."""
     srv.routes["/big.xml"] = static(ff.rss20([3], long=(3,)))
     for n in range(4):
         route = static(ff.rss20([10 + n]))
         if delay_small_s:
             route = _delayed(route, delay_small_s)
+        if gate is not None:
+            route = _gated(route, gate)
         srv.routes[f"/small{n}.xml"] = route
     return [Feed(url=srv.url("/big.xml"), name="big")] + [
         Feed(url=srv.url(f"/small{n}.xml"), name=f"small{n}") for n in range(4)
@@ -279,6 +289,26 @@ def _delayed(route: Route, delay_s: float) -> Route:
         return route(req)
 
     return slow
+
+
+def _gated(route: Route, gate: threading.Event, timeout_s: float = 20.0) -> Route:
+    def held(req: BaseHTTPRequestHandler) -> Reply:
+        gate.wait(timeout_s)  # bounded: a gate never opened fails the test's assertion on it
+        return route(req)
+
+    return held
+
+
+def _telling(send: Callable[..., Any], key: bytes, sent: threading.Event) -> Callable[..., Any]:
+    """``producer.send`` that sets ``sent`` once the record keyed ``key`` is in the producer."""
+
+    def send_and_tell(*args: Any, **kwargs: Any) -> Any:
+        future = send(*args, **kwargs)
+        if kwargs.get("key") == key:
+            sent.set()
+        return future
+
+    return send_and_tell
 
 
 def _assert_all_published_after_a_new_producer(
@@ -325,29 +355,42 @@ def test_a_producer_broken_by_a_refusal_stops_the_pass_without_failing_the_other
 
 
 def test_feeds_sent_alongside_a_refused_record_are_requeued_not_failed(
-    kafka: KafkaSettings, tmp_path: Path
+    kafka: KafkaSettings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # All five feeds answer at once, so the small articles are sent in the same moment as the
-    # big one (the reported case: before the fix every feed ended publish_failed).
+    # The small feeds answer only once the big article is in the producer, so their articles are
+    # sent after it and before its refusal (the reported case: before the fix every feed ended
+    # publish_failed). Left to the threads' timing, the big feed was at times handled last on a
+    # loaded machine: the small articles, before it in the batch, were acknowledged, and there
+    # was nothing left to requeue. Nor may the big article go out alone while the small feeds
+    # answer: the pass's periodic drain and the producer's linger are put past the test's span
+    # (the pass's last drain flushes all five at once).
+    monkeypatch.setattr(poller, "DRAIN_EVERY_S", 120.0)
     topic_message_limits(kafka, (kafka.topics.raw, kafka.topics.deadletter))
     create_limited_topic(kafka, kafka.topics.raw, 2500)
     store = FileStateStore(tmp_path)
+    big_sent = threading.Event()
+    big_id = article_id(canonical_url(ff.un_items()[3]["link"]))
     with TestServer() as srv:
-        feeds = _feeds_big_and_small(srv)
-        producer = make_producer(kafka, retries=1, linger_ms=500)
-        report = poll_once(feeds, poll_settings(kafka, tmp_path, workers=5), producer, store)
+        feeds = _feeds_big_and_small(srv, gate=big_sent)
+        producer = make_producer(kafka, retries=1, linger_ms=20_000)
+        monkeypatch.setattr(producer, "send", _telling(producer.send, big_id.encode(), big_sent))
+        # Five host slots: the big feed never waits behind the held small ones.
+        settings = poll_settings(
+            kafka, tmp_path, workers=5, per_host_concurrency=5, fetch_timeout_s=30
+        )
+        report = poll_once(feeds, settings, producer, store)
         producer.close()
+        assert big_sent.is_set()
         assert report.producer_failed is True
-        # Only the feed whose article the broker refused failed.
+        # Only the feed whose article the broker refused failed; the four small feeds, whose
+        # articles the broken producer failed, are requeued.
         assert report.feeds_failed == 1 and report.failures == {"publish_failed": 1}
         state = store.load()
         big = state.feeds[feeds[0].url]
         assert big.health == "failing" and big.failures == 1 and big.etag is None
         requeued = [state.feeds[f.url] for f in feeds[1:] if state.feeds[f.url].health == "new"]
-        published = [state.feeds[f.url] for f in feeds[1:] if state.feeds[f.url].health == "ok"]
-        assert len(requeued) + len(published) == 4
-        assert report.feeds_requeued == len(requeued) >= 1
-        assert report.published == len(published) == topic_size(kafka, kafka.topics.raw)
+        assert report.feeds_requeued == len(requeued) == 4
+        assert report.published == 0 == topic_size(kafka, kafka.topics.raw)
         for fs in requeued:
             assert fs.failures == 0 and fs.etag is None and fs.next_poll_at <= time.time()
         _assert_all_published_after_a_new_producer(kafka, tmp_path, feeds, store)
