@@ -4,7 +4,7 @@ patronymic names)."""
 
 from spacy.tokens import Token
 
-from diplowire.enrich.diplo.context import Ctx, PersonFound
+from diplowire.enrich.diplo.context import PERSON_LABELS, Ctx, PersonFound
 from diplowire.enrich.kb import norm
 
 
@@ -31,7 +31,14 @@ def non_name(ctx: Ctx, p: PersonFound) -> bool:
     Every word is a role word, an organisation head word or a listed common word; or the name
     ends in a plural proper noun ("Governors", "Chilean Mayors": English tag NNPS).
     """
-    if ctx.doc[p.end - 1].tag_ == "NNPS":
+    last = ctx.doc[p.end - 1]
+    # The tagger also reads surnames ending in -s as plurals ("Edgars Rinkevics", "Landsbergis",
+    # "Kallas"): a plural counts only when its singular is a role or head word, or when the NER
+    # does not call the span a person.
+    singular = last.lower_[:-1] if last.lower_.endswith("s") else last.lower_
+    if last.tag_ == "NNPS" and (
+        last.ent_type_ not in PERSON_LABELS or singular in ctx.non_name_words
+    ):
         return True
     words = [
         ctx.lower(i)

@@ -1,0 +1,18 @@
+"""Issue 12, persons on unseen outlets (wave5-dev, session 8): general classes read from the
+errors of wave5-dev, each with a real sentence of that set (ids in the comments) and an invented
+counter-case where the rule must not fire."""
+
+from tests.support.persons import persons_of
+
+
+def test_surname_ending_in_s_is_no_plural() -> None:
+    # w5-eu-am-en-03: the tagger reads "Rinkevics" as a plural proper noun (NNPS).
+    found = persons_of(
+        "Latvia, Estonia, Lithuania declare number of Russian diplomats personae non grata\n\n"
+        "Latvian Foreign Minister Edgars Rinkevics has decided to declare three Russian embassy "
+        "staff personae non grata.",
+        "en",
+    )
+    assert found.get("Edgars Rinkevics") == ("foreign_minister", "LV")
+    # Invented: a real plural after a nationality word is still no person.
+    assert persons_of("Argentine Governors met in Buenos Aires on Monday.", "en") == {}
