@@ -3,6 +3,8 @@ holds a real sentence of an allowed set (wave5-dev, wave3 dev split, dev, dev2) 
 class has one, the counter-case the fix must leave alone. Never the test splits or wave 4/6."""
 
 from diplowire.enrich import diplo, nlp
+from diplowire.enrich.diplo.context import Ctx
+from diplowire.enrich.diplo.topics import evidence_of
 
 
 def topics(text: str, lang: str) -> set[str]:
@@ -36,3 +38,25 @@ def test_a_states_own_bank_in_its_name_still_counts_as_finance() -> None:
         "sell U.S. bonds held by the National Welfare Fund."
     )
     assert "finance_banking" in topics(text, "en")
+
+
+def test_a_recall_told_with_another_verb_is_diplomatic_missions() -> None:
+    # w5-af-me-en-11 (rocketparrot.com): the recall is told with "called back", not "recalled".
+    text = (
+        "\n\nIsrael has called back its ambassadors from two European nations after Ireland, "
+        "Norway, and Spain formally recognized Palestine as an independent state."
+    )
+    assert "diplomatic_missions" in topics(text, "en")
+    # The bare verb, with no envoy, stays out ("withdraw its support" is no recall).
+    assert "diplomatic_missions" not in topics(
+        text.replace("called back its ambassadors from", "withdrawn its support for"), "en"
+    )
+
+
+def test_a_summons_in_the_present_plural_is_evidence_of_diplomatic_missions() -> None:
+    # w5-as-ml-fr-03 (fr.helm.news): "convoquent" in the headline was no evidence at all.
+    pipeline = nlp.load("fr")
+    assert pipeline is not None
+    doc = pipeline("Les Philippines convoquent un diplomate chinois au sujet des garde-côtes")
+    found = {(e.topic, e.surface) for e in evidence_of(Ctx(doc, "fr"), [])}
+    assert ("diplomatic_missions", "convoquent") in found
