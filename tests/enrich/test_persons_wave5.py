@@ -16,3 +16,14 @@ def test_surname_ending_in_s_is_no_plural() -> None:
     assert found.get("Edgars Rinkevics") == ("foreign_minister", "LV")
     # Invented: a real plural after a nationality word is still no person.
     assert persons_of("Argentine Governors met in Buenos Aires on Monday.", "en") == {}
+
+
+def test_event_noun_after_a_plural_role_is_no_name() -> None:
+    # w5-as-ml-en-08 and w5-as-ml-en-14: "Foreign Ministers Meeting", "Ministers' Retreat".
+    found = persons_of(
+        "On Friday, Japan's Foreign Minister Yoshimasa Hayashi reached New Delhi to participate "
+        "in Quad Foreign Ministers Meeting.",
+        "en",
+    )
+    assert "Meeting" not in found
+    assert found.get("Yoshimasa Hayashi") == ("foreign_minister", "JP")
