@@ -60,3 +60,19 @@ def test_a_summons_in_the_present_plural_is_evidence_of_diplomatic_missions() ->
     doc = pipeline("Les Philippines convoquent un diplomate chinois au sujet des garde-côtes")
     found = {(e.topic, e.surface) for e in evidence_of(Ctx(doc, "fr"), [])}
     assert ("diplomatic_missions", "convoquent") in found
+
+
+def test_one_field_in_a_long_enumeration_is_a_subject_in_passing() -> None:
+    # w5-as-ml-fr-18: the accord is the story; "commerce" is one of five fields it covers.
+    text = (
+        "\n\nLe président du gouvernement Louis Mapou et le Premier ministre Sitiveni Rabuka ont "
+        "signé, le 24 février, un accord sur le tourisme, l’environnement, le commerce, la pêche "
+        "ou encore l’agriculture."
+    )
+    found = topics(text, "fr")
+    assert "treaties_agreements" in found
+    assert "trade_economic" not in found
+    # The same field named alone is the accord's subject.
+    alone = text.replace("le tourisme, l’environnement, le commerce, la pêche ou encore", "le")
+    alone = alone.replace("l’agriculture", "commerce")
+    assert "trade_economic" in topics(alone, "fr")
