@@ -76,3 +76,18 @@ def test_one_field_in_a_long_enumeration_is_a_subject_in_passing() -> None:
     alone = text.replace("le tourisme, l’environnement, le commerce, la pêche ou encore", "le")
     alone = alone.replace("l’agriculture", "commerce")
     assert "trade_economic" in topics(alone, "fr")
+
+
+def test_a_drone_in_the_airspace_is_not_aviation() -> None:
+    # w5-eu-am-en-09 (Reuters): an airspace incursion behind a summons, not flights.
+    text = (
+        "\n\nCHISINAU (Reuters) -Moldova summoned Russia's ambassador on Wednesday to complain "
+        "about the latest intrusion of drones into its airspace and urged Moscow to take measures "
+        "to prevent further instances."
+    )
+    found = topics(text, "en")
+    assert "diplomatic_missions" in found
+    assert "aviation_flights" not in found
+    # Airspace with airlines or flights is still aviation.
+    closed = "\n\nRussia closed its airspace to European airlines and cancelled their flights."
+    assert "aviation_flights" in topics(closed, "en")
