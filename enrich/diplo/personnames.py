@@ -49,8 +49,23 @@ def non_name(ctx: Ctx, p: PersonFound) -> bool:
 
 
 def blocked(ctx: Ctx, p: PersonFound) -> bool:
-    """'l'administration Trump', 'the Trump administration': a name that labels something else."""
-    return ctx.lower(p.start - 1) in ctx.blockers or ctx.lower(p.end) in ctx.blockers
+    """'l'administration Trump', 'the Trump administration': a name that labels something else.
+
+    Not when the word before ends a role phrase: "le président du gouvernement Louis Mapou",
+    "Head of Government X" name the holder of that office.
+    """
+    if ctx.lower(p.end) in ctx.blockers:
+        return True
+    if ctx.lower(p.start - 1) not in ctx.blockers:
+        return False
+    genitive = ctx.lower(p.start - 2) in _GENITIVES
+    return not any(
+        r.start < p.start - 1 and (r.end == p.start or (genitive and r.end == p.start - 2))
+        for r in ctx.roles
+    )
+
+
+_GENITIVES = frozenset({"du", "de", "of"})
 
 
 def given_name_keys(ctx: Ctx, cands: list[PersonFound]) -> dict[str, str]:

@@ -27,3 +27,15 @@ def test_event_noun_after_a_plural_role_is_no_name() -> None:
     )
     assert "Meeting" not in found
     assert found.get("Yoshimasa Hayashi") == ("foreign_minister", "JP")
+
+
+def test_government_ending_a_role_phrase_does_not_block_the_name() -> None:
+    # w5-as-ml-fr-18: "président du gouvernement" is an office, not "le gouvernement Mapou".
+    found = persons_of(
+        "Le président du gouvernement Louis Mapou et le Premier ministre Sitiveni Rabuka ont "
+        "signé, le 24 février, un accord.",
+        "fr",
+    )
+    assert "Louis Mapou" in found
+    # Invented counter-case: a government named after its head is still no person.
+    assert persons_of("Le gouvernement Mapou a démissionné jeudi à Nouméa.", "fr") == {}
