@@ -81,6 +81,9 @@ def agency_orgs(ctx: Ctx) -> list[OrgFound]:
     """NER organisations that name a state body: "National Welfare Fund", "agence nationale ..."."""
     heads = ctx.kb.words("agency_heads")
     markers = ctx.kb.words("state_markers")
+    # State media ("Bahrain News Agency", "Agence nationale de presse") report the story; they
+    # are not bodies acting in it.
+    media = ctx.kb.words("media_words")
     out = []
     for ent in ctx.doc.ents:
         if ent.label_ != "ORG" or any(i in ctx.org_at for i in range(ent.start, ent.end)):
@@ -89,6 +92,8 @@ def agency_orgs(ctx: Ctx) -> list[OrgFound]:
             continue
         toks = [t for t in ent if not (t.lower_ in ctx.articles or t.pos_ == "DET")]
         if not toks or not any(t.lower_ in heads for t in toks):
+            continue
+        if any(t.lower_ in media for t in toks):
             continue
         country = adjacent_country(ctx, ent.start, ent.end)
         inner = [ctx.country_at[t.i] for t in toks if t.i in ctx.country_at]
