@@ -120,3 +120,24 @@ def test_the_adjective_economic_once_in_the_lede_is_not_trade() -> None:
         text.replace("economic and social development", "economy"), "en"
     )
     assert "trade_economic" in topics(text.replace("social development", "trade ties"), "en")
+
+
+def test_an_exchange_of_views_is_talks() -> None:
+    # w5-as-ml-en-17 (Nepal's foreign ministry): the talks are told as an exchange of views.
+    text = (
+        "Nepal-Sri Lanka Joint Commission Meeting Concluded\n\nThe overall state of bilateral "
+        "relations between Nepal and Sri Lanka was reviewed in an atmosphere of warmth and "
+        "cordiality. During the meeting, the two sides exchanged substantive views on further "
+        "deepening bilateral relations."
+    )
+    assert "talks_negotiations" in topics(text, "en")
+
+
+def test_telephone_conversations_in_the_plural_are_talks() -> None:
+    # w5-eu-am-en-18: a headline in capitals, plural.
+    text = (
+        "THE FIRST TELEPHONE CONVERSATIONS OF THE HEAD OF THE MINISTRY OF FOREIGN AFFAIRS OF "
+        "POLAND\n\nAs reported in the communiqué of the Foreign Ministry, the state of bilateral "
+        "relations was discussed in a conversation with the Hungarian counterpart."
+    )
+    assert "talks_negotiations" in topics(text, "en")
