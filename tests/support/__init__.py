@@ -51,8 +51,14 @@ class WorkerThread(threading.Thread):
 
 
 def wait_for(
-    predicate: Callable[[], bool], timeout: float, what: str, workers: tuple[WorkerThread, ...] = ()
+    predicate: Callable[[], bool],
+    timeout: float,
+    what: str,
+    workers: tuple[WorkerThread, ...] = (),
+    detail: Callable[[], str] | None = None,
 ) -> None:
+    """Poll ``predicate`` until true; on timeout, fail with the workers' stats and ``detail()``
+    (what a post-mortem needs: counts so far, a worker process's log tail)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for w in workers:
@@ -62,7 +68,8 @@ def wait_for(
             return
         time.sleep(0.25)
     state = "; ".join(f"{w.name}: {w.stats}" for w in workers)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what} [{state}]")
+    more = f"\n{detail()}" if detail is not None else ""
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what} [{state}]{more}")
 
 
 def es_count(es: Elasticsearch, index: str) -> int:
@@ -72,8 +79,17 @@ def es_count(es: Elasticsearch, index: str) -> int:
     return int(es.count(index=index)["count"])
 
 
+READ_TO_END_S = 60.0
+"""How long :func:`read_topic` may take to read a topic up to the end offsets it found: a wait
+for records that are there, over as soon as they are read (its ``timeout_s`` bounds the wait
+for the topic to appear)."""
+
+
 def read_topic(kafka: KafkaSettings, topic: str, timeout_s: float = 10.0) -> list[Any]:
-    """Every record currently in ``topic``, read by a bare consumer without a group."""
+    """Every record currently in ``topic``, read by a bare consumer without a group; [] when
+    the topic does not appear within ``timeout_s``. A read that cannot reach the end offsets is
+    an error, never a partial answer (it used to return what it had read at ``timeout_s``, a
+    wrong answer rather than a slow one on a loaded machine)."""
     consumer = KafkaConsumer(**kafka.client_config(), enable_auto_commit=False, group_id=None)
     try:
         deadline = time.monotonic() + timeout_s
@@ -90,9 +106,11 @@ def read_topic(kafka: KafkaSettings, topic: str, timeout_s: float = 10.0) -> lis
         consumer.seek_to_beginning(*tps)
         end = consumer.end_offsets(tps)
         records: list[Any] = []
-        while time.monotonic() < deadline:
-            if all(consumer.position(tp) >= end[tp] for tp in tps):
-                break
+        read_by = time.monotonic() + max(READ_TO_END_S, timeout_s)
+        while not all(consumer.position(tp) >= end[tp] for tp in tps):
+            if time.monotonic() > read_by:
+                at = {tp.partition: (consumer.position(tp), end[tp]) for tp in tps}
+                raise AssertionError(f"{topic} not read to its end: (position, end) {at}")
             for recs in consumer.poll(timeout_ms=500).values():
                 records.extend(recs)
         return records
