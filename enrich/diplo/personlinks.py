@@ -293,12 +293,24 @@ def _joined(ctx: Ctx, a: int, b: int) -> bool:
             continue
         if tok.text in ctx.honorifics or low in ctx.honorific_words or i in ctx.country_at:
             continue
+        # Each name with its state: "X du Kazakhstan, Y d'Ouzbékistan et Z", "X of A and Y".
+        if low in _LIST_GENITIVES and _state_next(ctx, i + 1, b):
+            continue
         if i in roles or low in {"tous", "toutes", "deux", "both"}:
             continue
         if tok.pos_ in {"ADJ", "DET"} and not tok.is_title:
             continue
         return False
     return glue
+
+
+_LIST_GENITIVES = frozenset({"of", "the", "de", "d'", "d’", "du", "des", "la", "l'", "l’"})
+
+
+def _state_next(ctx: Ctx, i: int, b: int) -> bool:
+    while i < b and ctx.lower(i) in _LIST_GENITIVES:
+        i += 1
+    return i < b and i in ctx.country_at
 
 
 def spread_list_roles(ctx: Ctx, cands: list[PersonFound], plural: set[int]) -> None:

@@ -58,9 +58,21 @@ def person_candidates(ctx: Ctx) -> list[PersonFound]:
         start = ent.start
         role_tokens = {i for r in ctx.roles for i in range(r.start, r.end)}
         # NER often swallows the title: "Spokeswoman Maria Zakharova", "Consul Khalit Aisin".
-        while start < ent.end and (doc[start].text in ctx.honorifics or start in role_tokens):
+        while start < ent.end and (
+            doc[start].text in ctx.honorifics or start in role_tokens or start in ctx.country_at
+        ):
+            # ... or the state of the role before it: "Myanmar Ambassador to [Bangladesh Aung
+            # Kyaw Moe]".
             start += 1
         end = ent.end
+        # The NER also takes in the state after the name: "[Chavkat Mirziïoïev d'Ouzbékistan]",
+        # "[Faure Gnassingbé of Togo]".
+        if end - 1 in ctx.country_at:
+            cut = ctx.country_at[end - 1].start
+            while cut > start and ctx.lower(cut - 1) in _NAME_GENITIVES:
+                cut -= 1
+            if cut > start and cut < end and ctx.lower(cut) in _NAME_GENITIVES:
+                end = cut
         # "Président de la République": the tail of a role phrase is no name; nor an elided word
         # the NER kept ("Madrid n’", "Samaraweera‘s").
         while start < end and not doc[start].is_title and not doc[start].is_upper:
@@ -138,6 +150,9 @@ def person_candidates(ctx: Ctx) -> list[PersonFound]:
             k += 1
     out += capitals_names(ctx, taken)
     return out
+
+
+_NAME_GENITIVES = frozenset({"of", "de", "d'", "d’", "du", "des"})
 
 
 def resolve_persons(
@@ -260,7 +275,10 @@ def _speaker(ctx: Ctx, p: PersonFound) -> bool:
     # the verb's object ("told Der Spiegel magazine"); and the verb follows a quote or a comma,
     # else it has a subject of its own and the name is what was said about ("the ministry said
     # Kingsley Ikeri, a 27-year-old, had been...").
-    ends_clause = p.end >= len(doc) or doc[p.end].is_punct or doc[p.end].is_space
+    end = p.end
+    if ctx.lower(end) in _NAME_GENITIVES and end + 1 in ctx.country_at:
+        end = ctx.country_at[end + 1].end  # '..." said Faure Gnassingbé of Togo.'
+    ends_clause = end >= len(doc) or doc[end].is_punct or doc[end].is_space
     verb = p.start - 1
     before = verb - 1
     if ctx.lower(before) in {"has", "had", "a", "avait"}:

@@ -39,3 +39,36 @@ def test_government_ending_a_role_phrase_does_not_block_the_name() -> None:
     assert "Louis Mapou" in found
     # Invented counter-case: a government named after its head is still no person.
     assert persons_of("Le gouvernement Mapou a démissionné jeudi à Nouméa.", "fr") == {}
+
+
+def test_counterparts_listed_each_with_their_state() -> None:
+    # w5-eu-am-fr-07: a plural "homologues" and a list of names, each followed by its state.
+    found = persons_of(
+        "Le président kirghiz, Sadyr Japarov, y a accueilli ses homologues Kassym-Jomart Tokaïev "
+        "du Kazakhstan, Chavkat Mirziïoïev d’Ouzbékistan, Emomali Rakhmon du Tadjikistan et "
+        "Serdar Berdymoukhamedov du Turkménistan.",
+        "fr",
+    )
+    assert {
+        "Sadyr Japarov",
+        "Kassym-Jomart Tokaïev",
+        "Chavkat Mirziïoïev",
+        "Emomali Rakhmon",
+        "Serdar Berdymoukhamedov",
+    } <= set(found)
+    # Invented counter-case: names joined by other words than list glue stay unofficial.
+    assert "Jean Martin" not in persons_of(
+        "Ses homologues ont rencontré Paul Durand du Kazakhstan, puis le journaliste Jean Martin "
+        "de France Inter.",
+        "fr",
+    )
+
+
+def test_state_glued_to_a_name_by_the_ner_comes_off() -> None:
+    # w5-as-ml-en-05: the NER's PERSON span opens with the state the envoy is posted to.
+    found = persons_of(
+        "Bangladesh on Sunday summoned Myanmar Ambassador to Bangladesh Aung Kyaw Moe for the "
+        "fourth time.",
+        "en",
+    )
+    assert found.get("Aung Kyaw Moe") == ("ambassador", "MM")
