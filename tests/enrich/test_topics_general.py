@@ -141,3 +141,16 @@ def test_telephone_conversations_in_the_plural_are_talks() -> None:
         "relations was discussed in a conversation with the Hungarian counterpart."
     )
     assert "talks_negotiations" in topics(text, "en")
+
+
+def test_multilateral_in_passing_is_not_the_un() -> None:
+    # w5-eu-am-fr-24: "aux niveaux régional et multilatéral" in a visit's lede (weak, as in en).
+    text = (
+        "\n\nLe ministre mexicain des Affaires étrangères, Marcelo Luis Ebrard Casaubón, a reçu le "
+        "ministre français de l’Europe et des Affaires étrangères, Jean-Yves Le Drian, lors de sa "
+        "visite de travail au Mexique, pour discuter de l’approfondissement des relations "
+        "bilatérales et engagements des deux pays aux niveaux régional et multilatéral."
+    )
+    found = topics(text, "fr")
+    assert "summits_visits" in found
+    assert "un_multilateral" not in found
