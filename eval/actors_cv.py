@@ -246,7 +246,11 @@ def train(docs: Sequence[DocData]) -> Decision:
     probs = []
     for per in feats:
         codes = list(per)
-        p = second.proba(np.asarray([per[c] for c in codes], dtype=np.float64)) if codes else []
+        p: list[float] = (
+            second.proba(np.asarray([per[c] for c in codes], dtype=np.float64)).tolist()
+            if codes
+            else []
+        )
         probs.append({c: float(v) for c, v in zip(codes, p, strict=True)})
     return Decision(first, actormodel.with_threshold(second, _threshold(docs, probs)))
 

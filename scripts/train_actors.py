@@ -2,8 +2,9 @@
 (``enrich/diplo/dyadstage.py``) on every item one may tune on and write their weights to
 ``enrich/kb/actor_model.json`` and ``enrich/kb/dyad_model.json``.
 
-Data: dev, dev2, held-out and the wave-3 dev split (``eval/actors_cv.allowed_items``); never the
-frozen wave3-test split nor the old test set. The first stage's threshold and the second stage's
+Data: dev, dev2, held-out, the wave-3 dev split and wave5-dev, 324 documents
+(``eval/actors_cv.allowed_items``); never the frozen wave3-test split, wave4-val, wave6-val nor
+the old test set. The first stage's threshold and the second stage's
 training rows come from a seeded 3-fold cross-validation inside the data; gradient descent
 starts from zero, so the same data and spaCy models give the same files. About a minute on the
 shared two cores.

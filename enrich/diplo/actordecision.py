@@ -6,7 +6,8 @@ trivial answer ("every country found is an actor") on actors and dyads where the
 (``eval/README.md``, "Actors by a learned classifier"). Candidates are the countries the analysis
 found; a state acts when one of its mentions reaches the model's threshold. The weights
 (``enrich/kb/actor_model.json``) were trained on French and English only, so other languages keep
-the rules' verdicts.
+the rules' verdicts. Since session 7 they are trained on 324 documents, wave5-dev's 150 articles
+from new outlets included (eval/README.md, "Actors, session 7").
 
 A second stage over each document's states (``dyadstage``, ``enrich/kb/dyad_model.json``) is
 trained and cross-validated beside it but not used: its CV gain on dyads (+0.029) was inside the
