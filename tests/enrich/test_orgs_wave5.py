@@ -32,3 +32,14 @@ def test_state_news_agency_is_no_organisation_of_the_story() -> None:
         k.startswith("other:PH:")
         for k in _keys("The Philippine Coast Guard said Chinese vessels blocked the boats.", "en")
     )
+
+
+def test_demonyms_of_smaller_states_name_their_bodies() -> None:
+    # w5-af-me-en-17: "Bahraini" was missing from the KB, so the ministry had no state.
+    assert "mfa:BH" in _keys(
+        "Today, Tuesday, the Bahraini Ministry of Foreign Affairs called on all its citizens "
+        "present in Lebanon to leave.",
+        "en",
+    )
+    # The same class in French: "l'ambassade uruguayenne".
+    assert "mission:UY:embassy" in _keys("L'ambassade uruguayenne à Buenos Aires a fermé.", "fr")

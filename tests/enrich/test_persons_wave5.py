@@ -72,3 +72,12 @@ def test_state_glued_to_a_name_by_the_ner_comes_off() -> None:
         "en",
     )
     assert found.get("Aung Kyaw Moe") == ("ambassador", "MM")
+
+
+def test_capitalised_demonym_after_a_role_is_no_name() -> None:
+    # w5-af-me-fr-21: "mon homologue Gambien" (a demonym the KB lacked, capitalised).
+    assert "Gambien" not in persons_of(
+        "«Ma détermination sera constante pour œuvrer avec mon homologue Gambien au "
+        "renforcement de la coopération dans tous les domaines», a-t-il indiqué.",
+        "fr",
+    )
