@@ -154,3 +154,15 @@ def test_multilateral_in_passing_is_not_the_un() -> None:
     found = topics(text, "fr")
     assert "summits_visits" in found
     assert "un_multilateral" not in found
+
+
+def test_financial_sanctions_are_sanctions_not_finance() -> None:
+    # w5-af-me-fr-10 (the Cédéao lifts its sanctions): "financières" qualifies the sanctions.
+    text = (
+        "\n\nLa Communauté des États de l’Afrique de l’Ouest (Cédéao) a précisé dimanche 25 "
+        "février 2024 dans un communiqué lever les sanctions financières contre la Guinée ainsi "
+        "que des restrictions contre le Mali."
+    )
+    found = topics(text, "fr")
+    assert "sanctions" in found
+    assert "finance_banking" not in found
