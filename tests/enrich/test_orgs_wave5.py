@@ -43,3 +43,24 @@ def test_demonyms_of_smaller_states_name_their_bodies() -> None:
     )
     # The same class in French: "l'ambassade uruguayenne".
     assert "mission:UY:embassy" in _keys("L'ambassade uruguayenne à Buenos Aires a fermé.", "fr")
+
+
+def test_french_mission_heads_and_coast_guards_with_their_state() -> None:
+    # w5-as-ml-fr-16: a bare "mission" with a nationality word and a city.
+    assert "mission:IN:embassy" in _keys(
+        "Certaines mouvances extrémistes ont annoncé vouloir créer une situation de tension "
+        "autour de la mission indienne à Dhaka.",
+        "fr",
+    )
+    # w5-as-ml-fr-02: "garde-côtes" is a state agency, sent by the state after it.
+    keys = _keys(
+        "« Les garde-côtes philippins condamnent fermement les manoeuvres dangereuses des "
+        "garde-côtes chinois », a déclaré le porte-parole.",
+        "fr",
+    )
+    assert {"other:PH:garde-côtes philippins", "other:CN:garde-côtes chinois"} <= keys
+    # A "mission" with no sending state is no diplomatic mission.
+    assert not any(
+        k.startswith("mission:")
+        for k in _keys("Il était en mission à Kiev la semaine passée.", "fr")
+    )
