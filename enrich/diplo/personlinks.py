@@ -25,6 +25,8 @@ _MISREAD = frozenset({"LOC", "GPE", "ORG", "MISC", "NORP", "WORK_OF_ART", "FAC"}
 WEAK_ROLES = frozenset({"leader", "head", "director"})
 # Closes a name's apposition: "X, a dit", "X, the minister", "X et Y", "X (RDC)".
 _AFTER_NAME = frozenset({",", "et", "and", "(", ":", "qui", "who"})
+# Lower-case words inside Arabic names: "Faisal bin Farhan", "Mohamed Ould Cheikh".
+_NAME_PARTICLES = frozenset({"bin", "ibn", "bint", "ben", "al", "el", "ould"})
 
 
 @cache
@@ -171,13 +173,24 @@ def misread_name(ctx: Ctx, k: int) -> bool:
     end = k + 1
     while end < len(doc) and doc[end].ent_iob_ == "I":
         end += 1
-    if end - k > 4 or not all(t.is_title or not t.is_alpha for t in doc[k:end]):
+    if end - k > 4 or not all(
+        t.is_title or not t.is_alpha or t.lower_ in _NAME_PARTICLES for t in doc[k:end]
+    ):
         return False
     if any(i in ctx.country_at or ctx.lower(i) in ctx.non_name_words for i in range(k, end)):
         return False
     prev = ctx.lower(k - 1)
     if prev == ",":
-        return end < len(doc) and (doc[end].pos_ in _VERBISH or ctx.lower(end) in _AFTER_NAME)
+        if end < len(doc) and (doc[end].pos_ in _VERBISH or ctx.lower(end) in _AFTER_NAME):
+            return True
+        # An apposition that ends the sentence, right after the role phrase: "avec son
+        # homologue syrien, Faisal Al-Miqdad."
+        return (end >= len(doc) or ctx.lower(end) in {".", ";"}) and _role_phrase_before(ctx, k - 1)
+    if tok.ent_type_ not in {"LOC", "GPE"} and _role_phrase_before(ctx, k):
+        # The role phrase runs on through a nationality and a portfolio or a ministry the NER
+        # took into the name's entity: "le ministre estonien des Affaires étrangères Urmas
+        # Reinsalu", "la porte-parole du ministère philippin des Affaires étrangères Teresita Daza".
+        return True
     if tok.ent_type_ not in {"LOC", "GPE"}:
         # A body or a work ("president of Iraq's Olympic Committee") names a person only right
         # after the role or a state's name.
@@ -188,6 +201,26 @@ def misread_name(ctx: Ctx, k: int) -> bool:
         or prev in ctx.speech_preps
         or doc[k - 1].is_punct
     )
+
+
+def _role_phrase_before(ctx: Ctx, k: int) -> bool:
+    """The words right before ``k`` only continue a role: a nationality, grammar words of a
+    portfolio, role and head words ("estonien des Affaires étrangères", "du ministère philippin
+    des Affaires étrangères"), back to a role's end, within one sentence."""
+    j = k
+    while j > 0 and k - j < 8 and ctx.same_sent(j - 1, k):
+        if j in ctx.role_end:
+            return j < k
+        low = ctx.lower(j - 1)
+        if not (
+            j - 1 in ctx.country_at
+            or low in ctx.portfolio_words
+            or low in ctx.non_name_words
+            or low in ctx.articles
+        ):
+            return False
+        j -= 1
+    return j in ctx.role_end and j < k
 
 
 def _genitive_state(ctx: Ctx, k: int) -> bool:

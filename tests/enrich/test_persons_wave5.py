@@ -81,3 +81,32 @@ def test_capitalised_demonym_after_a_role_is_no_name() -> None:
         "renforcement de la coopération dans tous les domaines», a-t-il indiqué.",
         "fr",
     )
+
+
+def test_name_after_a_role_phrase_the_ner_took_as_a_body() -> None:
+    # w5-eu-am-fr-15: role, nationality and portfolio, then the name, all in one ORG span.
+    found = persons_of(
+        "« Rien ne justifie la taille actuelle de l’ambassade de Russie », a déclaré le ministre "
+        "estonien des Affaires étrangères Urmas Reinsalu dans un communiqué.",
+        "fr",
+    )
+    assert "Urmas Reinsalu" in found
+    # w5-as-ml-fr-01: the role runs through a ministry; the name is a MISC span.
+    found = persons_of(
+        "« Nous avons fait cela ce matin », a déclaré la porte-parole du ministère philippin des "
+        "Affaires étrangères Teresita Daza aux journalistes.",
+        "fr",
+    )
+    assert "Teresita Daza" in found
+    # w5-af-me-fr-20: an apposition ending the sentence.
+    found = persons_of(
+        "Les relations sont historiques, a-t-il dit lors d’une conférence de presse conjointe "
+        "avec son homologue syrien, Faisal Al-Miqdad.",
+        "fr",
+    )
+    assert "Faisal Al-Miqdad" in found
+    # Invented counter-case: a body named after a role without a name stays no person.
+    assert (
+        persons_of("Le ministre des Affaires étrangères Union européenne a parlé lundi.", "fr")
+        == {}
+    )
