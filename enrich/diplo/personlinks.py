@@ -184,8 +184,14 @@ def misread_name(ctx: Ctx, k: int) -> bool:
         if end < len(doc) and (doc[end].pos_ in _VERBISH or ctx.lower(end) in _AFTER_NAME):
             return True
         # An apposition that ends the sentence, right after the role phrase: "avec son
-        # homologue syrien, Faisal Al-Miqdad."
-        return (end >= len(doc) or ctx.lower(end) in {".", ";"}) and _role_phrase_before(ctx, k - 1)
+        # homologue syrien, Faisal Al-Miqdad." Two words at least: the period after an
+        # abbreviated title is no sentence end (", Amb. Bianca Odumegwu-Ojukwu").
+        words = sum(1 for t in doc[k:end] if t.is_alpha)
+        return (
+            words >= 2
+            and (end >= len(doc) or ctx.lower(end) in {".", ";"})
+            and _role_phrase_before(ctx, k - 1)
+        )
     if tok.ent_type_ not in {"LOC", "GPE"} and _role_phrase_before(ctx, k):
         # The role phrase runs on through a nationality and a portfolio or a ministry the NER
         # took into the name's entity: "le ministre estonien des Affaires étrangères Urmas

@@ -110,3 +110,19 @@ def test_name_after_a_role_phrase_the_ner_took_as_a_body() -> None:
         persons_of("Le ministre des Affaires étrangères Union européenne a parlé lundi.", "fr")
         == {}
     )
+
+
+def test_abbreviated_title_before_a_name_is_no_apposition() -> None:
+    # w5-af-me-en-02: the period of "Amb." does not end an apposition "Amb".
+    found = persons_of(
+        "At a meeting of top government functionaries from the two African powerhouses in Abuja "
+        "on Tuesday, they both reaffirmed their commitment to strengthen cooperation in the area "
+        "of trade and investment, defence, energy and people to people exchanges.\n"
+        "Nigeria’s Minister of State for Foreign Affairs, Amb. Bianca Odumegwu-Ojukwu led her "
+        "nation’s delegation while the South Africa’s team was led by the country’s Deputy "
+        "Minister of International Relations and Cooperation, Ms. Thandi Moraka to the Abuja "
+        "Political Consultations between both countries.",
+        "en",
+    )
+    assert "Amb" not in found
+    assert "Thandi Moraka" in found
