@@ -34,7 +34,7 @@ from diplowire.enrich.diplo import actormodel, dyadstage
 from diplowire.enrich.diplo.actorfeatures import MentionRow, mention_rows
 from diplowire.enrich.diplo.context import Ctx
 from eval import mentiongold
-from eval.evaluate import SETS, WAVE3, WAVE5, dyads_of, load_items, load_split, set_counts
+from eval.evaluate import SETS, WAVE3, dyads_of, load_items, load_set, load_split, set_counts
 from eval.intervals import DocCounts, bootstrap_f1, micro_f1, paired_difference
 
 ALLOWED = ("dev", "dev2", "heldout")
@@ -56,14 +56,22 @@ class DocData:
     of a gold actor then counts as acting)."""
 
 
-def allowed_items(wave5: bool = True) -> list[tuple[str, dict[str, Any]]]:
-    """(source, item) of every item one may train and tune on; never a test split nor wave 4.
-    ``wave5=False`` leaves out wave5-dev (the 174 documents the model had before it), so a
-    feature change can be trained without wave 5 and scored on it out of sample."""
+LATER = ("wave5-dev", "wave7-dev")
+"""Session 7's collections from new outlets, each scored once as unseen news, then trained on."""
+
+
+def allowed_items(
+    later: Sequence[str] = LATER, *, wave5: bool = True
+) -> list[tuple[str, dict[str, Any]]]:
+    """(source, item) of every item one may train and tune on; never a test split, wave 4 or
+    wave 6. ``later`` picks which of session 7's collections join (``()``: the 174 documents the
+    model had before them), so a change can be trained without one and scored on it;
+    ``wave5=False`` is ``later=()`` (kept for callers written before wave 7)."""
+    later = later if wave5 else ()
     out = [(name, item) for name in ALLOWED for item in load_items(SETS[name])]
     out += [("wave3-dev", item) for item in load_split(WAVE3, "dev")]
-    if wave5:
-        out += [("wave5-dev", item) for item in load_split(WAVE5, "dev")]
+    for name in later:
+        out += [(name, item) for item in load_set(name)]
     return out
 
 

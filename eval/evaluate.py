@@ -54,6 +54,9 @@ WAVE5 = DATA / "wave5"
 """Issue 12's third collection of real articles from outlets no earlier set used, labelled
 before the enricher ran on it (session 7); every item's ``split`` is ``dev``: scored once before
 any change (the third measurement on unseen news), then read for errors and trained on."""
+WAVE7 = DATA / "wave7"
+"""Issue 12's fourth collection from new outlets (session 7), labelled before the enricher ran on
+it, every ``split`` is ``dev``: scored once before use, then training data, like wave 5."""
 WAVE6 = DATA / "wave6"
 """Issue 12's third never-tuned-on set (session 7; outlets no earlier set used, labelled before
 the enricher ran on it; every ``split`` is ``val``): read only by scoring, beside wave 4, to
@@ -64,6 +67,7 @@ SPLIT_SETS = {
     "wave4-val": (WAVE4, "val"),
     "wave5-dev": (WAVE5, "dev"),
     "wave6-val": (WAVE6, "val"),
+    "wave7-dev": (WAVE7, "dev"),
 }
 FIELDS = ("countries", "persons", "organizations", "topics", "actors", "dyads")
 EXTRA_FIELDS = ("organizations_key",)
