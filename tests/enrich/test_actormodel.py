@@ -113,9 +113,12 @@ def test_cv_data_never_holds_a_test_split() -> None:
     assert len(items) >= 150
     assert all(item.get("split") not in ("test", "val") for _, item in items)
     sources = {src for src, _ in items}
-    assert sources == {"dev", "dev2", "heldout", "wave3-dev", "wave5-dev"}
-    assert len(items) == 324
-    assert {src for src, _ in actors_cv.allowed_items(wave5=False)} == sources - {"wave5-dev"}
+    assert sources == {"dev", "dev2", "heldout", "wave3-dev", "wave5-dev", "wave7-dev"}
+    assert len(items) == 474
+    assert {src for src, _ in actors_cv.allowed_items(later=())} == sources - {
+        "wave5-dev",
+        "wave7-dev",
+    }
     old_test = {
         json.loads(line)["id"]
         for line in actors_cv.SETS["test"].read_text(encoding="utf-8").splitlines()

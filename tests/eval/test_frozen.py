@@ -10,7 +10,7 @@ import json
 from collections import Counter
 from urllib.parse import urlparse
 
-from eval.evaluate import WAVE3, WAVE4, WAVE5, WAVE6, load_items, load_split
+from eval.evaluate import WAVE3, WAVE4, WAVE5, WAVE6, WAVE7, load_items, load_split
 
 FROZEN_SHA256 = "4188b4429c261e003dfa9c3f16a70cddd6749135625b305aba89630a8f9b858c"
 FROZEN_COUNT = 97
@@ -118,7 +118,7 @@ def test_wave5_outlets_are_new_to_every_set_before_it() -> None:
     something if none of its URLs or outlets occur in the sets before it."""
     wave5 = [i for p in sorted(WAVE5.glob("*.jsonl")) for i in load_items(p)]
     assert len(wave5) == 150 and {i["split"] for i in wave5} == {"dev"}
-    earlier = _outside((WAVE5, WAVE6))
+    earlier = _outside((WAVE5, WAVE6, WAVE7))
     assert len(earlier) >= 480
     assert {i["source_url"] for i in wave5}.isdisjoint(i["source_url"] for i in earlier)
     assert {_domain(str(i["source_url"])) for i in wave5}.isdisjoint(
@@ -143,3 +143,15 @@ def test_the_wave6_validation_set_is_unchanged_and_its_outlets_are_new() -> None
     assert {_domain(i["source_url"]) for i in val}.isdisjoint(
         _domain(str(i["source_url"])) for i in others
     )
+
+
+def test_wave7_outlets_are_new_to_every_other_set() -> None:
+    """Wave 7 was scored once as unseen news before it joined the training data."""
+    wave7 = [i for p in sorted(WAVE7.glob("*.jsonl")) for i in load_items(p)]
+    assert len(wave7) == 150 and {i["split"] for i in wave7} == {"dev"}
+    others = _outside((WAVE7,))
+    assert {i["source_url"] for i in wave7}.isdisjoint(i["source_url"] for i in others)
+    assert {_domain(i["source_url"]) for i in wave7}.isdisjoint(
+        _domain(str(i["source_url"])) for i in others
+    )
+    assert max(Counter(_domain(i["source_url"]) for i in wave7).values()) <= 2
