@@ -9,7 +9,10 @@ training rows come from a seeded 3-fold cross-validation inside the data; gradie
 starts from zero, so the same data and spaCy models give the same files. About a minute on the
 shared two cores.
 
-    .venv/bin/python scripts/train_actors.py [--parser] [--out PATH]
+    .venv/bin/python scripts/train_actors.py [--parser] [--later wave5-dev] [--out PATH]
+
+``--later wave5-dev,wave7-dev`` adds wave 7 (474 documents): measured on the validation sets and
+not taken (eval/README, "Actors, session 7").
 
 The enricher decides actors with these weights (``enrich/diplo/actordecision.py``); retrain
 after any change to the features (``actorfeatures.FEATURES``) or to the rules they read, or
@@ -33,10 +36,18 @@ from eval.actors_cv import allowed_items, build, train  # noqa: E402
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--parser", action="store_true", help="add dependency-parse features")
+    ap.add_argument(
+        "--later",
+        default="wave5-dev",
+        help="comma-separated session-7 collections to train on besides the 174 older documents "
+        "(default wave5-dev: the stored weights; wave5-dev,wave7-dev was measured on the "
+        "validation sets and not taken, eval/README 'Actors, session 7')",
+    )
     ap.add_argument("--out", type=Path, default=MODEL_PATH)
     ap.add_argument("--out-second", type=Path, default=dyadstage.MODEL_PATH)
     args = ap.parse_args()
-    docs = build(allowed_items(), parser=args.parser)
+    later = tuple(x for x in args.later.split(",") if x)
+    docs = build(allowed_items(later=later), parser=args.parser)
     decision = train(docs)
     args.out.write_text(decision.first.to_json() + "\n", encoding="utf-8")
     args.out_second.write_text(decision.second.to_json() + "\n", encoding="utf-8")
