@@ -1,0 +1,101 @@
+"""Which topic decision the enricher uses (issue 12 part 3): the rules (``topics.score_topics``)
+or the learned decision of ``topicdecision`` over the same evidence candidates, behind one switch.
+
+``LEARNED_TOPICS_DEFAULT`` is the default of ``diplo.analyze(..., learned_topics=None)``; the lead
+flips it after scoring the two never-tuned-on sets (wave4-val, wave6-val), so the choice is one
+line. The weights (``enrich/kb/topic_model.json``) are written by ``scripts/train_topics.py`` from
+every document one may tune on; they were trained on French and English only, so other languages
+(and a tree without the file) keep the rules' verdicts. In 5-fold CV by document over the 474
+allowed documents the model is measured against the rules in ``eval/README.md``, "Topics: the
+learned decision wired behind a switch (session 7)".
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from functools import cache
+from pathlib import Path
+
+from diplowire.enrich.diplo.context import Ctx
+from diplowire.enrich.diplo.topicdecision import TopicModel
+from diplowire.enrich.diplo.topicfeatures import FEATURES, topic_rows
+from diplowire.enrich.diplo.topics import Evidence, score_topics
+from diplowire.wire.article import Topic
+
+# False: the enricher prints the rules' topics until the lead decides otherwise.
+LEARNED_TOPICS_DEFAULT = False
+
+MODEL_PATH = Path(__file__).resolve().parent.parent / "kb" / "topic_model.json"
+TRAINED_LANGS = frozenset({"fr", "en"})
+
+
+class TopicModelMismatch(ValueError):
+    """The stored weights were trained on another feature list than ``topicfeatures.FEATURES``."""
+
+
+def to_json(model: TopicModel) -> str:
+    """The stored form, rounded so the training script rewrites the same bytes."""
+    return json.dumps(
+        {
+            "features": list(model.features),
+            "mean": [round(v, 6) for v in model.mean],
+            "scale": [round(v, 6) for v in model.scale],
+            "weights": [round(v, 6) for v in model.weights],
+            "bias": round(model.bias, 6),
+            "threshold": round(model.threshold, 4),
+        },
+        indent=1,
+    )
+
+
+def load(path: Path = MODEL_PATH, features: tuple[str, ...] = FEATURES) -> TopicModel:
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    if tuple(raw["features"]) != features:
+        raise TopicModelMismatch(
+            f"{path} was trained on other features; retrain (scripts/train_topics.py)"
+        )
+    return TopicModel(
+        features=tuple(raw["features"]),
+        mean=tuple(float(v) for v in raw["mean"]),
+        scale=tuple(float(v) for v in raw["scale"]),
+        weights=tuple(float(v) for v in raw["weights"]),
+        bias=float(raw["bias"]),
+        threshold=float(raw["threshold"]),
+    )
+
+
+@cache
+def stored_model() -> TopicModel | None:
+    """The shipped weights, read once per process; None when the file is absent."""
+    return load() if MODEL_PATH.exists() else None
+
+
+def learned_topics(
+    ctx: Ctx, evidence: list[Evidence], lang: str, model: TopicModel
+) -> tuple[Topic, ...]:
+    """The model's verdicts over the evidence candidates: score = its probability, evidence the
+    surfaces the rules would print for the topic (headline and lede first, reading order)."""
+    rules = frozenset(t.name for t in score_topics(evidence))
+    rows = topic_rows(ctx, evidence, rules, lang)
+    kept = model.kept(rows)
+    surfaces: dict[str, list[str]] = defaultdict(list)
+    for e in sorted(evidence, key=lambda e: (not e.lead, e.sentence)):
+        surfaces[e.topic].append(e.surface)
+    out = [
+        Topic(name=name, score=round(p, 3), evidence=tuple(dict.fromkeys(surfaces[name])))
+        for name, p in kept.items()
+    ]
+    return tuple(sorted(out, key=lambda t: (-t.score, t.name)))
+
+
+def topics_for(
+    ctx: Ctx, evidence: list[Evidence], lang: str, learned: bool | None
+) -> tuple[Topic, ...]:
+    """The enricher's topics: the model's when switched on (``None``: the module default), the
+    file is present and the language is one it was trained on; otherwise the rules'."""
+    on = LEARNED_TOPICS_DEFAULT if learned is None else learned
+    model = stored_model() if on and lang in TRAINED_LANGS else None
+    if model is None:
+        return score_topics(evidence)
+    return learned_topics(ctx, evidence, lang, model)

@@ -1,0 +1,44 @@
+"""Train the learned topic decision (``enrich/diplo/topicdecision.py``: a logistic regression
+over the evidence features of each candidate topic, ``topicfeatures.FEATURES``) on every item one
+may tune on and write its weights to ``enrich/kb/topic_model.json``.
+
+Data: dev, dev2, held-out, the wave-3 dev split, wave5-dev and wave7-dev
+(``eval/actors_cv.allowed_items``); never the frozen wave3-test split, wave4-val, wave6-val nor
+the old test set. The threshold comes from a seeded inner 3-fold cross-validation inside the data,
+as in ``eval/topics_cv.py``; gradient descent starts from zero, so the same data and spaCy models
+give the same file, byte for byte.
+
+    .venv/bin/python scripts/train_topics.py [--out PATH]
+
+The enricher uses these weights only when ``learned_topics`` is on
+(``enrich/diplo/topicchoice.py``); retrain after any change to the features or to the evidence
+they read, or ``topicchoice.load`` refuses the file (``TopicModelMismatch``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from diplowire.enrich.diplo.topicchoice import MODEL_PATH, to_json  # noqa: E402
+from eval.actors_cv import allowed_items  # noqa: E402
+from eval.topics_cv import build, train  # noqa: E402
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--out", type=Path, default=MODEL_PATH)
+    args = ap.parse_args()
+    docs = build(allowed_items())
+    model = train(docs)
+    args.out.write_text(to_json(model) + "\n", encoding="utf-8")
+    print(f"{len(docs)} documents, threshold {model.threshold}: wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
