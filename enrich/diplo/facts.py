@@ -24,7 +24,8 @@ from diplowire.enrich.diplo.persons import (
     resolve_persons,
     title_candidates,
 )
-from diplowire.enrich.diplo.topics import topics_of
+from diplowire.enrich.diplo.topicchoice import topics_for
+from diplowire.enrich.diplo.topics import evidence_of
 from diplowire.enrich.kb.entities import org_identity, person_identity
 from diplowire.wire.article import Country, Mention, Organization, Person, Topic
 
@@ -77,12 +78,19 @@ def iso_day(published: str | date | None) -> str | None:
 
 
 def analyze(
-    doc: Doc, lang: str, published: str | date | None = None, *, learned_actors: bool = True
+    doc: Doc,
+    lang: str,
+    published: str | date | None = None,
+    *,
+    learned_actors: bool = True,
+    learned_topics: bool | None = None,
 ) -> DiploFacts:
     """Facts of one Doc. ``published`` (the article's date) keeps KB officials to their terms.
     Actors are decided by the learned classifier (``actordecision``), which reads the rules'
     verdicts as features; ``learned_actors=False`` gives the rules' verdicts themselves (what
-    the classifier is trained on and compared with)."""
+    the classifier is trained on and compared with). Topics are the rules' unless
+    ``learned_topics`` (``None``: ``topicchoice.LEARNED_TOPICS_DEFAULT``) asks for the learned
+    decision over the same evidence (``topicchoice``)."""
     kb = kbmod.load(lang)
     if not kb.lexicon:
         return DiploFacts()
@@ -154,7 +162,7 @@ def analyze(
         countries=countries,
         persons=person_out,
         organizations=org_out,
-        topics=topics_of(ctx, orgs),
+        topics=topics_for(ctx, evidence_of(ctx, orgs), lang, learned_topics),
     )
     if learned_actors:
         countries = learned_countries(doc, lang, facts, ctx, mentions)
