@@ -2,11 +2,13 @@
 
     .venv/bin/python -m eval.topics_cv [--folds 5] [--seeds 12,1,2,3,4,5] [--variants] [--json]
 
-Data: only what may be tuned on (issue 12): dev, dev2, held-out and the wave-3 *dev* split
-(``eval.actors_cv.allowed_items``); the frozen wave3-test split and the old test set are never
-loaded. Folds are by document (seeded shuffle); inside each training fold an inner 3-fold
-cross-validation picks the threshold, so a held-out fold is scored by a model and a threshold
-chosen without it. Candidates are the topics with any evidence (KB term or organisation); the
+Data: only what may be tuned on (issue 12): dev, dev2, held-out, the wave-3 *dev* split,
+wave5-dev and wave7-dev (``eval.actors_cv.allowed_items``, 474 documents); the frozen wave3-test
+split, wave4-val, wave6-val and the old test set are never loaded. ``--seeds`` also splits every
+figure by subset (``SUBSETS``: the older 174, wave5-dev, wave7-dev). Folds are by document
+(seeded shuffle); inside each training fold an inner 3-fold cross-validation picks the threshold,
+so a held-out fold is scored by a model and a threshold chosen without it.
+Candidates are the topics with any evidence (KB term or organisation); the
 rules' topics are ``topics.score_topics`` over the same evidence (what the enricher printed
 before the model). Every figure has a 95 % bootstrap interval over documents, and the paired
 interval model − rules; the default run adds the split by collection and language and a
@@ -49,6 +51,15 @@ VARIANTS: dict[str, tuple[str, ...]] = {
     "evidence+topic": ALL_FEATURES,
     "no-rule-verdict": tuple(f for f in ALL_FEATURES if f != "rule_kept"),
 }
+
+
+# The subsets every ``--seeds`` figure is split by: the 174 documents of sessions before 7, and
+# each of session 7's collections from new outlets.
+SUBSETS = ("older 174", "wave5-dev", "wave7-dev")
+
+
+def subset_of(source: str) -> str:
+    return source if source in SUBSETS else "older 174"
 
 
 @dataclass(frozen=True)
@@ -204,14 +215,30 @@ def seed_table(
 ) -> dict[str, Any]:
     per_seed = []
     for seed in seeds:
-        res = report(docs, cross_validate(docs, k, seed, features, l2))
-        per_seed.append({"seed": seed, **res})
+        preds = cross_validate(docs, k, seed, features, l2)
+        res = report(docs, preds)
+        subsets = {}
+        for name in SUBSETS:
+            idx = [i for i, d in enumerate(docs) if subset_of(d.source) == name]
+            if idx:
+                subsets[name] = report([docs[i] for i in idx], [preds[i] for i in idx])
+        per_seed.append({"seed": seed, **res, "subsets": subsets})
     f1s = [r["model"]["f1"] for r in per_seed]
+    by_subset = {}
+    for name in per_seed[0]["subsets"]:
+        sub = [r["subsets"][name]["model"]["f1"] for r in per_seed]
+        by_subset[name] = {
+            "n": per_seed[0]["subsets"][name]["n"],
+            "model_mean": round(sum(sub) / len(sub), 3),
+            "model_range": (min(sub), max(sub)),
+            "rules": per_seed[0]["subsets"][name]["rules"],
+        }
     return {
         "seeds": per_seed,
         "model_mean": round(sum(f1s) / len(f1s), 3),
         "model_range": (min(f1s), max(f1s)),
         "rules": per_seed[0]["rules"],
+        "subsets": by_subset,
     }
 
 
@@ -229,6 +256,19 @@ def _print_seeds(tab: dict[str, Any], title: str) -> None:
         f"  model mean {tab['model_mean']:.3f}, range {lo:.3f}–{hi:.3f}   "
         f"{_line('rules', rules)} (the same on every seed)"
     )
+    for name, sub in tab["subsets"].items():
+        print(f"  {name} (n={sub['n']}):")
+        for r in tab["seeds"]:
+            s = r["subsets"][name]
+            print(
+                f"    seed {r['seed']:>3}: {_line('model', s['model'])}"
+                f"  model − rules {list(s['model_minus_rules'])}"
+            )
+        lo, hi = sub["model_range"]
+        print(
+            f"    model mean {sub['model_mean']:.3f}, range {lo:.3f}–{hi:.3f}   "
+            f"{_line('rules', sub['rules'])}"
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
