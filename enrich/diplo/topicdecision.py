@@ -1,13 +1,17 @@
-"""A learned topic decision (issue 12), measured and **not wired in**: a small logistic regression
+"""A learned topic decision (issue 12), wired in behind a switch that is off by default
+(``topicchoice``, ``diplo.analyze(learned_topics=...)``, weights trained on the 474 allowed
+documents by ``scripts/train_topics.py``): a small logistic regression
 over the evidence features of each candidate topic (``topicfeatures``), the rules' verdict being
 one feature, not the answer. A topic is kept when its probability reaches a threshold chosen by
 inner cross-validation (``eval/topics_cv.py``).
 
 On 5-fold cross-validation by document over the 174 documents one may tune on, it matched the
 rules (``topics.score_topics``) within the fold seeds' spread and did worse than them when trained
-on one collection and scored on the other (``eval/README.md``, "Topics by a learned decision"),
-so the enricher keeps the rules. numpy only, full-batch gradient descent from zero weights: the
-same data gives the same model.
+on one collection and scored on the other (``eval/README.md``, "Topics by a learned decision").
+On the 474 documents of session 7 it gains on the collections from new outlets (wave5-dev,
+wave7-dev) and stays below the rules on the older 174 (eval/README.md, "Topics: the learned
+decision wired behind a switch"); the lead decides the default. numpy only, full-batch
+gradient descent from zero weights: the same data gives the same model.
 """
 
 from __future__ import annotations
