@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
+from typing import Any
 
 DocCounts = tuple[int, int, int]
 """(true positives, false positives, false negatives) of one field in one document."""
@@ -40,6 +41,17 @@ def bootstrap_f1(
     lo = values[int(0.025 * (resamples - 1))]
     hi = values[int(0.975 * (resamples - 1))]
     return (round(lo, 3), round(hi, 3))
+
+
+def prf(counts: Sequence[DocCounts]) -> dict[str, Any]:
+    """Micro F1 with its bootstrap interval, precision and recall, as the eval reports print."""
+    tp, fp, fn = (sum(c[j] for c in counts) for j in range(3))
+    return {
+        "f1": round(micro_f1(counts), 3),
+        "ci95": bootstrap_f1(counts),
+        "p": round(tp / (tp + fp), 3) if tp + fp else 1.0,
+        "r": round(tp / (tp + fn), 3) if tp + fn else 1.0,
+    }
 
 
 def paired_difference(

@@ -40,7 +40,7 @@ from diplowire.enrich.diplo.topicfeatures import (
 from diplowire.enrich.diplo.topics import Evidence, evidence_of, score_topics
 from eval.actors_cv import allowed_items, folds_of
 from eval.evaluate import set_counts
-from eval.intervals import DocCounts, bootstrap_f1, micro_f1, paired_difference
+from eval.intervals import micro_f1, paired_difference, prf
 
 SEED = 12
 SEEDS = (12, 1, 2, 3, 4, 5)
@@ -157,26 +157,16 @@ def cross_validate(
     return preds
 
 
-def _prf(counts: Sequence[DocCounts]) -> dict[str, Any]:
-    tp, fp, fn = (sum(c[j] for c in counts) for j in range(3))
-    return {
-        "f1": round(micro_f1(counts), 3),
-        "ci95": bootstrap_f1(counts),
-        "p": round(tp / (tp + fp), 3) if tp + fp else 1.0,
-        "r": round(tp / (tp + fn), 3) if tp + fn else 1.0,
-    }
-
-
 def report(docs: Sequence[DocData], preds: Sequence[set[str]]) -> dict[str, Any]:
     model = [set_counts(p, d.gold) for p, d in zip(preds, docs, strict=True)]
     rules = [set_counts(d.rules, d.gold) for d in docs]
     reach = [set_counts({r.topic for r in d.rows} & d.gold, d.gold) for d in docs]
     return {
         "n": len(docs),
-        "model": _prf(model),
-        "rules": _prf(rules),
+        "model": prf(model),
+        "rules": prf(rules),
         "model_minus_rules": paired_difference(model, rules),
-        "recall_ceiling": _prf(reach)["r"],
+        "recall_ceiling": prf(reach)["r"],
     }
 
 

@@ -47,7 +47,7 @@ from diplowire.enrich.diplo.topics import lead_sentences, score_topics
 from eval import topics_cv as tcv
 from eval.actors_cv import allowed_items, folds_of
 from eval.evaluate import WAVE5, load_split, set_counts
-from eval.intervals import DocCounts, bootstrap_f1, micro_f1, paired_difference
+from eval.intervals import micro_f1, paired_difference, prf
 
 SEED = 12
 SEEDS = (12, 1, 2, 3, 4, 5)
@@ -288,16 +288,6 @@ def cross_validate(data: Data, k: int, seed: int, **kw: Any) -> list[set[str]]:
 
 
 # ---- reports ----------------------------------------------------------------------------------
-
-
-def prf(counts: Sequence[DocCounts]) -> dict[str, Any]:
-    tp, fp, fn = (sum(c[j] for c in counts) for j in range(3))
-    return {
-        "f1": round(micro_f1(counts), 3),
-        "ci95": bootstrap_f1(counts),
-        "p": round(tp / (tp + fp), 3) if tp + fp else 1.0,
-        "r": round(tp / (tp + fn), 3) if tp + fn else 1.0,
-    }
 
 
 def compare(
