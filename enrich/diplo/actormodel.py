@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -66,17 +67,7 @@ class ActorModel:
         return {c for c, p in self.country_probs(rows).items() if p >= self.threshold}
 
     def to_json(self) -> str:
-        return json.dumps(
-            {
-                "features": list(self.features),
-                "mean": [round(v, 6) for v in self.mean],
-                "scale": [round(v, 6) for v in self.scale],
-                "weights": [round(v, 6) for v in self.weights],
-                "bias": round(self.bias, 6),
-                "threshold": round(self.threshold, 4),
-            },
-            indent=1,
-        )
+        return weights_json(self)
 
 
 def fit(
@@ -114,17 +105,56 @@ def with_threshold(model: ActorModel, threshold: float) -> ActorModel:
     return ActorModel(model.features, model.mean, model.scale, model.weights, model.bias, threshold)
 
 
-def load(path: Path = MODEL_PATH, features: tuple[str, ...] = FEATURES) -> ActorModel:
+class StoredWeights(Protocol):
+    """What a stored logistic model holds: the actor model here, the topic model
+    (``topicdecision.TopicModel``) too; one file format for both."""
+
+    @property
+    def features(self) -> tuple[str, ...]: ...
+    @property
+    def mean(self) -> tuple[float, ...]: ...
+    @property
+    def scale(self) -> tuple[float, ...]: ...
+    @property
+    def weights(self) -> tuple[float, ...]: ...
+    @property
+    def bias(self) -> float: ...
+    @property
+    def threshold(self) -> float: ...
+
+
+def weights_json(model: StoredWeights) -> str:
+    """The stored form, rounded so a training script rewrites the same bytes."""
+    return json.dumps(
+        {
+            "features": list(model.features),
+            "mean": [round(v, 6) for v in model.mean],
+            "scale": [round(v, 6) for v in model.scale],
+            "weights": [round(v, 6) for v in model.weights],
+            "bias": round(model.bias, 6),
+            "threshold": round(model.threshold, 4),
+        },
+        indent=1,
+    )
+
+
+def read_weights(
+    path: Path, features: tuple[str, ...], mismatch: type[ValueError], script: str
+) -> dict[str, Any]:
+    """The fields of a stored model, as keyword arguments of its dataclass; ``mismatch`` is
+    raised when the file was trained on another feature list than ``features``."""
     raw = json.loads(path.read_text(encoding="utf-8"))
     if tuple(raw["features"]) != features:
-        raise ModelMismatch(
-            f"{path} was trained on other features; retrain (scripts/train_actors.py)"
-        )
-    return ActorModel(
-        features=tuple(raw["features"]),
-        mean=tuple(raw["mean"]),
-        scale=tuple(raw["scale"]),
-        weights=tuple(raw["weights"]),
-        bias=float(raw["bias"]),
-        threshold=float(raw["threshold"]),
-    )
+        raise mismatch(f"{path} was trained on other features; retrain ({script})")
+    return {
+        "features": tuple(raw["features"]),
+        "mean": tuple(float(v) for v in raw["mean"]),
+        "scale": tuple(float(v) for v in raw["scale"]),
+        "weights": tuple(float(v) for v in raw["weights"]),
+        "bias": float(raw["bias"]),
+        "threshold": float(raw["threshold"]),
+    }
+
+
+def load(path: Path = MODEL_PATH, features: tuple[str, ...] = FEATURES) -> ActorModel:
+    return ActorModel(**read_weights(path, features, ModelMismatch, "scripts/train_actors.py"))

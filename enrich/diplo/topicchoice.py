@@ -12,11 +12,11 @@ learned decision wired behind a switch (session 7)".
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from functools import cache
 from pathlib import Path
 
+from diplowire.enrich.diplo.actormodel import read_weights, weights_json
 from diplowire.enrich.diplo.context import Ctx
 from diplowire.enrich.diplo.topicdecision import TopicModel
 from diplowire.enrich.diplo.topicfeatures import FEATURES, topic_rows
@@ -39,34 +39,12 @@ class TopicModelMismatch(ValueError):
 
 
 def to_json(model: TopicModel) -> str:
-    """The stored form, rounded so the training script rewrites the same bytes."""
-    return json.dumps(
-        {
-            "features": list(model.features),
-            "mean": [round(v, 6) for v in model.mean],
-            "scale": [round(v, 6) for v in model.scale],
-            "weights": [round(v, 6) for v in model.weights],
-            "bias": round(model.bias, 6),
-            "threshold": round(model.threshold, 4),
-        },
-        indent=1,
-    )
+    """The stored form (the actor model's format: ``actormodel.weights_json``)."""
+    return weights_json(model)
 
 
 def load(path: Path = MODEL_PATH, features: tuple[str, ...] = FEATURES) -> TopicModel:
-    raw = json.loads(path.read_text(encoding="utf-8"))
-    if tuple(raw["features"]) != features:
-        raise TopicModelMismatch(
-            f"{path} was trained on other features; retrain (scripts/train_topics.py)"
-        )
-    return TopicModel(
-        features=tuple(raw["features"]),
-        mean=tuple(float(v) for v in raw["mean"]),
-        scale=tuple(float(v) for v in raw["scale"]),
-        weights=tuple(float(v) for v in raw["weights"]),
-        bias=float(raw["bias"]),
-        threshold=float(raw["threshold"]),
-    )
+    return TopicModel(**read_weights(path, features, TopicModelMismatch, "scripts/train_topics.py"))
 
 
 @cache
