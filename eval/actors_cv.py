@@ -29,12 +29,21 @@ from typing import Any
 import numpy as np
 
 from diplowire.enrich import diplo
-from diplowire.enrich import nlp as nlpmod
 from diplowire.enrich.diplo import actormodel, dyadstage
 from diplowire.enrich.diplo.actorfeatures import MentionRow, mention_rows
 from diplowire.enrich.diplo.context import Ctx
 from eval import mentiongold
-from eval.evaluate import SETS, WAVE3, dyads_of, load_items, load_set, load_split, set_counts
+from eval.evaluate import (
+    SETS,
+    WAVE3,
+    document_text,
+    dyads_of,
+    load_items,
+    load_set,
+    load_split,
+    parsed,
+    set_counts,
+)
 from eval.intervals import DocCounts, bootstrap_f1, micro_f1, paired_difference
 
 ALLOWED = ("dev", "dev2", "heldout")
@@ -116,35 +125,26 @@ def build(
     """Features of every item; ``parser`` also runs spaCy's dependency parser (disabled in the
     enricher) on each Doc, after the analysis, so the rules see exactly what they see today."""
     docs: list[DocData | None] = [None] * len(items)
-    by_lang: dict[str, list[int]] = {}
-    for i, (_, item) in enumerate(items):
-        by_lang.setdefault(item["lang"], []).append(i)
-    for lang, idxs in by_lang.items():
-        pipeline = nlpmod.load(lang)
-        assert pipeline is not None, lang
-        texts = [f"{items[i][1]['title']}\n\n{items[i][1]['text']}" for i in idxs]
-        for i, doc in zip(idxs, pipeline.pipe(texts), strict=True):
-            source, item = items[i]
-            facts = diplo.analyze(doc, lang, item.get("published"), learned_actors=False)
-            if parser:
-                doc = pipeline.get_pipe("parser")(doc)
-            rows = tuple(mention_rows(doc, lang, facts))
-            acts = (mention_gold or {}).get(item["id"])
-            docs[i] = DocData(
-                id=item["id"],
-                source=source,
-                rows=rows,
-                row_gold=(
-                    None
-                    if acts is None
-                    else _row_gold(
-                        doc, lang, rows, acts, f"{item['title']}\n\n{item['text']}", non_acting
-                    )
-                ),
-                found=frozenset(c.code for c in facts.countries),
-                rules=frozenset(c.code for c in facts.countries if c.actor),
-                gold=frozenset(item["gold"].get("actors", [])),
-            )
+    for i, lang, pipeline, doc in parsed([item for _, item in items]):
+        source, item = items[i]
+        facts = diplo.analyze(doc, lang, item.get("published"), learned_actors=False)
+        if parser:
+            doc = pipeline.get_pipe("parser")(doc)
+        rows = tuple(mention_rows(doc, lang, facts))
+        acts = (mention_gold or {}).get(item["id"])
+        docs[i] = DocData(
+            id=item["id"],
+            source=source,
+            rows=rows,
+            row_gold=(
+                None
+                if acts is None
+                else _row_gold(doc, lang, rows, acts, document_text(item), non_acting)
+            ),
+            found=frozenset(c.code for c in facts.countries),
+            rules=frozenset(c.code for c in facts.countries if c.actor),
+            gold=frozenset(item["gold"].get("actors", [])),
+        )
     return [d for d in docs if d is not None]
 
 

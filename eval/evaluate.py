@@ -18,16 +18,20 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from diplowire.enrich import diplo
 from diplowire.enrich import kb as kbmod
 from diplowire.enrich import nlp as nlpmod
 from eval.intervals import DocCounts, bootstrap_f1, paired_difference
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+    from spacy.tokens import Doc
 
 DATA = Path(__file__).parent / "data"
 SETS = {
@@ -214,47 +218,69 @@ def dyads_of(codes: Iterable[str]) -> set[str]:
     return {f"{a}-{b}" for i, a in enumerate(s) for b in s[i + 1 :]}
 
 
-def predict(items: list[dict[str, Any]]) -> tuple[list[Prediction], list[Prediction]]:
-    """Our enricher and the plain-NER baseline, on the same Docs."""
-    ours: list[Prediction] = [Prediction() for _ in items]
-    base: list[Prediction] = [Prediction() for _ in items]
+def document_text(item: dict[str, Any]) -> str:
+    """What the enricher reads of a labelled item: the title, a blank line, the text."""
+    return f"{item['title']}\n\n{item['text']}"
+
+
+def parsed(
+    items: Sequence[dict[str, Any]], *, skip_missing: bool = False
+) -> Iterator[tuple[int, str, Language, Doc]]:
+    """(index, language, pipeline, Doc) of every item, one ``pipe`` per language (batched, as
+    the enricher runs): items grouped by language, each group in the items' order. A language
+    without a pipeline fails, or is skipped with ``skip_missing``."""
     by_lang: dict[str, list[int]] = {}
     for i, item in enumerate(items):
         by_lang.setdefault(item["lang"], []).append(i)
     for lang, idxs in by_lang.items():
         pipeline = nlpmod.load(lang)
+        if pipeline is None and skip_missing:
+            continue
         assert pipeline is not None, lang
-        kb = kbmod.load(lang)
-        names = {kbmod.norm(cf.form): cf.code for cf in kb.country_forms if cf.kind == "name"}
-        texts = [f"{items[i]['title']}\n\n{items[i]['text']}" for i in idxs]
-        for i, doc in zip(idxs, pipeline.pipe(texts), strict=True):
-            facts = diplo.analyze(doc, lang, items[i].get("published"))
-            ours[i] = Prediction(
-                countries={c.code for c in facts.countries},
-                actors={c.code for c in facts.countries if c.actor},
-                dyads=set(facts.dyads),
-                persons=[p.name for p in facts.persons],
-                organizations={diplo.org_key(o, lang) for o in facts.organizations},
-                topics={t.name for t in facts.topics},
-                org_forms=_forms_of(facts.organizations, lang),
-            )
-            b = Prediction()
-            for ent in doc.ents:
-                if ent.label_ in {"GPE", "LOC"}:
-                    text = kbmod.norm(ent.text)
-                    for art in ("the ", "la ", "le ", "les ", "l'"):
-                        text = text.removeprefix(art)
-                    if text in names:
-                        b.countries.add(names[text])
-                elif ent.label_ in {"PER", "PERSON"} and ent.text not in b.persons:
-                    b.persons.append(ent.text)
-                elif ent.label_ == "ORG":
-                    key = canon_org_string(ent.text, lang)
-                    b.organizations.add(key)
-                    b.org_forms.setdefault(key, set()).add(org_form(ent.text))
-            b.actors = set(b.countries)
-            b.dyads = dyads_of(b.countries)
-            base[i] = b
+        docs = pipeline.pipe([document_text(items[i]) for i in idxs])
+        for i, doc in zip(idxs, docs, strict=True):
+            yield i, lang, pipeline, doc
+
+
+def predict(items: list[dict[str, Any]]) -> tuple[list[Prediction], list[Prediction]]:
+    """Our enricher and the plain-NER baseline, on the same Docs."""
+    ours: list[Prediction] = [Prediction() for _ in items]
+    base: list[Prediction] = [Prediction() for _ in items]
+    names_of: dict[str, dict[str, str]] = {}
+    for i, lang, _, doc in parsed(items):
+        if lang not in names_of:
+            kb = kbmod.load(lang)
+            names_of[lang] = {
+                kbmod.norm(cf.form): cf.code for cf in kb.country_forms if cf.kind == "name"
+            }
+        names = names_of[lang]
+        facts = diplo.analyze(doc, lang, items[i].get("published"))
+        ours[i] = Prediction(
+            countries={c.code for c in facts.countries},
+            actors={c.code for c in facts.countries if c.actor},
+            dyads=set(facts.dyads),
+            persons=[p.name for p in facts.persons],
+            organizations={diplo.org_key(o, lang) for o in facts.organizations},
+            topics={t.name for t in facts.topics},
+            org_forms=_forms_of(facts.organizations, lang),
+        )
+        b = Prediction()
+        for ent in doc.ents:
+            if ent.label_ in {"GPE", "LOC"}:
+                text = kbmod.norm(ent.text)
+                for art in ("the ", "la ", "le ", "les ", "l'"):
+                    text = text.removeprefix(art)
+                if text in names:
+                    b.countries.add(names[text])
+            elif ent.label_ in {"PER", "PERSON"} and ent.text not in b.persons:
+                b.persons.append(ent.text)
+            elif ent.label_ == "ORG":
+                key = canon_org_string(ent.text, lang)
+                b.organizations.add(key)
+                b.org_forms.setdefault(key, set()).add(org_form(ent.text))
+        b.actors = set(b.countries)
+        b.dyads = dyads_of(b.countries)
+        base[i] = b
     return ours, base
 
 

@@ -21,15 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from eval.evaluate import DATA, SETS, WAVE3, load_items, load_split
+from eval.evaluate import DATA, SETS, WAVE3, document_text, load_items, load_split
 
 FOLDER = DATA / "actor_mentions"
 ALLOWED_SETS = ("dev", "dev2", "heldout", "wave3-dev")
-
-
-def document_text(item: dict[str, Any]) -> str:
-    """What the enricher reads (``eval.evaluate`` and ``eval.actors_cv`` build the same)."""
-    return f"{item['title']}\n\n{item['text']}"
 
 
 def allowed_by_id() -> dict[str, tuple[str, dict[str, Any]]]:

@@ -25,7 +25,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from diplowire.enrich import nlp as nlpmod
 from diplowire.enrich.diplo import topicdecision as td
 from diplowire.enrich.diplo.context import Ctx
 from diplowire.enrich.diplo.countries import country_mentions
@@ -39,7 +38,7 @@ from diplowire.enrich.diplo.topicfeatures import (
 )
 from diplowire.enrich.diplo.topics import Evidence, evidence_of, score_topics
 from eval.actors_cv import allowed_items, folds_of
-from eval.evaluate import set_counts
+from eval.evaluate import parsed, set_counts
 from eval.intervals import micro_f1, paired_difference, prf
 
 SEED = 12
@@ -80,28 +79,24 @@ def doc_evidence(ctx: Ctx) -> list[Evidence]:
     return evidence_of(ctx, orgs)
 
 
+def doc_data(source: str, item: dict[str, Any], ctx: Ctx, lang: str) -> DocData:
+    """The candidate rows of one parsed item, with the rules' topics and the gold."""
+    evidence = doc_evidence(ctx)
+    rules = frozenset(t.name for t in score_topics(evidence))
+    return DocData(
+        id=item["id"],
+        source=source,
+        lang=lang,
+        rows=tuple(topic_rows(ctx, evidence, rules, lang)),
+        rules=rules,
+        gold=frozenset(item["gold"].get("topics", [])),
+    )
+
+
 def build(items: Sequence[tuple[str, dict[str, Any]]]) -> list[DocData]:
     docs: list[DocData | None] = [None] * len(items)
-    by_lang: dict[str, list[int]] = {}
-    for i, (_, item) in enumerate(items):
-        by_lang.setdefault(item["lang"], []).append(i)
-    for lang, idxs in by_lang.items():
-        pipeline = nlpmod.load(lang)
-        assert pipeline is not None, lang
-        texts = [f"{items[i][1]['title']}\n\n{items[i][1]['text']}" for i in idxs]
-        for i, doc in zip(idxs, pipeline.pipe(texts), strict=True):
-            source, item = items[i]
-            ctx = Ctx(doc, lang)
-            evidence = doc_evidence(ctx)
-            rules = frozenset(t.name for t in score_topics(evidence))
-            docs[i] = DocData(
-                id=item["id"],
-                source=source,
-                lang=lang,
-                rows=tuple(topic_rows(ctx, evidence, rules, lang)),
-                rules=rules,
-                gold=frozenset(item["gold"].get("topics", [])),
-            )
+    for i, lang, _, doc in parsed([item for _, item in items]):
+        docs[i] = doc_data(items[i][0], items[i][1], Ctx(doc, lang), lang)
     return [d for d in docs if d is not None]
 
 

@@ -42,11 +42,11 @@ from numpy.typing import NDArray
 
 from diplowire.enrich import nlp as nlpmod
 from diplowire.enrich.diplo.context import Ctx
-from diplowire.enrich.diplo.topicfeatures import ALL_FEATURES, EVIDENCE_FEATURES, TOPICS, topic_rows
-from diplowire.enrich.diplo.topics import lead_sentences, score_topics
+from diplowire.enrich.diplo.topicfeatures import ALL_FEATURES, EVIDENCE_FEATURES, TOPICS
+from diplowire.enrich.diplo.topics import lead_sentences
 from eval import topics_cv as tcv
 from eval.actors_cv import allowed_items, folds_of
-from eval.evaluate import WAVE5, load_split, set_counts
+from eval.evaluate import WAVE5, load_split, parsed, set_counts
 from eval.intervals import micro_f1, paired_difference, prf
 
 SEED = 12
@@ -81,29 +81,10 @@ def tokens(ctx: Ctx) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str]
 def build(items: Sequence[tuple[str, dict[str, Any]]]) -> list[LexDoc]:
     """One spaCy pass per language; documents in the items' order (other languages skipped)."""
     docs: list[LexDoc | None] = [None] * len(items)
-    by_lang: dict[str, list[int]] = {}
-    for i, (_, item) in enumerate(items):
-        by_lang.setdefault(item["lang"], []).append(i)
-    for lang, idxs in by_lang.items():
-        pipeline = nlpmod.load(lang)
-        if pipeline is None:
-            continue
-        texts = [f"{items[i][1]['title']}\n\n{items[i][1]['text']}" for i in idxs]
-        for i, doc in zip(idxs, pipeline.pipe(texts), strict=True):
-            source, item = items[i]
-            ctx = Ctx(doc, lang)
-            evidence = tcv.doc_evidence(ctx)
-            rules = frozenset(t.name for t in score_topics(evidence))
-            base = tcv.DocData(
-                id=item["id"],
-                source=source,
-                lang=lang,
-                rows=tuple(topic_rows(ctx, evidence, rules, lang)),
-                rules=rules,
-                gold=frozenset(item["gold"].get("topics", [])),
-            )
-            lead, body = tokens(ctx)
-            docs[i] = LexDoc(base, lead, body)
+    for i, lang, _, doc in parsed([item for _, item in items], skip_missing=True):
+        ctx = Ctx(doc, lang)
+        lead, body = tokens(ctx)
+        docs[i] = LexDoc(tcv.doc_data(items[i][0], items[i][1], ctx, lang), lead, body)
     return [d for d in docs if d is not None]
 
 
