@@ -97,6 +97,10 @@ class LoopSettings:
     retry_max_ms: int = 30_000
     retry_max_attempts: int = 0
     """0 = retry transient errors forever (pausing consumption); >0 = stop after that many."""
+    commit_timeout_ms: int = 5_000
+    """One offset-commit attempt waits this long, then the loop retries it with backoff.
+    kafka-python would otherwise retry a commit to a dead broker silently for its whole
+    ``request_timeout_ms`` (30 s) without reading SIGTERM or counting ``commit_retries``."""
     idle_exit_ms: int = 0
     """0 = run forever; >0 = exit after this long without a message (batch jobs, tests)."""
     auto_offset_reset: str = "earliest"

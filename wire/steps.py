@@ -256,7 +256,7 @@ def _commit(r: Run, batch: Batch) -> None:
     with _Hold(r.consumer, r.stop, r.observer) as hold:
         while True:
             try:
-                r.consumer.commit(offsets)
+                r.consumer.commit(offsets, timeout_ms=r.settings.commit_timeout_ms)
             except CommitFailedError as exc:
                 log.warning("offset commit failed after a rebalance (will be re-read): %s", exc)
                 return
