@@ -65,6 +65,10 @@ WAVE6 = DATA / "wave6"
 """Issue 12's third never-tuned-on set (session 7; outlets no earlier set used, labelled before
 the enricher ran on it; every ``split`` is ``val``): read only by scoring, beside wave 4, to
 check whether changes written from wave 5's errors carry over."""
+WAVE8 = DATA / "wave8"
+"""Issue 12's fourth never-tuned-on set (session 8; 60 articles, 10 French and 10 English per
+region, one item per outlet, outlets no earlier set used, labelled before the enricher ran on
+it; every ``split`` is ``val``): read only by scoring, to validate the session's changes once."""
 SPLIT_SETS = {
     "wave3-dev": (WAVE3, "dev"),
     "wave3-test": (WAVE3, "test"),
@@ -72,6 +76,7 @@ SPLIT_SETS = {
     "wave5-dev": (WAVE5, "dev"),
     "wave6-val": (WAVE6, "val"),
     "wave7-dev": (WAVE7, "dev"),
+    "wave8-val": (WAVE8, "val"),
 }
 FIELDS = ("countries", "persons", "organizations", "topics", "actors", "dyads")
 EXTRA_FIELDS = ("organizations_key",)

@@ -10,7 +10,7 @@ import json
 from collections import Counter
 from urllib.parse import urlparse
 
-from eval.evaluate import WAVE3, WAVE4, WAVE5, WAVE6, WAVE7, load_items, load_split
+from eval.evaluate import WAVE3, WAVE4, WAVE5, WAVE6, WAVE7, WAVE8, load_items, load_split
 
 FROZEN_SHA256 = "4188b4429c261e003dfa9c3f16a70cddd6749135625b305aba89630a8f9b858c"
 FROZEN_COUNT = 97
@@ -155,3 +155,21 @@ def test_wave7_outlets_are_new_to_every_other_set() -> None:
         _domain(str(i["source_url"])) for i in others
     )
     assert max(Counter(_domain(i["source_url"]) for i in wave7).values()) <= 2
+
+
+WAVE8_SHA256 = "5745c9f3011171c82870174bcd08a5a942e9b90a81a3197917a98ef92a45021b"
+WAVE8_COUNT = 60
+
+
+def test_the_wave8_validation_set_is_unchanged_and_each_item_is_a_new_outlet() -> None:
+    """Wave 8 validates session 8's changes once: pinned, one item per outlet, and none of its
+    URLs or outlets occur in any other set."""
+    val = sorted(load_split(WAVE8, "val"), key=lambda i: i["id"])
+    assert len(val) == WAVE8_COUNT
+    assert _digest(val) == WAVE8_SHA256
+    assert Counter(i["lang"] for i in val) == {"fr": 30, "en": 30}
+    domains = [_domain(str(i["source_url"])) for i in val]
+    assert len(set(domains)) == len(domains)
+    others = _outside((WAVE8,))
+    assert {i["source_url"] for i in val}.isdisjoint(i["source_url"] for i in others)
+    assert set(domains).isdisjoint(_domain(str(i["source_url"])) for i in others)
