@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from diplowire.ingest import schedule
+from diplowire.ingest import politeness, schedule
 from diplowire.ingest.cli import cmd_feeds
 from diplowire.ingest.feeds import Feed, load_feeds, to_opml
 from diplowire.ingest.politeness import HostBlocked, HostLimiter
@@ -57,7 +57,33 @@ def test_jitter_spreads_and_backoff_is_capped() -> None:
     assert schedule.backoff_s(900, 1, 21600, retry_after_s=7200) == 7200
 
 
-def test_host_limiter_caps_concurrency_and_spaces_starts() -> None:
+class _GrantClock:
+    """The limiter's clock, real but recording, per thread, the start the limiter granted: the
+    time it read under its lock plus the sleep up to the reserved start. A time read by the
+    worker after its slot opened could come late when the scheduler delayed that thread, and
+    a start spaced 50 ms after it then looked 43 ms apart (a flaky failure under load)."""
+
+    def __init__(self) -> None:
+        self.local = threading.local()
+
+    def monotonic(self) -> float:
+        self.local.granted = time.monotonic()
+        return float(self.local.granted)
+
+    def sleep(self, seconds: float) -> None:
+        self.local.granted += seconds
+        time.sleep(seconds)
+
+    def time(self) -> float:
+        return time.time()
+
+    def ctime(self, t: float) -> str:
+        return time.ctime(t)
+
+
+def test_host_limiter_caps_concurrency_and_spaces_starts(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = _GrantClock()
+    monkeypatch.setattr(politeness, "time", clock)
     limiter = HostLimiter(concurrency=2, spacing_s=0.05)
     active, peak, starts = [0], [0], []
     lock = threading.Lock()
@@ -67,7 +93,7 @@ def test_host_limiter_caps_concurrency_and_spaces_starts() -> None:
             with lock:
                 active[0] += 1
                 peak[0] = max(peak[0], active[0])
-                starts.append(time.monotonic())
+                starts.append(clock.local.granted)
             time.sleep(0.1)
             with lock:
                 active[0] -= 1
@@ -81,11 +107,33 @@ def test_host_limiter_caps_concurrency_and_spaces_starts() -> None:
     starts.sort()
     gaps = [b - a for a, b in itertools.pairwise(starts)]
     assert min(gaps) >= 0.045
-    # Another host is not held up by this one's limits.
-    t0 = time.monotonic()
-    with limiter.slot("http://other.example/"):
-        pass
-    assert time.monotonic() - t0 < 0.05
+    # Another host is not held up by this one's limits: it gets a slot while both of this
+    # host's are held (an event, not a 50 ms bound that a stall of the test process could break).
+    held, release, other = threading.Barrier(3), threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with limiter.slot("http://h.example/feed"):
+            held.wait(10)
+            release.wait(10)
+
+    holders = [threading.Thread(target=hold) for _ in range(2)]
+    for t in holders:
+        t.start()
+    held.wait(10)
+
+    def visit() -> None:
+        with limiter.slot("http://other.example/"):
+            other.set()
+
+    visitor = threading.Thread(target=visit)
+    visitor.start()
+    try:
+        got = other.wait(10)  # held up, it would wait for a release that comes after
+    finally:
+        release.set()
+        for t in [*holders, visitor]:
+            t.join()
+    assert got
 
 
 def test_retry_after_blocks_the_host() -> None:
