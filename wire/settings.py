@@ -338,7 +338,10 @@ def _build(
     overrides: dict[str, Any],
     origins: dict[str, str] | None = None,
     path: str = "",
+    base: Any = None,
 ) -> Any:
+    """``base``: the enclosing field's default, whose values a nested section starts from (the
+    indexer's ``loop`` batches 500 records, not ``LoopSettings``' 64)."""
     hints = typing.get_type_hints(cls)
     kwargs: dict[str, Any] = {}
     for f in dataclasses.fields(cls):
@@ -351,8 +354,10 @@ def _build(
             sub_over = {
                 k[len(f.name) + 1 :]: v for k, v in overrides.items() if k.startswith(f.name + ".")
             }
+            default = f.default_factory() if callable(f.default_factory) else f.default
+            default = None if default is dataclasses.MISSING else default
             kwargs[f.name] = _build(
-                typ, sub, env, env_name + "_", sub_over, origins, f"{path}{f.name}."
+                typ, sub, env, env_name + "_", sub_over, origins, f"{path}{f.name}.", default
             )
             continue
         origin = "default"
@@ -369,7 +374,7 @@ def _build(
     unknown = set(data) - {f.name for f in dataclasses.fields(cls)}
     if unknown:
         raise SettingsError(_unknown_keys(sorted(unknown), dataclasses.fields(cls), path))
-    return cls(**kwargs)
+    return dataclasses.replace(base, **kwargs) if base is not None else cls(**kwargs)
 
 
 def _yaml_problem(path: str | Path, exc: yaml.YAMLError) -> str:

@@ -7,8 +7,10 @@ import pytest
 from diplowire.wire.settings import (
     EnrichSettings,
     IndexSettings,
+    PollSettings,
     Secret,
     SettingsError,
+    SubscribeSettings,
     describe,
     load,
 )
@@ -27,6 +29,22 @@ def test_precedence_defaults_file_env_overrides(tmp_path: Path) -> None:
     assert s.loop.batch_max_records == 7
     assert s.max_text_chars == 10
     assert s.kafka.topics.raw == "fromenv.articles.raw.v1"
+
+
+def test_loaded_defaults_are_the_services_own(tmp_path: Path) -> None:
+    """A nested section starts from its service's default: the indexer's loop batches 500
+    records within 300 ms (IndexSettings), not LoopSettings' 64 within 500 ms, also when one
+    loop setting comes from the environment or a file."""
+    for cls in (PollSettings, EnrichSettings, IndexSettings, SubscribeSettings):
+        assert load(cls, env={}) == cls()
+    env = {"DIPLOWIRE_LOOP_BATCH_MAX_RECORDS": "7"}
+    loop = load(IndexSettings, env=env).loop
+    assert (loop.batch_max_records, loop.batch_max_wait_ms) == (7, 300)
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("loop:\n  retry_max_ms: 900\n")
+    loop = load(IndexSettings, file=cfg, env={}).loop
+    assert (loop.batch_max_records, loop.batch_max_wait_ms, loop.retry_max_ms) == (500, 300, 900)
+    assert load(EnrichSettings, file=cfg, env={}).loop.batch_max_records == 64
 
 
 def test_config_file_from_environment(tmp_path: Path) -> None:
