@@ -19,6 +19,11 @@ from diplowire.enrich.diplo.orglists import (
     shared_head_orgs,
 )
 from diplowire.enrich.diplo.orgorgans import organs_named_alone
+from diplowire.enrich.diplo.orgrefs import (
+    BARE_MINISTRY,
+    bare_foreign_ministry,
+    resolve_short_refs,
+)
 from diplowire.enrich.kb import KnowledgeBase, OrgEntry, norm
 from diplowire.wire.article import Organization
 
@@ -225,10 +230,23 @@ def composed_orgs(ctx: Ctx) -> list[OrgFound]:
             if listed:
                 senders = listed if head.plural else listed[:1]
                 end = list_end if head.plural else senders[0].end
+        if kind == "foreign_ministry" and not senders:
+            # "The Ministry of Foreign Affairs summoned ...": the state is resolved per document.
+            named = any(i in ctx.org_at for i in range(h.start, h.end))
+            bare = (
+                None
+                if named or in_person_title(ctx, h.start, h.end)
+                # "the Ministry of Foreign Affairs in Moscow": the state of the place after it.
+                else bare_foreign_ministry(ctx, h, head, _place_after(ctx, h.end)[1])
+            )
+            if bare is not None:
+                out.append(bare)
+            continue
         if not senders and head.plural is False and typ == "diplomatic_mission":
             continue
         if head.plural and not senders:
             continue
+        beside_state = bool(senders)
         if kind == "ministry" and not senders:
             # "Ministry of Finance of Nepal": the state after the portfolio.
             state, state_end = portfolio_then_state(ctx, end)
@@ -236,6 +254,7 @@ def composed_orgs(ctx: Ctx) -> list[OrgFound]:
                 continue
             senders, end = [state], state_end
         # Named portfolio for other ministries: "Ministry of Finance", "ministère de la Défense".
+        portfolio_from = end
         if kind == "ministry" and ctx.lower(end) in ctx.gen_preps:
             k = end + 1
             while k < len(doc) and doc[k].lower_ in ctx.articles:
@@ -250,6 +269,8 @@ def composed_orgs(ctx: Ctx) -> list[OrgFound]:
             listed_cities, list_end = city_list_after(ctx, end)
             if listed_cities:
                 cities, place_end, prep = list(listed_cities), list_end, doc[end].text
+        # "an Iraqi ministry statement": a state's ministry with no portfolio (orgrefs).
+        short_ref = kind == "ministry" and beside_state and end == portfolio_from
         if typ == "diplomatic_mission":
             end = max(end, place_end)
             last_mission_head = (h.start, kind)
@@ -267,7 +288,8 @@ def composed_orgs(ctx: Ctx) -> list[OrgFound]:
                     name = f"{name} {prep} {city}"
             out.append(
                 OrgFound(
-                    key=_mission_key(typ, kind, code, city, name),
+                    key=(BARE_MINISTRY if short_ref else "")
+                    + _mission_key(typ, kind, code, city, name),
                     name=name,
                     type=typ,
                     country=code,
@@ -356,7 +378,7 @@ def _mission_key(typ: str, kind: str, code: str, city: str | None, name: str) ->
 
 def merge_orgs(orgs: list[OrgFound]) -> list[OrgFound]:
     merged: dict[str, OrgFound] = {}
-    for org in orgs:
+    for org in resolve_short_refs(orgs):
         key = org.key
         if org.type == "diplomatic_mission" and org.kind == "consulate" and not org.city:
             # A consulate named again without its city is the one already named with it.
