@@ -170,7 +170,14 @@ def fetch(
     timer.start()
     try:
         with policy_in_force(policy):
-            return _fetch(url, etag, last_modified, timeout_s, max_bytes, user_agent, accept, delta)
+            resp = _fetch(url, etag, last_modified, timeout_s, max_bytes, user_agent, accept, delta)
+        if dog.expired:
+            # The watchdog shut the socket: http.client reads that end of file as the end of
+            # the headers and of a body without Content-Length, so a response cut off mid-header
+            # can come back as a complete-looking (empty) one.
+            msg = f"no complete response within {timeout_s:.0f} s"
+            raise FetchError("timeout", msg, delta=dog.delta_response)
+        return resp
     except (OSError, http.client.HTTPException) as exc:
         delta = dog.delta_response
         if dog.expired:
