@@ -90,8 +90,11 @@ def test_every_server_behaviour_is_a_counted_outcome(kafka: KafkaSettings, tmp_p
         assert report.feeds_polled == len(feeds)
         assert report.feeds_failed == sum(expected_failures.values())
         assert report.feeds_ok == len(feeds) - report.feeds_failed
-        # A slow body cannot hold a worker beyond the limit (1.5 s, plus one socket timeout).
-        assert elapsed < 10
+        # A slow body cannot hold a worker beyond the limit (1.5 s, plus one socket timeout):
+        # dribbled whole it would take len(un) * 0.05 s (25 min). The bound is the pass's, with
+        # 26 other feeds and Kafka acknowledgements in it: 30 s, not a tight 10 s that
+        # measured the machine's load as much as the cut-off.
+        assert elapsed < 30
         # Hostile documents read nothing: no local file in any article, no request for the DTD.
         assert "/leak" not in srv.hits and "/leak.dtd" not in srv.hits
         records = read_topic(kafka, kafka.topics.raw)
