@@ -107,7 +107,9 @@ def test_wait_for_gives_up_after_the_startup_timeout() -> None:
             timeout_s=0.5,
             backoff=Backoff(0.1, 0.2),
         )
-    assert 0.5 <= time.monotonic() - t0 < 2.0
+    # Not before the timeout; the upper bound only tells "gave up" from "kept on trying" (the
+    # attempts are instant: a tight bound would measure the machine's load, not the give-up).
+    assert 0.5 <= time.monotonic() - t0 < 10.0
     assert str(err.value).startswith("Kafka at 127.0.0.1:1 not available after 1 s")
     assert "startup_timeout_s = 0.5" in str(err.value)
     assert "KafkaTimeoutError: Unable to bootstrap" in str(err.value)
@@ -127,7 +129,7 @@ def test_a_stop_while_waiting_returns_promptly() -> None:
     with pytest.raises(StartupStopped):
         # The backoff's 30 s wait is cut short by the stop.
         wait_for("Kafka", "x", attempt, stop, unavailable=kafka_unavailable, backoff=Backoff(30))
-    assert time.monotonic() - t0 < 2.0
+    assert time.monotonic() - t0 < 10.0  # well inside the 30 s wait it cut short
     assert calls == 1
 
 
