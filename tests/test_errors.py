@@ -37,8 +37,11 @@ from diplowire.wire import envcheck
 from diplowire.wire.settings import ElasticsearchSettings
 from tests.support.httpserver import Reply, TestServer
 
-ABSENT_BOUND_S = 5.0
-"""A server that is simply not there is said within this long (the issue saw 30 s and more)."""
+ABSENT_BOUND_S = 12.0
+"""A server that is simply not there is said within this long (the issue saw 30 s and more; the
+silent server's probe gives up after 3 s). Not tighter: the bound tells a bounded answer from
+the client's own 30 s waits, and a CLI run on a loaded machine (imports, lemma tables) must not
+fail it; speed belongs in bench/."""
 
 
 @contextmanager
