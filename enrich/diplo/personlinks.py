@@ -14,6 +14,7 @@ from spacy.tokens import Span
 
 from diplowire.enrich import kb as kbmod
 from diplowire.enrich.diplo.context import PERSON_LABELS, Ctx, PersonFound, span_code, span_kind
+from diplowire.enrich.diplo.personhonor import honorific_end
 
 _VERBISH = frozenset({"VERB", "AUX"})
 # Labels under which the small models file a person's name after a role: "le chef de la
@@ -94,18 +95,26 @@ def _apposition(ctx: Ctx, s: int, e: int) -> bool:
     """', le Sud-Coréen', ', M.', ', le socialiste', ', H.E.' — at most three words, none a verb
     or a name of its own."""
     doc = ctx.doc
-    if e - s > 3:
-        return False
-    for i in range(s, e):
+    words = 0
+    i = s
+    while i < e:
         tok = doc[i]
-        if (tok.pos_ == "DET" and tok.lower_ not in ctx.poss) or i in ctx.country_at:
+        # A protocol honorific of several words is one: ", Son Excellence M.", ", le Dr".
+        after = honorific_end(ctx, i)
+        if after > i:
+            i = after
+            words += 1
+            continue
+        words += 1
+        i += 1
+        if (tok.pos_ == "DET" and tok.lower_ not in ctx.poss) or tok.i in ctx.country_at:
             continue
         if tok.text in ctx.honorifics or tok.lower_ in ctx.honorific_words:
             continue
         if tok.pos_ in {"ADJ", "NOUN"} and tok.is_alpha:
             continue
         return False
-    return True
+    return words <= 3
 
 
 def _portfolio_run(ctx: Ctx, s: int, e: int) -> bool:

@@ -15,6 +15,7 @@ from diplowire.enrich.diplo.context import (
     span_kind,
 )
 from diplowire.enrich.diplo.personcues import accredited_envoy, capitals_names
+from diplowire.enrich.diplo.personhonor import honorific_names
 from diplowire.enrich.diplo.personlinks import (
     alias_keys,
     anchored,
@@ -149,6 +150,7 @@ def person_candidates(ctx: Ctx) -> list[PersonFound]:
                 break
             k += 1
     out += capitals_names(ctx, taken)
+    out += honorific_names(ctx, taken)
     return out
 
 
