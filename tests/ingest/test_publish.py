@@ -265,30 +265,18 @@ def test_parsing_in_processes_gives_the_same_articles(kafka: KafkaSettings, tmp_
     assert any("Turkish forces" in t for t in titles)
 
 
-def _feeds_big_and_small(
-    srv: TestServer, delay_small_s: float = 0.0, gate: threading.Event | None = None
-) -> list[Feed]:
+def _feeds_big_and_small(srv: TestServer, gate: threading.Event | None = None) -> list[Feed]:
     """One feed whose only article is ~10 kB and four feeds of one ~1.5 kB article each (which
-    answer ``delay_small_s`` late, or only once ``gate`` is set)."""
+    answer only once ``gate`` is set)."""
     srv.routes["/big.xml"] = static(ff.rss20([3], long=(3,)))
     for n in range(4):
         route = static(ff.rss20([10 + n]))
-        if delay_small_s:
-            route = _delayed(route, delay_small_s)
         if gate is not None:
             route = _gated(route, gate)
         srv.routes[f"/small{n}.xml"] = route
     return [Feed(url=srv.url("/big.xml"), name="big")] + [
         Feed(url=srv.url(f"/small{n}.xml"), name=f"small{n}") for n in range(4)
     ]
-
-
-def _delayed(route: Route, delay_s: float) -> Route:
-    def slow(req: BaseHTTPRequestHandler) -> Reply:
-        time.sleep(delay_s)
-        return route(req)
-
-    return slow
 
 
 def _gated(route: Route, gate: threading.Event, timeout_s: float = 20.0) -> Route:
@@ -331,14 +319,27 @@ def test_a_producer_broken_by_a_refusal_stops_the_pass_without_failing_the_other
 ) -> None:
     # The limit is read before the topic exists, so the broker itself refuses the big article,
     # which leaves kafka-python's idempotent producer unusable. The small feeds answer later:
-    # by then the producer is known to be broken, so they are not handed out at all.
+    # by then the producer is known to be broken, so they are not handed out at all. "Later" is
+    # once the producer is in the fatal state the poller checks, not after a fixed 2 s that a
+    # refusal on a loaded machine could outlast.
     topic_message_limits(kafka, (kafka.topics.raw, kafka.topics.deadletter))
     create_limited_topic(kafka, kafka.topics.raw, 2500)
     store = FileStateStore(tmp_path)
+    broken = threading.Event()
     with TestServer() as srv:
-        feeds = _feeds_big_and_small(srv, delay_small_s=2.0)
+        feeds = _feeds_big_and_small(srv, gate=broken)
         producer = make_producer(kafka, retries=1)
+
+        def watch() -> None:
+            deadline = time.monotonic() + 20  # never fatal: the assertions below say so
+            while not producer_fatal(producer) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            broken.set()
+
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
         report = poll_once(feeds, poll_settings(kafka, tmp_path), producer, store)
+        watcher.join(25)
         producer.close()
         assert report.producer_failed is True
         assert report.feeds_polled == 1 and report.feeds_failed == 1
