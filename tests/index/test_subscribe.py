@@ -147,9 +147,29 @@ def test_webhook_receives_matches_and_survives_its_failures(
     assert stats.matched == len(want)
 
 
-def test_live_follow_sees_new_articles_and_stops_on_the_flag(kafka: KafkaSettings) -> None:
+def test_live_follow_sees_new_articles_and_stops_on_the_flag(
+    kafka: KafkaSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import io
 
+    import kafka as kafka_python
+
+    positioned = threading.Event()
+
+    class _Positioned(kafka_python.KafkaConsumer):
+        """The subscriber's consumer, saying when its "latest" is fixed: seek_to_end is
+        resolved lazily, at the first poll, and what was written before that is history. The
+        news are produced after this event rather than after a 3 s sleep that a loaded
+        machine's first poll could outlast (the news were then the history, and missed)."""
+
+        def poll(self, *args: Any, **kwargs: Any) -> Any:
+            if not positioned.is_set():
+                for tp in self.assignment():
+                    self.position(tp)  # in the subscriber's own thread: blocks until resolved
+                positioned.set()
+            return super().poll(*args, **kwargs)
+
+    monkeypatch.setattr(kafka_python, "KafkaConsumer", _Positioned)
     produce(kafka, fresh(articles()[:5]))  # history: not wanted
     out = io.StringIO()
     stop = StopFlag()
@@ -158,7 +178,7 @@ def test_live_follow_sees_new_articles_and_stops_on_the_flag(kafka: KafkaSetting
         target=subscribe, args=(settings, Filters(), stdout_sink(out), stop), daemon=True
     )
     thread.start()
-    time.sleep(3)  # assigned and positioned at the end
+    assert positioned.wait(60), "the subscriber did not poll within 60 s"
     news = fresh(articles()[5:8])
     produce(kafka, news)
     wait_for(lambda: out.getvalue().count("\n") >= 3, 30, "live articles")
