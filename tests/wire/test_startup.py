@@ -19,6 +19,7 @@ from kafka.errors import (
     TopicAuthorizationFailedError,
 )
 
+from diplowire.wire import startup
 from diplowire.wire.backoff import Backoff
 from diplowire.wire.settings import KafkaSettings
 from diplowire.wire.startup import (
@@ -149,7 +150,22 @@ def _record(
     return logging.LogRecord(name, logging.ERROR, __file__, 1, msg, args, exc_info)
 
 
-def test_the_outage_filter_rate_limits_library_repeats_and_counts_them() -> None:
+class _StoppedClock:
+    """The filter's clock, moved by the test: with the real one a stall of the test process
+    longer than the interval between the first and the 100th line let a second one through."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+def test_the_outage_filter_rate_limits_library_repeats_and_counts_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = _StoppedClock()
+    monkeypatch.setattr(startup, "time", clock)
     flt = OutageLogFilter(interval_s=0.3)
     kept = [
         flt.filter(_record("kafka.net.manager", "Connection failed: %s", f"refused {i}"))
@@ -159,7 +175,7 @@ def test_the_outage_filter_rate_limits_library_repeats_and_counts_them() -> None
     # Another template, or our own logger, is not held back by that one.
     assert flt.filter(_record("kafka.net.connection", "%s: Connection lost", "conn"))
     assert all(flt.filter(_record("wire.loop", "downstream unavailable %d", i)) for i in range(5))
-    time.sleep(0.35)
+    clock.now += 0.35
     late = _record("kafka.net.manager", "Connection failed: %s", "refused again")
     assert flt.filter(late)
     assert late.getMessage() == "Connection failed: refused again [99 similar lines suppressed]"
