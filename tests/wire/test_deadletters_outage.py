@@ -22,7 +22,20 @@ from diplowire.wire.settings import KafkaSettings
 from tests.support import read_topic
 from tests.support.kafkanode import KafkaNode
 
-FROZEN_S = 4.0
+WAITED_MAX_S = 30.0
+"""Bound on the wait for the flush's "still waiting" line (it comes after one 1 s flush)."""
+
+
+class _StillWaiting(logging.Handler):
+    """Sets ``seen`` when the dead letters log that a flush outlasted its timeout."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.seen = threading.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "still waiting" in record.getMessage():
+            self.seen.set()
 
 
 def test_a_flush_outlasting_its_timeout_keeps_waiting_and_delivers(
@@ -35,25 +48,34 @@ def test_a_flush_outlasting_its_timeout_keeps_waiting_and_delivers(
     # Warm the producer's metadata, so the frozen broker is met by the flush, not by send().
     letters.flush([letters.send(b"k0", b"{}", Poison("invalid_json", "warm-up"))])
 
-    frozen = threading.Event()
+    # The broker stays frozen until the flush said it outlasted its timeout (rather than for a
+    # fixed 4 s, which a flush started late on a loaded machine did not always outlast).
+    frozen, waiting = threading.Event(), _StillWaiting()
+    thawed_at: list[float] = []
 
     def freeze() -> None:
         with private_kafka.frozen():
             frozen.set()
-            time.sleep(FROZEN_S)
+            waiting.seen.wait(WAITED_MAX_S)
+            thawed_at.append(time.monotonic())  # before SIGCONT: nothing acknowledged before
 
+    logger = logging.getLogger("diplowire.wire.deadletters")
+    logger.addHandler(waiting)
     thread = threading.Thread(target=freeze, daemon=True)
-    thread.start()
-    assert frozen.wait(10)
-    fut = letters.send(b"k1", b"not json", Poison("invalid_json", "during the outage"))
-    caplog.set_level(logging.WARNING, logger="diplowire.wire.deadletters")
-    started = time.monotonic()
-    letters.flush([fut], timeout=1.0)  # raised KafkaTimeoutError before the fix
-    elapsed = time.monotonic() - started
-    thread.join(10)
-    producer.close()
+    try:
+        thread.start()
+        assert frozen.wait(10)
+        fut = letters.send(b"k1", b"not json", Poison("invalid_json", "during the outage"))
+        caplog.set_level(logging.WARNING, logger="diplowire.wire.deadletters")
+        letters.flush([fut], timeout=1.0)  # raised KafkaTimeoutError before the fix
+        done_at = time.monotonic()
+    finally:
+        waiting.seen.set()
+        thread.join(10)
+        logger.removeHandler(waiting)
+        producer.close()
 
-    assert elapsed >= FROZEN_S - 2.0, "the flush cannot have been acknowledged while frozen"
+    assert thawed_at and done_at >= thawed_at[0], "acknowledged while the broker was frozen"
     assert any("still waiting" in r.getMessage() for r in caplog.records)
     keys = [r.key for r in read_topic(kafka, kafka.topics.deadletter)]
     assert keys.count(b"k1") == 1
