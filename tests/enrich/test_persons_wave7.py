@@ -24,3 +24,24 @@ def test_a_name_after_an_honorific_is_a_name_whatever_the_ner_calls_it() -> None
     assert found.get("Bassirou Dioumaye Faye") == ("head_of_state", "SN")
     # Invented counter-case: a name after an honorific with no role stays no official.
     assert persons_of("M. Jean Dupont, boulanger à Lyon, a témoigné jeudi.", "fr") == {}
+
+
+def test_role_wordings_the_kb_lacked() -> None:
+    # w7-af-me-fr-11: a plural "Chefs d’Etat" (no accent) before a list of two names.
+    found = persons_of(
+        "Lors de la visite, les deux Chefs d’Etat Alassane Ouattara et Nana Addo Dankwa "
+        "Akufo-Addo se sont accordés à renforcer leur partenariat.",
+        "fr",
+    )
+    assert {"Alassane Ouattara", "Nana Addo Dankwa Akufo-Addo"} <= set(found)
+    # w7-as-ml-en-19: an emperor is a head of state; the empress beside him is no official.
+    found = persons_of(
+        "He was also to visit the Imperial Palace for a meeting and lunch hosted by Emperor "
+        "Naruhito and Empress Masako.",
+        "en",
+    )
+    assert found.get("Naruhito") == ("head_of_state", None)
+    assert "Masako" not in found
+    # Invented counter-case: "administrator" is a weak role, an official only beside a state
+    # or a known body.
+    assert persons_of("The administrator of the hospital, John Smith, said on Monday.", "en") == {}
