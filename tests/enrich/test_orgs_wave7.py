@@ -59,3 +59,40 @@ def test_state_ministry_without_portfolio_is_its_foreign_ministry() -> None:
     # A state's bare ministry with no foreign ministry of that state named stays as it was.
     orgs = _orgs("Le ministère bangladais a démenti l'information.", "fr")
     assert not any(k.startswith("mfa:") for k in orgs)
+
+
+def test_joint_body_of_two_states_by_its_name() -> None:
+    # w7-eu-am-en-02: a bilateral commission named with both states before its head.
+    orgs = _orgs(
+        "Agreement between the Kazakh and Russian Governments on the establishment of the "
+        "Kazakhstan-Russia Intergovernmental Commission for conducting flight tests.",
+        "en",
+    )
+    assert any(o.name == "Kazakhstan-Russia Intergovernmental Commission" for o in orgs.values())
+    # w7-af-me-fr-20: the French name runs on to "entre A et B"; named again with the states
+    # written otherwise, or without them, it is the same body.
+    orgs = _orgs(
+        "Deuxième session de la Commission Mixte de Coopération entre Madagascar et l’Union des "
+        "Comores. La deuxième session de la Commission Mixte de Coopération entre la République "
+        "de Madagascar et l’Union des Comores s’est tenue à Antananarivo. Les travaux de la "
+        "Commission Mixte de Coopération ont porté sur la sécurité.",
+        "fr",
+    )
+    joint = [o for o in orgs.values() if "Commission Mixte" in o.name]
+    assert len(joint) == 1
+    assert joint[0].name.endswith("l’Union des Comores")
+    assert len(joint[0].mentions) == 3
+    # w3-eu-am-fr-30 (counter-case): a lower-case "commission mixte" names no body.
+    orgs = _orgs(
+        "Les deux ministres ont évoqué la recherche de financement pour des projets de "
+        "développement, notamment dans le cadre de la commission mixte intergouvernementale.",
+        "fr",
+    )
+    assert not any("commission" in k for k in orgs)
+    # Two joint bodies with different states in one story stay two.
+    orgs = _orgs(
+        "The Russia-Iran Joint Commission met on Monday; the Russia-Turkey Joint Commission "
+        "will meet next month.",
+        "en",
+    )
+    assert len([k for k in orgs if "joint commission" in k]) == 2
