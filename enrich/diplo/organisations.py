@@ -12,7 +12,6 @@ from diplowire.enrich.diplo.orgcontext import (
     parent_of_named_organ,
     portfolio_then_state,
 )
-from diplowire.enrich.diplo.orgjoint import joint_bodies, without_cut_names
 from diplowire.enrich.diplo.orglists import (
     other_state_foreign_ministry,
     senders_after,
@@ -302,7 +301,6 @@ def composed_orgs(ctx: Ctx) -> list[OrgFound]:
             )
     out.extend(shared_head_orgs(ctx, _mission_key))
     out.extend(organs_named_alone(ctx))
-    out.extend(joint_bodies(ctx))
     # "partagé par celles de la Norvège et de la Finlande": pronoun standing for missions.
     if last_mission_head is not None:
         for i, tok in enumerate(doc):
@@ -380,7 +378,7 @@ def _mission_key(typ: str, kind: str, code: str, city: str | None, name: str) ->
 
 def merge_orgs(orgs: list[OrgFound]) -> list[OrgFound]:
     merged: dict[str, OrgFound] = {}
-    for org in resolve_short_refs(without_cut_names(orgs)):
+    for org in resolve_short_refs(orgs):
         key = org.key
         if org.type == "diplomatic_mission" and org.kind == "consulate" and not org.city:
             # A consulate named again without its city is the one already named with it.
