@@ -45,3 +45,25 @@ def test_role_wordings_the_kb_lacked() -> None:
     # Invented counter-case: "administrator" is a weak role, an official only beside a state
     # or a known body.
     assert persons_of("The administrator of the hospital, John Smith, said on Monday.", "en") == {}
+
+
+def test_portfolio_nouns_are_no_names() -> None:
+    # w7-af-me-fr-12: the portfolio ends the role phrase, the apposed name ends the sentence.
+    found = persons_of(
+        "Le Tchad a décidé de fermer la frontière avec le Soudan, informe le ministre de la "
+        "Communication, Aziz Mahamat Saleh.",
+        "fr",
+    )
+    assert "Aziz Mahamat Saleh" in found
+    assert "Communication" not in found
+    # w7-af-me-en-01: "Communication" after "Special Assistant on" was output as a person.
+    found = persons_of(
+        "The minister said so in a statement released on Wednesday by her Special Assistant on "
+        "Communication and New Media, Dr. Magnus Eze.",
+        "en",
+    )
+    assert "Communication" not in found
+    assert "Magnus Eze" in found
+    # Invented counter-case: a surname that is an English word is still a name.
+    found = persons_of("US Ambassador Samantha Power said on Monday in New York.", "en")
+    assert "Samantha Power" in found
