@@ -165,6 +165,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:
+        if isinstance(exc, BrokenPipeError) and _stdout_closed():
+            # The reader of our output went away (`| head`): it got what it wanted, and no
+            # server is missing (a BrokenPipeError is a ConnectionError: it would say exit 5).
+            # stdout goes to /dev/null so that the interpreter's last flush stays quiet.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 0
         from diplowire.errors import explain
         from diplowire.wire.loop import WorkerStopped
         from diplowire.wire.security import EXIT_REFUSED, redact, refusal_of
@@ -193,6 +199,18 @@ def main(argv: list[str] | None = None) -> int:
             print(f"diplowire {args.command}: {line}", file=sys.stderr)
             return 5
         raise
+
+
+def _stdout_closed() -> bool:
+    """True when stdout is a pipe whose reader has closed it (poll says POLLERR)."""
+    import select
+
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(event & select.POLLERR for _, event in poller.poll(0))
+    except (OSError, ValueError, AttributeError):  # no fileno (a test's StringIO), no poll
+        return False
 
 
 def _is_connection_error(exc: Exception) -> bool:
