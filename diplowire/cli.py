@@ -65,6 +65,11 @@ def _setup_logging(verbose: bool, log_format: str | None = None) -> None:
 
     # ...and logs every failed reconnection at WARNING/ERROR: an outage must stay readable.
     install_outage_filter(verbose=verbose)
+    if not verbose:
+        from diplowire.wire.kafka_compat import quiet_slow_task_warnings
+
+        # kafka-python's warnings about its own event loop's slow steps (a busy machine).
+        quiet_slow_task_warnings()
     from diplowire.wire.security import install_redacting_filter
 
     # Passwords and API keys never reach the log, whoever formats them (wire/security.py).

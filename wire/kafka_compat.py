@@ -256,3 +256,29 @@ def use_gzip_level() -> None:
     1 % less CPU. Consumers read either the same (gzip is gzip). Idempotent; called before any
     producer is made (wire.loop.make_producer)."""
     _default_records.gzip_encode = _gzip_encode
+
+
+SLOW_TASK_TEMPLATE = "ran for %.3fs (>%.3fs threshold)"
+"""Part of the warning ``kafka.net.selector`` logs when one step of its event loop takes longer
+than ``slow_task_threshold_secs`` (0.1 s, not settable through the client's config)."""
+
+
+class _SlowTaskFilter(logging.Filter):
+    """Drops kafka-python's "Task ... ran for 0.1xx s" warnings.
+
+    They diagnose the client's own event loop (a step held up by the GIL on a busy machine), which
+    a user cannot act on, and kafka-python formats the figures into the message, so the outage
+    filter's per-template rate limit (wire/startup.py) never recognises a repeat: a one-shot
+    command under load printed ~30 of them in 30 s. ``-v`` keeps them.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        msg = record.msg if isinstance(record.msg, str) else ""
+        return not (msg.startswith("Task ") and " ran for " in msg and "threshold" in msg)
+
+
+def quiet_slow_task_warnings() -> logging.Filter:
+    """Installs :class:`_SlowTaskFilter` on kafka-python's selector logger; returns it."""
+    flt = _SlowTaskFilter()
+    logging.getLogger("kafka.net.selector").addFilter(flt)
+    return flt

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import importlib.util
+import logging
 import threading
 from typing import Any
 
@@ -33,6 +34,7 @@ Re-check each function there against the new release before changing VERIFIED_VE
   use_gzip_level         kafka.record.default_records calling gzip_encode(data) (no level)
   WholeRevocations       BaseCoordinator.join_group_async (the `rejoining` flag around
                          _on_join_prepare_async): is on_partitions_revoked still skipped?
+  quiet_slow_task_warnings  kafka.net.selector's "Task %r ran for %.3fs (>%.3fs threshold)"
 then run tests/wire/test_kafka_compat.py, test_open_admin.py, test_secure_stack.py,
 tests/ingest/test_publish.py."""
 
@@ -187,3 +189,37 @@ def test_batches_are_gzipped_at_the_set_level_and_read_back(kafka: KafkaSettings
         producer.close(timeout=10)
     got = read_topic(kafka, topic)
     assert sorted(r.value for r in got) == sorted(data[i * 40 : i * 40 + 4000] for i in range(50))
+
+
+def test_slow_task_warnings_are_dropped_and_the_selectors_other_lines_kept() -> None:
+    """kafka-python still logs the warning the filter drops, from the logger it sits on."""
+    spec = importlib.util.find_spec("kafka.net.selector")
+    assert spec is not None and spec.origin is not None
+    with open(spec.origin, encoding="utf-8") as src:
+        assert kc.SLOW_TASK_TEMPLATE in src.read()
+    flt = kc.quiet_slow_task_warnings()
+    logger = logging.getLogger("kafka.net.selector")
+    try:
+        assert flt in logger.filters
+        slow = logger.makeRecord(
+            logger.name,
+            logging.WARNING,
+            "selector.py",
+            661,
+            "Task <Task poll> ran for 0.131s (>0.100s threshold). It is blocking the event loop",
+            (),
+            None,
+        )
+        other = logger.makeRecord(
+            logger.name,
+            logging.WARNING,
+            "selector.py",
+            653,
+            "Task %s left RUNNING after step; demoting to UNSCHEDULED",
+            ("t",),
+            None,
+        )
+        assert not logger.filter(slow)
+        assert logger.filter(other)
+    finally:
+        logger.removeFilter(flt)
