@@ -314,7 +314,7 @@ def rewind_group(
     from kafka import TopicPartition
     from kafka.admin import OffsetSpec, OffsetTimestamp
 
-    probe = KafkaConsumer(**kafka.client_config())
+    probe = KafkaConsumer(**kafka.client_config(), enable_auto_commit=False)
     try:
         parts = probe.partitions_for_topic(topic) or set()
     finally:
