@@ -21,6 +21,23 @@ from pathlib import Path
 
 from diplowire import devstack as stk
 
+STOP_WAIT_S = 10.0
+"""How long :meth:`KafkaNode.frozen` waits for every broker thread to be stopped."""
+
+
+def _all_threads_stopped(pid: int) -> bool:
+    """Every thread of ``pid`` in the stopped state (``T`` in /proc; one that exited meanwhile
+    does not count)."""
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            stat = (task / "stat").read_text()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        # The command name in parentheses may hold spaces: the state follows the last ")".
+        if stat.rsplit(")", 1)[1].split()[0] not in ("T", "t", "Z", "X"):
+            return False
+    return True
+
 
 def free_port() -> int:
     """A loopback port nobody listens on now (and, for a while, likely nobody will)."""
@@ -93,11 +110,20 @@ class KafkaNode:
         """
         if self.proc is None or self.proc.poll() is not None:
             raise RuntimeError("the test broker is not running")
-        os.kill(self.proc.pid, signal.SIGSTOP)
+        pid = self.proc.pid
+        os.kill(pid, signal.SIGSTOP)
         try:
+            # kill() returns before the stop: each thread stops when it next runs, and on a
+            # loaded machine the broker went on answering for 10 ms and more (a flush meant to
+            # meet a frozen broker was acknowledged). The block starts once every thread is.
+            deadline = time.monotonic() + STOP_WAIT_S
+            while not _all_threads_stopped(pid):
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"broker {pid} not stopped {STOP_WAIT_S} s after SIGSTOP")
+                time.sleep(0.002)
             yield
         finally:
-            os.kill(self.proc.pid, signal.SIGCONT)
+            os.kill(pid, signal.SIGCONT)
 
     def kill_now(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
