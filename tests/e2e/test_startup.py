@@ -104,7 +104,9 @@ def test_sigterm_while_waiting_for_kafka_exits_0_promptly(
     _wait_line(log, WAITING, proc, 60)
     time.sleep(2)  # inside a probe or a backoff wait: both must give way
     # A probe gives up within 3 s; the backoff wait ends at once.
-    assert _sigterm(proc, log, within_s=10) < 6
+    # (A probe stuck in kafka-python's own 30 s+ waits is what the bound tells apart: 10 s
+    # leaves a loaded machine's exit time out of it.)
+    assert _sigterm(proc, log, within_s=15) < 10
     lines = _lines(log)
     assert _tracebacks(lines) == 0, "\n".join(lines)
     assert not any("stopped after draining" in ln and "consumed=1" in ln for ln in lines)
