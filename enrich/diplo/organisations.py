@@ -123,7 +123,10 @@ def agency_orgs(ctx: Ctx) -> list[OrgFound]:
 
 
 def adjacent_country(ctx: Ctx, start: int, end: int) -> str | None:
-    for i in (start - 1, end, end + 1):
+    before = start - 1
+    if ctx.lower(before) in ctx.poss:
+        before -= 1  # "Myanmar's Border Guard Police": the state owns the body
+    for i in (before, end, end + 1):
         c = ctx.country_at.get(i)
         if c is not None and span_kind(c) in {"demonym", "name"}:
             return span_code(c)

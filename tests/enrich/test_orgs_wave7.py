@@ -59,3 +59,16 @@ def test_state_ministry_without_portfolio_is_its_foreign_ministry() -> None:
     # A state's bare ministry with no foreign ministry of that state named stays as it was.
     orgs = _orgs("Le ministère bangladais a démenti l'information.", "fr")
     assert not any(k.startswith("mfa:") for k in orgs)
+
+
+def test_state_agency_after_a_possessive_state() -> None:
+    # w7-as-ml-en-15: "Myanmar's" names the state of the agency the NER found.
+    orgs = _orgs(
+        "Border Guards Bangladesh chief Major General Aziz Ahmed told the media Myanmar's Border "
+        "Guard Police (BGP) opened fire afresh on the Bangladeshi frontier troops.",
+        "en",
+    )
+    assert "other:MM:border guard police" in orgs
+    # Counter-case: the same agency with no state beside it is not given one.
+    orgs = _orgs("The Border Guard Police opened fire afresh on the frontier troops.", "en")
+    assert not any("border guard" in k for k in orgs)
