@@ -72,18 +72,3 @@ def test_state_agency_after_a_possessive_state() -> None:
     # Counter-case: the same agency with no state beside it is not given one.
     orgs = _orgs("The Border Guard Police opened fire afresh on the frontier troops.", "en")
     assert not any("border guard" in k for k in orgs)
-
-
-def test_national_police_is_a_state_agency() -> None:
-    # w7-eu-am-fr-20: a national police force is a state agency.
-    orgs = _orgs(
-        "Le département d’État a salué l’engagement de renforcer les capacités de la Police "
-        "nationale haïtienne, de fournir une aide humanitaire.",
-        "fr",
-    )
-    assert "other:HT:police nationale haïtienne" in orgs
-    # w3-eu-am-en-28 (counter-case): police acting in the story, not named as a body.
-    orgs = _orgs(
-        "Ecuadorian police broke through the external doors of the Mexican Embassy in Quito.", "en"
-    )
-    assert not any("police" in k for k in orgs)
