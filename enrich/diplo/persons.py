@@ -14,6 +14,7 @@ from diplowire.enrich.diplo.context import (
     span_code,
     span_kind,
 )
+from diplowire.enrich.diplo.personbefore import names_before_roles
 from diplowire.enrich.diplo.personcues import accredited_envoy, capitals_names
 from diplowire.enrich.diplo.personhonor import honorific_names
 from diplowire.enrich.diplo.personlinks import (
@@ -151,6 +152,7 @@ def person_candidates(ctx: Ctx) -> list[PersonFound]:
             k += 1
     out += capitals_names(ctx, taken)
     out += honorific_names(ctx, taken)
+    out += names_before_roles(ctx, taken)
     return out
 
 

@@ -67,3 +67,20 @@ def test_portfolio_nouns_are_no_names() -> None:
     # Invented counter-case: a surname that is an English word is still a name.
     found = persons_of("US Ambassador Samantha Power said on Monday in New York.", "en")
     assert "Samantha Power" in found
+
+
+def test_a_name_the_ner_missed_before_a_role_after_a_comma() -> None:
+    # w7-af-me-en-11: "Sameh" outside any entity, "Shoukry" a GPE; the role follows the comma.
+    found = persons_of(
+        "Egypt rejects any unilateral move on the dam.\n\nSameh Shoukry, Egypt’s Foreign "
+        "Minister, said in a statement that there can be no endless negotiations.",
+        "en",
+    )
+    assert found.get("Sameh Shoukry") == ("foreign_minister", "EG")
+    # Invented counter-case after w7-af-me-fr-21: after an article the words name a place.
+    found = persons_of(
+        "En visite officielle sur la Grande Île, le président de l’Union des Comores Ikililou "
+        "Dhoinine a été accueilli à l’aéroport.",
+        "fr",
+    )
+    assert "Grande Île" not in found
