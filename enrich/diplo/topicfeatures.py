@@ -20,7 +20,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from diplowire.enrich.diplo.context import TOPIC_THRESHOLD, Ctx
-from diplowire.enrich.diplo.topics import Evidence, lead_parts, specific, weight_of
+from diplowire.enrich.diplo.topics import LEAD_FACTOR, Evidence, lead_parts, specific, weight_of
 
 # The taxonomy (enrich/kb/README.md, "Topic taxonomy"), for the per-topic prior.
 TOPICS = (
@@ -75,6 +75,11 @@ EVIDENCE_FEATURES: tuple[str, ...] = (
     "country_sentence_share",
     "year_sentence_share",
 )
+# One sentence of several terms naming a topic with this much weight names it specifically
+# (``names_specifically``): a full-strength term's weight in the lead. Chosen in 5-fold CV over
+# the 474 allowed documents against "any two terms" and "two full-strength terms"
+# (eval/README.md, "Topics: the learned decision keeps what the text names").
+NAMING_WEIGHT = LEAD_FACTOR * TOPIC_THRESHOLD
 TOPIC_FEATURES: tuple[str, ...] = tuple(f"topic_{t}" for t in TOPICS)
 ALL_FEATURES: tuple[str, ...] = EVIDENCE_FEATURES + TOPIC_FEATURES
 # The list the stored model is trained on (chosen by eval/topics_cv.py, see eval/README.md).
@@ -88,6 +93,9 @@ class TopicRow:
     """The rules' verdict (``score_topics``): the fallback and one of the features."""
     features: tuple[float, ...]
     """Values of ``ALL_FEATURES`` in order."""
+    named: bool = False
+    """The rules keep the topic and the text names it specifically (``names_specifically``): the
+    learned decision keeps it whatever its probability (``topicdecision.TopicModel.kept``)."""
 
 
 def _raw(evs: list[Evidence]) -> float:
@@ -107,6 +115,26 @@ def _share(sents: list[int], marked: set[int]) -> float:
 def _year(text: str) -> bool:
     """A year (1900-2099) standing alone: a sentence dated to a past year is often background."""
     return len(text) == 4 and text.isdigit() and text[:2] in ("19", "20")
+
+
+def names_specifically(evs: list[Evidence]) -> bool:
+    """The text names the topic specifically, wherever it stands: a full-strength KB term of
+    several words (``topics.specific``: "vols aériens", "asset freeze"), or one sentence naming it
+    by several distinct KB terms, one of them full-strength, together worth what a full-strength
+    term is worth in the lead (``NAMING_WEIGHT``: "avoirs bancaires et financiers", "propriétés
+    immobilières confisquées", "visas ... voyage"; not "trade and investment", whose second word
+    is a quarter-weight cue). Organisations do not count: a body names its own fields, not the
+    story's."""
+    terms = [e for e in evs if not e.key.startswith("o:")]
+    if specific(terms):
+        return True
+    weights: dict[int, dict[str, float]] = defaultdict(dict)
+    for e in terms:
+        weights[e.sentence][e.key] = max(e.weight, weights[e.sentence].get(e.key, 0.0))
+    return any(
+        len(w) >= 2 and max(w.values()) >= TOPIC_THRESHOLD and sum(w.values()) >= NAMING_WEIGHT
+        for w in weights.values()
+    )
 
 
 def topic_rows(
@@ -178,6 +206,7 @@ def topic_rows(
                 topic=topic,
                 rule=topic in rule_topics,
                 features=tuple(values[f] for f in ALL_FEATURES),
+                named=topic in rule_topics and names_specifically(evs),
             )
         )
     return rows

@@ -16,12 +16,13 @@ from diplowire.enrich import diplo, nlp
 from diplowire.enrich.diplo import topicchoice
 from diplowire.enrich.diplo.context import Ctx
 from diplowire.enrich.diplo.topicdecision import TopicModel
-from diplowire.enrich.diplo.topicfeatures import FEATURES, topic_rows
+from diplowire.enrich.diplo.topicfeatures import FEATURES, TopicRow, topic_rows
 from diplowire.enrich.diplo.topics import score_topics
 from eval import evaluate
 from eval.topics_cv import build, doc_evidence, train
 
 EXPULSION_ITEM = "w3-as-ml-en-05"  # "India and Pakistan expel diplomats amid tensions"
+SEED_STORY = "seed-fr"  # the founders' story: "about diplomatic missions, finance and flights"
 
 
 @cache
@@ -33,19 +34,24 @@ def _wave3_dev() -> list[dict[str, object]]:
 
 @cache
 def _doc(item_id: str) -> tuple[Doc, str]:
-    (item,) = [i for i in _wave3_dev() if i["id"] == item_id]
+    items = _wave3_dev() if item_id != SEED_STORY else evaluate.load_set("dev")
+    (item,) = [i for i in items if i["id"] == item_id]
     lang = str(item["lang"])
     pipeline = nlp.load(lang)
     assert pipeline is not None
     return pipeline(f"{item['title']}\n\n{item['text']}"), lang
 
 
-def _model_names(doc: Doc, lang: str, model: TopicModel) -> dict[str, float]:
-    """The model's decision computed apart from ``analyze``: topic -> probability."""
+def _rows(doc: Doc, lang: str) -> list[TopicRow]:
     ctx = Ctx(doc, lang)
     evidence = doc_evidence(ctx)
     rules = frozenset(t.name for t in score_topics(evidence))
-    return model.kept(topic_rows(ctx, evidence, rules, lang))
+    return topic_rows(ctx, evidence, rules, lang)
+
+
+def _model_names(doc: Doc, lang: str, model: TopicModel) -> dict[str, float]:
+    """The model's decision computed apart from ``analyze``: topic -> probability."""
+    return model.kept(_rows(doc, lang))
 
 
 def test_switch_off_gives_the_rules_exactly() -> None:
@@ -81,7 +87,10 @@ def test_switch_on_follows_the_models_threshold(monkeypatch: pytest.MonkeyPatch)
     stored = topicchoice.stored_model()
     assert stored is not None
     candidates = set(_model_names(doc, lang, dataclasses.replace(stored, threshold=0.0)))
-    for threshold, expected in ((0.0, candidates), (1.01, set())):
+    # Above every probability only the topics the text names specifically stay (the override).
+    named = {r.topic for r in _rows(doc, lang) if r.named}
+    assert named < candidates
+    for threshold, expected in ((0.0, candidates), (1.01, named)):
         model = dataclasses.replace(stored, threshold=threshold)
         monkeypatch.setattr(topicchoice, "stored_model", lambda m=model: m)
         got = {t.name for t in diplo.analyze(doc, lang, learned_topics=True).topics}
@@ -119,3 +128,40 @@ def test_training_on_a_small_set_is_deterministic(tmp_path: Path) -> None:
     assert loaded.threshold == first.threshold and loaded.features == FEATURES
     # The rounding of the stored form does not change a decision on the training documents.
     assert [loaded.kept(d.rows).keys() for d in docs] == [first.kept(d.rows).keys() for d in docs]
+
+
+def test_switch_on_keeps_the_topics_the_seed_story_names() -> None:
+    """The founders' seed story (a real French dispatch, dev set) has 7 gold topics; the model
+    alone keeps 2. Its secondary topics are each named specifically: "vols aériens" (a
+    several-word term, sentence 15), "bancaires" and "financiers" in one sentence, "propriétés
+    immobilières confisquées", "visas" with "voyage". The override keeps what the rules keep
+    on such a naming; a topic found by an organisation only ("l'ONU" in passing) or by one word
+    the rules drop ("expulsé") is not named."""
+    doc, lang = _doc(SEED_STORY)
+    model = topicchoice.stored_model()
+    assert model is not None
+    rows = {r.topic: r for r in _rows(doc, lang)}
+    alone = model.kept(list(rows.values()), keep_named=False)
+    kept = model.kept(list(rows.values()))
+    # The model alone drops secondary topics the text names; the override brings them back.
+    dropped = {"aviation_flights", "finance_banking"}
+    assert not dropped & alone.keys()
+    assert dropped <= kept.keys() and all(rows[t].named for t in dropped)
+    assert alone.keys() <= kept.keys()
+    for topic in ("un_multilateral", "expulsions", "summits_visits"):
+        assert not rows[topic].named and topic not in kept, topic
+    on = {t.name: t for t in diplo.analyze(doc, lang, learned_topics=True).topics}
+    assert (
+        set(on)
+        == set(kept)
+        >= {
+            "talks_negotiations",
+            "diplomatic_missions",
+            "finance_banking",
+            "property_assets",
+            "visas_travel",
+            "aviation_flights",
+        }
+    )
+    assert "vols aériens" in on["aviation_flights"].evidence
+    assert on["aviation_flights"].score == round(kept["aviation_flights"], 3)
