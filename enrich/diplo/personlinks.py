@@ -42,13 +42,19 @@ def _role_tokens(ctx: Ctx) -> set[int]:
 
 
 def complement(ctx: Ctx, a: int, p: PersonFound) -> bool:
-    """The role's complement, not its holder: "ambassadeur de Bélize" (one word after 'de'/'of'
-    that the NER calls a person), "ministres ... à Kuala Lumpur", "résidant à l'Etranger" (a
-    name right after a place preposition)."""
+    """The role's complement, not its holder: "ambassadeur de Bélize", "président de la
+    Confédération" (one word after 'de'/'of', an article allowed between, that the NER calls a
+    person), "ministres ... à Kuala Lumpur", "résidant à l'Etranger" (a name right after a place
+    preposition)."""
     prev = ctx.lower(p.start - 1)
     if prev in ctx.loc_preps or (prev in ctx.articles and ctx.lower(p.start - 2) in ctx.loc_preps):
         return True
-    return p.end - p.start == 1 and p.start - a == 1 and prev in ctx.gen_preps
+    if p.end - p.start != 1:
+        return False
+    # "président de la Confédération, Alain Berset": the article between changes nothing.
+    return (p.start - a == 1 and prev in ctx.gen_preps) or (
+        p.start - a == 2 and prev in ctx.articles and ctx.lower(p.start - 2) in ctx.gen_preps
+    )
 
 
 def gap_ok(ctx: Ctx, a: int, b: int) -> bool:

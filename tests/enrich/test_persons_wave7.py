@@ -84,3 +84,17 @@ def test_a_name_the_ner_missed_before_a_role_after_a_comma() -> None:
         "fr",
     )
     assert "Grande Île" not in found
+
+
+def test_one_word_after_a_role_and_an_article_is_its_complement() -> None:
+    # w7-eu-am-fr-22: "Confédération" was output as a person, the holder is the apposed name.
+    found = persons_of(
+        "Outre le président de la Confédération, Alain Berset, la vice-présidente du Conseil "
+        "fédéral, Viola Amherd, participera au sommet.",
+        "fr",
+    )
+    assert "Confédération" not in found
+    assert "Alain Berset" in found
+    # Invented counter-case: a name of two words after the role is still its holder.
+    found = persons_of("Le ministre de la Défense Sébastien Lecornu est arrivé à Kiev.", "fr")
+    assert "Sébastien Lecornu" in found
