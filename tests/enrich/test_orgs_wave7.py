@@ -72,3 +72,23 @@ def test_state_agency_after_a_possessive_state() -> None:
     # Counter-case: the same agency with no state beside it is not given one.
     orgs = _orgs("The Border Guard Police opened fire afresh on the frontier troops.", "en")
     assert not any("border guard" in k for k in orgs)
+
+
+def test_bodies_by_their_own_names_the_kb_lacked() -> None:
+    # w7-af-me-fr-18: the Indian Ocean Commission is an intergovernmental body, not India's.
+    orgs = _orgs(
+        "Cette rencontre fait suite à une réunion de la Commission de l’Océan Indien qui s’est "
+        "tenue à Tana la semaine dernière.",
+        "fr",
+    )
+    assert "id:INDIAN_OCEAN_COMMISSION" in orgs
+    assert not any(k.startswith("other:IN:") for k in orgs)
+    # Counter-case: the ocean named alone is a place.
+    assert not _orgs("Les deux îles de l’océan Indien veulent coopérer.", "fr")
+    # w7-eu-am-en-12: USAID's name without "U.S." is USAID.
+    orgs = _orgs(
+        "The delegation was led by Samantha Power. The Agency for International Development "
+        "will fund the programme.",
+        "en",
+    )
+    assert "id:US_USAID" in orgs
