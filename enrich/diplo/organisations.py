@@ -189,7 +189,6 @@ def composed_orgs(ctx: Ctx) -> list[OrgFound]:
     out: list[OrgFound] = []
     possessive = kb.words("possessive_pronouns")
     last_mission_head: tuple[int, str] | None = None
-    prev_mission: tuple[int, list[Span]] | None = None
     for h in ctx.heads:
         head = kb.org_heads[int(span_code(h))]
         kind, typ = head.kind, head.type
@@ -246,8 +245,6 @@ def composed_orgs(ctx: Ctx) -> list[OrgFound]:
             if bare is not None:
                 out.append(bare)
             continue
-        if not senders and typ == "diplomatic_mission" and prev_mission is not None:
-            senders = _coordinated_sender(ctx, prev_mission, h.start)
         if not senders and head.plural is False and typ == "diplomatic_mission":
             continue
         if head.plural and not senders:
@@ -282,8 +279,6 @@ def composed_orgs(ctx: Ctx) -> list[OrgFound]:
             last_mission_head = (h.start, kind)
         if in_person_title(ctx, min(start, h.start), end):
             continue  # "spokesperson for the Russian Ministry of Foreign Affairs Maria Zakharova"
-        if typ == "diplomatic_mission":
-            prev_mission = (end, senders)
         for s, city in ((s, c) for s in senders for c in cities):
             code = span_code(s)
             if code == host:
@@ -342,19 +337,6 @@ def composed_orgs(ctx: Ctx) -> list[OrgFound]:
                         )
                     )
     return out
-
-
-def _coordinated_sender(ctx: Ctx, prev: tuple[int, list[Span]], head_start: int) -> list[Span]:
-    """ "l'ambassade de l'Arabie saoudite à Téhéran et du consulat à Mashhad": a mission joined
-    by a coordinator to the mission just named, with only articles or a genitive between, is
-    the same state's."""
-    k, senders = prev
-    if not ctx.same_sent(k, head_start) or ctx.lower(k) not in ctx.coord:
-        return []
-    k += 1
-    while k < head_start and (ctx.lower(k) in ctx.articles or ctx.lower(k) in ctx.gen_preps):
-        k += 1
-    return list(senders) if k == head_start else []
 
 
 def _subject_state_before(ctx: Ctx, i: int) -> Span | None:

@@ -92,16 +92,3 @@ def test_bodies_by_their_own_names_the_kb_lacked() -> None:
         "en",
     )
     assert "id:US_USAID" in orgs
-
-
-def test_mission_coordinated_with_the_one_just_named_is_the_same_states() -> None:
-    # w7-af-me-fr-08: "et du consulat à Mashhad" after Saudi Arabia's embassy in Tehran.
-    orgs = _orgs(
-        "Des responsables saoudiens sont arrivés samedi en Iran pour discuter des procédures de "
-        "réouverture de l'ambassade de l'Arabie saoudite à Téhéran et du consulat à Mashhad.",
-        "fr",
-    )
-    assert {"mission:SA:embassy", "mission:SA:consulate:mashhad"} <= set(orgs)
-    # Counter-case: a consulate in the next sentence is not given the embassy's state.
-    orgs = _orgs("L'ambassade de France à Alger a été visée. Le consulat à Oran est fermé.", "fr")
-    assert set(orgs) == {"mission:FR:embassy"}
