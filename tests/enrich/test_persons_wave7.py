@@ -98,3 +98,20 @@ def test_one_word_after_a_role_and_an_article_is_its_complement() -> None:
     # Invented counter-case: a name of two words after the role is still its holder.
     found = persons_of("Le ministre de la Défense Sébastien Lecornu est arrivé à Kiev.", "fr")
     assert "Sébastien Lecornu" in found
+
+
+def test_news_agencies_are_no_persons() -> None:
+    # w7-af-me-en-25 (also "Tass" on wave5-dev, "Sputnik" on wave3-dev): the agency that
+    # reports was output as a speaker.
+    found = persons_of(
+        "Dbeibeh is being accompanied by 14 ministers and five deputy prime ministers of Libya, "
+        "Reuters reported, citing Turkish media.",
+        "en",
+    )
+    assert "Reuters" not in found
+    # Invented counter-case: the official the agency quotes is still found.
+    found = persons_of(
+        "Turkish Foreign Minister Hakan Fidan met his Libyan counterpart, Reuters reported.",
+        "en",
+    )
+    assert found.get("Hakan Fidan") == ("foreign_minister", "TR")
