@@ -8,6 +8,8 @@ words after it are a name candidate; whether that person is an official is still
 role rules, as for any other name.
 """
 
+from functools import cache
+
 from diplowire.enrich.diplo.context import Ctx, PersonFound
 
 # A name after an honorific is one to four words; longer runs are titles or headlines.
@@ -16,25 +18,36 @@ _MAX_WORDS = 4
 _PARTICLES = frozenset({"bin", "ibn", "bint", "ben", "al", "el", "ould"})
 
 
+@cache
+def _by_first_word(honorifics: frozenset[str]) -> dict[str, list[tuple[str, ...]]]:
+    """Honorifics by their first word, longest first: one set lookup per token, not one
+    comparison per honorific."""
+    out: dict[str, list[tuple[str, ...]]] = {}
+    for form in honorifics:
+        words = tuple(form.split())
+        out.setdefault(words[0], []).append(words)
+    return {w: sorted(forms, key=len, reverse=True) for w, forms in out.items()}
+
+
 def honorific_end(ctx: Ctx, i: int) -> int:
     """The end of the run of honorifics starting at token ``i`` ("Son Excellence M.", "H. E.",
     "Dr"), or ``i`` when no honorific starts there. Multi-word honorifics match token by token."""
     doc = ctx.doc
+    first = _by_first_word(ctx.honorifics)
     k = i
-    while k < len(doc):
-        best = 0
-        for form in ctx.honorifics:
-            words = form.split()
-            n = len(words)
-            if (
-                n > best
-                and k + n <= len(doc)
+    while k < len(doc) and doc[k].text in first:
+        n = next(
+            (
+                len(words)
+                for words in first[doc[k].text]
+                if k + len(words) <= len(doc)
                 and all(doc[k + j].text == w for j, w in enumerate(words))
-            ):
-                best = n
-        if best == 0:
+            ),
+            0,
+        )
+        if n == 0:
             break
-        k += best
+        k += n
     return k
 
 
