@@ -33,7 +33,9 @@ def _rows(item_id: str) -> tuple[list[TopicRow], frozenset[str], set[str]]:
     ctx = Ctx(doc, lang)
     evidence = doc_evidence(ctx)
     rules = frozenset(t.name for t in score_topics(evidence))
-    enricher = {t.name for t in diplo.analyze(doc, lang, learned_actors=False).topics}
+    enricher = {
+        t.name for t in diplo.analyze(doc, lang, learned_actors=False, learned_topics=False).topics
+    }
     return topic_rows(ctx, evidence, rules, lang), rules, enricher
 
 
