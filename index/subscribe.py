@@ -121,7 +121,17 @@ def _partitions(
 
 
 def _position(consumer: KafkaConsumer, tps: list[TopicPartition], start: str | None) -> str:
-    """Seek every partition to the starting point; return a description for the log."""
+    """Seek every partition to the starting point and resolve it; a description for the log."""
+    where = _seek(consumer, tps, start)
+    # kafka-python's seek_to_end only marks the partition for a reset at the next poll: an
+    # article written between the "following ... from new articles only" line and that poll
+    # was skipped. position() resolves the offset now, so "from now" means from the log line.
+    for tp in tps:
+        consumer.position(tp)
+    return where
+
+
+def _seek(consumer: KafkaConsumer, tps: list[TopicPartition], start: str | None) -> str:
     if start == "earliest":
         consumer.seek_to_beginning(*tps)
         return "the beginning of the topic"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -152,24 +153,22 @@ def test_live_follow_sees_new_articles_and_stops_on_the_flag(
 ) -> None:
     import io
 
-    import kafka as kafka_python
-
     positioned = threading.Event()
 
-    class _Positioned(kafka_python.KafkaConsumer):
-        """The subscriber's consumer, saying when its "latest" is fixed: seek_to_end is
-        resolved lazily, at the first poll, and what was written before that is history. The
-        news are produced after this event rather than after a 3 s sleep that a loaded
-        machine's first poll could outlast (the news were then the history, and missed)."""
+    class _Following(logging.Handler):
+        """The subscriber's "following ... from new articles only" line: what is written after
+        it is news and must be delivered (its position is resolved before the line, not at the
+        first poll: before, news written in between were skipped as history)."""
 
-        def poll(self, *args: Any, **kwargs: Any) -> Any:
-            if not positioned.is_set():
-                for tp in self.assignment():
-                    self.position(tp)  # in the subscriber's own thread: blocks until resolved
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.getMessage().startswith("following "):
                 positioned.set()
-            return super().poll(*args, **kwargs)
 
-    monkeypatch.setattr(kafka_python, "KafkaConsumer", _Positioned)
+    handler = _Following()
+    sub_log = logging.getLogger(subscribe.__module__)
+    sub_log.addHandler(handler)
+    old_level = sub_log.level
+    sub_log.setLevel(logging.INFO)  # the line is INFO; pytest's root logger keeps WARNING
     produce(kafka, fresh(articles()[:5]))  # history: not wanted
     out = io.StringIO()
     stop = StopFlag()
@@ -178,7 +177,11 @@ def test_live_follow_sees_new_articles_and_stops_on_the_flag(
         target=subscribe, args=(settings, Filters(), stdout_sink(out), stop), daemon=True
     )
     thread.start()
-    assert positioned.wait(60), "the subscriber did not poll within 60 s"
+    try:
+        assert positioned.wait(60), "the subscriber did not say where it follows from in 60 s"
+    finally:
+        sub_log.removeHandler(handler)
+        sub_log.setLevel(old_level)
     news = fresh(articles()[5:8])
     produce(kafka, news)
     wait_for(lambda: out.getvalue().count("\n") >= 3, 30, "live articles")
@@ -186,3 +189,31 @@ def test_live_follow_sees_new_articles_and_stops_on_the_flag(
     thread.join(timeout=10)
     assert not thread.is_alive()
     assert [json.loads(x)["id"] for x in out.getvalue().splitlines()] == [a.id for a in news]
+
+
+def test_latest_is_fixed_when_the_subscriber_says_it_follows(kafka: KafkaSettings) -> None:
+    """What is written after the start point was chosen is delivered, whenever the first poll
+    comes: kafka-python's seek_to_end alone resolved "latest" at the first poll, and articles
+    written in between were skipped as history."""
+    from kafka import KafkaConsumer
+
+    from diplowire.index.subscribe import _partitions, _position
+
+    produce(kafka, fresh(articles()[:3]))  # history
+    consumer = KafkaConsumer(
+        **kafka.client_config(), group_id=kafka.topics.group("latest"), enable_auto_commit=False
+    )
+    try:
+        tps = _partitions(consumer, kafka.topics.enriched)
+        consumer.assign(tps)
+        assert _position(consumer, tps, "latest") == "new articles only"
+        news = fresh(articles()[3:5])
+        produce(kafka, news)  # before the first poll
+        got: list[str] = []
+        deadline = time.monotonic() + 20
+        while len(got) < len(news) and time.monotonic() < deadline:
+            for records in consumer.poll(timeout_ms=500).values():
+                got.extend(json.loads(r.value)["id"] for r in records)
+        assert got == [a.id for a in news]
+    finally:
+        consumer.close(autocommit=False)
