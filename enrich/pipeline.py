@@ -19,8 +19,10 @@ from diplowire.wire.outcomes import Poison
 # tell outputs apart: 0.2.0 = actors by the learned classifier, lemmas for de/es/it/pt/ru;
 # 0.3.0 = the actor classifier retrained, organisations by class (coordinated lists, organs, 62
 # more bodies), persons' roles and cues widened; 0.4.0 = actor weights trained with wave 5,
-# person/organisation/topic-cue fixes of session 7.
-PIPELINE_VERSION = "0.4.0"
+# person/organisation/topic-cue fixes of session 7; 0.5.0 = topics by the learned decision (fr,
+# en; score = its probability), session 8's person and organisation fixes, actor weights
+# retrained on their features.
+PIPELINE_VERSION = "0.5.0"
 # What each path fills (Enrichment.coverage): a subscriber tells "none found" from "not extracted".
 MODEL_COVERAGE = ("entities", "countries", "dyads", "persons", "organizations", "topics", "lemmas")
 
