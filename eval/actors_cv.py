@@ -65,8 +65,9 @@ class DocData:
     of a gold actor then counts as acting)."""
 
 
-LATER = ("wave5-dev", "wave7-dev")
-"""Session 7's collections from new outlets, each scored once as unseen news, then trained on."""
+LATER = ("wave5-dev", "wave7-dev", "wave9-dev")
+"""Sessions 7 and 8's collections from new outlets, each scored once as unseen news, then
+trained on."""
 
 
 def allowed_items(

@@ -69,6 +69,9 @@ WAVE8 = DATA / "wave8"
 """Issue 12's fourth never-tuned-on set (session 8; 60 articles, 10 French and 10 English per
 region, one item per outlet, outlets no earlier set used, labelled before the enricher ran on
 it; every ``split`` is ``val``): read only by scoring, to validate the session's changes once."""
+WAVE9 = DATA / "wave9"
+"""Issue 12's fifth collection from new outlets (session 8), labelled before the enricher ran on
+it, every ``split`` is ``dev``: scored once before use (at release 5), then training data."""
 SPLIT_SETS = {
     "wave3-dev": (WAVE3, "dev"),
     "wave3-test": (WAVE3, "test"),
@@ -77,6 +80,7 @@ SPLIT_SETS = {
     "wave6-val": (WAVE6, "val"),
     "wave7-dev": (WAVE7, "dev"),
     "wave8-val": (WAVE8, "val"),
+    "wave9-dev": (WAVE9, "dev"),
 }
 FIELDS = ("countries", "persons", "organizations", "topics", "actors", "dyads")
 EXTRA_FIELDS = ("organizations_key",)

@@ -113,11 +113,20 @@ def test_cv_data_never_holds_a_test_split() -> None:
     assert len(items) >= 150
     assert all(item.get("split") not in ("test", "val") for _, item in items)
     sources = {src for src, _ in items}
-    assert sources == {"dev", "dev2", "heldout", "wave3-dev", "wave5-dev", "wave7-dev"}
-    assert len(items) == 474
+    assert sources == {
+        "dev",
+        "dev2",
+        "heldout",
+        "wave3-dev",
+        "wave5-dev",
+        "wave7-dev",
+        "wave9-dev",
+    }
+    assert len(items) == 624
     assert {src for src, _ in actors_cv.allowed_items(later=())} == sources - {
         "wave5-dev",
         "wave7-dev",
+        "wave9-dev",
     }
     old_test = {
         json.loads(line)["id"]

@@ -10,7 +10,17 @@ import json
 from collections import Counter
 from urllib.parse import urlparse
 
-from eval.evaluate import WAVE3, WAVE4, WAVE5, WAVE6, WAVE7, WAVE8, load_items, load_split
+from eval.evaluate import (
+    WAVE3,
+    WAVE4,
+    WAVE5,
+    WAVE6,
+    WAVE7,
+    WAVE8,
+    WAVE9,
+    load_items,
+    load_split,
+)
 
 FROZEN_SHA256 = "4188b4429c261e003dfa9c3f16a70cddd6749135625b305aba89630a8f9b858c"
 FROZEN_COUNT = 97
@@ -173,3 +183,15 @@ def test_the_wave8_validation_set_is_unchanged_and_each_item_is_a_new_outlet() -
     others = _outside((WAVE8,))
     assert {i["source_url"] for i in val}.isdisjoint(i["source_url"] for i in others)
     assert set(domains).isdisjoint(_domain(str(i["source_url"])) for i in others)
+
+
+def test_wave9_outlets_are_new_to_every_other_set() -> None:
+    """Wave 9 was scored once as unseen news (release 5) before it joined the training data."""
+    wave9 = [i for p in sorted(WAVE9.glob("*.jsonl")) for i in load_items(p)]
+    assert len(wave9) == 150 and {i["split"] for i in wave9} == {"dev"}
+    others = _outside((WAVE9,))
+    assert {i["source_url"] for i in wave9}.isdisjoint(i["source_url"] for i in others)
+    assert {_domain(i["source_url"]) for i in wave9}.isdisjoint(
+        _domain(str(i["source_url"])) for i in others
+    )
+    assert max(Counter(_domain(i["source_url"]) for i in wave9).values()) <= 2
