@@ -145,8 +145,21 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _reader_gone() -> int:
+    """Exit 0 when the reader of our output went away (`| head`): it got what it wanted. stdout
+    goes to /dev/null so that the interpreter's last flush stays quiet."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except BrokenPipeError:
+        # --version and --help print while the arguments are parsed.
+        if not _stdout_closed():
+            raise
+        return _reader_gone()
     try:
         _setup_logging(args.verbose, args.log_format)
     except ValueError as exc:  # a bad DIPLOWIRE_LOG_FORMAT
@@ -171,11 +184,8 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except Exception as exc:
         if isinstance(exc, BrokenPipeError) and _stdout_closed():
-            # The reader of our output went away (`| head`): it got what it wanted, and no
-            # server is missing (a BrokenPipeError is a ConnectionError: it would say exit 5).
-            # stdout goes to /dev/null so that the interpreter's last flush stays quiet.
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            return 0
+            # No server is missing (a BrokenPipeError is a ConnectionError: it would say exit 5).
+            return _reader_gone()
         from diplowire.errors import explain
         from diplowire.wire.loop import WorkerStopped
         from diplowire.wire.security import EXIT_REFUSED, redact, refusal_of

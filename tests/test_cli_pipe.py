@@ -15,14 +15,16 @@ from diplowire import cli
 DIPLOWIRE = Path(sys.executable).with_name("diplowire")
 
 
-def test_a_reader_that_went_away_is_not_an_error() -> None:
+@pytest.mark.parametrize("args", [["schema", "enriched"], ["--version"], ["--help"]])
+def test_a_reader_that_went_away_is_not_an_error(args: list[str]) -> None:
     """Before: ``diplowire schema: BrokenPipeError: [Errno 32] Broken pipe`` and exit 5, the
-    code for a server that is not there."""
+    code for a server that is not there; ``--version`` and ``--help`` (printed while the
+    arguments are parsed) a traceback and exit 1."""
     read_end, write_end = os.pipe()
     os.close(read_end)  # the reader is gone before the first write: EPIPE every time
     try:
         done = subprocess.run(
-            [str(DIPLOWIRE), "schema", "enriched"],
+            [str(DIPLOWIRE), *args],
             stdout=write_end,
             stderr=subprocess.PIPE,
             timeout=60,
