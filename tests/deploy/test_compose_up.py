@@ -159,9 +159,11 @@ def test_override_compose_runs_the_sample_feeds_end_to_end(
     assert isinstance(by_feed, dict)
     names = {b["key"] for b in by_feed["aggregations"]["feeds"]["buckets"]}
     assert names == {f["name"] for f in bundled}
-    # Both enricher replicas and the other workers pass their health checks while running.
+    # Both enricher replicas and the other workers pass their health checks while running. One
+    # run of a check may miss its 3 s on a loaded machine (an enricher's spaCy batch holding the
+    # GIL; CI failed so once on enrich_1), which compose forgives up to `retries: 4`: so does this.
     for service, n in (("poll", 1), ("enrich", 1), ("enrich", 2), ("index", 1)):
-        assert _healthy(project, service, n), f"{service}_{n}"
+        wait_for(lambda s=service, k=n: _healthy(project, s, k), 90, f"{service}_{n} healthy")
     print(f"compose end to end: {published:.0f} articles, {time.monotonic() - started:.0f} s")
 
     # Torn down as README "Deploy" says: nothing of the project is left, volumes included.
