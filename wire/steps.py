@@ -251,7 +251,7 @@ def _commit(r: Run, batch: Batch) -> None:
     restart.
     """
     offsets = _offsets(batch.records)
-    delays = _backoff(r.settings).delays()
+    delays = _backoff(r.settings, cap_s=COMMIT_BACKOFF_MAX_S).delays()
     attempt = 0
     with _Hold(r.consumer, r.stop, r.observer) as hold:
         while True:
@@ -323,9 +323,18 @@ def _retrying(r: Run, articles: Sequence[Article], failed: TransientError) -> Se
                 failed = exc
 
 
-def _backoff(settings: LoopSettings) -> Backoff:
+COMMIT_BACKOFF_MAX_S = 2.0
+"""The longest wait between two offset-commit attempts. A commit is one small request and each
+attempt is already bounded by ``commit_timeout_ms``; waiting up to ``retry_max_ms`` (30 s) left a
+worker idle for that long after the broker came back, with its batch done but held."""
+
+
+def _backoff(settings: LoopSettings, cap_s: float | None = None) -> Backoff:
     initial_s = settings.retry_initial_ms / 1000
-    return Backoff(initial_s=initial_s, max_s=max(settings.retry_max_ms / 1000, initial_s))
+    max_s = (
+        settings.retry_max_ms / 1000 if cap_s is None else min(settings.retry_max_ms / 1000, cap_s)
+    )
+    return Backoff(initial_s=initial_s, max_s=max(max_s, initial_s))
 
 
 @dataclass(slots=True)

@@ -6,10 +6,13 @@ running beside this one.
 
 from __future__ import annotations
 
+import logging
+import re
 import threading
 import time
 from collections.abc import Sequence
 
+import pytest
 from kafka import KafkaConsumer
 from kafka.structs import TopicPartition
 
@@ -19,6 +22,7 @@ from diplowire.wire.deadletters import DeadLetters
 from diplowire.wire.loop import Stats, StopFlag, make_consumer, make_producer, run
 from diplowire.wire.outcomes import Outcome
 from diplowire.wire.settings import KafkaSettings, LoopSettings
+from diplowire.wire.steps import COMMIT_BACKOFF_MAX_S
 from tests.support import wait_for
 from tests.support.kafkanode import KafkaNode
 from tests.support.messages import make_article, produce_values
@@ -35,8 +39,9 @@ def _committed(kafka: KafkaSettings, group: str, topic: str) -> int | None:
 
 
 def test_a_broker_dying_at_commit_time_is_waited_for_and_nothing_is_lost(
-    private_kafka: KafkaNode, ns: str
+    private_kafka: KafkaNode, ns: str, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.WARNING, logger="diplowire")
     kafka = KafkaSettings(bootstrap_servers=private_kafka.bootstrap, topic_prefix=ns)
     ensure_topics(kafka, partitions=1)
     ids = [f"{i:032x}" for i in range(12)]
@@ -45,7 +50,8 @@ def test_a_broker_dying_at_commit_time_is_waited_for_and_nothing_is_lost(
         batch_max_records=4,
         batch_max_wait_ms=100,
         retry_initial_ms=200,
-        retry_max_ms=1000,
+        # The default: commit retries are capped lower (COMMIT_BACKOFF_MAX_S), asserted below.
+        retry_max_ms=30_000,
         # Each attempt ends well inside the outage, so the loop's own retry must be seen; with
         # kafka-python's 30 s it sometimes retried inside one commit() call (CI, stop 19).
         commit_timeout_ms=2_000,
@@ -99,6 +105,19 @@ def test_a_broker_dying_at_commit_time_is_waited_for_and_nothing_is_lost(
         producer.close(timeout=10)
     assert not errors, errors
     assert stats.commit_retries >= 1, "the commit met the dead broker and was tried again"
+    # A worker whose broker is back commits within seconds, not after retry_max_ms (e2e startup
+    # test: 10 articles not indexed 180 s after a 30 s outage once).
+    waits = [
+        int(m.group(1))
+        for r in caplog.records
+        if (
+            m := re.search(
+                r"offset commit failed \(attempt \d+, next in (\d+) ms\)", r.getMessage()
+            )
+        )
+    ]
+    assert waits, "the commit retries were logged"
+    assert max(waits) <= COMMIT_BACKOFF_MAX_S * 1000, waits
     # Each record handled; the first batch perhaps twice (re-read after a rebalance), never lost.
     assert set(handled) == set(ids)
     # Whether the retried commit went through or the group re-formed meanwhile (the batch is
