@@ -1,0 +1,94 @@
+"""Apply a relabelling review (``eval/data/relabel/*.jsonl``) to the DEV collections.
+
+A review has one line per DEV item re-read under ``eval/LABELLING.md`` part 3's decided rules:
+``{"id", "actors", "topics", "changed", "rules", "note"}``. For each changed item the gold
+``actors`` and ``topics`` are replaced, ``dyads`` recomputed (every pair of actors, the
+convention of every collection), and one line appended to ``label_notes`` saying which rules
+moved it; the mention-level gold (``eval/data/actor_mentions``) drops states that no longer act.
+Idempotent: running it twice changes nothing the second time. Refuses test and validation items.
+
+    .venv/bin/python scripts/apply_relabel.py eval/data/relabel/2026-11-30-rules-P1-P12.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "eval" / "data"
+DEV_FILES = [
+    DATA / "diplomatic-dev.jsonl",
+    DATA / "diplomatic-dev2.jsonl",
+    DATA / "diplomatic-heldout.jsonl",
+    *sorted((DATA / "wave3").glob("*.jsonl")),
+    *sorted((DATA / "wave5").glob("*.jsonl")),
+    *sorted((DATA / "wave7").glob("*.jsonl")),
+    *sorted((DATA / "wave9").glob("*.jsonl")),
+]
+MENTIONS = sorted((DATA / "actor_mentions").glob("*.jsonl"))
+
+
+def _dump(items: list[dict], path: Path) -> None:
+    path.write_text("".join(json.dumps(i, ensure_ascii=False) + "\n" for i in items), "utf-8")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("review", type=Path)
+    args = ap.parse_args()
+    tag = f"[relabel {args.review.stem}]"
+    review = {
+        d["id"]: d
+        for d in map(json.loads, args.review.read_text("utf-8").splitlines())
+        if d["changed"]
+    }
+    done: set[str] = set()
+    acting: dict[str, set[str]] = {}
+    for path in DEV_FILES:
+        items = [json.loads(x) for x in path.read_text("utf-8").splitlines() if x.strip()]
+        touched = False
+        for item in items:
+            d = review.get(item["id"])
+            if d is None:
+                continue
+            if item.get("split", "dev") != "dev":
+                raise SystemExit(f"{item['id']} is a {item['split']} item: never relabelled")
+            gold = item["gold"]
+            if not set(d["actors"]) <= set(gold["countries"]):
+                raise SystemExit(f"{item['id']}: actors {d['actors']} not among its countries")
+            done.add(item["id"])
+            acting[item["id"]] = set(d["actors"])
+            if tag in item.get("label_notes", ""):
+                continue
+            gold["actors"] = sorted(d["actors"])
+            gold["dyads"] = sorted("-".join(p) for p in itertools.combinations(gold["actors"], 2))
+            gold["topics"] = sorted(d["topics"])
+            rules = ", ".join(d["rules"])
+            item["label_notes"] = (
+                f"{item.get('label_notes', '')} {tag} ({rules}) {d['note']}".strip()
+            )
+            touched = True
+        if touched:
+            _dump(items, path)
+    missing = sorted(set(review) - done)
+    if missing:
+        raise SystemExit(f"not found in the DEV collections: {missing}")
+    dropped = 0
+    for path in MENTIONS:
+        rows = [json.loads(x) for x in path.read_text("utf-8").splitlines() if x.strip()]
+        for row in rows:
+            if row["id"] in acting:
+                keep = {c: s for c, s in row["acts"].items() if c in acting[row["id"]]}
+                dropped += len(row["acts"]) - len(keep)
+                row["acts"] = keep
+        _dump(rows, path)
+    print(f"{len(done)} items relabelled; {dropped} states dropped from the mention-level gold")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
