@@ -12,6 +12,7 @@ from diplowire.enrich.diplo.orgcontext import (
     parent_of_named_organ,
     portfolio_then_state,
 )
+from diplowire.enrich.diplo.orgjoint import joint_bodies
 from diplowire.enrich.diplo.orglists import (
     other_state_foreign_ministry,
     senders_after,
@@ -90,8 +91,13 @@ def agency_orgs(ctx: Ctx) -> list[OrgFound]:
     # are not bodies acting in it.
     media = ctx.kb.words("media_words")
     out = []
+    # "the Bi-National Commission of South Africa and Nigeria" is the two states' joint body
+    # (orgjoint), not South Africa's agency.
+    joint = {i for org in joint_bodies(ctx) for s, e in org.mentions for i in range(s, e)}
     for ent in ctx.doc.ents:
         if ent.label_ != "ORG" or any(i in ctx.org_at for i in range(ent.start, ent.end)):
+            continue
+        if any(i in joint for i in range(ent.start, ent.end)):
             continue
         if any(h.start < ent.end and ent.start < h.end for h in ctx.heads):
             continue
@@ -304,6 +310,7 @@ def composed_orgs(ctx: Ctx) -> list[OrgFound]:
             )
     out.extend(shared_head_orgs(ctx, _mission_key))
     out.extend(organs_named_alone(ctx))
+    out.extend(joint_bodies(ctx))
     # "partagé par celles de la Norvège et de la Finlande": pronoun standing for missions.
     if last_mission_head is not None:
         for i, tok in enumerate(doc):

@@ -1,0 +1,190 @@
+"""Bilateral joint bodies: commissions, councils and committees two states hold together ("the
+Turkey-Azerbaijan High-Level Strategic Cooperation Council", "the 9th Bi-National Commission",
+"la grande commission mixte de coopération", "la Commission mixte de coopération entre
+Madagascar et l'Union des Comores"). LABELLING.md P9 labels them as bodies (12 of 14 notes);
+the KB cannot list them (every pair of states has its own), so they are found by shape: a pair
+of states joined by a hyphen before the body's head, or a joint word beside it ("Joint",
+"Bi-National", "Intergovernmental"; "mixte", "intergouvernementale", a compound demonym such
+as "sénégalo-gambien"). The body belongs to no one state: it has no country, so it makes no
+state act and gives the story no topic of its own."""
+
+import re
+
+from spacy.tokens import Token
+
+from diplowire.enrich.diplo.context import Ctx, OrgFound, span_code
+from diplowire.enrich.diplo.orgcontext import in_person_title
+from diplowire.enrich.kb import norm
+
+# Head nouns of joint bodies, per language (lower case).
+_HEADS = {
+    "en": frozenset({"commission", "council", "committee"}),
+    "fr": frozenset({"commission", "comité", "conseil"}),
+}
+# Words that make a body under one of those heads a joint one, in the run of capitalised words
+# before the head (en: "Joint High Commission", "Bi-National Commission"; matched on the run's
+# normalised text, so hyphenated words need no token rule).
+_EN_JOINT = re.compile(
+    r"\b(joint|bi-?national|inter-?governmental|bilateral|high-level strategic|"
+    r"high level strategic)\b"
+)
+# French: the word after the head ("commission mixte", "comité intergouvernemental").
+_FR_JOINT = frozenset(
+    {
+        "mixte",
+        "mixtes",
+        "intergouvernementale",
+        "intergouvernemental",
+        "binationale",
+        "binational",
+        "bilatérale",
+        "bilatéral",
+    }
+)
+# "franco-algérienne", "sénégalo-gambien", "sino-africain": two peoples joined in one adjective.
+_COMPOUND_DEMONYM = re.compile(r"^[a-zà-ÿ]+o-[a-zà-ÿ]+$")
+# Words before a French head that belong to the body's name ("la grande commission mixte").
+_FR_BEFORE = frozenset({"grande", "haute"})
+_DASHES = frozenset({"-", "–", "‑"})
+_MAX_RUN = 8
+
+
+def joint_bodies(ctx: Ctx) -> list[OrgFound]:
+    """One organisation per head word ("commission", "council"): a story names its joint body
+    in several ways ("the Moroccan-Mauritanian High Joint Commission" ... "the High Level Joint
+    Commission"), and rarely two different ones under the same head."""
+    found = _french(ctx) if ctx.kb.lang == "fr" else _english(ctx) if ctx.kb.lang == "en" else []
+    by_head: dict[str, OrgFound] = {}
+    for start, end, head in found:
+        if any(i in ctx.org_at for i in range(start, end)):
+            continue
+        if in_person_title(ctx, start, end):
+            continue  # "co-chair of the Joint Commission Ali X": P9, not outside the title
+        name = ctx.doc[start:end].text
+        org = by_head.get(head)
+        if org is None:
+            by_head[head] = OrgFound(
+                key=f"other:None:{norm(name)}",
+                name=name,
+                type="other",
+                country=None,
+                city=None,
+                kind="joint_body",
+                host=None,
+                mentions=[(start, end)],
+            )
+            continue
+        if (start, end) not in org.mentions:
+            org.mentions.append((start, end))
+        if len(name) > len(org.name):
+            org.name, org.key = name, f"other:None:{norm(name)}"
+    return list(by_head.values())
+
+
+def _is_dash(tok: Token) -> bool:
+    return tok.text in _DASHES
+
+
+def _state_pair_at(ctx: Ctx, i: int, stop: int) -> int | None:
+    """Start of a "Turkey-Azerbaijan" / "Moroccan-Mauritanian" pair found in ``i:stop``."""
+    doc = ctx.doc
+    for k in range(i, stop):
+        first = ctx.country_at.get(k)
+        if first is None or first.start != k:
+            continue
+        j = first.end
+        if j < stop and _is_dash(doc[j]):
+            second = ctx.country_at.get(j + 1)
+            if (
+                second is not None
+                and second.start == j + 1
+                and span_code(second) != span_code(first)
+            ):
+                return k
+    return None
+
+
+def _english(ctx: Ctx) -> list[tuple[int, int, str]]:
+    doc = ctx.doc
+    heads = _HEADS["en"]
+    out = []
+    for h, tok in enumerate(doc):
+        if tok.lower_ not in heads or not tok.is_title:
+            continue
+        # The run of capitalised words and hyphens before the head: the body's own name.
+        s = h
+        while s > 0 and h - s < _MAX_RUN:
+            prev = doc[s - 1]
+            if not (prev.is_title or prev.is_upper or _is_dash(prev)):
+                break
+            s -= 1
+            if prev.is_sent_start:
+                break
+        while s < h and (doc[s].lower_ in ctx.articles or doc[s].pos_ == "DET" or _is_dash(doc[s])):
+            s += 1
+        if s == h:
+            continue
+        pair = _state_pair_at(ctx, s, h)
+        if pair is not None:
+            out.append((pair, h + 1, tok.lower_))
+        elif _EN_JOINT.search(norm(doc[s:h].text)):
+            out.append((s, h + 1, tok.lower_))
+    return out
+
+
+def _french(ctx: Ctx) -> list[tuple[int, int, str]]:
+    doc = ctx.doc
+    heads = _HEADS["fr"]
+    out = []
+    n = len(doc)
+    for h, tok in enumerate(doc):
+        if tok.lower_ not in heads:
+            continue
+        # The joint word or compound demonym among the (at most two) adjectives after the head.
+        e = h + 1
+        joint = False
+        while e < n and e - h <= 4:
+            low = doc[e].lower_
+            if low in _FR_JOINT or _COMPOUND_DEMONYM.match(low):
+                joint, e = True, e + 1
+            elif (
+                low.endswith("o") and e + 2 < n and _is_dash(doc[e + 1]) and e + 2 in ctx.country_at
+            ):
+                # "sénégalo - gambien": the tokenizer split the compound demonym.
+                joint, e = True, ctx.country_at[e + 2].end
+            elif doc[e].pos_ == "ADJ" and not doc[e].is_title:
+                e += 1
+            else:
+                break
+        if not joint:
+            continue
+        s = h - 1 if h > 0 and doc[h - 1].lower_ in _FR_BEFORE else h
+        # "de coopération (économique)": the body's field belongs to its name.
+        if e + 1 < n and doc[e].lower_ in {"de", "d'", "d’"} and doc[e + 1].lower_ == "coopération":
+            e += 2
+            while e < n and doc[e].pos_ == "ADJ" and not doc[e].is_title and e - h < _MAX_RUN:
+                e += 1
+        out.append((s, _between_states(ctx, e), tok.lower_))
+    return out
+
+
+def _between_states(ctx: Ctx, e: int) -> int:
+    """End of "entre la République de Madagascar et l'Union des Comores" after a French body's
+    name, when both sides are states; ``e`` itself otherwise ("entre les deux pays")."""
+    doc = ctx.doc
+    if e >= len(doc) or doc[e].lower_ != "entre":
+        return e
+    k = e + 1
+    while k < len(doc) and k - e <= 4 and k not in ctx.country_at:
+        k += 1
+    first = ctx.country_at.get(k)
+    if first is None:
+        return e
+    k = first.end
+    if k >= len(doc) or doc[k].lower_ != "et":
+        return e
+    k += 1
+    while k < len(doc) and k - first.end <= 5 and k not in ctx.country_at:
+        k += 1
+    second = ctx.country_at.get(k)
+    return second.end if second is not None else e
