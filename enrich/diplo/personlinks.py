@@ -71,6 +71,8 @@ def gap_ok(ctx: Ctx, a: int, b: int) -> bool:
         doc[i].ent_type_ in PERSON_LABELS
         and doc[i].pos_ == "PROPN"
         and not _after_place_prep(ctx, i)
+        # A state the NER calls a person is the posting: "L'ambassadeur de l'[Ethiopie], X".
+        and i not in ctx.country_at
         for i in range(a, b)
     ):
         return False  # another name sits between: "le président X, son fils Y"

@@ -14,6 +14,7 @@ from diplowire.enrich.diplo.context import (
     span_code,
     span_kind,
 )
+from diplowire.enrich.diplo.personacts import acting_subject
 from diplowire.enrich.diplo.personbefore import names_before_roles
 from diplowire.enrich.diplo.personcues import accredited_envoy, capitals_names
 from diplowire.enrich.diplo.personhonor import honorific_names
@@ -37,6 +38,7 @@ from diplowire.enrich.diplo.personnames import (
     surname_key,
     words_of,
 )
+from diplowire.enrich.diplo.personportfolio import portfolio_closed
 from diplowire.enrich.diplo.personroles import role_facts, role_left, role_right
 
 
@@ -129,13 +131,18 @@ def person_candidates(ctx: Ctx) -> list[PersonFound]:
                             and doc[k - 1].is_title
                             and doc[k].ent_type_ not in PERSON_LABELS
                             and k - 1 not in ctx.country_at
+                            # A known portfolio noun closes it: "Science and Technology
+                            # [Nguyen Manh Hung]", which the NER files as one ORG.
+                            and not portfolio_closed(ctx, k)
                         )
                     )
                 ):
                     k += 1
                 k = portfolio_comma(ctx, k, limit)
                 continue
-            misread = tok.ent_type_ not in {"", "PER", "PERSON"} and misread_name(ctx, k)
+            misread = tok.ent_type_ not in {"", "PER", "PERSON"} and (
+                misread_name(ctx, k) or portfolio_closed(ctx, k)
+            )
             if (
                 tok.is_title
                 and (tok.pos_ == "PROPN" or named_entity_word(tok) or misread)
@@ -187,6 +194,8 @@ def resolve_persons(
                 # The KB knows whose office it is on that day; context only guesses.
                 p.country = entry.country or p.country
         if not p.official and not p.title_only and not former and _speaker(ctx, p):
+            p.official = True
+        if not p.official and not p.title_only and not former and acting_subject(ctx, p):
             p.official = True
         if not p.official and not p.title_only and not former and p.kb_index is None:
             envoy, country = accredited_envoy(ctx, p)

@@ -1,0 +1,84 @@
+"""Persons: the subject of a diplomatic act is an official (issue 12 part 3, persons recall).
+
+Heads of state and ministers are often named with no title at all once the story is under way:
+"Ismail Omar Guelleh s'est entretenu avec le Premier ministre britannique", "Kenyatta is
+expected to formally receive Prime Minister Abiy", "Pham Minh Chinh a souligné...". The speaker
+rule in persons.py catches "X said"; this one catches the same names before the verbs of the
+acts the stories are about (met, received, hosted, signed, held talks, visited), under the same
+guard: a name the NER calls a person, in a sentence that names a state or a diplomatic body,
+with no journalist/scholar/former-official noun beside it; and, stricter, a surname the story
+names at least twice.
+"""
+
+from diplowire.enrich.diplo.context import PERSON_LABELS, Ctx, PersonFound, span_kind
+
+# Verb forms of diplomatic acts, en and fr, as they follow their subject (past, present,
+# participle after an auxiliary). Lemmas are not used: the small models lemmatise names badly.
+ACT_VERBS = frozenset(
+    {
+        "met", "meets", "received", "receives", "hosted", "hosts", "welcomed", "welcomes",
+        "visited", "visits", "signed", "signs", "discussed", "discusses", "thanked",
+        "thanks", "congratulated", "congratulates", "conveyed", "conveys", "invited",
+        "invites", "reaffirmed", "reaffirms", "expressed", "expresses", "informed", "informs",
+        "condemned", "condemns", "summoned", "summons", "appointed", "appoints", "receive",
+        "meet", "host", "visit", "sign", "hold", "held", "holds", "travelled", "traveled",
+        "arrived", "arrives", "paid", "pays", "accepted", "accepts", "agreed", "agrees",
+        "rencontré", "rencontre", "reçu", "reçoit", "recevra", "rencontrera", "accueilli",
+        "accueille", "signé", "signe", "signera", "félicité", "félicite", "remercié",
+        "remercie", "discuté", "exprimé", "exprime", "convoqué", "convoque", "nommé", "nomme",
+        "invité", "invite", "effectué", "effectue", "effectuera", "visité", "visite",
+        "entretenu", "entretenue", "entretiendra", "rendu", "rendue", "rendra", "accepté",
+        "accepte", "réaffirmé", "réaffirme", "condamné", "condamne", "salué", "salue",
+    }
+)  # fmt: skip
+# Words between the name and its verb: auxiliaries, "s'est", "is expected to".
+_BETWEEN = frozenset(
+    {
+        "has", "had", "have", "will", "would", "is", "was", "expected", "to", "also", "then",
+        "a", "avait", "aura", "s'est", "s’est", "s'", "s’", "est", "se", "aussi",
+        "également", "ensuite", "de", "son", "côté", "pour", "sa", "part",
+    }
+)  # fmt: skip
+_MAX_BETWEEN = 4
+
+
+def acting_subject(ctx: Ctx, p: PersonFound) -> bool:
+    """'X met / a reçu / s'est entretenu avec ...' in a sentence naming a state or a body."""
+    doc = ctx.doc
+    if p.kb_index is None and not any(
+        e.label_ in PERSON_LABELS and e.start <= p.start < e.end for e in doc.ents
+    ):
+        return False
+    k = p.end
+    while k < len(doc) and k - p.end < _MAX_BETWEEN and doc[k].lower_ in _BETWEEN:
+        k += 1
+    if k >= len(doc) or doc[k].lower_ not in ACT_VERBS or doc[k].pos_ not in {"VERB", "AUX"}:
+        return False
+    if not ctx.same_sent(p.start, k) or _non_official_near(ctx, p):
+        return False
+    # A protagonist of the story recurs; a name acting once in passing ("John Smith met the
+    # ambassador of Chile") may be anyone.
+    surname = doc[p.end - 1].text
+    if sum(1 for t in doc if t.text == surname) < 2:
+        return False
+    return _diplomatic_sentence(ctx, p.start, p.end)
+
+
+def _non_official_near(ctx: Ctx, p: PersonFound) -> bool:
+    lo, hi = max(0, p.start - 6), min(len(ctx.doc), p.end + 6)
+    return any(
+        ctx.doc[k].lower_ in ctx.non_official and ctx.same_sent(k, p.start) for k in range(lo, hi)
+    )
+
+
+def _diplomatic_sentence(ctx: Ctx, start: int, end: int) -> bool:
+    """A state (not only a capital), a body or an official's head noun elsewhere in the sentence."""
+    sent = ctx.sent[start]
+    for k in range(len(ctx.doc)):
+        if ctx.sent[k] != sent or start <= k < end:
+            continue
+        if k in ctx.org_at or (k in ctx.country_at and span_kind(ctx.country_at[k]) != "capital"):
+            return True
+        if any(h.start == k for h in ctx.heads):
+            return True
+    return False
