@@ -85,22 +85,26 @@ def _is_dash(tok: Token) -> bool:
     return tok.text in _DASHES
 
 
+def _pair_end(ctx: Ctx, k: int) -> int | None:
+    """End of a "Turkey-Azerbaijan" / "Moroccan-Mauritanian" pair of two states starting at
+    ``k``, or None."""
+    first = ctx.country_at.get(k)
+    if first is None or first.start != k or first.end >= len(ctx.doc):
+        return None
+    if not _is_dash(ctx.doc[first.end]):
+        return None
+    second = ctx.country_at.get(first.end + 1)
+    if second is None or second.start != first.end + 1 or span_code(second) == span_code(first):
+        return None
+    return second.end
+
+
 def _state_pair_at(ctx: Ctx, i: int, stop: int) -> int | None:
-    """Start of a "Turkey-Azerbaijan" / "Moroccan-Mauritanian" pair found in ``i:stop``."""
-    doc = ctx.doc
+    """Start of a pair of states found in ``i:stop``."""
     for k in range(i, stop):
-        first = ctx.country_at.get(k)
-        if first is None or first.start != k:
-            continue
-        j = first.end
-        if j < stop and _is_dash(doc[j]):
-            second = ctx.country_at.get(j + 1)
-            if (
-                second is not None
-                and second.start == j + 1
-                and span_code(second) != span_code(first)
-            ):
-                return k
+        end = _pair_end(ctx, k)
+        if end is not None and end <= stop:
+            return k
     return None
 
 
@@ -164,6 +168,8 @@ def _french(ctx: Ctx) -> list[tuple[int, int, str]]:
             e += 2
             while e < n and doc[e].pos_ == "ADJ" and not doc[e].is_title and e - h < _MAX_RUN:
                 e += 1
+        # "Commission mixte de coopération Sénégal-Mauritanie": the pair names the body.
+        e = _pair_end(ctx, e) or e
         out.append((s, _between_states(ctx, e), tok.lower_))
     return out
 

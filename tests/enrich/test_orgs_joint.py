@@ -70,6 +70,9 @@ def test_french_commission_mixte_and_compound_demonym_council() -> None:
         "Commission mixte de coopération entre la République du Bénin et la République du Niger"
         in _mentions(orgs)
     )
+    # A pair of states after the name belongs to it.
+    orgs = _orgs("La Commission mixte de coopération Bénin-Togo s’est réunie à Lomé.", "fr")
+    assert "Commission mixte de coopération Bénin-Togo" in _mentions(orgs)
     orgs = _orgs(
         "Les deux chefs d’État tiendront la prochaine session du Conseil présidentiel "
         "ivoiro-burkinabè à Abidjan.",
