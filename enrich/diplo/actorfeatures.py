@@ -3,7 +3,8 @@
 The rules in ``countries`` and ``facts`` give one verdict per mention; here they are inputs
 beside the mention's context, so a model can weigh them against cues the rules never combine:
 where the mention sits (title, lede, sentence start, list position), the words around it by their
-lexicon class, verb and voice cues, quotation and speech, and how often the state comes back.
+lexicon class, verb and voice cues, quotation and speech, the sentence's tense and the length of
+the enumeration the mention is in (``actorcues``), and how often the state comes back.
 No parser runs (``enrich.nlp.DISABLE``): syntactic roles are approximated from POS tags. The
 enricher decides actors with these features (``actordecision``).
 
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from spacy.tokens import Doc
 
+from diplowire.enrich.diplo.actorcues import list_lengths, sentence_tense
 from diplowire.enrich.diplo.context import CountryMention, Ctx
 from diplowire.enrich.diplo.countries import country_mentions
 
@@ -69,6 +71,10 @@ FEATURES: tuple[str, ...] = (
     "country_first_in_sent",
     "former_near",
     "n_officials_doc",
+    # Tense and list cues (``actorcues``, eval/LABELLING.md P5 and P3).
+    "sent_past",
+    "sent_present",
+    "list_length",
     # Filled only when the Doc has a dependency parse (``actors_cv --parser``); zero otherwise.
     "dep_subject",
     "dep_subject_passive",
@@ -148,7 +154,7 @@ def mention_rows(
     n_off = sum(officials.values())
     country_starts = sorted(m.start for m in by_token.values())
     parsed = doc.has_annotation("DEP")
-    per_sent: dict[int, tuple[bool, bool]] = {}
+    per_sent: dict[int, tuple[bool, bool, bool, bool]] = {}
     # Token attributes read once: indexing a Doc builds a Token each time, and the enricher runs
     # this on every article.
     lower = [tok.lower_ for tok in doc]
@@ -218,9 +224,12 @@ def mention_rows(
                 per_sent[s] = (
                     _is_passive(doc, lo, hi),
                     any(lower[k] in ctx.speech_verbs for k in range(lo, hi)),
+                    *sentence_tense(doc, tags, lo, hi),
                 )
             put("passive_in_sent", per_sent[s][0])
             put("speech_verb_in_sent", per_sent[s][1])
+            put("sent_past", per_sent[s][2])
+            put("sent_present", per_sent[s][3])
             put("in_quote", sum(quote[lo:t]) % 2 == 1)
             in_sent = [k for k in country_starts if lo <= k < hi]
             put("other_countries_in_sent", min(len(in_sent) - 1, 5) / 5 if in_sent else 0)
@@ -232,7 +241,19 @@ def mention_rows(
             if parsed:
                 _parse_features(doc, t, end, ctx, put)
             rows.append(MentionRow(code=c.code, start=t, features=tuple(v), sent=s))
-    return rows
+    return _with_list_lengths(rows)
+
+
+def _with_list_lengths(rows: list[MentionRow]) -> list[MentionRow]:
+    """Fill ``list_length``: it needs every mention's place in its enumeration first."""
+    col, after = INDEX["list_length"], INDEX["list_after_first"]
+    lengths = list_lengths(
+        [r.code for r in rows], [r.start for r in rows], [bool(r.features[after]) for r in rows]
+    )
+    return [
+        MentionRow(r.code, r.start, (*r.features[:col], n, *r.features[col + 1 :]), r.sent)
+        for r, n in zip(rows, lengths, strict=True)
+    ]
 
 
 def _parse_features(
