@@ -316,7 +316,11 @@ def test_dev_set_targets(dev_scores: dict[str, Any]) -> None:
     assert dev_scores["topics"]["f1"] >= 0.80
     # No target was set for dyads; this is the measured level minus a margin.
     assert dev_scores["dyads"]["f1"] >= 0.75
-    assert dev_scores["actors"]["f1"] >= 0.88  # 0.929 after the actor rules (0.909 before)
+    # 0.929 after the actor rules (0.909 before); 0.840 since session 9: the labels were re-read
+    # under eval/LABELLING.md (targets and parties to planned acts no longer act) and the
+    # classifier is trained on 624 documents from 400 outlets, where these 24 weigh little; it
+    # gained on every validation set (eval/README.md, "Release 6"). Measured level minus margin.
+    assert dev_scores["actors"]["f1"] >= 0.80
 
 
 def test_dev2_set_floor() -> None:
@@ -329,8 +333,9 @@ def test_dev2_set_floor() -> None:
     assert scores["persons"]["f1"] >= 0.85
     assert scores["organizations"]["f1"] >= 0.9
     assert scores["topics"]["f1"] >= 0.7
-    assert scores["actors"]["f1"] >= 0.93
-    assert scores["dyads"]["f1"] >= 0.88
+    assert scores["actors"]["f1"] >= 0.90
+    # 0.876 since session 9 (re-read labels, classifier trained on 624 documents): see dev above.
+    assert scores["dyads"]["f1"] >= 0.84
 
 
 def test_heldout_set_floor() -> None:
