@@ -121,9 +121,9 @@ def analyze(
     for code, spans in extra.items():
         if code not in per_code:
             per_code[code] = spans
-    for p in persons:
-        if p.country and p.country not in per_code:
-            per_code[p.country] = [(p.start, p.end)]
+    # A state named nowhere in the story (no name, demonym, capital or mission) is not one of its
+    # countries, even when its official acts (eval/LABELLING.md P4): persons.tsv now knows every
+    # state's leaders, and their states would otherwise enter stories that never name them.
     codes_order = sorted(per_code, key=lambda c: min(s for s, _ in per_code[c]))
     countries = tuple(
         Country(
