@@ -21,8 +21,10 @@ from diplowire.wire.outcomes import Poison
 # more bodies), persons' roles and cues widened; 0.4.0 = actor weights trained with wave 5,
 # person/organisation/topic-cue fixes of session 7; 0.5.0 = topics by the learned decision (fr,
 # en; score = its probability), session 8's person and organisation fixes, actor weights
-# retrained on their features.
-PIPELINE_VERSION = "0.5.0"
+# retrained on their features; 0.6.0 = actor weights trained on 624 re-read documents with
+# tense and list-size cues, every state's leaders in the KB (a state named nowhere is not a
+# country), every capital, bilateral joint bodies, military ranks, topic terms (session 9).
+PIPELINE_VERSION = "0.6.0"
 # What each path fills (Enrichment.coverage): a subscriber tells "none found" from "not extracted".
 MODEL_COVERAGE = ("entities", "countries", "dyads", "persons", "organizations", "topics", "lemmas")
 
