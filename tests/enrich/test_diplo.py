@@ -318,7 +318,7 @@ def test_dev_set_targets(dev_scores: dict[str, Any]) -> None:
     assert dev_scores["dyads"]["f1"] >= 0.75
     # 0.929 after the actor rules (0.909 before); 0.840 since session 9: the labels were re-read
     # under eval/LABELLING.md (targets and parties to planned acts no longer act) and the
-    # classifier is trained on 624 documents from 400 outlets, where these 24 weigh little; it
+    # classifier is trained on 624 documents, where these 24 weigh little; it
     # gained on every validation set (eval/README.md, "Release 6"). Measured level minus margin.
     assert dev_scores["actors"]["f1"] >= 0.80
 
