@@ -54,28 +54,30 @@ def acting_subject(ctx: Ctx, p: PersonFound) -> bool:
         k += 1
     if k >= len(doc) or doc[k].lower_ not in ACT_VERBS or doc[k].pos_ not in {"VERB", "AUX"}:
         return False
-    if not ctx.same_sent(p.start, k) or _non_official_near(ctx, p):
+    if not ctx.same_sent(p.start, k) or non_official_near(ctx, p):
         return False
     # A protagonist of the story recurs; a name acting once in passing ("John Smith met the
     # ambassador of Chile") may be anyone.
     surname = doc[p.end - 1].text
     if sum(1 for t in doc if t.text == surname) < 2:
         return False
-    return _diplomatic_sentence(ctx, p.start, p.end)
+    return diplomatic_sentence(ctx, p.start, skip=(p.start, p.end))
 
 
-def _non_official_near(ctx: Ctx, p: PersonFound) -> bool:
+def non_official_near(ctx: Ctx, p: PersonFound) -> bool:
+    """A journalist/scholar/former-official noun within six tokens, in the name's sentence."""
     lo, hi = max(0, p.start - 6), min(len(ctx.doc), p.end + 6)
     return any(
         ctx.doc[k].lower_ in ctx.non_official and ctx.same_sent(k, p.start) for k in range(lo, hi)
     )
 
 
-def _diplomatic_sentence(ctx: Ctx, start: int, end: int) -> bool:
-    """A state (not only a capital), a body or an official's head noun elsewhere in the sentence."""
-    sent = ctx.sent[start]
+def diplomatic_sentence(ctx: Ctx, at: int, skip: tuple[int, int] = (0, 0)) -> bool:
+    """A state (not only a capital), a body or an official's head noun in token ``at``'s
+    sentence, outside ``skip`` (the name itself, for a name that must not vouch for itself)."""
+    sent = ctx.sent[at]
     for k in range(len(ctx.doc)):
-        if ctx.sent[k] != sent or start <= k < end:
+        if ctx.sent[k] != sent or skip[0] <= k < skip[1]:
             continue
         if k in ctx.org_at or (k in ctx.country_at and span_kind(ctx.country_at[k]) != "capital"):
             return True

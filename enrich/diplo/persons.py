@@ -12,9 +12,12 @@ from diplowire.enrich.diplo.context import (
     PersonFound,
     longest,
     span_code,
-    span_kind,
 )
-from diplowire.enrich.diplo.personacts import acting_subject
+from diplowire.enrich.diplo.personacts import (
+    acting_subject,
+    diplomatic_sentence,
+    non_official_near,
+)
 from diplowire.enrich.diplo.personbefore import names_before_roles
 from diplowire.enrich.diplo.personcues import accredited_envoy, capitals_names
 from diplowire.enrich.diplo.personhonor import honorific_names
@@ -199,7 +202,7 @@ def resolve_persons(
             p.official = True
         if not p.official and not p.title_only and not former and p.kb_index is None:
             envoy, country = accredited_envoy(ctx, p)
-            if envoy and not _non_official_near(ctx, p):
+            if envoy and not non_official_near(ctx, p):
                 p.official, p.role, p.country = True, "ambassador", country
     spread_list_roles(ctx, cands, plural)
     _bind_lede_role(ctx, cands)
@@ -259,13 +262,6 @@ def _speech_verb(ctx: Ctx, i: int) -> bool:
     return tok.lower_ in ctx.speech_verbs or tok.lemma_.lower() in ctx.speech_verbs
 
 
-def _non_official_near(ctx: Ctx, p: PersonFound) -> bool:
-    lo, hi = max(0, p.start - 6), min(len(ctx.doc), p.end + 6)
-    return any(
-        ctx.doc[k].lower_ in ctx.non_official and ctx.same_sent(k, p.start) for k in range(lo, hi)
-    )
-
-
 def _speaker(ctx: Ctx, p: PersonFound) -> bool:
     """'X said', 'a déclaré X', 'selon X' in a sentence that names a state or a diplomatic body.
 
@@ -300,17 +296,9 @@ def _speaker(ctx: Ctx, p: PersonFound) -> bool:
     said = said or (_speech_verb(ctx, verb) and ends_clause and inverted)
     prev = ctx.lower(p.start - 1)
     said = said or prev in ctx.speech_preps or ctx.lower(p.start - 2) in ctx.speech_preps
-    if not said or _non_official_near(ctx, p):
+    if not said or non_official_near(ctx, p):
         return False
-    sent = ctx.sent[p.start]
-    for k in range(len(doc)):
-        if ctx.sent[k] != sent:
-            continue
-        if k in ctx.org_at or (k in ctx.country_at and span_kind(ctx.country_at[k]) != "capital"):
-            return True
-        if any(h.start == k for h in ctx.heads):
-            return True
-    return False
+    return diplomatic_sentence(ctx, p.start)
 
 
 def _title_end(doc: Doc) -> int:
