@@ -9,42 +9,35 @@ as "sénégalo-gambien"). The body belongs to no one state: it has no country, s
 state act and gives the story no topic of its own."""
 
 import re
+from functools import cache
 
 from spacy.tokens import Token
 
+from diplowire.enrich import kb as kbmod
 from diplowire.enrich.diplo.context import Ctx, OrgFound, span_code
 from diplowire.enrich.diplo.orgcontext import in_person_title
 from diplowire.enrich.kb import norm
 
-# Head nouns of joint bodies, per language (lower case).
-_HEADS = {
-    "en": frozenset({"commission", "council", "committee"}),
-    "fr": frozenset({"commission", "comité", "conseil"}),
-}
-# Words that make a body under one of those heads a joint one, in the run of capitalised words
-# before the head (en: "Joint High Commission", "Bi-National Commission"; matched on the run's
-# normalised text, so hyphenated words need no token rule).
-_EN_JOINT = re.compile(
-    r"\b(joint|bi-?national|inter-?governmental|bilateral|high-level strategic|"
-    r"high level strategic)\b"
-)
-# French: the word after the head ("commission mixte", "comité intergouvernemental").
-_FR_JOINT = frozenset(
-    {
-        "mixte",
-        "mixtes",
-        "intergouvernementale",
-        "intergouvernemental",
-        "binationale",
-        "binational",
-        "bilatérale",
-        "bilatéral",
-    }
+# The lexicon's word lists read here (tests/enrich/test_lexicon_keys.py). "joint_heads": head
+# nouns of joint bodies ("commission", "council"). Where the joint word stands picks the rule's
+# shape: "joint_words_before_head" (en: in the run of capitalised words before the head, "Joint
+# High Commission", "Bi-National Commission"; matched on the run's normalised text, so
+# hyphenated words need no token rule) or "joint_words_after_head" (fr: "commission mixte",
+# "comité intergouvernemental"). The after-head shape also reads "joint_name_openers", words
+# before the head that belong to the name ("la grande commission mixte"), "joint_field_preps"
+# and "joint_field_nouns" ("de coopération"), "joint_between" and "joint_and" ("entre X et Y").
+LEXICON_KEYS = (
+    "joint_heads",
+    "joint_words_before_head",
+    "joint_words_after_head",
+    "joint_name_openers",
+    "joint_field_preps",
+    "joint_field_nouns",
+    "joint_between",
+    "joint_and",
 )
 # "franco-algérienne", "sénégalo-gambien", "sino-africain": two peoples joined in one adjective.
 _COMPOUND_DEMONYM = re.compile(r"^[a-zà-ÿ]+o-[a-zà-ÿ]+$")
-# Words before a French head that belong to the body's name ("la grande commission mixte").
-_FR_BEFORE = frozenset({"grande", "haute"})
 _DASHES = frozenset({"-", "–", "‑"})
 _MAX_RUN = 8
 
@@ -53,7 +46,10 @@ def joint_bodies(ctx: Ctx) -> list[OrgFound]:
     """One organisation per head word ("commission", "council"): a story names its joint body
     in several ways ("the Moroccan-Mauritanian High Joint Commission" ... "the High Level Joint
     Commission"), and rarely two different ones under the same head."""
-    found = _french(ctx) if ctx.kb.lang == "fr" else _english(ctx) if ctx.kb.lang == "en" else []
+    lang = ctx.kb.lang
+    after = kbmod.lexicon_words(lang, "joint_words_after_head")
+    before = kbmod.lexicon_words(lang, "joint_words_before_head")
+    found = _after_head(ctx, after) if after else _before_head(ctx, before) if before else []
     by_head: dict[str, OrgFound] = {}
     for start, end, head in found:
         if any(i in ctx.org_at for i in range(start, end)):
@@ -108,9 +104,17 @@ def _state_pair_at(ctx: Ctx, i: int, stop: int) -> int | None:
     return None
 
 
-def _english(ctx: Ctx) -> list[tuple[int, int, str]]:
+@cache
+def _joint_pattern(words: frozenset[str]) -> re.Pattern[str]:
+    """Any of ``words`` as whole words of a normalised text (longest first)."""
+    alts = "|".join(re.escape(w) for w in sorted(words, key=lambda w: (-len(w), w)))
+    return re.compile(rf"\b(?:{alts})\b")
+
+
+def _before_head(ctx: Ctx, joint_words: frozenset[str]) -> list[tuple[int, int, str]]:
     doc = ctx.doc
-    heads = _HEADS["en"]
+    heads = kbmod.lexicon_words(ctx.kb.lang, "joint_heads")
+    pattern = _joint_pattern(joint_words)
     out = []
     for h, tok in enumerate(doc):
         if tok.lower_ not in heads or not tok.is_title:
@@ -131,14 +135,18 @@ def _english(ctx: Ctx) -> list[tuple[int, int, str]]:
         pair = _state_pair_at(ctx, s, h)
         if pair is not None:
             out.append((pair, h + 1, tok.lower_))
-        elif _EN_JOINT.search(norm(doc[s:h].text)):
+        elif pattern.search(norm(doc[s:h].text)):
             out.append((s, h + 1, tok.lower_))
     return out
 
 
-def _french(ctx: Ctx) -> list[tuple[int, int, str]]:
+def _after_head(ctx: Ctx, joint_words: frozenset[str]) -> list[tuple[int, int, str]]:
     doc = ctx.doc
-    heads = _HEADS["fr"]
+    lang = ctx.kb.lang
+    heads = kbmod.lexicon_words(lang, "joint_heads")
+    openers = kbmod.lexicon_words(lang, "joint_name_openers")
+    field_preps = kbmod.lexicon_words(lang, "joint_field_preps")
+    field_nouns = kbmod.lexicon_words(lang, "joint_field_nouns")
     out = []
     n = len(doc)
     for h, tok in enumerate(doc):
@@ -149,7 +157,7 @@ def _french(ctx: Ctx) -> list[tuple[int, int, str]]:
         joint = False
         while e < n and e - h <= 4:
             low = doc[e].lower_
-            if low in _FR_JOINT or _COMPOUND_DEMONYM.match(low):
+            if low in joint_words or _COMPOUND_DEMONYM.match(low):
                 joint, e = True, e + 1
             elif (
                 low.endswith("o") and e + 2 < n and _is_dash(doc[e + 1]) and e + 2 in ctx.country_at
@@ -162,9 +170,9 @@ def _french(ctx: Ctx) -> list[tuple[int, int, str]]:
                 break
         if not joint:
             continue
-        s = h - 1 if h > 0 and doc[h - 1].lower_ in _FR_BEFORE else h
+        s = h - 1 if h > 0 and doc[h - 1].lower_ in openers else h
         # "de coopération (économique)": the body's field belongs to its name.
-        if e + 1 < n and doc[e].lower_ in {"de", "d'", "d’"} and doc[e + 1].lower_ == "coopération":
+        if e + 1 < n and doc[e].lower_ in field_preps and doc[e + 1].lower_ in field_nouns:
             e += 2
             while e < n and doc[e].pos_ == "ADJ" and not doc[e].is_title and e - h < _MAX_RUN:
                 e += 1
@@ -178,7 +186,8 @@ def _between_states(ctx: Ctx, e: int) -> int:
     """End of "entre la République de Madagascar et l'Union des Comores" after a French body's
     name, when both sides are states; ``e`` itself otherwise ("entre les deux pays")."""
     doc = ctx.doc
-    if e >= len(doc) or doc[e].lower_ != "entre":
+    lang = ctx.kb.lang
+    if e >= len(doc) or doc[e].lower_ not in kbmod.lexicon_words(lang, "joint_between"):
         return e
     k = e + 1
     while k < len(doc) and k - e <= 4 and k not in ctx.country_at:
@@ -187,7 +196,7 @@ def _between_states(ctx: Ctx, e: int) -> int:
     if first is None:
         return e
     k = first.end
-    if k >= len(doc) or doc[k].lower_ != "et":
+    if k >= len(doc) or doc[k].lower_ not in kbmod.lexicon_words(lang, "joint_and"):
         return e
     k += 1
     while k < len(doc) and k - first.end <= 5 and k not in ctx.country_at:

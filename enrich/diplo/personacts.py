@@ -10,35 +10,14 @@ with no journalist/scholar/former-official noun beside it; and, stricter, a surn
 names at least twice.
 """
 
+from diplowire.enrich import kb as kbmod
 from diplowire.enrich.diplo.context import PERSON_LABELS, Ctx, PersonFound, span_kind
 
-# Verb forms of diplomatic acts, en and fr, as they follow their subject (past, present,
-# participle after an auxiliary). Lemmas are not used: the small models lemmatise names badly.
-ACT_VERBS = frozenset(
-    {
-        "met", "meets", "received", "receives", "hosted", "hosts", "welcomed", "welcomes",
-        "visited", "visits", "signed", "signs", "discussed", "discusses", "thanked",
-        "thanks", "congratulated", "congratulates", "conveyed", "conveys", "invited",
-        "invites", "reaffirmed", "reaffirms", "expressed", "expresses", "informed", "informs",
-        "condemned", "condemns", "summoned", "summons", "appointed", "appoints", "receive",
-        "meet", "host", "visit", "sign", "hold", "held", "holds", "travelled", "traveled",
-        "arrived", "arrives", "paid", "pays", "accepted", "accepts", "agreed", "agrees",
-        "rencontré", "rencontre", "reçu", "reçoit", "recevra", "rencontrera", "accueilli",
-        "accueille", "signé", "signe", "signera", "félicité", "félicite", "remercié",
-        "remercie", "discuté", "exprimé", "exprime", "convoqué", "convoque", "nommé", "nomme",
-        "invité", "invite", "effectué", "effectue", "effectuera", "visité", "visite",
-        "entretenu", "entretenue", "entretiendra", "rendu", "rendue", "rendra", "accepté",
-        "accepte", "réaffirmé", "réaffirme", "condamné", "condamne", "salué", "salue",
-    }
-)  # fmt: skip
-# Words between the name and its verb: auxiliaries, "s'est", "is expected to".
-_BETWEEN = frozenset(
-    {
-        "has", "had", "have", "will", "would", "is", "was", "expected", "to", "also", "then",
-        "a", "avait", "aura", "s'est", "s’est", "s'", "s’", "est", "se", "aussi",
-        "également", "ensuite", "de", "son", "côté", "pour", "sa", "part",
-    }
-)  # fmt: skip
+# The lexicon's word lists this rule reads (tests/enrich/test_lexicon_keys.py): "act_verbs", the
+# verb forms of diplomatic acts as they follow their subject (past, present, participle after an
+# auxiliary; lemmas are not used, the small models lemmatise names badly), and
+# "act_auxiliaries", the words between the name and its verb ("s'est", "is expected to").
+LEXICON_KEYS = ("act_verbs", "act_auxiliaries")
 _MAX_BETWEEN = 4
 
 
@@ -49,10 +28,12 @@ def acting_subject(ctx: Ctx, p: PersonFound) -> bool:
         e.label_ in PERSON_LABELS and e.start <= p.start < e.end for e in doc.ents
     ):
         return False
+    between = kbmod.lexicon_words(ctx.kb.lang, "act_auxiliaries")
+    verbs = kbmod.lexicon_words(ctx.kb.lang, "act_verbs")
     k = p.end
-    while k < len(doc) and k - p.end < _MAX_BETWEEN and doc[k].lower_ in _BETWEEN:
+    while k < len(doc) and k - p.end < _MAX_BETWEEN and doc[k].lower_ in between:
         k += 1
-    if k >= len(doc) or doc[k].lower_ not in ACT_VERBS or doc[k].pos_ not in {"VERB", "AUX"}:
+    if k >= len(doc) or doc[k].lower_ not in verbs or doc[k].pos_ not in {"VERB", "AUX"}:
         return False
     if not ctx.same_sent(p.start, k) or non_official_near(ctx, p):
         return False

@@ -24,10 +24,23 @@ _MISREAD = frozenset({"LOC", "GPE", "ORG", "MISC", "NORP", "WORK_OF_ART", "FAC"}
 # Roles that make an official only with a state or a known body in the role phrase: a
 # "leader", "head" or "director" of anything else (a party, a militia, a firm) is not.
 WEAK_ROLES = frozenset({"leader", "head", "director"})
-# Closes a name's apposition: "X, a dit", "X, the minister", "X et Y", "X (RDC)".
-_AFTER_NAME = frozenset({",", "et", "and", "(", ":", "qui", "who"})
-# Lower-case words inside Arabic names: "Faisal bin Farhan", "Mohamed Ould Cheikh".
-_NAME_PARTICLES = frozenset({"bin", "ibn", "bint", "ben", "al", "el", "ould"})
+# Punctuation that closes a name's apposition ("X, a dit", "X (RDC)"); the lexicon's
+# "name_closers" add the words that do ("X et Y", "X, who").
+_AFTER_NAME_PUNCT = frozenset({",", "(", ":"})
+# The lexicon's word lists read here (tests/enrich/test_lexicon_keys.py): "name_closers";
+# "name_particles", lower-case words inside Arabic names ("Faisal bin Farhan", "Mohamed Ould
+# Cheikh"); "plural_role_markers", words before a role that make it plural ("both", "tous
+# deux"); "list_glue", the words joining names of a list ("et", "ainsi que", "as well as");
+# "list_apposition_words", words of a plural apposition in a list ("tous deux"); and
+# "list_genitives", the words between a listed name and its state ("X du Kazakhstan, Y of A").
+LEXICON_KEYS = (
+    "name_closers",
+    "name_particles",
+    "plural_role_markers",
+    "list_glue",
+    "list_apposition_words",
+    "list_genitives",
+)
 
 
 @cache
@@ -190,15 +203,20 @@ def misread_name(ctx: Ctx, k: int) -> bool:
     end = k + 1
     while end < len(doc) and doc[end].ent_iob_ == "I":
         end += 1
+    particles = kbmod.lexicon_words(ctx.kb.lang, "name_particles")
     if end - k > 4 or not all(
-        t.is_title or not t.is_alpha or t.lower_ in _NAME_PARTICLES for t in doc[k:end]
+        t.is_title or not t.is_alpha or t.lower_ in particles for t in doc[k:end]
     ):
         return False
     if any(i in ctx.country_at or ctx.lower(i) in ctx.non_name_words for i in range(k, end)):
         return False
     prev = ctx.lower(k - 1)
     if prev == ",":
-        if end < len(doc) and (doc[end].pos_ in _VERBISH or ctx.lower(end) in _AFTER_NAME):
+        closers = kbmod.lexicon_words(ctx.kb.lang, "name_closers")
+        after = ctx.lower(end)
+        if end < len(doc) and (
+            doc[end].pos_ in _VERBISH or after in _AFTER_NAME_PUNCT or after in closers
+        ):
             return True
         # An apposition that ends the sentence, right after the role phrase: "avec son
         # homologue syrien, Faisal Al-Miqdad." Two words at least: the period after an
@@ -330,7 +348,8 @@ def plural_role(ctx: Ctx, role: Span) -> bool:
         for w in words
     ):
         return True
-    return any(w in {"both", "tous", "toutes"} for w in ctx.lower_words(role.start - 2, role.start))
+    markers = kbmod.lexicon_words(ctx.kb.lang, "plural_role_markers")
+    return any(w in markers for w in ctx.lower_words(role.start - 2, role.start))
 
 
 def _joined(ctx: Ctx, a: int, b: int) -> bool:
@@ -341,18 +360,21 @@ def _joined(ctx: Ctx, a: int, b: int) -> bool:
         return False
     glue = False
     roles = _role_tokens(ctx)
+    glue_words = kbmod.lexicon_words(ctx.kb.lang, "list_glue")
+    apposition = kbmod.lexicon_words(ctx.kb.lang, "list_apposition_words")
+    genitives = kbmod.lexicon_words(ctx.kb.lang, "list_genitives")
     for i in range(a, b):
         tok = doc[i]
         low = tok.lower_
-        if low in {",", "et", "and", "ainsi", "que", "as", "well"} or tok.text in {"(", ")"}:
+        if low == "," or low in glue_words or tok.text in {"(", ")"}:
             glue = glue or low not in {"(", ")"}
             continue
         if tok.text in ctx.honorifics or low in ctx.honorific_words or i in ctx.country_at:
             continue
         # Each name with its state: "X du Kazakhstan, Y d'Ouzbékistan et Z", "X of A and Y".
-        if low in _LIST_GENITIVES and _state_next(ctx, i + 1, b):
+        if low in genitives and _state_next(ctx, i + 1, b, genitives):
             continue
-        if i in roles or low in {"tous", "toutes", "deux", "both"}:
+        if i in roles or low in apposition:
             continue
         if tok.pos_ in {"ADJ", "DET"} and not tok.is_title:
             continue
@@ -360,11 +382,8 @@ def _joined(ctx: Ctx, a: int, b: int) -> bool:
     return glue
 
 
-_LIST_GENITIVES = frozenset({"of", "the", "de", "d'", "d’", "du", "des", "la", "l'", "l’"})
-
-
-def _state_next(ctx: Ctx, i: int, b: int) -> bool:
-    while i < b and ctx.lower(i) in _LIST_GENITIVES:
+def _state_next(ctx: Ctx, i: int, b: int, genitives: frozenset[str]) -> bool:
+    while i < b and ctx.lower(i) in genitives:
         i += 1
     return i < b and i in ctx.country_at
 

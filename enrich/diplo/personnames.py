@@ -4,8 +4,13 @@ patronymic names)."""
 
 from spacy.tokens import Token
 
+from diplowire.enrich import kb as kbmod
 from diplowire.enrich.diplo.context import PERSON_LABELS, Ctx, PersonFound
 from diplowire.enrich.kb import norm
+
+# The lexicon's word lists read here (tests/enrich/test_lexicon_keys.py): "role_genitives", the
+# genitive between a role and a blocker ("président du gouvernement Louis Mapou").
+LEXICON_KEYS = ("role_genitives",)
 
 
 def elided(text: str) -> bool:
@@ -58,14 +63,11 @@ def blocked(ctx: Ctx, p: PersonFound) -> bool:
         return True
     if ctx.lower(p.start - 1) not in ctx.blockers:
         return False
-    genitive = ctx.lower(p.start - 2) in _GENITIVES
+    genitive = ctx.lower(p.start - 2) in kbmod.lexicon_words(ctx.kb.lang, "role_genitives")
     return not any(
         r.start < p.start - 1 and (r.end == p.start or (genitive and r.end == p.start - 2))
         for r in ctx.roles
     )
-
-
-_GENITIVES = frozenset({"du", "de", "of"})
 
 
 def given_name_keys(ctx: Ctx, cands: list[PersonFound]) -> dict[str, str]:

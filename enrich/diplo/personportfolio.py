@@ -6,128 +6,28 @@ capitalised word after a known portfolio noun ("Technology", "Competition", "Tou
 no portfolio noun itself.
 """
 
+from diplowire.enrich import kb as kbmod
 from diplowire.enrich.diplo.context import Ctx
 
-# Last words of cabinet portfolios the lexicon's non-name list lacks (en and fr); a portfolio
-# ends on one of them or on a word of that list.
-PORTFOLIO_NOUNS = frozenset(
-    {
-        "competition",
-        "relations",
-        "settlements",
-        "abroad",
-        "diaspora",
-        "resources",
-        "works",
-        "commerce",
-        "research",
-        "innovation",
-        "tourism",
-        "arts",
-        "sport",
-        "lands",
-        "water",
-        "forestry",
-        "forests",
-        "mining",
-        "oil",
-        "gas",
-        "power",
-        "electricity",
-        "railways",
-        "telecommunications",
-        "digital",
-        "economy",
-        "treasury",
-        "budget",
-        "revenue",
-        "customs",
-        "enterprise",
-        "enterprises",
-        "industries",
-        "solidarity",
-        "veterans",
-        "women",
-        "gender",
-        "children",
-        "family",
-        "families",
-        "affairs",
-        "cooperation",
-        "integration",
-        "trade",
-        "extérieur",
-        "étranger",
-        "diasporas",
-        "recherche",
-        "francophonie",
-        "solidarité",
-        "territoire",
-        "territoires",
-        "artisanat",
-        "eau",
-        "forêts",
-        "hydrocarbures",
-        "pétrole",
-        "numérique",
-        "douanes",
-        "femmes",
-        "famille",
-        "enfance",
-        "anciens",
-        "combattants",
-        "postes",
-        "télécommunications",
-        "travaux",
-        "publics",
-        "urbanisme",
-    }
-)
-
-
-# Heads of bodies and texts a portfolio word can open ("Cooperation Action Plan").
-BODY_NOUNS = frozenset(
-    {
-        "plan",
-        "action",
-        "organisation",
-        "organization",
-        "council",
-        "committee",
-        "institute",
-        "centre",
-        "center",
-        "programme",
-        "program",
-        "agreement",
-        "treaty",
-        "initiative",
-        "strategy",
-        "framework",
-        "intelligence",
-        "national",
-        "conseil",
-        "comité",
-        "institut",
-        "accord",
-        "traité",
-        "stratégie",
-        "agence",
-        "nationale",
-    }
-)
+# The lexicon's word lists this rule reads (tests/enrich/test_lexicon_keys.py):
+# "portfolio_nouns", last words of cabinet portfolios the lexicon's non-name list lacks (a
+# portfolio ends on one of them or on a word of that list), and "body_nouns", heads of bodies
+# and texts a portfolio word can open ("Cooperation Action Plan").
+LEXICON_KEYS = ("portfolio_nouns", "body_nouns")
 
 
 def portfolio_closed(ctx: Ctx, k: int) -> bool:
     """True when token ``k`` opens a name: the word before it is a portfolio noun of the KB's
     lexicon and ``k`` is a proper noun that is none, nor a joining word, a state or an honorific."""
     doc = ctx.doc
-    if k < 1 or not (ctx.lower(k - 1) in ctx.non_name_words or ctx.lower(k - 1) in PORTFOLIO_NOUNS):
+    portfolio_nouns = kbmod.lexicon_words(ctx.kb.lang, "portfolio_nouns")
+    body_nouns = kbmod.lexicon_words(ctx.kb.lang, "body_nouns")
+    if k < 1 or not (ctx.lower(k - 1) in ctx.non_name_words or ctx.lower(k - 1) in portfolio_nouns):
         return False
     tok = doc[k]
     if tok.lower_ in ctx.non_name_words or tok.lower_ in ctx.portfolio_words:
         return False
-    if tok.lower_ in PORTFOLIO_NOUNS:
+    if tok.lower_ in portfolio_nouns:
         return False
     if k in ctx.country_at or k in ctx.org_at or tok.text in ctx.honorifics:
         return False
@@ -141,8 +41,8 @@ def portfolio_closed(ctx: Ctx, k: int) -> bool:
     # "Cooperation Action Plan", "National Intelligence Organisation": a body or a text goes on.
     after = nxt.lower_
     return not (
-        after in BODY_NOUNS
+        after in body_nouns
         or after in ctx.non_name_words
         or after in ctx.kb.words("agency_heads")
-        or tok.lower_ in BODY_NOUNS
+        or tok.lower_ in body_nouns
     )

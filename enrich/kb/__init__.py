@@ -233,3 +233,9 @@ def load(lang: str) -> KnowledgeBase:
         if isinstance(v, list)
     }
     return kb
+
+
+@cache
+def lexicon_words(lang: str, key: str) -> frozenset[str]:
+    """``load(lang).words(key)``, built once: the rules look words up per token."""
+    return load(lang).words(key)
