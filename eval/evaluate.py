@@ -72,6 +72,10 @@ it; every ``split`` is ``val``): read only by scoring, to validate the session's
 WAVE9 = DATA / "wave9"
 """Issue 12's fifth collection from new outlets (session 8), labelled before the enricher ran on
 it, every ``split`` is ``dev``: scored once before use (at release 5), then training data."""
+WAVE10 = DATA / "wave10"
+"""Issue 12's fifth never-tuned-on set (session 10; French and English, one item per outlet,
+outlets no earlier set used, labelled under the decided rules of LABELLING.md before the enricher
+ran on it; every ``split`` is ``val``): read only by scoring, to validate release 7 once."""
 SPLIT_SETS = {
     "wave3-dev": (WAVE3, "dev"),
     "wave3-test": (WAVE3, "test"),
@@ -81,6 +85,7 @@ SPLIT_SETS = {
     "wave7-dev": (WAVE7, "dev"),
     "wave8-val": (WAVE8, "val"),
     "wave9-dev": (WAVE9, "dev"),
+    "wave10-val": (WAVE10, "val"),
 }
 FIELDS = ("countries", "persons", "organizations", "topics", "actors", "dyads")
 EXTRA_FIELDS = ("organizations_key",)
