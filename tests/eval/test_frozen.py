@@ -18,6 +18,7 @@ from eval.evaluate import (
     WAVE7,
     WAVE8,
     WAVE9,
+    WAVE10,
     load_items,
     load_split,
 )
@@ -195,3 +196,21 @@ def test_wave9_outlets_are_new_to_every_other_set() -> None:
         _domain(str(i["source_url"])) for i in others
     )
     assert max(Counter(_domain(i["source_url"]) for i in wave9).values()) <= 2
+
+
+WAVE10_SHA256 = "ec3f6504b38b99a4b6840b2a8ab3e863b5d816b1933ec8a42738424409978cde"
+WAVE10_COUNT = 40
+
+
+def test_the_wave10_validation_set_is_unchanged_and_each_item_is_a_new_outlet() -> None:
+    """Wave 10 validates release 7 once (session 10): pinned, one item per outlet, and none of
+    its URLs or outlets occur in any other set."""
+    val = sorted(load_split(WAVE10, "val"), key=lambda i: i["id"])
+    assert len(val) == WAVE10_COUNT
+    assert _digest(val) == WAVE10_SHA256
+    assert Counter(i["lang"] for i in val) == {"fr": 20, "en": 20}
+    domains = [_domain(str(i["source_url"])) for i in val]
+    assert len(set(domains)) == len(domains)
+    others = _outside((WAVE10,))
+    assert {i["source_url"] for i in val}.isdisjoint(i["source_url"] for i in others)
+    assert set(domains).isdisjoint(_domain(str(i["source_url"])) for i in others)
