@@ -198,8 +198,8 @@ def test_wave9_outlets_are_new_to_every_other_set() -> None:
     assert max(Counter(_domain(i["source_url"]) for i in wave9).values()) <= 2
 
 
-WAVE10_SHA256 = "ec3f6504b38b99a4b6840b2a8ab3e863b5d816b1933ec8a42738424409978cde"
-WAVE10_COUNT = 40
+WAVE10_SHA256 = "9465dac67e4b544f27ccc8f862673237e8e56c7ee507d233ebfb0b90e9b28ffb"
+WAVE10_COUNT = 80
 
 
 def test_the_wave10_validation_set_is_unchanged_and_each_item_is_a_new_outlet() -> None:
@@ -208,7 +208,7 @@ def test_the_wave10_validation_set_is_unchanged_and_each_item_is_a_new_outlet() 
     val = sorted(load_split(WAVE10, "val"), key=lambda i: i["id"])
     assert len(val) == WAVE10_COUNT
     assert _digest(val) == WAVE10_SHA256
-    assert Counter(i["lang"] for i in val) == {"fr": 20, "en": 20}
+    assert Counter(i["lang"] for i in val) == {"fr": 40, "en": 40}
     domains = [_domain(str(i["source_url"])) for i in val]
     assert len(set(domains)) == len(domains)
     others = _outside((WAVE10,))
