@@ -2,15 +2,15 @@
 
     .venv/bin/python -m eval.actors_cv [--folds 5] [--seeds 12,1,2] [--json]
 
-Data: only what may be tuned on (issue 12): dev, dev2, held-out, the wave-3 *dev* split and
-wave5-dev (324 documents). The frozen wave3-test split, wave4-val and the old test set are never
-loaded here. Folds are by document
+Data: only what may be tuned on (issue 12): dev, dev2, held-out, the wave-3 *dev* split,
+wave5-dev, wave7-dev and wave9-dev (624 documents). The frozen wave3-test split, the validation
+sets and the old test set are never loaded here. Folds are by document
 (seeded shuffle); inside each training fold an inner cross-validation gives the first stage's
 out-of-fold probabilities, from which its threshold is picked and the second stage
 (``enrich/diplo/dyadstage.py``) is trained, so the held-out fold sees models and thresholds
 chosen without it. Candidates are the countries the enricher finds (the trivial answer's set).
-Systems: "classifier" (both stages: the enricher), "first stage" (a country acts when its best
-mention's probability reaches the threshold: the enricher before the second stage), "rules" (the
+Systems: "classifier" (both stages: the enricher since session 10), "first stage" (a country
+acts when its best mention's probability reaches the threshold: the enricher before), "rules" (the
 rules' own verdicts, ``analyze(..., learned_actors=False)``, which are also the features'
 inputs) and "trivial" (every country found acts). Every figure has a 95 % bootstrap interval
 over documents, and paired intervals between the systems.

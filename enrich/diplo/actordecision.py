@@ -4,15 +4,17 @@ the mention features of ``actorfeatures``, with the rules' verdicts as features,
 Chosen because on cross-validation by document over the 174 documents one may tune on it beats the
 trivial answer ("every country found is an actor") on actors and dyads where the rules do not
 (``eval/README.md``, "Actors by a learned classifier"). Candidates are the countries the analysis
-found; a state acts when one of its mentions reaches the model's threshold. The weights
+found; the first stage gives each of their mentions a probability. The weights
 (``enrich/kb/actor_model.json``) were trained on French and English only, so other languages keep
-the rules' verdicts. Since session 7 they are trained on 324 documents, wave5-dev's 150 articles
-from new outlets included (eval/README.md, "Actors, session 7").
+the rules' verdicts. They are trained on the 624 DEV documents (``scripts/train_actors.py``).
 
-A second stage over each document's states (``dyadstage``, ``enrich/kb/dyad_model.json``) is
-trained and cross-validated beside it but not used: its CV gain on dyads (+0.029) was inside the
-seed-to-seed range, the criterion for wiring a model in, and on the 80 never-tuned-on wave-4
-articles it scored lower (dyads 0.706 against 0.734 for this classifier alone; eval/README.md).
+A second stage over each document's states (``dyadstage``, ``enrich/kb/dyad_model.json``) then
+reads each state's first-stage probability beside those of the states listed or named with it, and
+decides. Measured and left out while the data was 174 and 324 documents (its CV gain on dyads was
+inside the seed-to-seed range, and on wave4-val it scored lower); wired in since session 10: on
+the 624 re-read DEV documents, with enumerations that repeat their genitive joined as lists,
+both stages beat the first stage alone on actors and dyads on every fold seed
+(``eval/results/actors-dyads-2026-12-01.txt``).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import TYPE_CHECKING
 import msgspec
 from spacy.tokens import Doc
 
-from diplowire.enrich.diplo import actormodel
+from diplowire.enrich.diplo import actormodel, dyadstage
 from diplowire.enrich.diplo.actorfeatures import mention_rows
 from diplowire.enrich.diplo.context import CountryMention, Ctx
 from diplowire.wire.article import Country
@@ -41,6 +43,12 @@ def stored_model() -> actormodel.ActorModel:
     return actormodel.load()
 
 
+@cache
+def stored_second() -> actormodel.ActorModel:
+    """The second stage's shipped weights (``dyadstage``), read once per process."""
+    return actormodel.load(dyadstage.MODEL_PATH, dyadstage.FEATURES)
+
+
 def learned_countries(
     doc: Doc,
     lang: str,
@@ -48,13 +56,17 @@ def learned_countries(
     ctx: Ctx,
     mentions: list[CountryMention],
 ) -> tuple[Country, ...]:
-    """``rule_facts.countries`` with ``actor`` set by the classifier (the rules' verdicts for a
-    language the model was not trained on, or a country with no mention to score)."""
+    """``rule_facts.countries`` with ``actor`` set by the classifier's two stages (the rules'
+    verdicts for a language the model was not trained on, or a country with no mention to
+    score)."""
     if lang not in TRAINED_LANGS or not rule_facts.countries:
         return tuple(rule_facts.countries)
-    model = stored_model()
-    probs = model.country_probs(mention_rows(doc, lang, rule_facts, ctx, mentions))
+    second = stored_second()
+    rows = mention_rows(doc, lang, rule_facts, ctx, mentions)
+    probs = dyadstage.state_probs(stored_model(), second, rows)
     return tuple(
-        msgspec.structs.replace(c, actor=probs[c.code] >= model.threshold) if c.code in probs else c
+        msgspec.structs.replace(c, actor=probs[c.code] >= second.threshold)
+        if c.code in probs
+        else c
         for c in rule_facts.countries
     )

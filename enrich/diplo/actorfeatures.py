@@ -293,15 +293,23 @@ def _list_position(
     ctx: Ctx, t: int, starts: list[int], by_token: dict[int, CountryMention]
 ) -> tuple[int, bool]:
     """Index of the mention in a run of countries joined by commas/coordinators, and whether
-    it is in such a run at all ("X, Y and Z voted against")."""
+    it is in such a run at all ("X, Y and Z voted against"). A run may repeat its genitive
+    before each state ("aux gouvernements de l'Argentine, du Chili et de l'Uruguay", "of France
+    and of Japan") when a comma or coordinator separates them: a lone genitive between two
+    states ("l'ambassadeur de France de ...") joins nothing."""
     doc = ctx.doc
 
     def joined(a: int, b: int) -> bool:
         ma = by_token.get(a)
         end = ma.end if ma else a + 1
+        gap = range(end, b)
+        separated = any(doc[k].lower_ in ctx.coord or doc[k].text == "," for k in gap)
         return all(
-            doc[k].lower_ in ctx.coord or doc[k].text == "," or doc[k].pos_ == "DET"
-            for k in range(end, b)
+            doc[k].lower_ in ctx.coord
+            or doc[k].text == ","
+            or doc[k].pos_ == "DET"
+            or (separated and doc[k].lower_ in ctx.gen_preps)
+            for k in gap
         )
 
     idx = starts.index(t) if t in starts else -1

@@ -54,3 +54,20 @@ def test_list_length_counts_the_enumeration() -> None:
         2 / 6,
         0.0,
     ]
+
+
+def test_an_enumeration_that_repeats_its_genitive_is_one_list() -> None:
+    # "de l'Argentine, du Chili ... et de l'Uruguay": before, the genitive before each state cut
+    # the run, so the seven states told to withdraw their diplomats were judged one by one.
+    fr = _rows(
+        "Le Venezuela a demandé aux gouvernements de l'Argentine, du Chili, du Pérou et de "
+        "l'Uruguay de retirer leur personnel diplomatique.",
+        "fr",
+    )
+    assert all(_f(fr[c][0], "in_list") == 1 for c in ("AR", "CL", "PE", "UY"))
+    assert _f(fr["UY"][0], "list_length") == 4 / 6 and _f(fr["VE"][0], "in_list") == 0
+    en = _rows("The foreign ministers of France, of Germany and of Italy visited Tripoli.", "en")
+    assert _f(en["IT"][0], "list_position") == 2 / 4 and _f(en["DE"][0], "list_after_first") == 1
+    # Genitives with other words between them are two phrases, not one list.
+    two = _rows("The president of France and the prime minister of Japan spoke.", "en")
+    assert _f(two["JP"][0], "in_list") == 0 == _f(two["FR"][0], "in_list")

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from diplowire.enrich import diplo, nlp
-from diplowire.enrich.diplo import actordecision
+from diplowire.enrich.diplo import actordecision, dyadstage
 from diplowire.enrich.diplo.actorfeatures import mention_rows
 
 DEV = Path(__file__).resolve().parents[2] / "eval" / "data" / "diplomatic-dev.jsonl"
@@ -57,12 +57,14 @@ def test_actor_flags_are_the_stored_models_decision() -> None:
     rules = diplo.analyze(doc, "en", learned_actors=False)
     learned = diplo.analyze(doc, "en")
     model = actordecision.stored_model()
-    probs = model.country_probs(mention_rows(doc, "en", rules))
+    second = actordecision.stored_second()
+    probs = dyadstage.state_probs(model, second, mention_rows(doc, "en", rules))
     assert set(probs) == {c.code for c in rules.countries}
     assert {c.code: c.actor for c in learned.countries} == {
-        code: p >= model.threshold for code, p in probs.items()
+        code: p >= second.threshold for code, p in probs.items()
     }
     acting = sorted(c.code for c in learned.countries if c.actor)
     assert learned.dyads == tuple(f"{a}-{b}" for i, a in enumerate(acting) for b in acting[i + 1 :])
     assert diplo.analyze(doc, "en") == learned  # deterministic, weights read once
     assert actordecision.stored_model() is model
+    assert actordecision.stored_second() is second

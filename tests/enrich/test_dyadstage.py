@@ -79,8 +79,8 @@ def test_stored_second_stage_matches_its_features(tmp_path: Path) -> None:
 
 
 def test_the_second_stage_decides_on_stored_weights_of_both_stages() -> None:
-    # Not wired into the enricher (enrich/diplo/actordecision.py says why); the stored weights
-    # still load and decide, for eval.actors_cv and the next comparison.
+    # The enricher decides with both stages (enrich/diplo/actordecision.py): its flags are the
+    # second stage's verdicts over the stored weights of both.
     pipeline = nlp.load("en")
     assert pipeline is not None
     text = (
@@ -100,6 +100,9 @@ def test_the_second_stage_decides_on_stored_weights_of_both_stages() -> None:
     }
     decision = actors_cv.Decision(first, second)
     assert decision.actors(rows) == dyadstage.actors(first, second, rows)
+    assert actordecision.stored_second() == second
+    learned = diplo.analyze(doc, "en")
+    assert {c.code for c in learned.countries if c.actor} == dyadstage.actors(first, second, rows)
 
 
 def test_train_fits_both_stages_on_out_of_fold_probabilities() -> None:
