@@ -9,6 +9,8 @@ from diplowire.enrich.diplo.orgcontext import (
     city_list_after,
     in_person_title,
     inside_document_name,
+    inside_longer_name,
+    is_dateline,
     parent_of_named_organ,
     portfolio_then_state,
 )
@@ -37,8 +39,11 @@ def named_orgs(ctx: Ctx) -> list[OrgFound]:
     out = []
     for span in ctx.orgs:
         entry = ctx.kb.orgs_by_id[span_code(span)]
-        if in_person_title(ctx, span.start, span.end) or inside_document_name(
-            ctx, span.start, span.end
+        if (
+            in_person_title(ctx, span.start, span.end, before_role=entry.country is None)
+            or inside_document_name(ctx, span.start, span.end)
+            or is_dateline(ctx, span.start, span.end)
+            or (entry.type == "international_org" and inside_longer_name(ctx, span.start))
         ):
             continue
         if entry.type == "international_org" and parent_of_named_organ(ctx, span.start):
