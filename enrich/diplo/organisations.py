@@ -237,7 +237,9 @@ def composed_orgs(ctx: Ctx) -> list[OrgFound]:
         if not senders and ctx.lower(h.start - 1) in possessive:
             # "its embassy in Kabul", "son ambassade au Niger": the state named last before.
             prior = _subject_state_before(ctx, h.start - 1)
-            if prior is not None:
+            # "Iran and Saudi Arabia agreed to reopen their embassies": several states own the
+            # missions, and the pronoun picks none of them out.
+            if prior is not None and not (head.plural and _coordinated_state(ctx, prior)):
                 senders.append(prior)
         if not senders:
             listed, list_end = _country_list_after(ctx, end)
@@ -370,6 +372,18 @@ def _subject_state_before(ctx: Ctx, i: int) -> Span | None:
                 continue
             return c
     return None
+
+
+def _coordinated_state(ctx: Ctx, c: Span) -> bool:
+    """The state is one of a coordinated pair ("Iran and Saudi Arabia", "les USA et Cuba")."""
+    k = c.end + 1 if ctx.lower(c.end) in ctx.coord else -1
+    while 0 < k < len(ctx.doc) and ctx.doc[k].lower_ in ctx.articles:
+        k += 1
+    after = ctx.country_at.get(k)
+    if after is not None and after.start == k and span_kind(after) in {"name", "demonym"}:
+        return True
+    before = ctx.country_at.get(c.start - 2)
+    return ctx.lower(c.start - 1) in ctx.coord and before is not None
 
 
 def _strip_article(ctx: Ctx, span: Span) -> str:

@@ -90,3 +90,23 @@ def test_english_and_french_kbs_name_the_same_organisations() -> None:
     en = {o.id for o in kb.load("en").orgs}
     fr = {o.id for o in kb.load("fr").orgs}
     assert en == fr
+
+
+def test_their_missions_after_two_states_belong_to_neither_alone() -> None:
+    # w9-af-me-en-21, w7-eu-am-fr-09: "their embassies" are both states' missions, not the
+    # second state's.
+    orgs = _orgs(
+        "Iran and Saudi Arabia have agreed to restore diplomatic relations and reopen their "
+        "embassies, following four days of talks in Beijing.",
+        "en",
+    )
+    assert not any(k.startswith("mission:") for k in orgs)
+    orgs = _orgs(
+        "Les USA et Cuba viennent de procéder officiellement à la réouverture de leurs "
+        "ambassades à Washington et La Havane.",
+        "fr",
+    )
+    assert not any(k.startswith("mission:") for k in orgs)
+    # Counter-case (w3-eu-am-fr-07): one state's possessive missions are that state's.
+    orgs = _orgs("Le Venezuela fermera son ambassade et tous ses consulats aux États-Unis.", "fr")
+    assert "mission:VE:embassy" in orgs and "mission:VE:consulate" in orgs
