@@ -107,6 +107,8 @@ def agency_orgs(ctx: Ctx) -> list[OrgFound]:
         if any(h.start < ent.end and ent.start < h.end for h in ctx.heads):
             continue
         toks = [t for t in ent if not (t.lower_ in ctx.articles or t.pos_ == "DET")]
+        while toks and toks[-1].pos_ == "PART":
+            toks.pop()  # "The Turkish Communications Department's statement"
         if not toks or not any(t.lower_ in heads for t in toks):
             continue
         if any(t.lower_ in media for t in toks):

@@ -110,3 +110,12 @@ def test_their_missions_after_two_states_belong_to_neither_alone() -> None:
     # Counter-case (w3-eu-am-fr-07): one state's possessive missions are that state's.
     orgs = _orgs("Le Venezuela fermera son ambassade et tous ses consulats aux États-Unis.", "fr")
     assert "mission:VE:embassy" in orgs and "mission:VE:consulate" in orgs
+
+
+def test_possessive_ending_is_no_part_of_an_agency_name() -> None:
+    # w7-af-me-en-22: the possessive ending is no part of an agency's name.
+    orgs = _orgs(
+        "The Turkish Communications Department's statement cited Erdogan as praising Libya.",
+        "en",
+    )
+    assert not any(o.name.endswith("'s") for o in orgs.values())
