@@ -9,6 +9,8 @@ from diplowire.enrich.diplo.orgcontext import (
     city_list_after,
     in_person_title,
     inside_document_name,
+    inside_longer_name,
+    is_dateline,
     parent_of_named_organ,
     portfolio_then_state,
 )
@@ -37,8 +39,11 @@ def named_orgs(ctx: Ctx) -> list[OrgFound]:
     out = []
     for span in ctx.orgs:
         entry = ctx.kb.orgs_by_id[span_code(span)]
-        if in_person_title(ctx, span.start, span.end) or inside_document_name(
-            ctx, span.start, span.end
+        if (
+            in_person_title(ctx, span.start, span.end, before_role=entry.country is None)
+            or inside_document_name(ctx, span.start, span.end)
+            or is_dateline(ctx, span.start, span.end)
+            or (entry.type == "international_org" and inside_longer_name(ctx, span.start))
         ):
             continue
         if entry.type == "international_org" and parent_of_named_organ(ctx, span.start):
@@ -102,6 +107,8 @@ def agency_orgs(ctx: Ctx) -> list[OrgFound]:
         if any(h.start < ent.end and ent.start < h.end for h in ctx.heads):
             continue
         toks = [t for t in ent if not (t.lower_ in ctx.articles or t.pos_ == "DET")]
+        while toks and toks[-1].pos_ == "PART":
+            toks.pop()  # "The Turkish Communications Department's statement"
         if not toks or not any(t.lower_ in heads for t in toks):
             continue
         if any(t.lower_ in media for t in toks):
@@ -232,7 +239,9 @@ def composed_orgs(ctx: Ctx) -> list[OrgFound]:
         if not senders and ctx.lower(h.start - 1) in possessive:
             # "its embassy in Kabul", "son ambassade au Niger": the state named last before.
             prior = _subject_state_before(ctx, h.start - 1)
-            if prior is not None:
+            # "Iran and Saudi Arabia agreed to reopen their embassies": several states own the
+            # missions, and the pronoun picks none of them out.
+            if prior is not None and not (head.plural and _coordinated_state(ctx, prior)):
                 senders.append(prior)
         if not senders:
             listed, list_end = _country_list_after(ctx, end)
@@ -365,6 +374,18 @@ def _subject_state_before(ctx: Ctx, i: int) -> Span | None:
                 continue
             return c
     return None
+
+
+def _coordinated_state(ctx: Ctx, c: Span) -> bool:
+    """The state is one of a coordinated pair ("Iran and Saudi Arabia", "les USA et Cuba")."""
+    k = c.end + 1 if ctx.lower(c.end) in ctx.coord else -1
+    while 0 < k < len(ctx.doc) and ctx.doc[k].lower_ in ctx.articles:
+        k += 1
+    after = ctx.country_at.get(k)
+    if after is not None and after.start == k and span_kind(after) in {"name", "demonym"}:
+        return True
+    before = ctx.country_at.get(c.start - 2)
+    return ctx.lower(c.start - 1) in ctx.coord and before is not None
 
 
 def _strip_article(ctx: Ctx, span: Span) -> str:

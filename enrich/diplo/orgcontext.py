@@ -48,12 +48,17 @@ def _gap(ctx: Ctx, start: int, end: int) -> int:
     return sum(1 for i in range(start, end) if i not in ctx.country_at)
 
 
-def in_person_title(ctx: Ctx, start: int, end: int) -> bool:
+def in_person_title(ctx: Ctx, start: int, end: int, *, before_role: bool = True) -> bool:
     """The organisation at ``start:end`` is part of a named person's title: a role word leads to
     it through link words only ("spokesperson for X", "porte-parole du X", "ambassador to the UN")
     and a person's name stands right after the organisation or right before the role
     ("X Maria Zakharova", "Dhakal, spokesperson for X"). Without a name ("a spokesman for the
-    Iranian Foreign Ministry said") the organisation itself is in the story and is kept."""
+    Iranian Foreign Ministry said") the organisation itself is in the story and is kept.
+    ``before_role=False`` leaves out the organisation written before the role ("US State
+    Department Secretary Antony Blinken"), for a KB name that carries the only word of its
+    state: dropped, it would take the state out of the story."""
+    if before_role and _names_role_of_person(ctx, start, end):
+        return True
     role = next(
         (r for r in ctx.roles if r.end <= start and _gap(ctx, r.end, start) <= TITLE_GAP), None
     )
@@ -76,6 +81,50 @@ def in_person_title(ctx: Ctx, start: int, end: int) -> bool:
     while before >= 0 and (ctx.lower(before) == "," or _skippable(ctx, before)):
         before -= 1
     return before >= 0 and _person_at(ctx, before) and ctx.same_sent(before, start)
+
+
+def _names_role_of_person(ctx: Ctx, start: int, end: int) -> bool:
+    """The organisation premodifies a named person's role: "Chinese Foreign Ministry
+    spokesperson Mao Ning", "UN Secretary-General António Guterres", "U.N. Ambassador Wang
+    Guangya" (the role may begin inside the organisation's words: "US Treasury Secretary")."""
+    return any(
+        start < r.start <= end < r.end < len(ctx.doc)
+        and _person_at(ctx, r.end)
+        and ctx.same_sent(start, r.end)
+        for r in ctx.roles
+    )
+
+
+def is_dateline(ctx: Ctx, start: int, end: int) -> bool:
+    """'UNITED NATIONS (AP) --', 'United Nations: Maintaining its neutrality, ...': a place
+    heading the body's first line (where the story was filed), not the organisation acting."""
+    doc = ctx.doc
+    line_start = start == 0 or "\n" in doc[start - 1].text_with_ws or doc[start - 1].is_space
+    if not line_start or end >= len(doc) or ctx.sent[start] == 0:
+        return False
+    nxt = doc[end].text
+    span_text = doc[start:end].text
+    return (span_text.isupper() and len(span_text) > 3 and nxt in {"(", ",", "-", "–", "—"}) or (
+        nxt == ":" and not span_text.isupper()
+    )
+
+
+def inside_longer_name(ctx: Ctx, start: int) -> bool:
+    """ "Iran's Supreme National Security Council": a KB name ("Security Council") whose
+    capitalised words run on from a capitalised word before it, inside a sentence, is the tail
+    of another body's name."""
+    i = start - 1
+    if i < 1 or i in ctx.country_at or i in ctx.org_at or ctx.sent[i - 1] != ctx.sent[i]:
+        return False
+    before, first = ctx.doc[i], ctx.doc[start]
+    return (
+        before.is_title
+        and first.is_title
+        and before.pos_ in {"PROPN", "ADJ"}
+        and not _skippable(ctx, i)
+        and not ctx.doc[i - 1].is_punct
+        and not ctx.doc[i - 1].is_space
+    )
 
 
 def parent_of_named_organ(ctx: Ctx, start: int) -> bool:
