@@ -1,14 +1,18 @@
 """Country mentions, and whether each names a state acting in the story or only a place."""
 
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc, Span, Token
 
 from diplowire.enrich.diplo.context import PLACE_LABELS, CountryMention, Ctx, span_code, span_kind
+from diplowire.enrich.diplo.dateline import dateline_places, in_dateline
 
 
 def country_mentions(ctx: Ctx) -> list[CountryMention]:
     doc = ctx.doc
     out: list[CountryMention] = []
+    dateline = dateline_places(ctx)
     for span in ctx.country:
+        if in_dateline(dateline, span):
+            continue  # where the story was filed, not a state in it
         kind = span_kind(span)
         m = CountryMention(span_code(span), kind, span.start, span.end)
         prev = ctx.lower(span.start - 1)
@@ -40,7 +44,8 @@ def _is_dateline(doc: Doc, span: Span) -> bool:
 
 
 def _is_locator(ctx: Ctx, span: Span) -> bool:
-    """The country only locates a city ("la plus grande ville de Türkiye", "Mosul, Iraq")."""
+    """The country only locates a city ("la plus grande ville de Türkiye", "Mosul, Iraq",
+    "Phnom Penh, Cambodia")."""
     doc = ctx.doc
     i = span.start - 1
     if ctx.lower(i) in ctx.articles:
@@ -51,13 +56,38 @@ def _is_locator(ctx: Ctx, span: Span) -> bool:
             j -= 1
         if ctx.lower(j) in ctx.city_nouns:
             return True
-    if ctx.lower(span.start - 1) in {",", "("} and span.start >= 2:
+    if (
+        ctx.lower(span.start - 1) in {",", "("}
+        and span.start >= 2
+        and not _relative_subject(ctx, span)
+    ):
         before = doc[span.start - 2]
+        place = ctx.country_at.get(span.start - 2)
+        if place is not None and span_kind(place) != "name" and span_code(place) == span_code(span):
+            return True  # "in Phnom Penh, Cambodia": the capital located by its own state
         if before.is_title and before.pos_ == "PROPN" and (span.start - 2) not in ctx.country_at:
             ents = {e.label_ for e in doc.ents if e.start <= span.start - 2 < e.end}
             if ents & PLACE_LABELS or before.ent_type_ == "" or before.ent_type_ in PLACE_LABELS:
                 return True
     return False
+
+
+def _relative_subject(ctx: Ctx, span: Span) -> bool:
+    """ "in Bangkok, Thailand, which holds ASEAN's chairmanship": a relative clause says what the
+    state does, so it is more than the city's locator."""
+    doc = ctx.doc
+    j = span.end
+    if ctx.lower(j) != "," or j + 1 >= len(doc) or not _relative_pronoun(doc[j + 1]):
+        return False
+    return any(
+        k < len(doc) and doc[k].pos_ in {"VERB", "AUX"} and ctx.same_sent(j, k)
+        for k in (j + 2, j + 3)
+    )
+
+
+def _relative_pronoun(tok: Token) -> bool:
+    # French tags the morphology (PronType=Rel); the English model only the Penn tag (WDT, WP).
+    return "Rel" in tok.morph.get("PronType", []) or tok.tag_ in {"WDT", "WP"}
 
 
 def _demonym_is_actor(ctx: Ctx, span: Span) -> bool:

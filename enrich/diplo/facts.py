@@ -13,6 +13,7 @@ from diplowire.enrich import kb as kbmod
 from diplowire.enrich.diplo.actordecision import learned_countries
 from diplowire.enrich.diplo.context import Ctx, OrgFound
 from diplowire.enrich.diplo.countries import country_mentions
+from diplowire.enrich.diplo.dateline import dateline_places, dateline_states
 from diplowire.enrich.diplo.organisations import (
     agency_orgs,
     composed_orgs,
@@ -121,6 +122,11 @@ def analyze(
     for code, spans in extra.items():
         if code not in per_code:
             per_code[code] = spans
+    for code, span in dateline_states(ctx, dateline_places(ctx), persons).items():
+        if code not in per_code:
+            # "Muscat: ..., Foreign Minister on Monday received": the officials' state.
+            per_code[code] = [span]
+            actor_codes.add(code)
     # A state named nowhere in the story (no name, demonym, capital or mission) is not one of its
     # countries, even when its official acts (eval/LABELLING.md P4): persons.tsv now knows every
     # state's leaders, and their states would otherwise enter stories that never name them.
