@@ -6,11 +6,41 @@ tell that her term ended; the text can: "l'ancienne Première ministre Sheikh Ha
 Hasina se cache en Inde". The per-mention check (personlinks.excluded_holder) drops the first
 mention only; the bare later mentions still reach the KB. This module carries the verdict over
 the surname group, unless some mention gives the person a current office of its own ("former
-defence minister, now foreign minister X")."""
+defence minister, now foreign minister X").
+
+A past era is the same cue: "sous la présidence de Barack Obama", "sous le gouvernement d'Iván
+Duque" (lexicon key ``era_phrases``) name a period, not an official acting in the story; with a
+title of its own ("sous l'administration du Premier ministre Shinzo Abe") the mention keeps it."""
 
 from collections.abc import Callable, Iterable
+from functools import cache
 
-from diplowire.enrich.diplo.context import PersonFound
+from diplowire.enrich.diplo.context import Ctx, PersonFound
+from diplowire.enrich.kb import load, norm
+
+# The genitive that closes an era phrase, as the tokenizer leaves it before a name.
+_GENITIVE_FORMS = {"de": ("de", "d'", "du"), "of": ("of",)}
+_ERA_WINDOW = 6
+
+
+@cache
+def _era_phrases(lang: str) -> frozenset[str]:
+    out: set[str] = set()
+    for phrase in load(lang).words("era_phrases"):
+        head, _, last = norm(phrase).rpartition(" ")
+        out.update(f"{head} {form}" for form in _GENITIVE_FORMS.get(last, (last,)))
+    return frozenset(out)
+
+
+def era_mention(ctx: Ctx, p: PersonFound) -> bool:
+    """The name right after 'under the presidency of' / 'sous le gouvernement de'."""
+    phrases = _era_phrases(ctx.kb.lang)
+    if not phrases:
+        return False
+    lo = max(0, p.start - _ERA_WINDOW)
+    # "sous l' administration de" as tokens: glue elisions back to their word.
+    before = " ".join(norm(t.text) for t in ctx.doc[lo : p.start]).replace("' ", "'")
+    return any(before == ph or before.endswith(" " + ph) for ph in phrases)
 
 
 class FormerMarks:

@@ -20,7 +20,7 @@ from diplowire.enrich.diplo.personacts import (
 )
 from diplowire.enrich.diplo.personbefore import names_before_roles
 from diplowire.enrich.diplo.personcues import accredited_envoy, capitals_names
-from diplowire.enrich.diplo.personformer import FormerMarks
+from diplowire.enrich.diplo.personformer import FormerMarks, era_mention
 from diplowire.enrich.diplo.personheadline import headline_word
 from diplowire.enrich.diplo.personhonor import honorific_names
 from diplowire.enrich.diplo.personlinks import (
@@ -187,7 +187,7 @@ def resolve_persons(
         role = left or right
         former = role is not None and excluded_holder(ctx, role, p, left is not None)
         current = role is not None and not former and anchored(ctx, role, p, left is not None)
-        marks.mark(p, former=former, current=current)
+        marks.mark(p, former=former or (not current and era_mention(ctx, p)), current=current)
         if role is not None and current:
             p.role, p.country, p.posted_to = role_facts(ctx, role, p, left is not None)
             p.official = True

@@ -83,3 +83,28 @@ def test_title_case_headline_words_are_no_names() -> None:
         "en",
     )
     assert "Taneti Maamau" in found
+
+
+def test_a_past_era_names_no_acting_official() -> None:
+    # w9-eu-am-fr-13: relations cut "sous le gouvernement d’Iván Duque", a KB person with no
+    # other mention; w7-eu-am-fr-07: "sous la présidence de Barack Obama".
+    found = persons_of(
+        "Les relations diplomatiques entre le Venezuela et la Colombie avaient été interrompues "
+        "depuis 2019, sous le gouvernement d’Iván Duque. Le président Gustavo Petro a reçu "
+        "Nicolás Maduro.",
+        "fr",
+    )
+    assert set(found) == {"Gustavo Petro", "Nicolás Maduro"}
+    found = persons_of(
+        "Ties with Cuba improved under the presidency of Barack Obama. Ambassador Philip "
+        "Goldberg met Cuban officials.",
+        "en",
+    )
+    assert set(found) == {"Philip Goldberg"}
+    # Counter-case (w3-as-ml-fr-03): the mention's own title makes it an office held.
+    found = persons_of(
+        "C'est sous l'administration du Premier ministre Shinzo Abe que Tokyo a renforcé ses "
+        "liens avec Pékin.",
+        "fr",
+    )
+    assert found.get("Shinzo Abe") == ("head_of_government", "JP")
