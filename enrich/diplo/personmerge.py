@@ -4,10 +4,20 @@ Surname grouping keys a name by its last word, so a mention whose last word is n
 starts a group of its own: "Mamadi" (the NER stopped at the given name) beside "Mamadi Doumbouya",
 "Marcos" beside "Ferdinand Marcos Jr.", "Binh Minh" beside "Pham Binh Minh", or the same KB person
 reached by two spellings ("Erdoğan", "Erdogan") printed twice. A name whose words all stand, in
-order, inside another found name is that person."""
+order, inside another found name is that person, unless the KB knows them as two people or
+the longer name is built on a patronymic ("Salman" beside "Mohammed bin Salman", "Abdullah"
+beside "Abdullah bin Zayed": there personnames.given_name_keys decides)."""
 
 from diplowire.enrich.diplo.context import PersonFound
-from diplowire.enrich.diplo.personnames import words_of
+from diplowire.enrich.diplo.personnames import _PATRONYMIC, words_of
+
+
+def _same(small: PersonFound, big: PersonFound, short: list[str], long: list[str]) -> bool:
+    if not _inside(short, long):
+        return False
+    if small.kb_index is not None and big.kb_index is not None:
+        return small.kb_index == big.kb_index
+    return short == long or not _PATRONYMIC.intersection(long)
 
 
 def _inside(short: list[str], long: list[str]) -> bool:
@@ -21,7 +31,7 @@ def merge_contained(persons: list[PersonFound]) -> list[PersonFound]:
     order = sorted(range(len(persons)), key=lambda i: -len(words[i]))
     kept: list[int] = []
     for i in order:
-        host = next((k for k in kept if _inside(words[i], words[k])), None)
+        host = next((k for k in kept if _same(persons[i], persons[k], words[i], words[k])), None)
         if host is None:
             kept.append(i)
             continue

@@ -2,6 +2,8 @@
 person printed twice, and past eras ("sous la présidence de"). Real sentences of DEV items
 (ids in the comments), each with a counter-case where the rule must not fire."""
 
+from diplowire.enrich.diplo.context import PersonFound
+from diplowire.enrich.diplo.personmerge import merge_contained
 from tests.support.persons import persons_of
 
 
@@ -58,6 +60,27 @@ def test_a_name_inside_another_found_name_is_the_same_person() -> None:
         "en",
     )
     assert set(found) == {"Pham Binh Minh"}
+
+
+def test_no_fold_across_kb_persons_or_into_a_patronymic() -> None:
+    # "King Salman" beside "Mohammed bin Salman": the father's name, not a surname; and two KB
+    # persons stay two whatever their names.
+    people = [
+        PersonFound("Salman", 0, 1, official=True),
+        PersonFound("Mohammed bin Salman", 5, 8, official=True),
+        PersonFound("Abdullah", 10, 11, kb_index=1, official=True),
+        PersonFound("Abdullah Shahid", 12, 14, kb_index=2, official=True),
+        PersonFound("Mamadi", 20, 21, official=True),
+        PersonFound("Mamadi Doumbouya", 22, 24, kb_index=3, official=True),
+    ]
+    names = [p.name for p in merge_contained(people)]
+    assert names == [
+        "Salman",
+        "Mohammed bin Salman",
+        "Abdullah",
+        "Abdullah Shahid",
+        "Mamadi Doumbouya",
+    ]
 
 
 def test_a_past_era_names_no_acting_official() -> None:
