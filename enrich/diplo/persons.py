@@ -20,6 +20,7 @@ from diplowire.enrich.diplo.personacts import (
 )
 from diplowire.enrich.diplo.personbefore import names_before_roles
 from diplowire.enrich.diplo.personcues import accredited_envoy, capitals_names
+from diplowire.enrich.diplo.personformer import FormerMarks, era_mention
 from diplowire.enrich.diplo.personhonor import honorific_names
 from diplowire.enrich.diplo.personlinks import (
     alias_keys,
@@ -32,6 +33,7 @@ from diplowire.enrich.diplo.personlinks import (
     portfolio_comma,
     spread_list_roles,
 )
+from diplowire.enrich.diplo.personmerge import merge_contained
 from diplowire.enrich.diplo.personnames import (
     blocked,
     elided,
@@ -174,6 +176,7 @@ def resolve_persons(
 ) -> list[PersonFound]:
     cands = [p for p in cands if p.kb_index is not None or not non_name(ctx, p)]
     plural: set[int] = set()
+    marks = FormerMarks()
     for p in cands:
         if blocked(ctx, p):
             p.official = False
@@ -182,7 +185,9 @@ def resolve_persons(
         right = role_right(ctx, p) if left is None and not p.title_only else None
         role = left or right
         former = role is not None and excluded_holder(ctx, role, p, left is not None)
-        if role is not None and not former and anchored(ctx, role, p, left is not None):
+        current = role is not None and not former and anchored(ctx, role, p, left is not None)
+        marks.mark(p, former=former or (not current and era_mention(ctx, p)), current=current)
+        if role is not None and current:
             p.role, p.country, p.posted_to = role_facts(ctx, role, p, left is not None)
             p.official = True
             if plural_role(ctx, role):
@@ -223,6 +228,8 @@ def resolve_persons(
             continue
         if all(blocked(ctx, m) for m in members):
             continue
+        if marks.former_group(members, lambda m: _still_acts(ctx, m)):
+            continue
         best = max(members, key=lambda m: (m.official and m.role is not None, len(m.name)))
         rep = PersonFound(
             name=display_name(ctx, max((m.name for m in members), key=len)),
@@ -250,7 +257,11 @@ def resolve_persons(
             and " " not in p.name
         )
     ]
-    return sorted(out, key=lambda p: p.start)
+    return sorted(merge_contained(out), key=lambda p: p.start)
+
+
+def _still_acts(ctx: Ctx, p: PersonFound) -> bool:
+    return not p.title_only and (_speaker(ctx, p) or acting_subject(ctx, p))
 
 
 def _speech_verb(ctx: Ctx, i: int) -> bool:
