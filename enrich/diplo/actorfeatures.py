@@ -4,7 +4,8 @@ The rules in ``countries`` and ``facts`` give one verdict per mention; here they
 beside the mention's context, so a model can weigh them against cues the rules never combine:
 where the mention sits (title, lede, sentence start, list position), the words around it by their
 lexicon class, verb and voice cues, quotation and speech, the sentence's tense and the length of
-the enumeration the mention is in (``actorcues``), and how often the state comes back.
+the enumeration the mention is in (``actorcues``), what kind of list that enumeration is
+(membership, examples, non-participants: ``actorlists``), and how often the state comes back.
 No parser runs (``enrich.nlp.DISABLE``): syntactic roles are approximated from POS tags. The
 enricher decides actors with these features (``actordecision``).
 
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from spacy.tokens import Doc
 
+from diplowire.enrich.diplo import actorlists
 from diplowire.enrich.diplo.actorcues import list_lengths, sentence_tense
 from diplowire.enrich.diplo.context import CountryMention, Ctx
 from diplowire.enrich.diplo.countries import country_mentions
@@ -75,6 +77,9 @@ FEATURES: tuple[str, ...] = (
     "sent_past",
     "sent_present",
     "list_length",
+    # What kind of list the mention's run is: membership, examples, non-participants
+    # (``actorlists``, P3).
+    *actorlists.FEATURES,
     # Filled only when the Doc has a dependency parse (``actors_cv --parser``); zero otherwise.
     "dep_subject",
     "dep_subject_passive",
@@ -161,6 +166,7 @@ def mention_rows(
     tags = [tok.pos_ for tok in doc]
     quote = [tok.text in QUOTES for tok in doc]
     rows: list[MentionRow] = []
+    spans: list[tuple[int, int, int]] = []  # per row: mention end, its sentence bounds
     for c in facts.countries:
         for mention in c.mentions:
             t = char_to_tok.get(mention.start)
@@ -241,7 +247,31 @@ def mention_rows(
             if parsed:
                 _parse_features(doc, t, end, ctx, put)
             rows.append(MentionRow(code=c.code, start=t, features=tuple(v), sent=s))
-    return _with_list_lengths(rows)
+            spans.append((end, lo, hi))
+    return _with_list_kinds(_with_list_lengths(rows), spans, lower, lang)
+
+
+def _with_list_kinds(
+    rows: list[MentionRow], spans: list[tuple[int, int, int]], lower: list[str], lang: str
+) -> list[MentionRow]:
+    """Fill the ``actorlists`` cues: they read the whole run a mention belongs to."""
+    after = INDEX["list_after_first"]
+    cues = actorlists.list_kind_cues(
+        lang,
+        lower,
+        [r.start for r in rows],
+        [sp[0] for sp in spans],
+        [bool(r.features[after]) for r in rows],
+        [(sp[1], sp[2]) for sp in spans],
+    )
+    cols = [INDEX[name] for name in actorlists.FEATURES]
+    out = []
+    for r, cue in zip(rows, cues, strict=True):
+        v = list(r.features)
+        for col, value in zip(cols, cue, strict=True):
+            v[col] = value
+        out.append(MentionRow(r.code, r.start, tuple(v), r.sent))
+    return out
 
 
 def _with_list_lengths(rows: list[MentionRow]) -> list[MentionRow]:
