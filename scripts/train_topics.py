@@ -4,9 +4,10 @@ may tune on and write its weights to ``enrich/kb/topic_model.json``.
 
 Data: dev, dev2, held-out, the wave-3 dev split, wave5-dev and wave7-dev (``--later``;
 wave9-dev can join: ``eval/actors_cv.allowed_items``); never the frozen wave3-test split,
-wave4-val, wave6-val, wave8-val nor the old test set. The threshold comes from a seeded inner
-3-fold cross-validation inside the data, as in ``eval/topics_cv.py``; gradient descent starts from
-zero, so the same data and spaCy models give the same file, byte for byte.
+wave4-val, wave6-val, wave8-val nor the old test set. The threshold comes from inner 3-fold
+cross-validations inside the data (three seeded splits pooled, as in ``eval/topics_cv.py``);
+gradient descent starts from zero, so the same data and spaCy models give the same file, byte
+for byte.
 
     .venv/bin/python scripts/train_topics.py [--later wave5-dev,wave7-dev] [--out PATH]
 
@@ -36,7 +37,9 @@ def main() -> int:
         default="wave5-dev,wave7-dev",
         help="comma-separated later collections to train on besides the 174 older documents "
         "(default wave5-dev,wave7-dev: the stored weights, 474 documents; adding wave9-dev, 624, "
-        "was measured on the validation sets and not taken, eval/README 'Topics, session 8')",
+        "was measured on the validation sets and not taken, eval/README 'Topics, session 8'; in "
+        "session 10's CV it did not help the other collections either, "
+        "eval/results/topics-decision-2026-12-01.txt)",
     )
     ap.add_argument("--out", type=Path, default=MODEL_PATH)
     args = ap.parse_args()

@@ -6,7 +6,9 @@ numbers (lead factor, repeats, two pieces, a specific phrase); here the same evi
 described by where it stands (headline, lede, how early), how much of it there is (weight,
 pieces, sentences, distinct terms, repeats), how strong it is (strongest term, a multi-word
 phrase, organisations only, weak words only) and how it compares with the document's other
-topics (share, rank), with the rules' verdict as one feature among them. No word identities:
+topics (share, rank), with the rules' verdict as one feature among them, and whether its
+sentences tell what is planned rather than what happened (``plan_share``: future, conditional,
+modal; by morphology and tags). No word identities:
 the model must not memorise the sentences it was trained on. The topic's own name is a feature
 group (a per-topic prior: some topics' cue words fire in passing more than others).
 
@@ -18,6 +20,8 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass
+
+from spacy.tokens import Token
 
 from diplowire.enrich.diplo.context import TOPIC_THRESHOLD, Ctx
 from diplowire.enrich.diplo.topics import LEAD_FACTOR, Evidence, lead_parts, specific, weight_of
@@ -74,6 +78,7 @@ EVIDENCE_FEATURES: tuple[str, ...] = (
     "verb_share",
     "country_sentence_share",
     "year_sentence_share",
+    "plan_share",
 )
 # One sentence of several terms naming a topic with this much weight names it specifically
 # (``names_specifically``): a full-strength term's weight in the lead. Chosen in 5-fold CV over
@@ -117,6 +122,21 @@ def _year(text: str) -> bool:
     return len(text) == 4 and text.isdigit() and text[:2] in ("19", "20")
 
 
+def _planned(tokens: list[Token]) -> bool:
+    """A verb in the future or the conditional (French morphology) or a modal auxiliary (the
+    English tag MD: will, would, could...): the sentence tells what is planned or possible, not
+    what happened (a planned visit is no ``summits_visits``, LABELLING.md P12). Morphology and
+    tags, not words: the same feature in both languages."""
+    return any(
+        t.tag_ == "MD"
+        or (
+            t.pos_ in ("VERB", "AUX")
+            and ("Fut" in t.morph.get("Tense", None) or "Cnd" in t.morph.get("Mood", None))
+        )
+        for t in tokens
+    )
+
+
 def names_specifically(evs: list[Evidence]) -> bool:
     """The text names the topic specifically, wherever it stands: a full-strength KB term of
     several words (``topics.specific``: "vols aériens", "asset freeze"), or one sentence naming it
@@ -153,6 +173,9 @@ def topic_rows(
     ranked = sorted(weights, key=lambda t: (-weights[t], t))
     country_sents = {ctx.sent[c.start] for c in ctx.country}
     year_sents = {ctx.sent[t.i] for t in ctx.doc if _year(t.text)}
+    sent_tokens: dict[int, list[Token]] = defaultdict(list)
+    for t in ctx.doc:
+        sent_tokens[ctx.sent[t.i]].append(t)
     rows = []
     for topic, evs in by_topic.items():
         pieces = {(e.key, e.sentence) for e in evs}
@@ -199,6 +222,7 @@ def topic_rows(
             "verb_share": pos.count("VERB") / len(pos) if pos else 0.0,
             "country_sentence_share": _share(placed, country_sents),
             "year_sentence_share": _share(placed, year_sents),
+            "plan_share": _share(placed, {s for s in placed if _planned(sent_tokens[s])}),
         }
         values.update({f"topic_{t}": float(t == topic) for t in TOPICS})
         rows.append(
