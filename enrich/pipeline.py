@@ -23,8 +23,11 @@ from diplowire.wire.outcomes import Poison
 # en; score = its probability), session 8's person and organisation fixes, actor weights
 # retrained on their features; 0.6.0 = actor weights trained on 624 re-read documents with
 # tense and list-size cues, every state's leaders in the KB (a state named nowhere is not a
-# country), every capital, bilateral joint bodies, military ranks, topic terms (session 9).
-PIPELINE_VERSION = "0.6.0"
+# country), every capital, bilateral joint bodies, military ranks, topic terms (session 9);
+# 0.7.0 = the dyad second stage wired in, list-kind cues, datelines in any case, former officials
+# dropped, 34 topic wordings a language and a planned-evidence topic feature, 56 organisations,
+# models retrained (session 10).
+PIPELINE_VERSION = "0.7.0"
 # What each path fills (Enrichment.coverage): a subscriber tells "none found" from "not extracted".
 MODEL_COVERAGE = ("entities", "countries", "dyads", "persons", "organizations", "topics", "lemmas")
 
