@@ -9,8 +9,10 @@ sets and the old test set are never loaded here. Folds are by document
 out-of-fold probabilities, from which its threshold is picked and the second stage
 (``enrich/diplo/dyadstage.py``) is trained, so the held-out fold sees models and thresholds
 chosen without it. Candidates are the countries the enricher finds (the trivial answer's set).
-Systems: "classifier" (both stages: the enricher since session 10), "first stage" (a country
-acts when its best mention's probability reaches the threshold: the enricher before), "rules" (the
+Systems: "classifier" (both stages and the pair decoding of ``dyadpairs``: the enricher since
+session 11), "second stage" (both stages, the second's threshold: the enricher in session 10),
+"first stage" (a country acts when its best mention's probability reaches the threshold: the
+enricher before), "rules" (the
 rules' own verdicts, ``analyze(..., learned_actors=False)``, which are also the features'
 inputs) and "trivial" (every country found acts). Every figure has a 95 % bootstrap interval
 over documents, and paired intervals between the systems.
@@ -29,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from diplowire.enrich import diplo
-from diplowire.enrich.diplo import actormodel, dyadstage
+from diplowire.enrich.diplo import actormodel, dyadpairs, dyadstage
 from diplowire.enrich.diplo.actorfeatures import MentionRow, mention_rows
 from diplowire.enrich.diplo.context import Ctx
 from eval import mentiongold
@@ -44,7 +46,14 @@ from eval.evaluate import (
     parsed,
     set_counts,
 )
-from eval.intervals import DocCounts, bootstrap_f1, micro_f1, paired_difference
+from eval.intervals import (
+    DocCounts,
+    bootstrap_f1,
+    micro_f1,
+    paired_difference,
+    prf,
+    sum_by_document,
+)
 
 ALLOWED = ("dev", "dev2", "heldout")
 SEED = 12
@@ -223,12 +232,20 @@ def choose_threshold(docs: Sequence[DocData], k: int = 3, seed: int = SEED) -> f
 
 @dataclass(frozen=True)
 class Decision:
-    """The enricher's two stages: the mention classifier and ``dyadstage`` over its output."""
+    """The enricher's decision: the mention classifier, ``dyadstage`` over its output and the
+    pair decoding of ``dyadpairs`` over the second stage's probabilities."""
 
     first: actormodel.ActorModel
     second: actormodel.ActorModel
+    pairs: dyadpairs.PairModel
 
     def actors(self, rows: Sequence[MentionRow]) -> set[str]:
+        return dyadpairs.actors(
+            rows, dyadstage.state_probs(self.first, self.second, rows), self.pairs
+        )
+
+    def second_stage(self, rows: Sequence[MentionRow]) -> set[str]:
+        """Both stages with the second stage's own threshold: the enricher before session 11."""
         return dyadstage.actors(self.first, self.second, rows)
 
 
@@ -237,10 +254,50 @@ def train_first(docs: Sequence[DocData]) -> actormodel.ActorModel:
     return actormodel.with_threshold(actormodel.fit(*_xy(docs)), choose_threshold(docs))
 
 
+def train_pairs(docs: Sequence[DocData], probs: Sequence[dict[str, float]]) -> dyadpairs.PairModel:
+    """The pair model on the second stage's probabilities of ``docs``, and the decoding numbers
+    that maximise actors F1 + dyads F1 there (both fields: the change is for dyads, and actors
+    must not pay for it)."""
+    feats = [dyadpairs.pair_features(d.rows, p) for d, p in zip(docs, probs, strict=True)]
+    x = [v for per in feats for v in per.values()]
+    y = [
+        float(a in d.gold and b in d.gold)
+        for per, d in zip(feats, docs, strict=True)
+        for a, b in per
+    ]
+    model = actormodel.fit(
+        np.asarray(x, dtype=np.float64).reshape(len(x), len(dyadpairs.FEATURES)),
+        np.asarray(y),
+        features=dyadpairs.FEATURES,
+    )
+    qs = [dyadpairs.pair_probs(model, per) for per in feats]
+    best: tuple[float, float, float, float] | None = None
+    for ta in dyadpairs.ACTOR_THRESHOLDS:
+        for td in dyadpairs.PAIR_THRESHOLDS:
+            for lam in dyadpairs.ACTOR_WEIGHTS:
+                chosen = [
+                    dyadpairs.decode(p, q, ta, td, lam) for p, q in zip(probs, qs, strict=True)
+                ]
+                score = micro_f1(
+                    [_actor_counts(a, d.gold) for a, d in zip(chosen, docs, strict=True)]
+                ) + micro_f1(
+                    [
+                        set_counts(dyads_of(a), dyads_of(d.gold))
+                        for a, d in zip(chosen, docs, strict=True)
+                    ]
+                )
+                if best is None or score > best[0] + 1e-12:
+                    best = (score, ta, td, lam)
+    assert best is not None
+    _, ta, td, lam = best
+    return dyadpairs.PairModel(actormodel.with_threshold(model, td), ta, lam)
+
+
 def train(docs: Sequence[DocData]) -> Decision:
-    """Both stages on ``docs``. The second stage learns from the first stage's inner
+    """All three steps on ``docs``. The second stage learns from the first stage's inner
     out-of-fold probabilities (what the first stage says about documents it was not trained
-    on, as in use); its threshold maximises actors F1 on its own probabilities there."""
+    on, as in use); its threshold maximises actors F1 on its own probabilities there; the pair
+    model and its decoding are fitted on those same second-stage probabilities."""
     mp = inner_mention_probs(docs)
     first = actormodel.with_threshold(
         actormodel.fit(*_xy(docs)),
@@ -261,25 +318,27 @@ def train(docs: Sequence[DocData]) -> Decision:
             else []
         )
         probs.append({c: float(v) for c, v in zip(codes, p, strict=True)})
-    return Decision(first, actormodel.with_threshold(second, _threshold(docs, probs)))
+    return Decision(
+        first, actormodel.with_threshold(second, _threshold(docs, probs)), train_pairs(docs, probs)
+    )
 
 
-SYSTEMS = ("classifier", "first stage", "rules", "trivial")
-"""classifier: both stages (the enricher); first stage: the mention classifier alone (the
-enricher before the second stage); rules: the rules' own verdicts; trivial: every country found."""
+SYSTEMS = ("classifier", "second stage", "first stage", "rules", "trivial")
+"""classifier: the enricher (two stages, pair decoding); second stage: two stages with the
+second's threshold (session 10); first stage: the mention classifier alone (before session 10);
+rules: the rules' own verdicts; trivial: every country found."""
+LEARNED = SYSTEMS[:3]
 
 
 def cross_validate(docs: Sequence[DocData], k: int, seed: int = SEED) -> dict[str, list[set[str]]]:
     """Out-of-fold actors of both learned systems, each fold's models trained without it."""
-    preds: dict[str, list[set[str]]] = {
-        "classifier": [set() for _ in docs],
-        "first stage": [set() for _ in docs],
-    }
+    preds: dict[str, list[set[str]]] = {name: [set() for _ in docs] for name in LEARNED}
     for fold in folds_of(len(docs), k, seed):
         held = set(fold)
         decision = train([d for i, d in enumerate(docs) if i not in held])
         for i in fold:
             preds["classifier"][i] = decision.actors(docs[i].rows)
+            preds["second stage"][i] = decision.second_stage(docs[i].rows)
             preds["first stage"][i] = decision.first.actors(docs[i].rows)
     return preds
 
@@ -312,6 +371,7 @@ def _key(a: str, b: str) -> str:
 
 
 PAIRS = (
+    ("classifier", "second stage"),
     ("classifier", "first stage"),
     ("classifier", "rules"),
     ("classifier", "trivial"),
@@ -336,36 +396,52 @@ def _print(res: dict[str, Any], title: str) -> None:
 
 def _print_seeds(docs: Sequence[DocData], k: int, seeds: Sequence[int]) -> int:
     """The fold assignment moves the figures by a few points: one line per seed, then the
-    mean and range of each system and of the classifier's gain over the first stage alone, so a
+    mean and range of each learned system, and every seed pooled (per-document counts summed)
+    with the classifier's paired interval over the enricher before it ("second stage"), so a
     difference is not read off one lucky split."""
     f1s: dict[tuple[str, str], list[float]] = {}
+    per: dict[tuple[str, str], list[list[DocCounts]]] = {}
     print(f"{k}-fold cross-validation by document, {len(docs)} documents, seeds {list(seeds)}")
     for seed in seeds:
-        res = report(docs, cross_validate(docs, k, seed))
+        preds = cross_validate(docs, k, seed)
+        res = report(docs, preds)
         line = f"  seed {seed:>3}:"
-        for name in ("classifier", "first stage"):
+        for name in LEARNED:
+            for field in ("actors", "dyads"):
+                f1s.setdefault((name, field), []).append(res[name][field]["f1"])
+            per.setdefault((name, "actors"), []).append(
+                [_actor_counts(a, d.gold) for a, d in zip(preds[name], docs, strict=True)]
+            )
+            per.setdefault((name, "dyads"), []).append(
+                [
+                    set_counts(dyads_of(a), dyads_of(d.gold))
+                    for a, d in zip(preds[name], docs, strict=True)
+                ]
+            )
             a, d = res[name]["actors"], res[name]["dyads"]
-            f1s.setdefault((name, "actors"), []).append(a["f1"])
-            f1s.setdefault((name, "dyads"), []).append(d["f1"])
-            line += f"  {name} actors {a['f1']:.3f} dyads {d['f1']:.3f}"
-        for field in ("actors", "dyads"):
-            gain = res["classifier"][field]["f1"] - res["first stage"][field]["f1"]
-            f1s.setdefault(("gain", field), []).append(gain)
-        cf, ct = res[_key("classifier", "first stage")], res[_key("classifier", "trivial")]
+            line += f"  {name} {a['f1']:.3f} / {d['f1']:.3f}"
+        cs, ct = res[_key("classifier", "second stage")], res[_key("classifier", "trivial")]
         print(
-            f"{line}  −first stage actors {list(cf['actors'])} dyads {list(cf['dyads'])}"
-            f"  −trivial dyads {list(ct['dyads'])}"
+            f"{line}  (actors / dyads)  classifier −second stage actors {list(cs['actors'])}"
+            f" dyads {list(cs['dyads'])}  −trivial dyads {list(ct['dyads'])}"
         )
     for name in ("rules", "trivial"):
         a, d = res[name]["actors"]["f1"], res[name]["dyads"]["f1"]
         print(f"  {name} (no folds): actors {a:.3f}, dyads {d:.3f}")
     for (name, field), vals in f1s.items():
         print(
-            f"  {name} {field}: mean {sum(vals) / len(vals):+.3f}, "
-            f"range {min(vals):+.3f} to {max(vals):+.3f}"
-            if name == "gain"
-            else f"  {name} {field}: mean {sum(vals) / len(vals):.3f}, "
+            f"  {name} {field}: mean {sum(vals) / len(vals):.3f}, "
             f"range {min(vals):.3f}–{max(vals):.3f}"
+        )
+    print(f"  pooled over {len(seeds)} seeds:")
+    for field in ("actors", "dyads"):
+        new = sum_by_document(per[("classifier", field)])
+        old = sum_by_document(per[("second stage", field)])
+        o, n = prf(old), prf(new)
+        print(
+            f"    {field}: second stage {o['f1']:.3f} (P {o['p']:.3f} / R {o['r']:.3f}) -> "
+            f"classifier {n['f1']:.3f} (P {n['p']:.3f} / R {n['r']:.3f}), "
+            f"paired {list(paired_difference(new, old))}"
         )
     return 0
 

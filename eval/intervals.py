@@ -54,6 +54,21 @@ def prf(counts: Sequence[DocCounts]) -> dict[str, Any]:
     }
 
 
+def sum_by_document(runs: Sequence[Sequence[DocCounts]]) -> list[DocCounts]:
+    """Per document, its counts summed over several runs on the same documents (fold seeds of a
+    cross-validation): one unit per document, so a paired bootstrap over the sums pools every
+    run without counting a document more than once."""
+    if not runs:
+        return []
+    n = len(runs[0])
+    if any(len(r) != n for r in runs):
+        raise ValueError("every run must score the same documents")
+    return [
+        (sum(r[i][0] for r in runs), sum(r[i][1] for r in runs), sum(r[i][2] for r in runs))
+        for i in range(n)
+    ]
+
+
 def paired_difference(
     a: Sequence[DocCounts], b: Sequence[DocCounts], resamples: int = RESAMPLES, seed: int = SEED
 ) -> tuple[float, float]:

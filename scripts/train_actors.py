@@ -1,6 +1,7 @@
-"""Train the actor classifier (``enrich/diplo/actormodel.py``) and its second stage
-(``enrich/diplo/dyadstage.py``) on every item one may tune on and write their weights to
-``enrich/kb/actor_model.json`` and ``enrich/kb/dyad_model.json``.
+"""Train the actor classifier (``enrich/diplo/actormodel.py``), its second stage
+(``enrich/diplo/dyadstage.py``) and the pair decoding (``enrich/diplo/dyadpairs.py``) on every
+item one may tune on and write their weights to ``enrich/kb/actor_model.json``,
+``enrich/kb/dyad_model.json`` and ``enrich/kb/pair_model.json``.
 
 Data: dev, dev2, held-out, the wave-3 dev split, wave5-dev, wave7-dev and wave9-dev, 624
 documents (``eval/actors_cv.allowed_items``), with their labels as re-read under
@@ -30,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from diplowire.enrich.diplo import dyadstage  # noqa: E402
+from diplowire.enrich.diplo import dyadpairs, dyadstage  # noqa: E402
 from diplowire.enrich.diplo.actormodel import MODEL_PATH  # noqa: E402
 from eval.actors_cv import allowed_items, build, train  # noqa: E402
 
@@ -46,15 +47,20 @@ def main() -> int:
     )
     ap.add_argument("--out", type=Path, default=MODEL_PATH)
     ap.add_argument("--out-second", type=Path, default=dyadstage.MODEL_PATH)
+    ap.add_argument("--out-pairs", type=Path, default=dyadpairs.MODEL_PATH)
     args = ap.parse_args()
     later = tuple(x for x in args.later.split(",") if x)
     docs = build(allowed_items(later=later), parser=args.parser)
     decision = train(docs)
     args.out.write_text(decision.first.to_json() + "\n", encoding="utf-8")
     args.out_second.write_text(decision.second.to_json() + "\n", encoding="utf-8")
+    args.out_pairs.write_text(decision.pairs.to_json() + "\n", encoding="utf-8")
+    p = decision.pairs
     print(
         f"{len(docs)} documents, thresholds {decision.first.threshold} (first stage), "
-        f"{decision.second.threshold} (second): wrote {args.out}, {args.out_second}"
+        f"{decision.second.threshold} (second); pair decoding: actor threshold "
+        f"{p.actor_threshold}, pair threshold {p.model.threshold}, actor weight {p.actor_weight}:"
+        f" wrote {args.out}, {args.out_second}, {args.out_pairs}"
     )
     return 0
 

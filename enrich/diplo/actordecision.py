@@ -14,7 +14,10 @@ decides. Measured and left out while the data was 174 and 324 documents (its CV 
 inside the seed-to-seed range, and on wave4-val it scored lower); wired in since session 10: on
 the 624 re-read DEV documents, with enumerations that repeat their genitive joined as lists,
 both stages beat the first stage alone on actors and dyads on every fold seed
-(``eval/results/actors-dyads-2026-12-01.txt``).
+(``eval/results/actors-dyads-2026-12-01.txt``). Since session 11 the set is not the second stage's
+threshold but the pair decoding of ``dyadpairs`` (``enrich/kb/pair_model.json``) over its
+probabilities: a state is kept when it pays for itself and for the pairs it adds, which gains
+dyads on cross-validation over 20 fold seeds (``eval/results/dyads-session11-2026-12-01.txt``).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from typing import TYPE_CHECKING
 import msgspec
 from spacy.tokens import Doc
 
-from diplowire.enrich.diplo import actormodel, dyadstage
+from diplowire.enrich.diplo import actormodel, dyadpairs, dyadstage
 from diplowire.enrich.diplo.actorfeatures import mention_rows
 from diplowire.enrich.diplo.context import CountryMention, Ctx
 from diplowire.wire.article import Country
@@ -49,6 +52,12 @@ def stored_second() -> actormodel.ActorModel:
     return actormodel.load(dyadstage.MODEL_PATH, dyadstage.FEATURES)
 
 
+@cache
+def stored_pairs() -> dyadpairs.PairModel:
+    """The pair decoding's shipped weights and numbers (``dyadpairs``), read once per process."""
+    return dyadpairs.load()
+
+
 def learned_countries(
     doc: Doc,
     lang: str,
@@ -56,17 +65,15 @@ def learned_countries(
     ctx: Ctx,
     mentions: list[CountryMention],
 ) -> tuple[Country, ...]:
-    """``rule_facts.countries`` with ``actor`` set by the classifier's two stages (the rules'
-    verdicts for a language the model was not trained on, or a country with no mention to
-    score)."""
+    """``rule_facts.countries`` with ``actor`` set by the classifier's two stages and the pair
+    decoding (the rules' verdicts for a language the model was not trained on, or a country with
+    no mention to score)."""
     if lang not in TRAINED_LANGS or not rule_facts.countries:
         return tuple(rule_facts.countries)
-    second = stored_second()
     rows = mention_rows(doc, lang, rule_facts, ctx, mentions)
-    probs = dyadstage.state_probs(stored_model(), second, rows)
+    probs = dyadstage.state_probs(stored_model(), stored_second(), rows)
+    acting = dyadpairs.actors(rows, probs, stored_pairs())
     return tuple(
-        msgspec.structs.replace(c, actor=probs[c.code] >= second.threshold)
-        if c.code in probs
-        else c
+        msgspec.structs.replace(c, actor=c.code in acting) if c.code in probs else c
         for c in rule_facts.countries
     )

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from diplowire.enrich import diplo, nlp
-from diplowire.enrich.diplo import actordecision, dyadstage
+from diplowire.enrich.diplo import actordecision, dyadpairs, dyadstage
 from diplowire.enrich.diplo.actorfeatures import mention_rows
 
 DEV = Path(__file__).resolve().parents[2] / "eval" / "data" / "diplomatic-dev.jsonl"
@@ -58,13 +58,14 @@ def test_actor_flags_are_the_stored_models_decision() -> None:
     learned = diplo.analyze(doc, "en")
     model = actordecision.stored_model()
     second = actordecision.stored_second()
-    probs = dyadstage.state_probs(model, second, mention_rows(doc, "en", rules))
+    rows = mention_rows(doc, "en", rules)
+    probs = dyadstage.state_probs(model, second, rows)
     assert set(probs) == {c.code for c in rules.countries}
-    assert {c.code: c.actor for c in learned.countries} == {
-        code: p >= second.threshold for code, p in probs.items()
-    }
+    acting = dyadpairs.actors(rows, probs, actordecision.stored_pairs())
+    assert {c.code: c.actor for c in learned.countries} == {code: code in acting for code in probs}
     acting = sorted(c.code for c in learned.countries if c.actor)
     assert learned.dyads == tuple(f"{a}-{b}" for i, a in enumerate(acting) for b in acting[i + 1 :])
     assert diplo.analyze(doc, "en") == learned  # deterministic, weights read once
     assert actordecision.stored_model() is model
     assert actordecision.stored_second() is second
+    assert actordecision.stored_pairs() is actordecision.stored_pairs()

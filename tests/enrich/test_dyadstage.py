@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from diplowire.enrich import diplo, nlp
-from diplowire.enrich.diplo import actordecision, actormodel, dyadstage
+from diplowire.enrich.diplo import actordecision, actormodel, dyadpairs, dyadstage
 from diplowire.enrich.diplo.actorfeatures import FEATURES, INDEX, MentionRow, mention_rows
 from eval import actors_cv
 
@@ -98,11 +98,13 @@ def test_the_second_stage_decides_on_stored_weights_of_both_stages() -> None:
     assert dyadstage.actors(first, second, rows) == {
         code for code, p in probs.items() if p >= second.threshold
     }
-    decision = actors_cv.Decision(first, second)
-    assert decision.actors(rows) == dyadstage.actors(first, second, rows)
+    decision = actors_cv.Decision(first, second, actordecision.stored_pairs())
+    assert decision.second_stage(rows) == dyadstage.actors(first, second, rows)
     assert actordecision.stored_second() == second
+    # Since session 11 the enricher's set is the pair decoding over these probabilities.
     learned = diplo.analyze(doc, "en")
-    assert {c.code for c in learned.countries if c.actor} == dyadstage.actors(first, second, rows)
+    acting = dyadpairs.actors(rows, probs, actordecision.stored_pairs())
+    assert {c.code for c in learned.countries if c.actor} == acting == decision.actors(rows)
 
 
 def test_train_fits_both_stages_on_out_of_fold_probabilities() -> None:
@@ -130,5 +132,6 @@ def test_train_fits_both_stages_on_out_of_fold_probabilities() -> None:
     decision = actors_cv.train(docs)
     assert decision.first.features == FEATURES
     assert decision.second.features == dyadstage.FEATURES
+    assert decision.pairs.model.features == dyadpairs.FEATURES
     assert all(decision.actors(d.rows) == d.gold for d in docs)
     assert actors_cv.train(docs) == decision  # deterministic

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from eval.intervals import bootstrap_f1, micro_f1, paired_difference
+import pytest
+
+from eval.intervals import bootstrap_f1, micro_f1, paired_difference, sum_by_document
 
 
 def test_micro_f1_sums_counts_over_documents() -> None:
@@ -35,3 +37,12 @@ def test_paired_difference_separates_a_clear_win_from_noise() -> None:
     assert lo > 0  # better on every resample
     lo, hi = paired_difference(better, better)
     assert (lo, hi) == (0.0, 0.0)
+
+
+def test_sum_by_document_pools_runs_per_document() -> None:
+    # Two fold seeds over the same three documents: one unit per document, counts added.
+    runs = [[(1, 0, 0), (0, 1, 2), (3, 0, 0)], [(1, 1, 0), (0, 0, 2), (2, 0, 1)]]
+    assert sum_by_document(runs) == [(2, 1, 0), (0, 1, 4), (5, 0, 1)]
+    assert sum_by_document([]) == []
+    with pytest.raises(ValueError):
+        sum_by_document([[(1, 0, 0)], [(1, 0, 0), (0, 0, 1)]])
