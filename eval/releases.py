@@ -101,7 +101,9 @@ def compare(old: dict[str, Any], new: dict[str, Any]) -> str:
                 f"    {name:<11} n={len(b):>3} {micro_f1(a):.3f} -> {micro_f1(b):.3f} "
                 f"[{lo:.3f}, {hi:.3f}]  paired [{d[0]:.3f}, {d[1]:.3f}]"
             )
-    lines.append("ours - trivial (every country found acts), new release: F1 ours vs trivial, paired")
+    lines.append(
+        "ours - trivial (every country found acts), new release: F1 ours vs trivial, paired"
+    )
     for f in ("actors", "dyads"):
         for name, wanted in _groups(sets):
             ours = _pick(new["ours"][f], sets, wanted)
