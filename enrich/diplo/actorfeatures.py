@@ -160,9 +160,9 @@ def mention_rows(
     country_starts = sorted(m.start for m in by_token.values())
     parsed = doc.has_annotation("DEP")
     per_sent: dict[int, tuple[bool, bool, bool, bool]] = {}
-    # Token attributes read once: indexing a Doc builds a Token each time, and the enricher runs
-    # this on every article.
-    lower = [tok.lower_ for tok in doc]
+    # Token attributes read once (the lower forms by ``Ctx``): indexing a Doc builds a Token
+    # each time, and the enricher runs this on every article.
+    lower = ctx.lowers
     tags = [tok.pos_ for tok in doc]
     quote = [tok.text in QUOTES for tok in doc]
     rows: list[MentionRow] = []
@@ -332,15 +332,20 @@ def _list_position(
     def joined(a: int, b: int) -> bool:
         ma = by_token.get(a)
         end = ma.end if ma else a + 1
-        gap = range(end, b)
-        separated = any(doc[k].lower_ in ctx.coord or doc[k].text == "," for k in gap)
-        return all(
-            doc[k].lower_ in ctx.coord
-            or doc[k].text == ","
-            or doc[k].pos_ == "DET"
-            or (separated and doc[k].lower_ in ctx.gen_preps)
-            for k in gap
-        )
+        separated = False
+        genitive = False
+        # One pass that stops at the first word no list may hold: most pairs of mentions are
+        # sentences apart, and scanning each whole gap twice was a measurable share of the
+        # enricher's time (bench/README.md, session 11).
+        for k in range(end, b):
+            tok = doc[k]
+            if tok.lower_ in ctx.coord or tok.text == ",":
+                separated = True
+            elif tok.lower_ in ctx.gen_preps and tok.pos_ != "DET":
+                genitive = True
+            elif tok.pos_ != "DET":
+                return False
+        return separated or not genitive
 
     idx = starts.index(t) if t in starts else -1
     if idx < 0:

@@ -91,7 +91,12 @@ class Ctx:
         self.patient_nouns = kb.words("patient_nouns")
         self.portfolio_words = _portfolio_words(lang)
         self.non_name_words = _non_name_words(lang)
-        self.sent = _sentence_ids(doc)
+        # Token attributes read once: indexing a Doc builds a Token object each time, and the
+        # rules ask for a token's lower form or text some 700 times an article
+        # (bench/README.md, session 11).
+        self.texts: list[str] = [t.text for t in doc]
+        self.lowers: list[str] = [t.lower_ for t in doc]
+        self.sent = _sentence_ids(self.texts)
         self.country: list[Span] = []
         self.orgs: list[Span] = []
         self.heads: list[Span] = []
@@ -124,13 +129,13 @@ class Ctx:
         self.role_end = {r.end for r in self.roles}
 
     def lower(self, i: int) -> str:
-        return self.doc[i].lower_ if 0 <= i < len(self.doc) else ""
+        return self.lowers[i] if 0 <= i < len(self.lowers) else ""
 
     def same_sent(self, i: int, j: int) -> bool:
         return self.sent[i] == self.sent[j]
 
     def lower_words(self, start: int, end: int) -> list[str]:
-        return [self.doc[i].lower_ for i in range(max(0, start), min(len(self.doc), end))]
+        return self.lowers[max(0, start) : max(0, min(len(self.lowers), end))]
 
 
 @cache
@@ -158,13 +163,14 @@ def _non_name_words(lang: str) -> frozenset[str]:
     return frozenset(words)
 
 
-def _sentence_ids(doc: Doc) -> list[int]:
+def _sentence_ids(texts: list[str]) -> list[int]:
     # Without the parser spaCy has no sentences; punctuation and line breaks are enough here.
+    # (spaCy's is_space is str.isspace.)
     ids = []
     current = 0
-    for tok in doc:
+    for text in texts:
         ids.append(current)
-        if tok.text in SENT_END or (tok.is_space and "\n" in tok.text):
+        if text in SENT_END or (text.isspace() and "\n" in text):
             current += 1
     return ids
 

@@ -42,10 +42,18 @@ def _person_at(ctx: Ctx, i: int) -> bool:
     )
 
 
-def _gap(ctx: Ctx, start: int, end: int) -> int:
-    """Words between a role and an organisation, not counting a state's name ("de la Russie
-    auprès des", "of the Islamic Republic of Iran to the": four words each)."""
-    return sum(1 for i in range(start, end) if i not in ctx.country_at)
+def _gap_within(ctx: Ctx, start: int, end: int, limit: int) -> bool:
+    """At most ``limit`` words between a role and an organisation, not counting a state's name
+    ("de la Russie auprès des", "of the Islamic Republic of Iran to the": four words each).
+    Stops at the first word past the limit: every role of the document before the organisation
+    is tried, and counting each whole stretch made this the enricher's hottest loop."""
+    words = 0
+    for i in range(start, end):
+        if i not in ctx.country_at:
+            words += 1
+            if words > limit:
+                return False
+    return True
 
 
 def in_person_title(ctx: Ctx, start: int, end: int, *, before_role: bool = True) -> bool:
@@ -60,7 +68,8 @@ def in_person_title(ctx: Ctx, start: int, end: int, *, before_role: bool = True)
     if before_role and _names_role_of_person(ctx, start, end):
         return True
     role = next(
-        (r for r in ctx.roles if r.end <= start and _gap(ctx, r.end, start) <= TITLE_GAP), None
+        (r for r in ctx.roles if r.end <= start and _gap_within(ctx, r.end, start, TITLE_GAP)),
+        None,
     )
     links = ctx.kb.words("title_links")
     if role is None or not all(_title_link(ctx, i, links) for i in range(role.end, start)):

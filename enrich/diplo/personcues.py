@@ -75,13 +75,15 @@ def capitals_names(ctx: Ctx, taken: set[int]) -> list[PersonFound]:
 
 
 def _capital_word(ctx: Ctx, i: int) -> bool:
-    tok = ctx.doc[i]
+    # str methods on the text read once (spaCy's is_upper/is_alpha are these): tried on every
+    # token of every article.
+    text = ctx.texts[i]
     return (
-        tok.is_upper
-        and tok.is_alpha
-        and len(tok.text) > 1
+        text.isupper()
+        and text.isalpha()
+        and len(text) > 1
         and i not in ctx.country_at
         and i not in ctx.org_at
-        and tok.lower_ not in ctx.non_name_words
+        and ctx.lowers[i] not in ctx.non_name_words
         and not any(r.start <= i < r.end for r in ctx.roles)
     )

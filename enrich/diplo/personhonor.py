@@ -32,16 +32,16 @@ def _by_first_word(honorifics: frozenset[str]) -> dict[str, list[tuple[str, ...]
 def honorific_end(ctx: Ctx, i: int) -> int:
     """The end of the run of honorifics starting at token ``i`` ("Son Excellence M.", "H. E.",
     "Dr"), or ``i`` when no honorific starts there. Multi-word honorifics match token by token."""
-    doc = ctx.doc
+    texts = ctx.texts
     first = _by_first_word(ctx.honorifics)
     k = i
-    while k < len(doc) and doc[k].text in first:
+    while k < len(texts) and texts[k] in first:
         n = next(
             (
                 len(words)
-                for words in first[doc[k].text]
-                if k + len(words) <= len(doc)
-                and all(doc[k + j].text == w for j, w in enumerate(words))
+                for words in first[texts[k]]
+                if k + len(words) <= len(texts)
+                and all(texts[k + j] == w for j, w in enumerate(words))
             ),
             0,
         )

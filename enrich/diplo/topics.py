@@ -55,10 +55,11 @@ def lead_parts(ctx: Ctx) -> tuple[frozenset[int], frozenset[int]]:
     """Sentence ids of the headline (text before the first line break) and of the lede's first
     sentence(s), apart: the learned decision (``topicfeatures``) weighs them separately. An
     article without a title starts with the break, so only the lede counts."""
-    doc = ctx.doc
-    end = next((t.i for t in doc if t.is_space and "\n" in t.text), 0)
-    title = {ctx.sent[i] for i in range(end) if not doc[i].is_space}
-    body = sorted({ctx.sent[i] for i in range(end, len(doc)) if not doc[i].is_space} - title)
+    # On the texts read once (spaCy's is_space is str.isspace): this runs twice an article.
+    texts = ctx.texts
+    end = next((i for i, t in enumerate(texts) if t.isspace() and "\n" in t), 0)
+    title = {ctx.sent[i] for i in range(end) if not texts[i].isspace()}
+    body = sorted({ctx.sent[i] for i in range(end, len(texts)) if not texts[i].isspace()} - title)
     return frozenset(title), frozenset(body[:LEDE_SENTENCES])
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from elasticsearch import Elasticsearch
 from kafka import KafkaConsumer, TopicPartition
 from kafka.admin import KafkaAdminClient, NewTopic
+from kafka.errors import KafkaError
 
 from diplowire.wire.loop import Stats, StopFlag
 from diplowire.wire.settings import KafkaSettings
@@ -131,14 +132,28 @@ def topic_size(kafka: KafkaSettings, topic: str) -> int:
         consumer.close()
 
 
+COORDINATOR_WAIT_S = 30.0
+
+
 def committed(kafka: KafkaSettings, group: str) -> int:
-    """Sum of the group's committed offsets over all its partitions."""
-    admin = KafkaAdminClient(**kafka.client_config())
-    try:
-        offsets = admin.list_group_offsets({group: None}).get(group, {})
-        return sum(o.offset for o in offsets.values() if o.offset > 0)
-    finally:
-        admin.close()
+    """Sum of the group's committed offsets over all its partitions.
+
+    A retriable broker error (the group's coordinator not ready yet: a new group, or the offsets
+    topic still being created after the broker started) is asked again for up to
+    ``COORDINATOR_WAIT_S``: raised at once, it failed a ``wait_for`` poll that the next poll
+    would have passed (tests/enrich/test_oversized.py, CoordinatorNotAvailableError)."""
+    deadline = time.monotonic() + COORDINATOR_WAIT_S
+    while True:
+        admin = KafkaAdminClient(**kafka.client_config())
+        try:
+            offsets = admin.list_group_offsets({group: None}).get(group, {})
+            return sum(o.offset for o in offsets.values() if o.offset > 0)
+        except KafkaError as exc:
+            if not exc.retriable or time.monotonic() > deadline:
+                raise
+        finally:
+            admin.close()
+        time.sleep(0.5)
 
 
 def create_limited_topic(kafka: KafkaSettings, name: str, max_message_bytes: int) -> None:
