@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -122,15 +122,15 @@ def _sentences(ctx: Ctx) -> dict[int, tuple[int, int]]:
 PASSIVE_AUX = frozenset({"be", "être", "get"})
 
 
-def _is_passive(doc: Doc, lo: int, hi: int) -> bool:
+def _is_passive(doc: Doc, tags: Sequence[str], lo: int, hi: int) -> bool:
     """A "be" auxiliary followed (within two tokens) by a participle: "was expelled", "a été
-    convoqué" (not "a rencontré": the "have" auxiliary makes a past tense, not a passive)."""
+    convoqué" (not "a rencontré": the "have" auxiliary makes a past tense, not a passive).
+    ``tags``: the coarse tags read once (``Ctx.pos``); a Token only for the auxiliaries."""
     for i in range(lo, hi):
-        if doc[i].pos_ != "AUX" or doc[i].lemma_.lower() not in PASSIVE_AUX:
+        if tags[i] != "AUX" or doc[i].lemma_.lower() not in PASSIVE_AUX:
             continue
         for j in range(i + 1, min(i + 3, hi)):
-            tok = doc[j]
-            if tok.pos_ == "VERB" and "Part" in tok.morph.get("VerbForm", []):
+            if tags[j] == "VERB" and "Part" in doc[j].morph.get("VerbForm", []):
                 return True
     return False
 
@@ -149,9 +149,9 @@ def mention_rows(
     ctx = ctx if ctx is not None else Ctx(doc, lang)
     found = mentions if mentions is not None else country_mentions(ctx)
     by_token: dict[int, CountryMention] = {m.start: m for m in found}
-    char_to_tok = {tok.idx: tok.i for tok in doc}
+    char_to_tok = {idx: i for i, idx in enumerate(doc.to_array("IDX").tolist())}
     sents = _sentences(ctx)
-    title_end = next((t.i for t in doc if t.is_space and "\n" in t.text), 0)
+    title_end = next((i for i, t in enumerate(ctx.texts) if t.isspace() and "\n" in t), 0)
     lede_sents = {s for s in sorted(set(ctx.sent))[:3]}
     total = sum(len(c.mentions) for c in facts.countries) or 1
     officials = Counter(p.country for p in facts.persons if p.country and p.role)
@@ -163,8 +163,8 @@ def mention_rows(
     # Token attributes read once (the lower forms by ``Ctx``): indexing a Doc builds a Token
     # each time, and the enricher runs this on every article.
     lower = ctx.lowers
-    tags = [tok.pos_ for tok in doc]
-    quote = [tok.text in QUOTES for tok in doc]
+    tags = ctx.pos
+    quote = [text in QUOTES for text in ctx.texts]
     rows: list[MentionRow] = []
     spans: list[tuple[int, int, int]] = []  # per row: mention end, its sentence bounds
     for c in facts.countries:
@@ -228,7 +228,7 @@ def mention_rows(
             if s not in per_sent:
                 # Sentence-wide cues, once per sentence (the enricher runs this on every article).
                 per_sent[s] = (
-                    _is_passive(doc, lo, hi),
+                    _is_passive(doc, tags, lo, hi),
                     any(lower[k] in ctx.speech_verbs for k in range(lo, hi)),
                     *sentence_tense(doc, tags, lo, hi),
                 )

@@ -94,9 +94,18 @@ class Ctx:
         # Token attributes read once: indexing a Doc builds a Token object each time, and the
         # rules ask for a token's lower form or text some 700 times an article
         # (bench/README.md, session 11).
-        self.texts: list[str] = [t.text for t in doc]
-        self.lowers: list[str] = [t.lower_ for t in doc]
+        self.texts: list[str] = []
+        self.lowers: list[str] = []
+        self.pos: list[str] = []  # coarse tags (pos_)
+        self.fine: list[str] = []  # fine-grained tags (tag_: the English MD of modals)
+        for t in doc:
+            self.texts.append(t.text)
+            self.lowers.append(t.lower_)
+            self.pos.append(t.pos_)
+            self.fine.append(t.tag_)
         self.sent = _sentence_ids(self.texts)
+        # doc.ents builds every entity Span anew on each read; the rules read it per name.
+        self.ents: tuple[Span, ...] = tuple(doc.ents)
         self.country: list[Span] = []
         self.orgs: list[Span] = []
         self.heads: list[Span] = []
@@ -176,10 +185,15 @@ def _sentence_ids(texts: list[str]) -> list[int]:
 
 
 def longest(spans: Iterable[Span]) -> list[Span]:
+    """The longest of overlapping spans (the earlier of equals), in text order."""
     out: list[Span] = []
+    # Tokens already taken, rather than a test against every span kept: a document has a few
+    # hundred KB hits (bench/README.md, session 11).
+    taken: set[int] = set()
     for s in sorted(spans, key=lambda s: (-(s.end - s.start), s.start)):
-        if all(s.end <= o.start or s.start >= o.end for o in out):
+        if taken.isdisjoint(range(s.start, s.end)):
             out.append(s)
+            taken.update(range(s.start, s.end))
     return sorted(out, key=lambda s: s.start)
 
 

@@ -99,7 +99,7 @@ def agency_orgs(ctx: Ctx) -> list[OrgFound]:
     # "the Bi-National Commission of South Africa and Nigeria" is the two states' joint body
     # (orgjoint), not South Africa's agency.
     joint = {i for org in joint_bodies(ctx) for s, e in org.mentions for i in range(s, e)}
-    for ent in ctx.doc.ents:
+    for ent in ctx.ents:
         if ent.label_ != "ORG" or any(i in ctx.org_at for i in range(ent.start, ent.end)):
             continue
         if any(i in joint for i in range(ent.start, ent.end)):

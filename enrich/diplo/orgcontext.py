@@ -31,7 +31,7 @@ def _title_link(ctx: Ctx, i: int, links: frozenset[str]) -> bool:
 def _person_at(ctx: Ctx, i: int) -> bool:
     """A person's name at token ``i``: the NER's, the KB's, or two capitalised proper nouns
     that are no country or organisation (the NER calls "Ban Ki-moon" MISC)."""
-    if any(e.start <= i < e.end for e in ctx.doc.ents if e.label_ in PERSON_LABELS):
+    if any(e.start <= i < e.end for e in ctx.ents if e.label_ in PERSON_LABELS):
         return True
     if any(p.start <= i < p.end for p in ctx.persons):
         return True

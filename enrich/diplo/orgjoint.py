@@ -116,8 +116,11 @@ def _before_head(ctx: Ctx, joint_words: frozenset[str]) -> list[tuple[int, int, 
     heads = kbmod.lexicon_words(ctx.kb.lang, "joint_heads")
     pattern = _joint_pattern(joint_words)
     out = []
-    for h, tok in enumerate(doc):
-        if tok.lower_ not in heads or not tok.is_title:
+    for h, low in enumerate(ctx.lowers):  # the lower forms read once: no Token for most words
+        if low not in heads:
+            continue
+        tok = doc[h]
+        if not tok.is_title:
             continue
         # The run of capitalised words and hyphens before the head: the body's own name.
         s = h
@@ -149,9 +152,10 @@ def _after_head(ctx: Ctx, joint_words: frozenset[str]) -> list[tuple[int, int, s
     field_nouns = kbmod.lexicon_words(lang, "joint_field_nouns")
     out = []
     n = len(doc)
-    for h, tok in enumerate(doc):
-        if tok.lower_ not in heads:
+    for h, head_low in enumerate(ctx.lowers):  # the lower forms read once
+        if head_low not in heads:
             continue
+        tok = doc[h]
         # The joint word or compound demonym among the (at most two) adjectives after the head.
         e = h + 1
         joint = False

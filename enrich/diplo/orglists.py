@@ -160,10 +160,11 @@ def shared_head_orgs(ctx: Ctx, key_of: KeyOf) -> list[OrgFound]:
     doc = ctx.doc
     plurals = _plural_nouns(ctx)
     out: list[OrgFound] = []
-    for i, tok in enumerate(doc):
-        singular = plurals.get(tok.lower_)
+    for i, low in enumerate(ctx.lowers):  # the lower forms read once: no Token for most words
+        singular = plurals.get(low)
         if singular is None:
             continue
+        tok = doc[i]
         prev = doc[i - 1] if i > 0 else None
         before = prev is not None and prev.is_title and prev.pos_ != "DET"
         before = before and ctx.lower(i - 1) not in ctx.articles

@@ -25,8 +25,8 @@ def organs_named_alone(ctx: Ctx) -> list[OrgFound]:
     doc = ctx.doc
     words = ctx.kb.words("organ_words")
     out: list[OrgFound] = []
-    for i, tok in enumerate(doc):
-        if tok.lower_ not in words or not tok.is_title or i == 0 or i in ctx.org_at:
+    for i, low in enumerate(ctx.lowers):  # the lower forms read once: no Token for most words
+        if low not in words or i == 0 or i in ctx.org_at or not doc[i].is_title:
             continue
         if ctx.lower(i - 1) not in ctx.articles:
             continue

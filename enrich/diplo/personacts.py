@@ -10,6 +10,8 @@ with no journalist/scholar/former-official noun beside it; and, stricter, a surn
 names at least twice.
 """
 
+from bisect import bisect_left, bisect_right
+
 from diplowire.enrich import kb as kbmod
 from diplowire.enrich.diplo.context import PERSON_LABELS, Ctx, PersonFound, span_kind
 
@@ -25,7 +27,7 @@ def acting_subject(ctx: Ctx, p: PersonFound) -> bool:
     """'X met / a reçu / s'est entretenu avec ...' in a sentence naming a state or a body."""
     doc = ctx.doc
     if p.kb_index is None and not any(
-        e.label_ in PERSON_LABELS and e.start <= p.start < e.end for e in doc.ents
+        e.label_ in PERSON_LABELS and e.start <= p.start < e.end for e in ctx.ents
     ):
         return False
     between = kbmod.lexicon_words(ctx.kb.lang, "act_auxiliaries")
@@ -40,7 +42,7 @@ def acting_subject(ctx: Ctx, p: PersonFound) -> bool:
     # A protagonist of the story recurs; a name acting once in passing ("John Smith met the
     # ambassador of Chile") may be anyone.
     surname = doc[p.end - 1].text
-    if sum(1 for t in doc if t.text == surname) < 2:
+    if ctx.texts.count(surname) < 2:
         return False
     return diplomatic_sentence(ctx, p.start, skip=(p.start, p.end))
 
@@ -57,8 +59,10 @@ def diplomatic_sentence(ctx: Ctx, at: int, skip: tuple[int, int] = (0, 0)) -> bo
     """A state (not only a capital), a body or an official's head noun in token ``at``'s
     sentence, outside ``skip`` (the name itself, for a name that must not vouch for itself)."""
     sent = ctx.sent[at]
-    for k in range(len(ctx.doc)):
-        if ctx.sent[k] != sent or skip[0] <= k < skip[1]:
+    # Sentence ids never decrease: the sentence's own tokens, found by bisection (this ran over
+    # the whole document for each name).
+    for k in range(bisect_left(ctx.sent, sent), bisect_right(ctx.sent, sent)):
+        if skip[0] <= k < skip[1]:
             continue
         if k in ctx.org_at or (k in ctx.country_at and span_kind(ctx.country_at[k]) != "capital"):
             return True

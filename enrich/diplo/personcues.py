@@ -62,8 +62,12 @@ def capitals_names(ctx: Ctx, taken: set[int]) -> list[PersonFound]:
     doc = ctx.doc
     starts = {r.start for r in ctx.roles}
     out: list[PersonFound] = []
+    texts = ctx.texts
     i = 0
     while i < len(doc):
+        if not texts[i].isupper():  # most tokens: no call (this loop sees every token)
+            i += 1
+            continue
         j = i
         while j < len(doc) and j - i < 5 and _capital_word(ctx, j) and j not in taken:
             j += 1

@@ -67,9 +67,13 @@ def honorific_names(ctx: Ctx, taken: set[int]) -> list[PersonFound]:
     (hyphenated parts and name particles allowed inside), none a state, a body, a role or a
     listed common word. The honorific is not part of the name."""
     doc = ctx.doc
+    first = _by_first_word(ctx.honorifics)
     out: list[PersonFound] = []
     i = 0
     while i < len(doc):
+        if ctx.texts[i] not in first:  # most tokens: no call (this loop sees every token)
+            i += 1
+            continue
         start = honorific_end(ctx, i)
         if start == i or start >= len(doc):
             i += 1

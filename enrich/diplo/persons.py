@@ -281,7 +281,7 @@ def _speaker(ctx: Ctx, p: PersonFound) -> bool:
     """
     doc = ctx.doc
     if p.kb_index is None and not any(
-        e.label_ in PERSON_LABELS and e.start <= p.start < e.end for e in doc.ents
+        e.label_ in PERSON_LABELS and e.start <= p.start < e.end for e in ctx.ents
     ):
         return False
     after = p.end + 1 if ctx.lower(p.end) == "," else p.end

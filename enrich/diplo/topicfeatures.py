@@ -21,8 +21,6 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 
-from spacy.tokens import Token
-
 from diplowire.enrich.diplo.context import TOPIC_THRESHOLD, Ctx
 from diplowire.enrich.diplo.topics import LEAD_FACTOR, Evidence, lead_parts, specific, weight_of
 
@@ -122,18 +120,22 @@ def _year(text: str) -> bool:
     return len(text) == 4 and text.isdigit() and text[:2] in ("19", "20")
 
 
-def _planned(tokens: list[Token]) -> bool:
+def _planned(ctx: Ctx, lo: int, hi: int) -> bool:
     """A verb in the future or the conditional (French morphology) or a modal auxiliary (the
     English tag MD: will, would, could...): the sentence tells what is planned or possible, not
     what happened (a planned visit is no ``summits_visits``, LABELLING.md P12). Morphology and
     tags, not words: the same feature in both languages."""
+    # Tags from the lists ``Ctx`` read once; the morphology only of the verbs.
+    doc, fine, pos = ctx.doc, ctx.fine, ctx.pos
     return any(
-        t.tag_ == "MD"
+        fine[i] == "MD"
         or (
-            t.pos_ in ("VERB", "AUX")
-            and ("Fut" in t.morph.get("Tense", None) or "Cnd" in t.morph.get("Mood", None))
+            pos[i] in ("VERB", "AUX")
+            and (
+                "Fut" in doc[i].morph.get("Tense", None) or "Cnd" in doc[i].morph.get("Mood", None)
+            )
         )
-        for t in tokens
+        for i in range(lo, hi)
     )
 
 
@@ -172,10 +174,21 @@ def topic_rows(
     total_raw = sum(raws.values()) or 1.0
     ranked = sorted(weights, key=lambda t: (-weights[t], t))
     country_sents = {ctx.sent[c.start] for c in ctx.country}
-    year_sents = {ctx.sent[t.i] for t in ctx.doc if _year(t.text)}
-    sent_tokens: dict[int, list[Token]] = defaultdict(list)
-    for t in ctx.doc:
-        sent_tokens[ctx.sent[t.i]].append(t)
+    # From the texts read once, and each sentence's plan cue computed once for all its topics on
+    # its own tokens only: building a Token for every word of the document, and again for every
+    # topic, was most of this function's time (bench/README.md, session 11).
+    year_sents = {ctx.sent[i] for i, text in enumerate(ctx.texts) if _year(text)}
+    bounds: dict[int, tuple[int, int]] = {}
+    for i, sent in enumerate(ctx.sent):
+        bounds[sent] = (bounds.get(sent, (i, i))[0], i + 1)
+    planned: dict[int, bool] = {}
+
+    def is_planned(sent: int) -> bool:
+        if sent not in planned:
+            lo, hi = bounds[sent]
+            planned[sent] = _planned(ctx, lo, hi)
+        return planned[sent]
+
     rows = []
     for topic, evs in by_topic.items():
         pieces = {(e.key, e.sentence) for e in evs}
@@ -187,7 +200,7 @@ def topic_rows(
         orgs = {(e.key, e.sentence) for e in evs if e.key.startswith("o:")}
         placed = [s for s in sents if s >= 0]
         rank = ranked.index(topic)
-        pos = [ctx.doc[e.start].pos_ for e in terms if e.start >= 0]
+        pos = [ctx.pos[e.start] for e in terms if e.start >= 0]
         values = {
             "rule_kept": float(topic in rule_topics),
             "log_weight": math.log1p(weights[topic]),
@@ -222,7 +235,7 @@ def topic_rows(
             "verb_share": pos.count("VERB") / len(pos) if pos else 0.0,
             "country_sentence_share": _share(placed, country_sents),
             "year_sentence_share": _share(placed, year_sents),
-            "plan_share": _share(placed, {s for s in placed if _planned(sent_tokens[s])}),
+            "plan_share": _share(placed, {s for s in placed if is_planned(s)}),
         }
         values.update({f"topic_{t}": float(t == topic) for t in TOPICS})
         rows.append(
