@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from diplowire.enrich import diplo, nlp
 from diplowire.enrich.diplo import actordecision, dyadpairs, dyadstage
 from diplowire.enrich.diplo.actorfeatures import mention_rows
@@ -61,11 +63,41 @@ def test_actor_flags_are_the_stored_models_decision() -> None:
     rows = mention_rows(doc, "en", rules)
     probs = dyadstage.state_probs(model, second, rows)
     assert set(probs) == {c.code for c in rules.countries}
-    acting = dyadpairs.actors(rows, probs, actordecision.stored_pairs())
-    assert {c.code: c.actor for c in learned.countries} == {code: code in acting for code in probs}
+    # The second stage's threshold decides (the pair decoding is measured, not wired in).
+    assert not actordecision.PAIR_DECODING
+    assert {c.code: c.actor for c in learned.countries} == {
+        code: p >= second.threshold for code, p in probs.items()
+    }
     acting = sorted(c.code for c in learned.countries if c.actor)
     assert learned.dyads == tuple(f"{a}-{b}" for i, a in enumerate(acting) for b in acting[i + 1 :])
     assert diplo.analyze(doc, "en") == learned  # deterministic, weights read once
     assert actordecision.stored_model() is model
     assert actordecision.stored_second() is second
     assert actordecision.stored_pairs() is actordecision.stored_pairs()
+
+
+def test_the_pair_decoding_is_off_and_its_switch_decides_by_dyadpairs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A real item (of the held-out set, one of the DEV sets) on which the two decisions differ:
+    the enricher follows the second stage's threshold (the pair decoding did not carry over to
+    unseen news); switched on, it follows ``dyadpairs``."""
+    path = DEV.with_name("diplomatic-heldout.jsonl")
+    item = next(
+        json.loads(line)
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if json.loads(line)["id"] == "un-news-europe-3"
+    )
+    pipeline = nlp.load("en")
+    assert pipeline is not None
+    doc = pipeline(f"{item['title']}\n\n{item['text']}")
+    rules = diplo.analyze(doc, "en", learned_actors=False)
+    rows = mention_rows(doc, "en", rules)
+    second = actordecision.stored_second()
+    probs = dyadstage.state_probs(actordecision.stored_model(), second, rows)
+    by_threshold = {code for code, p in probs.items() if p >= second.threshold}
+    by_pairs = dyadpairs.actors(rows, probs, actordecision.stored_pairs())
+    assert by_threshold != by_pairs  # the item tells the two apart
+    assert {c.code for c in diplo.analyze(doc, "en").countries if c.actor} == by_threshold
+    monkeypatch.setattr(actordecision, "PAIR_DECODING", True)
+    assert {c.code for c in diplo.analyze(doc, "en").countries if c.actor} == by_pairs
