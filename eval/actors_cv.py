@@ -9,8 +9,8 @@ sets and the old test set are never loaded here. Folds are by document
 out-of-fold probabilities, from which its threshold is picked and the second stage
 (``enrich/diplo/dyadstage.py``) is trained, so the held-out fold sees models and thresholds
 chosen without it. Candidates are the countries the enricher finds (the trivial answer's set).
-Systems: "classifier" (both stages and the pair decoding of ``dyadpairs``: the enricher since
-session 11), "second stage" (both stages, the second's threshold: the enricher in session 10),
+Systems: "classifier" (both stages and the pair decoding of ``dyadpairs``: measured in session
+11, off in the enricher), "second stage" (both stages, the second's threshold: the enricher),
 "first stage" (a country acts when its best mention's probability reaches the threshold: the
 enricher before), "rules" (the
 rules' own verdicts, ``analyze(..., learned_actors=False)``, which are also the features'
@@ -232,8 +232,10 @@ def choose_threshold(docs: Sequence[DocData], k: int = 3, seed: int = SEED) -> f
 
 @dataclass(frozen=True)
 class Decision:
-    """The enricher's decision: the mention classifier, ``dyadstage`` over its output and the
-    pair decoding of ``dyadpairs`` over the second stage's probabilities."""
+    """The learned decision: the mention classifier, ``dyadstage`` over its output and the
+    pair decoding of ``dyadpairs`` over the second stage's probabilities (``actors``; off in the
+    enricher, ``actordecision.PAIR_DECODING``), or the second stage's threshold
+    (``second_stage``: the enricher's)."""
 
     first: actormodel.ActorModel
     second: actormodel.ActorModel
@@ -245,7 +247,7 @@ class Decision:
         )
 
     def second_stage(self, rows: Sequence[MentionRow]) -> set[str]:
-        """Both stages with the second stage's own threshold: the enricher before session 11."""
+        """Both stages with the second stage's own threshold: the enricher's decision."""
         return dyadstage.actors(self.first, self.second, rows)
 
 
@@ -324,9 +326,10 @@ def train(docs: Sequence[DocData]) -> Decision:
 
 
 SYSTEMS = ("classifier", "second stage", "first stage", "rules", "trivial")
-"""classifier: the enricher (two stages, pair decoding); second stage: two stages with the
-second's threshold (session 10); first stage: the mention classifier alone (before session 10);
-rules: the rules' own verdicts; trivial: every country found."""
+"""classifier: two stages and the pair decoding (session 11, off in the enricher); second
+stage: two stages with the second's threshold (the enricher); first stage: the mention
+classifier alone (before session 10); rules: the rules' own verdicts; trivial: every country
+found."""
 LEARNED = SYSTEMS[:3]
 
 
@@ -397,7 +400,7 @@ def _print(res: dict[str, Any], title: str) -> None:
 def _print_seeds(docs: Sequence[DocData], k: int, seeds: Sequence[int]) -> int:
     """The fold assignment moves the figures by a few points: one line per seed, then the
     mean and range of each learned system, and every seed pooled (per-document counts summed)
-    with the classifier's paired interval over the enricher before it ("second stage"), so a
+    with the pair decoding's paired interval over the enricher's decision ("second stage"), so a
     difference is not read off one lucky split."""
     f1s: dict[tuple[str, str], list[float]] = {}
     per: dict[tuple[str, str], list[list[DocCounts]]] = {}
