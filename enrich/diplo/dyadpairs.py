@@ -40,7 +40,7 @@ import numpy as np
 
 from diplowire.enrich.diplo import actormodel
 from diplowire.enrich.diplo.actorfeatures import MentionRow
-from diplowire.enrich.diplo.dyadstage import _TITLE, _list_groups, _logit
+from diplowire.enrich.diplo.dyadstage import TITLE_COL, list_groups, logit
 
 MODEL_PATH = Path(__file__).resolve().parent.parent / "kb" / "pair_model.json"
 
@@ -98,21 +98,21 @@ def pair_features(
     rows of one document and each state's second-stage probability."""
     if len(state_p) < 2:
         return {}
-    group = _list_groups(rows)
+    group = list_groups(rows)
     sents: dict[str, set[int]] = {}
     groups: dict[str, set[int]] = {}
     title: set[str] = set()
     for row, g in zip(rows, group, strict=True):
         sents.setdefault(row.code, set()).add(row.sent)
         groups.setdefault(row.code, set()).add(g)
-        if row.features[_TITLE]:
+        if row.features[TITLE_COL]:
             title.add(row.code)
     codes = sorted(state_p)
     log_k = math.log(len(codes))
     out: dict[Pair, tuple[float, ...]] = {}
     for i, a in enumerate(codes):
         for b in codes[i + 1 :]:
-            la, lb = _logit(state_p[a]), _logit(state_p[b])
+            la, lb = logit(state_p[a]), logit(state_p[b])
             out[(a, b)] = (
                 min(la, lb),
                 max(la, lb),

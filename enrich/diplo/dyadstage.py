@@ -45,15 +45,16 @@ FEATURES: tuple[str, ...] = (
 _EPS = 1e-4
 _LIST_AFTER_FIRST = INDEX["list_after_first"]
 _SHARE = INDEX["share_mentions"]
-_TITLE = INDEX["in_title"]
+# Public: the pair decoding (``dyadpairs``) reads the same columns, runs and logits.
+TITLE_COL = INDEX["in_title"]
 
 
-def _logit(p: float) -> float:
+def logit(p: float) -> float:
     p = min(max(p, _EPS), 1 - _EPS)
     return math.log(p / (1 - p))
 
 
-def _list_groups(rows: Sequence[MentionRow]) -> list[int]:
+def list_groups(rows: Sequence[MentionRow]) -> list[int]:
     """Group id per row: a mention that continues a run of countries ("..., France and Japan")
     joins the mention before it in the text."""
     order = sorted(range(len(rows)), key=lambda i: rows[i].start)
@@ -73,7 +74,7 @@ def country_features(
     and the first stage's probability of each row (same order)."""
     if not rows:
         return {}
-    group = _list_groups(rows)
+    group = list_groups(rows)
     best: dict[str, float] = {}
     mine: dict[str, list[int]] = {}
     for i, row in enumerate(rows):
@@ -88,13 +89,13 @@ def country_features(
         ]
         beside = [best[r.code] for r in rows if r.code != code and r.sent in sents]
         out[code] = (
-            _logit(best[code]),
+            logit(best[code]),
             sum(float(probs[i]) for i in idx) / len(idx),
             max(siblings, default=0.0),
             float(bool(siblings)),
             max(beside, default=0.0),
             rows[idx[0]].features[_SHARE],
-            float(any(rows[i].features[_TITLE] for i in idx)),
+            float(any(rows[i].features[TITLE_COL] for i in idx)),
         )
     return out
 
