@@ -7,7 +7,13 @@ convention of every collection), and one line appended to ``label_notes`` saying
 moved it; the mention-level gold (``eval/data/actor_mentions``) drops states that no longer act.
 Idempotent: running it twice changes nothing the second time. Refuses test and validation items.
 
+An organisations review (part 5, rule P9) has one line per *changed* item instead:
+``{"id", "organizations", "removed", "rules", "note"}``; the gold ``organizations`` are replaced
+by the new full list (every removed name must be in the current gold, the new list must be the
+current one less the removed names) and the same ``label_notes`` line appended. Nothing else moves.
+
     .venv/bin/python scripts/apply_relabel.py eval/data/relabel/2026-11-30-rules-P1-P12.jsonl
+    .venv/bin/python scripts/apply_relabel.py eval/data/relabel/2026-12-01-organisations-P9.jsonl
 """
 
 from __future__ import annotations
@@ -36,16 +42,58 @@ def _dump(items: list[dict], path: Path) -> None:
     path.write_text("".join(json.dumps(i, ensure_ascii=False) + "\n" for i in items), "utf-8")
 
 
+def _load(path: Path) -> list[dict]:
+    return [json.loads(x) for x in path.read_text("utf-8").splitlines() if x.strip()]
+
+
+def apply_organizations(review_path: Path, files: list[Path] = DEV_FILES) -> int:
+    """Replace the gold ``organizations`` of the review's items; returns how many now match it."""
+    tag = f"[relabel {review_path.stem}]"
+    review = {d["id"]: d for d in _load(review_path)}
+    done: set[str] = set()
+    for path in files:
+        items = _load(path)
+        touched = False
+        for item in items:
+            d = review.get(item["id"])
+            if d is None:
+                continue
+            if item.get("split", "dev") != "dev":
+                raise SystemExit(f"{item['id']} is a {item['split']} item: never relabelled")
+            done.add(item["id"])
+            if tag in item.get("label_notes", ""):
+                continue
+            gold = item["gold"]
+            current = gold["organizations"]
+            if not set(d["removed"]) <= set(current):
+                raise SystemExit(f"{item['id']}: removed {d['removed']} not among {current}")
+            if d["organizations"] != [o for o in current if o not in d["removed"]]:
+                raise SystemExit(f"{item['id']}: new list is not the gold less the removed names")
+            gold["organizations"] = list(d["organizations"])
+            rules = ", ".join(d["rules"])
+            removed = "; ".join(d["removed"])
+            item["label_notes"] = (
+                f"{item.get('label_notes', '')} {tag} ({rules}) removed: {removed}. {d['note']}"
+            ).strip()
+            touched = True
+        if touched:
+            _dump(items, path)
+    missing = sorted(set(review) - done)
+    if missing:
+        raise SystemExit(f"not found in the DEV collections: {missing}")
+    return len(done)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("review", type=Path)
     args = ap.parse_args()
     tag = f"[relabel {args.review.stem}]"
-    review = {
-        d["id"]: d
-        for d in map(json.loads, args.review.read_text("utf-8").splitlines())
-        if d["changed"]
-    }
+    lines = _load(args.review)
+    if lines and "organizations" in lines[0]:
+        print(f"{apply_organizations(args.review)} items' organisations relabelled")
+        return 0
+    review = {d["id"]: d for d in lines if d["changed"]}
     done: set[str] = set()
     acting: dict[str, set[str]] = {}
     for path in DEV_FILES:
