@@ -22,6 +22,7 @@ import argparse
 import itertools
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,10 +47,12 @@ def _load(path: Path) -> list[dict]:
     return [json.loads(x) for x in path.read_text("utf-8").splitlines() if x.strip()]
 
 
-def apply_organizations(review_path: Path, files: list[Path] = DEV_FILES) -> int:
-    """Replace the gold ``organizations`` of the review's items; returns how many now match it."""
-    tag = f"[relabel {review_path.stem}]"
-    review = {d["id"]: d for d in _load(review_path)}
+def _apply(
+    review: dict[str, dict], files: list[Path], change: Callable[[dict, dict], bool]
+) -> set[str]:
+    """Call ``change(item, review_line)`` on every DEV item the review names (it says whether it
+    changed the item), rewrite the files it changed, and return the ids found. The loop both
+    kinds of review share: test and validation items are refused, a missing id is an error."""
     done: set[str] = set()
     for path in files:
         items = _load(path)
@@ -60,28 +63,38 @@ def apply_organizations(review_path: Path, files: list[Path] = DEV_FILES) -> int
                 continue
             if item.get("split", "dev") != "dev":
                 raise SystemExit(f"{item['id']} is a {item['split']} item: never relabelled")
+            touched = change(item, d) or touched
             done.add(item["id"])
-            if tag in item.get("label_notes", ""):
-                continue
-            gold = item["gold"]
-            current = gold["organizations"]
-            if not set(d["removed"]) <= set(current):
-                raise SystemExit(f"{item['id']}: removed {d['removed']} not among {current}")
-            if d["organizations"] != [o for o in current if o not in d["removed"]]:
-                raise SystemExit(f"{item['id']}: new list is not the gold less the removed names")
-            gold["organizations"] = list(d["organizations"])
-            rules = ", ".join(d["rules"])
-            removed = "; ".join(d["removed"])
-            item["label_notes"] = (
-                f"{item.get('label_notes', '')} {tag} ({rules}) removed: {removed}. {d['note']}"
-            ).strip()
-            touched = True
         if touched:
             _dump(items, path)
     missing = sorted(set(review) - done)
     if missing:
         raise SystemExit(f"not found in the DEV collections: {missing}")
-    return len(done)
+    return done
+
+
+def apply_organizations(review_path: Path, files: list[Path] = DEV_FILES) -> int:
+    """Replace the gold ``organizations`` of the review's items; returns how many now match it."""
+    tag = f"[relabel {review_path.stem}]"
+
+    def change(item: dict, d: dict) -> bool:
+        if tag in item.get("label_notes", ""):
+            return False
+        gold = item["gold"]
+        current = gold["organizations"]
+        if not set(d["removed"]) <= set(current):
+            raise SystemExit(f"{item['id']}: removed {d['removed']} not among {current}")
+        if d["organizations"] != [o for o in current if o not in d["removed"]]:
+            raise SystemExit(f"{item['id']}: new list is not the gold less the removed names")
+        gold["organizations"] = list(d["organizations"])
+        rules = ", ".join(d["rules"])
+        removed = "; ".join(d["removed"])
+        item["label_notes"] = (
+            f"{item.get('label_notes', '')} {tag} ({rules}) removed: {removed}. {d['note']}"
+        ).strip()
+        return True
+
+    return len(_apply({d["id"]: d for d in _load(review_path)}, files, change))
 
 
 def main() -> int:
@@ -93,41 +106,26 @@ def main() -> int:
     if lines and "organizations" in lines[0]:
         print(f"{apply_organizations(args.review)} items' organisations relabelled")
         return 0
-    review = {d["id"]: d for d in lines if d["changed"]}
-    done: set[str] = set()
     acting: dict[str, set[str]] = {}
-    for path in DEV_FILES:
-        items = [json.loads(x) for x in path.read_text("utf-8").splitlines() if x.strip()]
-        touched = False
-        for item in items:
-            d = review.get(item["id"])
-            if d is None:
-                continue
-            if item.get("split", "dev") != "dev":
-                raise SystemExit(f"{item['id']} is a {item['split']} item: never relabelled")
-            gold = item["gold"]
-            if not set(d["actors"]) <= set(gold["countries"]):
-                raise SystemExit(f"{item['id']}: actors {d['actors']} not among its countries")
-            done.add(item["id"])
-            acting[item["id"]] = set(d["actors"])
-            if tag in item.get("label_notes", ""):
-                continue
-            gold["actors"] = sorted(d["actors"])
-            gold["dyads"] = sorted("-".join(p) for p in itertools.combinations(gold["actors"], 2))
-            gold["topics"] = sorted(d["topics"])
-            rules = ", ".join(d["rules"])
-            item["label_notes"] = (
-                f"{item.get('label_notes', '')} {tag} ({rules}) {d['note']}".strip()
-            )
-            touched = True
-        if touched:
-            _dump(items, path)
-    missing = sorted(set(review) - done)
-    if missing:
-        raise SystemExit(f"not found in the DEV collections: {missing}")
+
+    def change(item: dict, d: dict) -> bool:
+        gold = item["gold"]
+        if not set(d["actors"]) <= set(gold["countries"]):
+            raise SystemExit(f"{item['id']}: actors {d['actors']} not among its countries")
+        acting[item["id"]] = set(d["actors"])
+        if tag in item.get("label_notes", ""):
+            return False
+        gold["actors"] = sorted(d["actors"])
+        gold["dyads"] = sorted("-".join(p) for p in itertools.combinations(gold["actors"], 2))
+        gold["topics"] = sorted(d["topics"])
+        rules = ", ".join(d["rules"])
+        item["label_notes"] = f"{item.get('label_notes', '')} {tag} ({rules}) {d['note']}".strip()
+        return True
+
+    done = _apply({d["id"]: d for d in lines if d["changed"]}, DEV_FILES, change)
     dropped = 0
     for path in MENTIONS:
-        rows = [json.loads(x) for x in path.read_text("utf-8").splitlines() if x.strip()]
+        rows = _load(path)
         for row in rows:
             if row["id"] in acting:
                 keep = {c: s for c, s in row["acts"].items() if c in acting[row["id"]]}

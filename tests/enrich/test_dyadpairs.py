@@ -12,17 +12,10 @@ import numpy as np
 import pytest
 
 from diplowire.enrich.diplo import actordecision, actormodel, dyadpairs
-from diplowire.enrich.diplo.actorfeatures import FEATURES, INDEX, MentionRow
 from eval import actors_cv
+from tests.support.mentions import mention_row as _row
 
 FEAT = {name: i for i, name in enumerate(dyadpairs.FEATURES)}
-
-
-def _row(code: str, start: int, sent: int, **cues: float) -> MentionRow:
-    v = [0.0] * len(FEATURES)
-    for name, value in cues.items():
-        v[INDEX[name]] = value
-    return MentionRow(code=code, start=start, features=tuple(v), sent=sent)
 
 
 def test_pair_features_read_sentence_list_title_and_candidate_count() -> None:

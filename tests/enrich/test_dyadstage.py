@@ -14,17 +14,11 @@ import pytest
 
 from diplowire.enrich import diplo, nlp
 from diplowire.enrich.diplo import actordecision, actormodel, dyadpairs, dyadstage
-from diplowire.enrich.diplo.actorfeatures import FEATURES, INDEX, MentionRow, mention_rows
+from diplowire.enrich.diplo.actorfeatures import FEATURES, mention_rows
 from eval import actors_cv
+from tests.support.mentions import mention_row as _row
 
 FEAT = {name: i for i, name in enumerate(dyadstage.FEATURES)}
-
-
-def _row(code: str, start: int, sent: int, **cues: float) -> MentionRow:
-    v = [0.0] * len(FEATURES)
-    for name, value in cues.items():
-        v[INDEX[name]] = value
-    return MentionRow(code=code, start=start, features=tuple(v), sent=sent)
 
 
 def test_features_tie_the_members_of_an_enumeration() -> None:
