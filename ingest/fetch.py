@@ -69,6 +69,10 @@ class _Watchdog:
         self._lock = threading.Lock()
         self._socks: list[socket.socket] = []
         self.expired = False
+        self.opened = False
+        """A socket was open when the deadline passed: the time went to the server, not to the
+        name lookup or the TCP connect (which the message then names: an operator's first
+        question about a timeout on a server that answers at once when asked by hand)."""
         self.delta_response = False
         """A 226 came back: whatever fails from here on is a failed delta."""
 
@@ -83,6 +87,7 @@ class _Watchdog:
     def expire(self) -> None:
         with self._lock:
             self.expired = True
+            self.opened = bool(self._socks)
             for sock in self._socks:
                 _shut(sock)
 
@@ -164,6 +169,7 @@ def fetch(
     raises :class:`ForbiddenAddress` (kind ``forbidden_address``).
     """
     dog = _Watchdog()
+    started = time.monotonic()
     timer = threading.Timer(timeout_s, dog.expire)
     timer.daemon = True
     _watch.dog = dog
@@ -175,25 +181,33 @@ def fetch(
             # The watchdog shut the socket: http.client reads that end of file as the end of
             # the headers and of a body without Content-Length, so a response cut off mid-header
             # can come back as a complete-looking (empty) one.
-            msg = f"no complete response within {timeout_s:.0f} s"
-            raise FetchError("timeout", msg, delta=dog.delta_response)
+            raise _timed_out(dog, timeout_s, started)
         return resp
     except (OSError, http.client.HTTPException) as exc:
         delta = dog.delta_response
         if dog.expired:
-            msg = f"no complete response within {timeout_s:.0f} s"
-            raise FetchError("timeout", msg, delta=delta) from None
+            raise _timed_out(dog, timeout_s, started) from None
         raise FetchError("unreachable", f"connection failed: {exc}", delta=delta) from None
     except FetchError as exc:
         if dog.expired and exc.kind in ("truncated", "unreachable"):
-            msg = f"no complete response within {timeout_s:.0f} s"
-            raise FetchError("timeout", msg, delta=dog.delta_response) from None
+            raise _timed_out(dog, timeout_s, started) from None
         if dog.delta_response and not exc.delta:
             raise exc.with_delta() from None
         raise
     finally:
         timer.cancel()
         _watch.dog = None
+
+
+def _timed_out(dog: _Watchdog, timeout_s: float, started: float) -> FetchError:
+    msg = f"no complete response within {timeout_s:.0f} s"
+    if not dog.opened:
+        # A blocked getaddrinfo cannot be cut off (no socket yet): the fetch returns when the
+        # resolver gives up, and how long that took is part of the diagnosis (in CI two feeds
+        # of the compose test timed out after 41 s on a 20 s timeout while containers started).
+        took = time.monotonic() - started
+        msg += f" (no connection open at the deadline: name lookup or connect; {took:.0f} s)"
+    return FetchError("timeout", msg, delta=dog.delta_response)
 
 
 def _fetch(

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from diplowire.ingest import connect as connect_module
 from diplowire.ingest import fetch as fetch_module
 from diplowire.ingest.address import policy_for
 from diplowire.ingest.fetch import FetchError, fetch
@@ -76,3 +77,34 @@ def test_headers_cut_off_by_the_watchdog_are_a_timeout_not_an_empty_200(
     with pytest.raises(FetchError) as info:
         fetch(trickling_server, timeout_s=1.5, policy=policy_for(LOCAL_SERVER))
     assert info.value.kind == "timeout"
+
+
+def test_a_lookup_past_the_deadline_is_a_timeout_that_names_the_lookup(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A stalled resolver cannot be cut off by the watchdog (no socket yet): the fetch ends when
+    # the lookup returns, as a timeout whose message says no connection was open.
+    real = socket.getaddrinfo
+
+    def slow_lookup(*args: object, **kwargs: object) -> object:
+        time.sleep(1.0)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(connect_module.socket, "getaddrinfo", slow_lookup)
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+    try:
+        with pytest.raises(FetchError) as info:
+            url = f"http://127.0.0.1:{srv.getsockname()[1]}/feed.xml"
+            fetch(url, timeout_s=0.3, policy=policy_for(LOCAL_SERVER))
+    finally:
+        srv.close()
+    assert info.value.kind == "timeout"
+    assert "no connection open at the deadline" in str(info.value), info.value
+
+
+def test_a_server_past_the_deadline_is_not_blamed_on_the_lookup(trickling_server: str) -> None:
+    with pytest.raises(FetchError) as info:
+        fetch(trickling_server, timeout_s=0.5, policy=policy_for(LOCAL_SERVER))
+    assert "no connection open" not in str(info.value), info.value
