@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from spacy.tokens import Doc
 
+from diplowire.enrich import kb as kbmod
 from diplowire.enrich.diplo import actorlists
 from diplowire.enrich.diplo.actorcues import list_lengths, sentence_tense
 from diplowire.enrich.diplo.context import CountryMention, Ctx
@@ -119,15 +120,18 @@ def _sentences(ctx: Ctx) -> dict[int, tuple[int, int]]:
     return bounds
 
 
-PASSIVE_AUX = frozenset({"be", "être", "get"})
+# The lexicon.json words this module reads (tests/enrich/test_lexicon_keys.py).
+LEXICON_KEYS = ("passive_auxiliaries",)
 
 
-def _is_passive(doc: Doc, tags: Sequence[str], lo: int, hi: int) -> bool:
+def _is_passive(
+    doc: Doc, tags: Sequence[str], lo: int, hi: int, auxiliaries: frozenset[str]
+) -> bool:
     """A "be" auxiliary followed (within two tokens) by a participle: "was expelled", "a été
     convoqué" (not "a rencontré": the "have" auxiliary makes a past tense, not a passive).
     ``tags``: the coarse tags read once (``Ctx.pos``); a Token only for the auxiliaries."""
     for i in range(lo, hi):
-        if tags[i] != "AUX" or doc[i].lemma_.lower() not in PASSIVE_AUX:
+        if tags[i] != "AUX" or doc[i].lemma_.lower() not in auxiliaries:
             continue
         for j in range(i + 1, min(i + 3, hi)):
             if tags[j] == "VERB" and "Part" in doc[j].morph.get("VerbForm", []):
@@ -160,6 +164,7 @@ def mention_rows(
     country_starts = sorted(m.start for m in by_token.values())
     parsed = doc.has_annotation("DEP")
     per_sent: dict[int, tuple[bool, bool, bool, bool]] = {}
+    passive_aux = kbmod.lexicon_words(ctx.kb.lang, "passive_auxiliaries")
     # Token attributes read once (the lower forms by ``Ctx``): indexing a Doc builds a Token
     # each time, and the enricher runs this on every article.
     lower = ctx.lowers
@@ -228,7 +233,7 @@ def mention_rows(
             if s not in per_sent:
                 # Sentence-wide cues, once per sentence (the enricher runs this on every article).
                 per_sent[s] = (
-                    _is_passive(doc, tags, lo, hi),
+                    _is_passive(doc, tags, lo, hi, passive_aux),
                     any(lower[k] in ctx.speech_verbs for k in range(lo, hi)),
                     *sentence_tense(doc, tags, lo, hi),
                 )

@@ -9,15 +9,21 @@ the longer name is built on a patronymic ("Salman" beside "Mohammed bin Salman",
 beside "Abdullah bin Zayed": there personnames.given_name_keys decides)."""
 
 from diplowire.enrich.diplo.context import PersonFound
-from diplowire.enrich.diplo.personnames import _PATRONYMIC, words_of
+from diplowire.enrich.diplo.personnames import words_of
 
 
-def _same(small: PersonFound, big: PersonFound, short: list[str], long: list[str]) -> bool:
+def _same(
+    small: PersonFound,
+    big: PersonFound,
+    short: list[str],
+    long: list[str],
+    patronymic: frozenset[str],
+) -> bool:
     if not _inside(short, long):
         return False
     if small.kb_index is not None and big.kb_index is not None:
         return small.kb_index == big.kb_index
-    return short == long or not _PATRONYMIC.intersection(long)
+    return short == long or not patronymic.intersection(long)
 
 
 def _inside(short: list[str], long: list[str]) -> bool:
@@ -25,13 +31,15 @@ def _inside(short: list[str], long: list[str]) -> bool:
     return 0 < n <= len(long) and any(long[i : i + n] == short for i in range(len(long) - n + 1))
 
 
-def merge_contained(persons: list[PersonFound]) -> list[PersonFound]:
-    """Fold each person whose name is a run of words of a longer (or equal) found name into it."""
+def merge_contained(persons: list[PersonFound], patronymic: frozenset[str]) -> list[PersonFound]:
+    """Fold each person whose name is a run of words of a longer (or equal) found name into it
+    (``patronymic``: the language's patronymic particles, lexicon ``patronymic_particles``)."""
     words = [words_of(p.name) for p in persons]
     order = sorted(range(len(persons)), key=lambda i: -len(words[i]))
     kept: list[int] = []
     for i in order:
-        host = next((k for k in kept if _same(persons[i], persons[k], words[i], words[k])), None)
+        same = (k for k in kept if _same(persons[i], persons[k], words[i], words[k], patronymic))
+        host = next(same, None)
         if host is None:
             kept.append(i)
             continue

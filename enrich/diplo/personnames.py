@@ -10,7 +10,7 @@ from diplowire.enrich.kb import norm
 
 # The lexicon's word lists read here (tests/enrich/test_lexicon_keys.py): "role_genitives", the
 # genitive between a role and a blocker ("président du gouvernement Louis Mapou").
-LEXICON_KEYS = ("role_genitives",)
+LEXICON_KEYS = ("role_genitives", "patronymic_particles")
 
 
 def elided(text: str) -> bool:
@@ -76,17 +76,15 @@ def given_name_keys(ctx: Ctx, cands: list[PersonFound]) -> dict[str, str]:
     left out when two such persons share it."""
     out: dict[str, str] = {}
     shared: set[str] = set()
+    patronymic = kbmod.lexicon_words(ctx.kb.lang, "patronymic_particles")
     for p in cands:
         words = words_of(p.name)
-        if len(words) >= 3 and any(w in _PATRONYMIC for w in words[1:-1]):
+        if len(words) >= 3 and any(w in patronymic for w in words[1:-1]):
             key = surname_key(ctx, p)
             if out.get(words[0], key) != key:
                 shared.add(words[0])
             out[words[0]] = key
     return {w: k for w, k in out.items() if w not in shared}
-
-
-_PATRONYMIC = frozenset({"bin", "ibn", "bint", "ben"})
 
 
 def words_of(name: str) -> list[str]:

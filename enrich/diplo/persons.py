@@ -5,6 +5,7 @@ from collections import defaultdict
 
 from spacy.tokens import Doc
 
+from diplowire.enrich import kb as kbmod
 from diplowire.enrich.diplo.context import (
     PERSON_LABELS,
     ROLE_WINDOW,
@@ -46,9 +47,13 @@ from diplowire.enrich.diplo.personnames import (
 from diplowire.enrich.diplo.personportfolio import portfolio_closed
 from diplowire.enrich.diplo.personroles import role_facts, role_left, role_right
 
+# The lexicon.json words this module reads (tests/enrich/test_lexicon_keys.py).
+LEXICON_KEYS = ("genitive_preps", "patronymic_particles")
+
 
 def person_candidates(ctx: Ctx) -> list[PersonFound]:
     doc = ctx.doc
+    genitives = kbmod.lexicon_words(ctx.kb.lang, "genitive_preps")
     taken: set[int] = set()
     out: list[PersonFound] = []
     for span in longest(ctx.persons):
@@ -78,9 +83,9 @@ def person_candidates(ctx: Ctx) -> list[PersonFound]:
         # "[Faure Gnassingbé of Togo]".
         if end - 1 in ctx.country_at:
             cut = ctx.country_at[end - 1].start
-            while cut > start and ctx.lower(cut - 1) in _NAME_GENITIVES:
+            while cut > start and ctx.lower(cut - 1) in genitives:
                 cut -= 1
-            if cut > start and cut < end and ctx.lower(cut) in _NAME_GENITIVES:
+            if cut > start and cut < end and ctx.lower(cut) in genitives:
                 end = cut
         # "Président de la République": the tail of a role phrase is no name; nor an elided word
         # the NER kept ("Madrid n’", "Samaraweera‘s").
@@ -166,9 +171,6 @@ def person_candidates(ctx: Ctx) -> list[PersonFound]:
     out += honorific_names(ctx, taken)
     out += names_before_roles(ctx, taken)
     return out
-
-
-_NAME_GENITIVES = frozenset({"of", "de", "d'", "d’", "du", "des"})
 
 
 def resolve_persons(
@@ -257,7 +259,8 @@ def resolve_persons(
             and " " not in p.name
         )
     ]
-    return sorted(merge_contained(out), key=lambda p: p.start)
+    merged = merge_contained(out, kbmod.lexicon_words(ctx.kb.lang, "patronymic_particles"))
+    return sorted(merged, key=lambda p: p.start)
 
 
 def _still_acts(ctx: Ctx, p: PersonFound) -> bool:
@@ -296,7 +299,10 @@ def _speaker(ctx: Ctx, p: PersonFound) -> bool:
     # else it has a subject of its own and the name is what was said about ("the ministry said
     # Kingsley Ikeri, a 27-year-old, had been...").
     end = p.end
-    if ctx.lower(end) in _NAME_GENITIVES and end + 1 in ctx.country_at:
+    if (
+        ctx.lower(end) in kbmod.lexicon_words(ctx.kb.lang, "genitive_preps")
+        and end + 1 in ctx.country_at
+    ):
         end = ctx.country_at[end + 1].end  # '..." said Faure Gnassingbé of Togo.'
     ends_clause = end >= len(doc) or doc[end].is_punct or doc[end].is_space
     verb = p.start - 1

@@ -6,6 +6,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 
+from diplowire.enrich import kb as kbmod
 from diplowire.enrich.diplo.context import TOPIC_THRESHOLD, Ctx, OrgFound, longest, span_code
 from diplowire.wire.article import Topic
 
@@ -26,7 +27,6 @@ ORG_WEIGHT = 1.0
 # A cue word as one item of a long enumeration of fields (of cooperation, of an accord, of talking
 # points) names one of many subjects in passing: it counts this share of its weight.
 ENUM_FACTOR = 0.5
-SEPARATORS = frozenset({",", ";", "and", "or", "et", "ou", "&"})
 ENUM_GAP = 3  # the separator beside the term: within this many tokens (an article, an adjective)
 ENUM_WINDOW = 12
 ENUM_SEPARATORS = 4
@@ -105,6 +105,10 @@ def evidence_of(ctx: Ctx, orgs: list[OrgFound]) -> list[Evidence]:
     return out
 
 
+# The lexicon.json words this module reads (tests/enrich/test_lexicon_keys.py).
+LEXICON_KEYS = ("enumeration_separators",)
+
+
 def in_enumeration(ctx: Ctx, start: int, end: int) -> bool:
     """The term is one item of a long enumeration ("cooperation in trade, investment, energy,
     tourism and culture", "un accord sur le tourisme, l'environnement, le commerce, la pêche"):
@@ -112,9 +116,10 @@ def in_enumeration(ctx: Ctx, start: int, end: int) -> bool:
     least ENUM_SEPARATORS of them around it in its sentence. Measured on wave5-dev and wave3-dev
     (4 separators, half weight; 3 separators or no weight at all cost true topics)."""
     doc, sent = ctx.doc, ctx.sent[start]
+    separators = kbmod.lexicon_words(ctx.kb.lang, "enumeration_separators")
 
     def sep(i: int) -> bool:
-        return 0 <= i < len(doc) and sent == ctx.sent[i] and doc[i].lower_ in SEPARATORS
+        return 0 <= i < len(doc) and sent == ctx.sent[i] and doc[i].lower_ in separators
 
     beside = any(sep(i) for i in range(start - ENUM_GAP, start)) and any(
         sep(i) for i in range(end, end + ENUM_GAP)

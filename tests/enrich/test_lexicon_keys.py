@@ -11,9 +11,27 @@ import pytest
 
 from diplowire.enrich import diplo, nlp
 from diplowire.enrich import kb as kbmod
-from diplowire.enrich.diplo import orgjoint, personacts, personlinks, personnames, personportfolio
+from diplowire.enrich.diplo import (
+    actorfeatures,
+    orgjoint,
+    personacts,
+    personlinks,
+    personnames,
+    personportfolio,
+    persons,
+    topics,
+)
 
-MODULES = (personacts, personportfolio, orgjoint, personlinks, personnames)
+MODULES = (
+    personacts,
+    personportfolio,
+    orgjoint,
+    personlinks,
+    personnames,
+    persons,
+    topics,
+    actorfeatures,
+)
 # orgjoint's shape: a language lists its joint words before the head (en) or after it (fr); the
 # after-head rule alone reads the keys of its French word order.
 _BEFORE = ("joint_words_before_head",)

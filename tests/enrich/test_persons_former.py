@@ -4,6 +4,7 @@ person printed twice, and past eras ("sous la présidence de"). Real sentences o
 
 from diplowire.enrich.diplo.context import PersonFound
 from diplowire.enrich.diplo.personmerge import merge_contained
+from diplowire.enrich.kb import lexicon_words
 from tests.support.persons import persons_of
 
 
@@ -73,7 +74,7 @@ def test_no_fold_across_kb_persons_or_into_a_patronymic() -> None:
         PersonFound("Mamadi", 20, 21, official=True),
         PersonFound("Mamadi Doumbouya", 22, 24, kb_index=3, official=True),
     ]
-    names = [p.name for p in merge_contained(people)]
+    names = [p.name for p in merge_contained(people, lexicon_words("en", "patronymic_particles"))]
     assert names == [
         "Salman",
         "Mohammed bin Salman",
