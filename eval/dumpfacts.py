@@ -6,7 +6,7 @@
 
 One line per document (``diplo.analyze``'s DiploFacts, msgspec JSON: countries with actor flags
 and mentions, dyads, persons, organisations, topics with scores and evidence), in
-``eval.actors_cv.allowed_items`` order: DEV only, never a test or validation split. Sessions
+``eval.devdata.allowed_items`` order: DEV only, never a test or validation split. Sessions
 before this tool did the same with scratch scripts (eval/results/lexicon-move-2026-12-01.txt).
 """
 
@@ -21,7 +21,7 @@ from pathlib import Path
 import msgspec
 
 from diplowire.enrich import diplo
-from eval.actors_cv import allowed_items
+from eval.devdata import allowed_items
 from eval.evaluate import parsed
 
 

@@ -3,7 +3,7 @@
     .venv/bin/python -m eval.topics_cv [--folds 5] [--seeds 12,1,2,3,4,5] [--variants] [--json]
 
 Data: only what may be tuned on (issue 12): dev, dev2, held-out, the wave-3 *dev* split,
-wave5-dev, wave7-dev and wave9-dev (``eval.actors_cv.allowed_items``, 624 documents); the frozen
+wave5-dev, wave7-dev and wave9-dev (``eval.devdata.allowed_items``, 624 documents); the frozen
 wave3-test split, wave4-val, wave6-val, wave8-val and the old test set are never loaded.
 ``--seeds`` also splits every figure by subset (``SUBSETS``: the older 174, wave5-dev, wave7-dev,
 wave9-dev). Folds are by document
@@ -38,7 +38,7 @@ from diplowire.enrich.diplo.topicfeatures import (
     topic_rows,
 )
 from diplowire.enrich.diplo.topics import Evidence, evidence_of, score_topics
-from eval.actors_cv import allowed_items, folds_of
+from eval.devdata import allowed_items, folds_of
 from eval.evaluate import parsed, set_counts
 from eval.intervals import micro_f1, paired_difference, prf
 

@@ -2,7 +2,7 @@
 
     .venv/bin/python -m eval.topics_errors [--folds 5] [--seeds 12,1,2,3,4,5]
 
-Data: the 624 allowed documents only (``eval.actors_cv.allowed_items``, as ``eval.topics_cv``).
+Data: the 624 allowed documents only (``eval.devdata.allowed_items``, as ``eval.topics_cv``).
 For each fold seed the learned decision is cross-validated twice on the same folds, with and
 without the override that keeps the topics the text names specifically
 (``topicdecision.TopicModel.kept``); the topics the override adds are the difference. Per topic
@@ -24,7 +24,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from eval.actors_cv import allowed_items
+from eval.devdata import allowed_items
 from eval.topics_cv import SEEDS, DocData, build, cross_validate
 
 

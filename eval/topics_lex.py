@@ -18,7 +18,7 @@ evidence, so recall is not capped by the lexicon. A row's logit is
 
 numpy only, full-batch Adam from zero (plain gradient descent, ``actormodel.fit``, moves the
 weight of a lemma seen in 1 % of the rows too slowly to learn anything in its step budget):
-deterministic. Data: only what may be tuned on (``eval.actors_cv.allowed_items``: dev, dev2,
+deterministic. Data: only what may be tuned on (``eval.devdata.allowed_items``: dev, dev2,
 held-out, wave3-dev); ``--wave5`` adds ``wave5-dev`` as a fresh set the rules were not written
 from. The spaCy pass is cached (``--cache``): every seed and variant reads the same documents.
 """
@@ -45,7 +45,7 @@ from diplowire.enrich.diplo.context import Ctx
 from diplowire.enrich.diplo.topicfeatures import ALL_FEATURES, EVIDENCE_FEATURES, TOPICS
 from diplowire.enrich.diplo.topics import lead_sentences
 from eval import topics_cv as tcv
-from eval.actors_cv import allowed_items, folds_of
+from eval.devdata import allowed_items, folds_of
 from eval.evaluate import WAVE5, load_split, parsed, set_counts
 from eval.intervals import micro_f1, paired_difference, prf
 

@@ -4,7 +4,7 @@ item one may tune on and write their weights to ``enrich/kb/actor_model.json``,
 ``enrich/kb/dyad_model.json`` and ``enrich/kb/pair_model.json``.
 
 Data: dev, dev2, held-out, the wave-3 dev split, wave5-dev, wave7-dev and wave9-dev, 624
-documents (``eval/actors_cv.allowed_items``), with their labels as re-read under
+documents (``eval/devdata.allowed_items``), with their labels as re-read under
 ``eval/LABELLING.md``'s decided rules (session 9); never the frozen wave3-test split, wave4-val,
 wave6-val, wave8-val nor the old test set. The first stage's threshold and the second stage's
 training rows come from a seeded 3-fold cross-validation inside the data; gradient descent
@@ -33,7 +33,8 @@ sys.path.insert(0, str(ROOT))
 
 from diplowire.enrich.diplo import dyadpairs, dyadstage  # noqa: E402
 from diplowire.enrich.diplo.actormodel import MODEL_PATH  # noqa: E402
-from eval.actors_cv import allowed_items, build, train  # noqa: E402
+from eval.actors_train import build, train  # noqa: E402
+from eval.devdata import allowed_items  # noqa: E402
 
 
 def main() -> int:

@@ -3,7 +3,7 @@ over the evidence features of each candidate topic, ``topicfeatures.FEATURES``) 
 may tune on and write its weights to ``enrich/kb/topic_model.json``.
 
 Data: dev, dev2, held-out, the wave-3 dev split, wave5-dev and wave7-dev (``--later``;
-wave9-dev can join: ``eval/actors_cv.allowed_items``); never the frozen wave3-test split,
+wave9-dev can join: ``eval/devdata.allowed_items``); never the frozen wave3-test split,
 wave4-val, wave6-val, wave8-val nor the old test set. The threshold comes from inner 3-fold
 cross-validations inside the data (three seeded splits pooled, as in ``eval/topics_cv.py``);
 gradient descent starts from zero, so the same data and spaCy models give the same file, byte
@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from diplowire.enrich.diplo.topicchoice import MODEL_PATH, to_json  # noqa: E402
-from eval.actors_cv import allowed_items  # noqa: E402
+from eval.devdata import allowed_items  # noqa: E402
 from eval.topics_cv import build, train  # noqa: E402
 
 

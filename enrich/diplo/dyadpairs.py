@@ -24,7 +24,7 @@ gain (same results file). No per-token work: a few dozen pairs per document at m
 
 Weights in ``enrich/kb/pair_model.json`` (the ``actormodel`` format, its ``threshold`` the pair
 threshold, plus ``actor_threshold`` and ``actor_weight``). All three decoding numbers are chosen
-by inner cross-validation (``eval.actors_cv.train``); the second stage's own stored threshold is
+by inner cross-validation (``eval.actors_train.train``); the second stage's own stored threshold is
 no longer the enricher's decision (``eval.actors_cv`` still scores it, as "second stage").
 """
 
@@ -58,7 +58,7 @@ Pair = tuple[str, str]
 ACTOR_THRESHOLDS = (0.3, 0.35, 0.4, 0.45, 0.5)
 PAIR_THRESHOLDS = (0.25, 0.3, 0.35, 0.4, 0.45)
 ACTOR_WEIGHTS = (1.0, 2.0, 4.0)
-"""The decoding grid (75 points) that training searches (``eval.actors_cv.train_pairs``)."""
+"""The decoding grid (75 points) that training searches (``eval.actors_train.train_pairs``)."""
 
 
 def _pair(a: str, b: str) -> Pair:

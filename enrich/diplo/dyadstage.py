@@ -15,7 +15,7 @@ Document-size features (rank among the candidates, their number, how many others
 were tried too and left out: they made the cross-validated gain vary more from one fold
 assignment to the next without raising it.
 
-Trained on out-of-fold first-stage probabilities (``eval.actors_cv.train``), so it learns how
+Trained on out-of-fold first-stage probabilities (``eval.actors_train.train``), so it learns how
 far to trust the first stage on documents that stage did not see. Weights in
 ``enrich/kb/dyad_model.json`` (the ``actormodel.ActorModel`` format).
 """

@@ -14,7 +14,7 @@ import pytest
 from diplowire.enrich import diplo, nlp
 from diplowire.enrich.diplo import actormodel
 from diplowire.enrich.diplo.actorfeatures import FEATURES, INDEX, MentionRow, mention_rows
-from eval import actors_cv
+from eval import devdata, evaluate
 
 
 def _rows(text: str, lang: str, parser: bool = False) -> dict[str, list[MentionRow]]:
@@ -109,7 +109,7 @@ def test_stored_model_matches_the_features(tmp_path: Path) -> None:
 
 
 def test_cv_data_never_holds_a_test_split() -> None:
-    items = actors_cv.allowed_items()
+    items = devdata.allowed_items()
     assert len(items) >= 150
     assert all(item.get("split") not in ("test", "val") for _, item in items)
     sources = {src for src, _ in items}
@@ -123,22 +123,22 @@ def test_cv_data_never_holds_a_test_split() -> None:
         "wave9-dev",
     }
     assert len(items) == 624
-    assert {src for src, _ in actors_cv.allowed_items(later=())} == sources - {
+    assert {src for src, _ in devdata.allowed_items(later=())} == sources - {
         "wave5-dev",
         "wave7-dev",
         "wave9-dev",
     }
     old_test = {
         json.loads(line)["id"]
-        for line in actors_cv.SETS["test"].read_text(encoding="utf-8").splitlines()
+        for line in evaluate.SETS["test"].read_text(encoding="utf-8").splitlines()
         if line
     }
     assert not old_test & {item["id"] for _, item in items}
 
 
 def test_folds_partition_documents() -> None:
-    folds = actors_cv.folds_of(23, 5, seed=12)
+    folds = devdata.folds_of(23, 5, seed=12)
     flat = sorted(i for f in folds for i in f)
     assert flat == list(range(23))
     assert max(len(f) for f in folds) - min(len(f) for f in folds) <= 1
-    assert folds == actors_cv.folds_of(23, 5, seed=12)
+    assert folds == devdata.folds_of(23, 5, seed=12)

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from diplowire.enrich.diplo import actordecision, actormodel, dyadpairs
-from eval import actors_cv
+from eval import actors_train
 from tests.support.mentions import mention_row as _row
 
 FEAT = {name: i for i, name in enumerate(dyadpairs.FEATURES)}
@@ -98,7 +98,7 @@ def test_train_pairs_picks_decoding_from_its_grid() -> None:
         }
         rows = tuple(_row(c, 3 * k, k) for k, c in enumerate(codes))
         docs.append(
-            actors_cv.DocData(
+            actors_train.DocData(
                 id=str(d),
                 source="dev",
                 rows=rows,
@@ -108,11 +108,11 @@ def test_train_pairs_picks_decoding_from_its_grid() -> None:
             )
         )
         probs.append(p)
-    pairs = actors_cv.train_pairs(docs, probs)
+    pairs = actors_train.train_pairs(docs, probs)
     assert pairs.actor_threshold in dyadpairs.ACTOR_THRESHOLDS
     assert pairs.model.threshold in dyadpairs.PAIR_THRESHOLDS
     assert pairs.actor_weight in dyadpairs.ACTOR_WEIGHTS
     assert all(
         dyadpairs.actors(d.rows, p, pairs) == d.gold for d, p in zip(docs, probs, strict=True)
     )
-    assert actors_cv.train_pairs(docs, probs) == pairs  # deterministic
+    assert actors_train.train_pairs(docs, probs) == pairs  # deterministic

@@ -15,7 +15,7 @@ import pytest
 from diplowire.enrich import diplo, nlp
 from diplowire.enrich.diplo import actordecision, actormodel, dyadpairs, dyadstage
 from diplowire.enrich.diplo.actorfeatures import FEATURES, mention_rows
-from eval import actors_cv
+from eval import actors_train
 from tests.support.mentions import mention_row as _row
 
 FEAT = {name: i for i, name in enumerate(dyadstage.FEATURES)}
@@ -92,7 +92,7 @@ def test_the_second_stage_decides_on_stored_weights_of_both_stages() -> None:
     assert dyadstage.actors(first, second, rows) == {
         code for code, p in probs.items() if p >= second.threshold
     }
-    decision = actors_cv.Decision(first, second, actordecision.stored_pairs())
+    decision = actors_train.Decision(first, second, actordecision.stored_pairs())
     assert decision.second_stage(rows) == dyadstage.actors(first, second, rows)
     assert actordecision.stored_second() == second
     # The enricher's set is the second stage's; the pair decoding (measured in session 11, not
@@ -115,7 +115,7 @@ def test_train_fits_both_stages_on_out_of_fold_probabilities() -> None:
             rows.append(_row(code, 3 * k, 0, rule_country_actor=float(acts), doc_position=k))
             gold |= {code} if acts else set()
         docs.append(
-            actors_cv.DocData(
+            actors_train.DocData(
                 id=str(d),
                 source="dev",
                 rows=tuple(rows),
@@ -124,9 +124,9 @@ def test_train_fits_both_stages_on_out_of_fold_probabilities() -> None:
                 gold=frozenset(gold),
             )
         )
-    decision = actors_cv.train(docs)
+    decision = actors_train.train(docs)
     assert decision.first.features == FEATURES
     assert decision.second.features == dyadstage.FEATURES
     assert decision.pairs.model.features == dyadpairs.FEATURES
     assert all(decision.actors(d.rows) == d.gold for d in docs)
-    assert actors_cv.train(docs) == decision  # deterministic
+    assert actors_train.train(docs) == decision  # deterministic

@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-from eval import actors_cv, dumpfacts
+from eval import devdata, dumpfacts
 
 
 def test_three_dev_documents_dump_the_same_bytes_twice(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    three = actors_cv.allowed_items()[:3]
+    three = devdata.allowed_items()[:3]
 
     def first_three(*_: Any, **__: Any) -> list[tuple[str, dict[str, Any]]]:
         return three

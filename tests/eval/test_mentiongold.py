@@ -2,7 +2,8 @@
 cross-validation's row labels follow the snippets."""
 
 from eval import mentiongold
-from eval.actors_cv import allowed_items, build
+from eval.actors_train import build
+from eval.devdata import allowed_items
 
 
 def test_the_committed_files_validate_and_cover_every_allowed_document() -> None:
