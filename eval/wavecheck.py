@@ -32,16 +32,19 @@ def host(url: str) -> str:
     return urlparse(url).netloc.lower().removeprefix("www.")
 
 
-def known_hosts(exclude: Iterable[Path] = ()) -> Counter[str]:
-    """Outlets of every labelled file under eval/data except ``exclude``."""
+def _others(exclude: Iterable[Path]) -> list[dict[str, Any]]:
     skip = {p.resolve() for p in exclude}
-    return Counter(
-        host(str(item["source_url"]))
+    return [
+        item
         for path in sorted(DATA.rglob("*.jsonl"))
         if path.resolve() not in skip
         for item in load_items(path)
-        if item.get("source_url")
-    )
+    ]
+
+
+def known_hosts(exclude: Iterable[Path] = ()) -> Counter[str]:
+    """Outlets of every labelled file under eval/data except ``exclude``."""
+    return Counter(host(str(i["source_url"])) for i in _others(exclude) if i.get("source_url"))
 
 
 def problems(item: dict[str, Any]) -> list[str]:
@@ -79,6 +82,7 @@ def check(paths: Sequence[Path]) -> list[str]:
     """Every problem of ``paths`` as ``file: id: problem`` lines."""
     items = [(p, i) for p in paths for i in load_items(p)]
     others = known_hosts(paths)
+    other_ids = {i.get("id") for i in _others(paths)}
     mine = Counter(host(str(i.get("source_url", ""))) for _, i in items)
     ids = Counter(i.get("id") for _, i in items)
     out = []
@@ -89,7 +93,7 @@ def check(paths: Sequence[Path]) -> list[str]:
             found.append(f"outlet {h} is used by another labelled file")
         if mine[h] > 1:
             found.append(f"outlet {h} used {mine[h]} times in these files")
-        if ids[item.get("id")] > 1:
+        if ids[item.get("id")] > 1 or item.get("id") in other_ids:
             found.append("id used twice")
         out += [f"{path.name}: {item.get('id')}: {p}" for p in found]
     return out

@@ -37,3 +37,11 @@ def test_an_outlet_of_another_labelled_file_is_refused(tmp_path: Path) -> None:
     found = wavecheck.check([path])
     assert any("is used by another labelled file" in line for line in found), found
     assert wavecheck.known_hosts()[wavecheck.host(str(item["source_url"]))] >= 1
+
+
+def test_an_id_of_another_labelled_file_is_refused(tmp_path: Path) -> None:
+    item = _record()
+    item["source_url"] = "https://outlet-never-used.example/a"
+    path = tmp_path / "new.jsonl"
+    path.write_text(json.dumps(item, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert any("id used twice" in line for line in wavecheck.check([path]))
