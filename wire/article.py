@@ -100,7 +100,9 @@ EntityId = Annotated[
         description=(
             "Language-neutral id of the real-world entity, the same in every language: a KB id "
             "('vladimir-putin' for Poutine and Putin, 'UN' for ONU, Nations unies and UN), "
-            "'mfa:<country>', 'mission:<sender>:<kind>[:<host code or folded city>]', "
+            "a foreign ministry's KB id where the KB lists it ('US_DOS' for State Department and "
+            "'the US foreign ministry'), else 'mfa:<country>', "
+            "'mission:<sender>:<kind>[:<host code or folded city>]', "
             "'o:<country>:central_bank', else a normalised key: 'p:<folded name>' for persons, "
             "'o:<country>:<folded name>' for organisations (folded: no accents, lower case). "
             "Absent only in messages written before it existed."

@@ -28,6 +28,7 @@ from diplowire.enrich.diplo.orgrefs import (
     resolve_short_refs,
 )
 from diplowire.enrich.kb import KnowledgeBase, OrgEntry, norm
+from diplowire.enrich.kb.entities import registry
 from diplowire.wire.article import Organization
 
 
@@ -435,10 +436,14 @@ def org_key(org: Organization, lang: str) -> str:
     """Canonical identity of an organisation, for deduplication and lenient evaluation."""
     kb = kbmod.load(lang)
     oid = kb.org_alias_index.get(norm(org.name))
+    if org.type == "foreign_ministry" and org.country:
+        # A state's foreign ministry is one body however it is named: its KB id when the KB
+        # lists it ("the US foreign ministry" = "State Department" = id:US_DOS).
+        oid = registry().ministry_ids.get(org.country, oid)
+        if oid is None:
+            return f"mfa:{org.country}"
     if oid is not None:
         return f"id:{oid}"
-    if org.type == "foreign_ministry" and org.country:
-        return f"mfa:{org.country}"
     if org.type == "diplomatic_mission" and org.country:
         kind = _mission_kind_of_name(kb, org.name)
         return _mission_key(org.type, kind, org.country, org.city, org.name)

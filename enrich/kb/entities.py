@@ -6,7 +6,8 @@ Ids:
 - a KB person: the ``id`` column of ``persons.tsv`` (shared by the ``fr/`` and ``en/`` rows of
   one person: ``vladimir-putin`` for "Vladimir Poutine" and "Vladimir Putin");
 - a KB organisation: its ``orgs.tsv`` id (``UN`` for "ONU", "Nations unies" and "UN");
-- a foreign ministry: ``mfa:<sender>``; a diplomatic mission: ``mission:<sender>:<kind>`` and,
+- a foreign ministry: its KB id where ``orgs.tsv`` lists that state's (``US_DOS`` for "State
+  Department" and for "the US foreign ministry" alike), else ``mfa:<sender>``; a diplomatic mission: ``mission:<sender>:<kind>`` and,
   where the text says where it is, ``:<host country code>`` or ``:<folded city>``;
   a central bank: ``o:<country>:central_bank``;
 - anything else: a normalised key, ``p:<folded name>`` for persons, ``o:<country>:<folded name>``
@@ -74,6 +75,8 @@ class Registry:
     """Folded multi-word KB name → person id (one-word aliases are too ambiguous to resolve)."""
     org_forms: dict[str, str] = field(default_factory=dict)
     """Folded KB name or alias → organisation id."""
+    ministry_ids: dict[str, str] = field(default_factory=dict)
+    """State → the KB id of its foreign ministry, where the KB lists it (``US_DOS``)."""
     mission_heads: list[tuple[str, str]] = field(default_factory=list)
     """(folded head noun, kind) of diplomatic missions in every language, longest first."""
     country_names: dict[str, str] = field(default_factory=dict)
@@ -109,6 +112,8 @@ def registry() -> Registry:
                 if " " in f:
                     reg.person_forms.setdefault(f, p.id)
         for o in kb.orgs:
+            if o.type == "foreign_ministry" and o.country:
+                reg.ministry_ids.setdefault(o.country, o.id)
             org_labels.setdefault(o.id, o.canonical)
             forms = {fold(f) for f in (o.canonical, *o.aliases)}
             org_names.setdefault(o.id, set()).update(forms)
@@ -184,6 +189,10 @@ def org_identity(
     """(id, label) of an organisation; see the module docstring for the forms of ids."""
     reg = registry()
     oid = kb_id or reg.org_forms.get(fold(name))
+    if type == "foreign_ministry" and country and country in reg.ministry_ids:
+        # One id per ministry: "the US foreign ministry" is the State Department (US_DOS), or
+        # Kibana shows two buckets for one body.
+        oid = reg.ministry_ids[country]
     if oid and oid in reg.orgs:
         return oid, reg.orgs[oid].label
     if type == "foreign_ministry" and country:

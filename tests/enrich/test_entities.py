@@ -73,6 +73,26 @@ def test_un_is_one_organisation_in_both_languages() -> None:
     assert "nations unies" in registry().orgs["UN"].names
 
 
+def test_a_foreign_ministry_has_one_id_however_it_is_named() -> None:
+    # "the US foreign ministry" and "Département d'État" are one body, one facet bucket; a
+    # ministry the KB does not list keeps its derived id.
+    ids = {
+        org_identity(name=n, type="foreign_ministry", country="US")
+        for n in ("ministère américain des Affaires étrangères", "State Department", "US MFA")
+    } | {org_identity(name="Département d'État", type="foreign_ministry")}
+    assert ids == {("US_DOS", "US Department of State")}
+    assert (
+        org_identity(
+            name="ministère indien des Affaires étrangères", type="foreign_ministry", country="IN"
+        )[0]
+        == "IN_MEA"
+    )
+    assert (
+        org_identity(name="Russian foreign ministry", type="foreign_ministry", country="RU")[0]
+        == "mfa:RU"
+    )
+
+
 @pytest.mark.parametrize(
     ("org", "expected"),
     [

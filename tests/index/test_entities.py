@@ -110,7 +110,8 @@ def test_the_enricher_gives_one_id_and_label_per_entity_in_both_languages() -> N
     assert by_id["UN"].name == "ONU" and by_id["UN"].label == "UN"
     mission = by_id["mission:FR:embassy:CD"]
     assert mission.label == "Embassy of France in Kinshasa"
-    assert by_id["mfa:FR"].label == "Ministry of Foreign Affairs of France"
+    # The KB lists France's foreign ministry: its id, whatever the text calls it.
+    assert by_id["FR_MEAE"].label == "French Ministry for Europe and Foreign Affairs"
 
 
 def test_facets_are_one_bucket_per_entity_and_case_insensitive(
