@@ -76,6 +76,11 @@ WAVE10 = DATA / "wave10"
 """Issue 12's fifth never-tuned-on set (session 10; French and English, one item per outlet,
 outlets no earlier set used, labelled under the decided rules of LABELLING.md before the enricher
 ran on it; every ``split`` is ``val``): read only by scoring, to validate release 7 once."""
+WAVE11 = DATA / "wave11"
+"""Issue 12's sixth collection from new outlets (session 12; 192 articles, 96 French and 96
+English, one item per outlet, outlets no earlier set used, labelled under the decided rules of
+LABELLING.md before the enricher ran on it; every ``split`` is ``dev``): scored once at release 7
+(its two batches apart and together), then training data."""
 SPLIT_SETS = {
     "wave3-dev": (WAVE3, "dev"),
     "wave3-test": (WAVE3, "test"),
@@ -86,6 +91,7 @@ SPLIT_SETS = {
     "wave8-val": (WAVE8, "val"),
     "wave9-dev": (WAVE9, "dev"),
     "wave10-val": (WAVE10, "val"),
+    "wave11-dev": (WAVE11, "dev"),
 }
 FIELDS = ("countries", "persons", "organizations", "topics", "actors", "dyads")
 EXTRA_FIELDS = ("organizations_key",)

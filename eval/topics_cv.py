@@ -3,10 +3,10 @@
     .venv/bin/python -m eval.topics_cv [--folds 5] [--seeds 12,1,2,3,4,5] [--variants] [--json]
 
 Data: only what may be tuned on (issue 12): dev, dev2, held-out, the wave-3 *dev* split,
-wave5-dev, wave7-dev and wave9-dev (``eval.devdata.allowed_items``, 624 documents); the frozen
-wave3-test split, wave4-val, wave6-val, wave8-val and the old test set are never loaded.
+wave5-dev, wave7-dev, wave9-dev and wave11-dev (``eval.devdata.allowed_items``, 816 documents);
+the frozen wave3-test split, wave4-val, wave6-val, wave8-val and the old test set are never loaded.
 ``--seeds`` also splits every figure by subset (``SUBSETS``: the older 174, wave5-dev, wave7-dev,
-wave9-dev). Folds are by document
+wave9-dev, wave11-dev). Folds are by document
 (seeded shuffle); inside each training fold an inner 3-fold cross-validation picks the threshold,
 so a held-out fold is scored by a model and a threshold chosen without it.
 Candidates are the topics with any evidence (KB term or organisation); the
@@ -58,7 +58,7 @@ VARIANTS: dict[str, tuple[str, ...]] = {
 
 # The subsets every ``--seeds`` figure is split by: the 174 documents of sessions before 7, and
 # each of sessions 7 and 8's collections from new outlets.
-SUBSETS = ("older 174", "wave5-dev", "wave7-dev", "wave9-dev")
+SUBSETS = ("older 174", "wave5-dev", "wave7-dev", "wave9-dev", "wave11-dev")
 STORY = "seed-fr"
 
 

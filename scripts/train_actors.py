@@ -3,15 +3,15 @@
 item one may tune on and write their weights to ``enrich/kb/actor_model.json``,
 ``enrich/kb/dyad_model.json`` and ``enrich/kb/pair_model.json``.
 
-Data: dev, dev2, held-out, the wave-3 dev split, wave5-dev, wave7-dev and wave9-dev, 624
-documents (``eval/devdata.allowed_items``), with their labels as re-read under
+Data: dev, dev2, held-out, the wave-3 dev split, wave5-dev, wave7-dev, wave9-dev and wave11-dev,
+816 documents (``eval/devdata.allowed_items``), with their labels as re-read under
 ``eval/LABELLING.md``'s decided rules (session 9); never the frozen wave3-test split, wave4-val,
 wave6-val, wave8-val nor the old test set. The first stage's threshold and the second stage's
 training rows come from a seeded 3-fold cross-validation inside the data; gradient descent
 starts from zero, so the same data and spaCy models give the same files. About a minute on the
 shared two cores.
 
-    .venv/bin/python scripts/train_actors.py [--parser] [--later wave5-dev,wave7-dev,wave9-dev]
+    .venv/bin/python scripts/train_actors.py [--parser] [--later wave5-dev,...,wave11-dev]
 
 Before the relabelling, more collections did not help (their labels disagreed on who acts:
 eval/README, "Actors, session 7" and "Wave 9"); on the re-read labels all 624 documents do
@@ -42,9 +42,10 @@ def main() -> int:
     ap.add_argument("--parser", action="store_true", help="add dependency-parse features")
     ap.add_argument(
         "--later",
-        default="wave5-dev,wave7-dev,wave9-dev",
+        default="wave5-dev,wave7-dev,wave9-dev,wave11-dev",
         help="comma-separated later collections to train on besides the 174 older documents "
-        "(default: all three, the stored weights since release 6, eval/README 'Release 6')",
+        "(default: all four, the stored weights since release 8, 816 documents; release 6-7: the "
+        "first three, eval/README 'Release 6')",
     )
     ap.add_argument("--out", type=Path, default=MODEL_PATH)
     ap.add_argument("--out-second", type=Path, default=dyadstage.MODEL_PATH)

@@ -19,6 +19,7 @@ from eval.evaluate import (
     WAVE8,
     WAVE9,
     WAVE10,
+    WAVE11,
     load_items,
     load_split,
 )
@@ -213,4 +214,18 @@ def test_the_wave10_validation_set_is_unchanged_and_each_item_is_a_new_outlet() 
     assert len(set(domains)) == len(domains)
     others = _outside((WAVE10,))
     assert {i["source_url"] for i in val}.isdisjoint(i["source_url"] for i in others)
+    assert set(domains).isdisjoint(_domain(str(i["source_url"])) for i in others)
+
+
+def test_wave11_is_dev_from_new_outlets_one_item_each() -> None:
+    """Wave 11 (session 12) was scored once as unseen news at release 7 before it became DEV:
+    that scoring means something only if none of its URLs or outlets occur in any other set."""
+    items = [i for p in sorted(WAVE11.glob("*.jsonl")) for i in load_items(p)]
+    assert len(items) == 192
+    assert all(i["split"] == "dev" for i in items)
+    assert Counter(i["lang"] for i in items) == {"fr": 96, "en": 96}
+    domains = [_domain(str(i["source_url"])) for i in items]
+    assert len(set(domains)) == len(domains)
+    others = _outside((WAVE11,))
+    assert {i["source_url"] for i in items}.isdisjoint(i["source_url"] for i in others)
     assert set(domains).isdisjoint(_domain(str(i["source_url"])) for i in others)
