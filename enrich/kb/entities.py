@@ -7,9 +7,9 @@ Ids:
   one person: ``vladimir-putin`` for "Vladimir Poutine" and "Vladimir Putin");
 - a KB organisation: its ``orgs.tsv`` id (``UN`` for "ONU", "Nations unies" and "UN");
 - a foreign ministry: its KB id where ``orgs.tsv`` lists that state's (``US_DOS`` for "State
-  Department" and for "the US foreign ministry" alike), else ``mfa:<sender>``; a diplomatic mission: ``mission:<sender>:<kind>`` and,
-  where the text says where it is, ``:<host country code>`` or ``:<folded city>``;
-  a central bank: ``o:<country>:central_bank``;
+  Department" and for "the US foreign ministry" alike), else ``mfa:<sender>``;
+- a diplomatic mission: ``mission:<sender>:<kind>`` and, where the text says where it is,
+  ``:<host country code>`` or ``:<folded city>``; a central bank: ``o:<country>:central_bank``;
 - anything else: a normalised key, ``p:<folded name>`` for persons, ``o:<country>:<folded name>``
   (``o::<folded name>`` without a country) for organisations.
 

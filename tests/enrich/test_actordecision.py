@@ -82,8 +82,9 @@ def test_the_pair_decoding_is_off_and_its_switch_decides_by_dyadpairs(
 ) -> None:
     """A real DEV item (wave3-dev) on which the two decisions differ: the enricher follows the
     second stage's threshold (the pair decoding did not carry over to unseen news); switched on,
-    it follows ``dyadpairs``. (Before the weights trained on 816 documents, the held-out item
-    un-news-europe-3 told them apart; it no longer does.)"""
+    it follows ``dyadpairs``. (Chosen so that both the stored weights and weights trained on the 816
+    documents with wave11-dev tell the two apart; the held-out item un-news-europe-3 did so only
+    with the stored ones.)"""
     item = next(i for i in load_split(WAVE3, "dev") if i["id"] == "w3-as-ml-fr-05")
     pipeline = nlp.load("fr")
     assert pipeline is not None
