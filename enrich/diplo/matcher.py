@@ -8,7 +8,7 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span, SpanGroup
 
 from diplowire.enrich import kb as kbmod
-from diplowire.enrich.kb import KnowledgeBase, apostrophe_variants
+from diplowire.enrich.kb import KnowledgeBase, apostrophe_variants, initials_unaccented
 
 SPAN_KEY = "diplo"
 COMPONENT = "diplo_kb"
@@ -39,7 +39,10 @@ class _Matchers:
                 groups[f"T|{i}|{form}"].append(form)
         for label, forms in groups.items():
             variants = [v for f in forms for v in apostrophe_variants(f)]
-            self.matcher.add(label, [nlp.make_doc(v) for v in variants])
+            # ... and accents dropped on word-initial letters ("Etats-Unis", "Communauté
+            # Economique des Etats"): the matcher compares lower-cased token text.
+            variants += [u for v in variants if (u := initials_unaccented(v)) != v]
+            self.matcher.add(label, [nlp.make_doc(v) for v in dict.fromkeys(variants)])
 
     def __call__(self, doc: Doc) -> Doc:
         spans = [
@@ -52,9 +55,16 @@ class _Matchers:
 
 
 def _case_ok(text: str, form: str) -> bool:
-    """Forms with several capitals match exactly; capitalised ones only capitalised ("us")."""
+    """Forms with several capitals match exactly, but for accents dropped on initials ("Etats",
+    "Economique"), and a name of three words or more also when its words are capitalised
+    differently ("Communauté Economique des Etats de l'Afrique de l'Ouest"); capitalised forms
+    match only capitalised text ("us" is not the US)."""
     if sum(1 for c in form if c.isupper()) >= 2:
-        return text.replace("’", "'") == form.replace("’", "'")
+        t = initials_unaccented(text.replace("’", "'"))
+        f = initials_unaccented(form.replace("’", "'"))
+        if t == f:
+            return True
+        return len(f.split()) >= 3 and t[:1].isupper() and t.lower() == f.lower()
     if form[:1].isupper():
         return text[:1].isupper()
     return True

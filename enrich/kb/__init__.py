@@ -9,6 +9,7 @@ and ``lexicon.json``. Adding a language is adding such a folder; no code knows a
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import cache
@@ -129,6 +130,22 @@ def apostrophe_variants(form: str) -> list[str]:
     if "’" in form:
         out.append(form.replace("’", "'"))
     return out
+
+
+_WORD_START = re.compile(r"(?:^|(?<=[\s'’-]))(\w)")
+
+
+def initials_unaccented(form: str) -> str:
+    """``form`` with the first letter of each word stripped of its accent: French typesetting
+    often drops accents on capitals ("Communauté Economique des Etats de l'Afrique de l'Ouest",
+    "Etats-Unis", "Egypte"), and a word written capitalised in the text may be lower case in the
+    KB ("économique"), so the variant folds that letter whatever its case."""
+
+    def fold(m: re.Match[str]) -> str:
+        base = unicodedata.normalize("NFD", m.group(1))
+        return "".join(c for c in base if not unicodedata.combining(c))
+
+    return _WORD_START.sub(fold, form)
 
 
 def _rows(path: Path) -> list[list[str]]:
