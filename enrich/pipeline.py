@@ -28,7 +28,8 @@ from diplowire.wire.outcomes import Poison
 # dropped, 34 topic wordings a language and a planned-evidence topic feature, 56 organisations,
 # models retrained (session 10); 0.8.0 = one id per foreign ministry (session 12; the weights
 # are 0.7.0's: retrained on 816 documents they lost dyads on unseen news, eval/README); 0.9.0 =
-# KB names match with accents dropped on initials and long names in any capitalisation.
+# KB names match with accents dropped on initials and long names in any capitalisation; words of a
+# title-case headline the body never prints are no person names.
 PIPELINE_VERSION = "0.9.0"
 # What each path fills (Enrichment.coverage): a subscriber tells "none found" from "not extracted".
 MODEL_COVERAGE = ("entities", "countries", "dyads", "persons", "organizations", "topics", "lemmas")

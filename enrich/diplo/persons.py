@@ -22,6 +22,7 @@ from diplowire.enrich.diplo.personacts import (
 from diplowire.enrich.diplo.personbefore import names_before_roles
 from diplowire.enrich.diplo.personcues import accredited_envoy, capitals_names
 from diplowire.enrich.diplo.personformer import FormerMarks, era_mention
+from diplowire.enrich.diplo.personheadline import headline_word
 from diplowire.enrich.diplo.personhonor import honorific_names
 from diplowire.enrich.diplo.personlinks import (
     alias_keys,
@@ -231,6 +232,8 @@ def resolve_persons(
         if all(blocked(ctx, m) for m in members):
             continue
         if marks.former_group(members, lambda m: _still_acts(ctx, m)):
+            continue
+        if headline_word(ctx, members):
             continue
         best = max(members, key=lambda m: (m.official and m.role is not None, len(m.name)))
         rep = PersonFound(

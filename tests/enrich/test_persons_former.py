@@ -2,9 +2,11 @@
 person printed twice, and past eras ("sous la présidence de"). Real sentences of DEV items
 (ids in the comments), each with a counter-case where the rule must not fire."""
 
+from diplowire.enrich import diplo, nlp
 from diplowire.enrich.diplo.context import PersonFound
 from diplowire.enrich.diplo.personmerge import merge_contained
 from diplowire.enrich.kb import lexicon_words
+from eval.evaluate import load_set
 from tests.support.persons import persons_of
 
 
@@ -107,3 +109,15 @@ def test_a_past_era_names_no_acting_official() -> None:
         "fr",
     )
     assert found.get("Shinzo Abe") == ("head_of_government", "JP")
+
+
+def test_a_title_case_headline_word_the_body_never_prints_is_no_name() -> None:
+    # Real headline and lede (wave11-dev w11-af-me-en-04): "Hails" after the role "Chief" in a
+    # title-case headline; the body names the chairperson, never a "Hails".
+    item = next(i for i in load_set("wave11-dev") if i["id"] == "w11-af-me-en-04")
+    pipeline = nlp.load("en")
+    assert pipeline is not None
+    facts = diplo.analyze(pipeline(f"{item['title']}\n\n{item['text']}"), "en")
+    names = {p.name for p in facts.persons}
+    assert "Hails" not in names
+    assert any("Faki" in n for n in names)  # the body's name stays
