@@ -74,7 +74,12 @@ def person_candidates(ctx: Ctx) -> list[PersonFound]:
         role_tokens = {i for r in ctx.roles for i in range(r.start, r.end)}
         # NER often swallows the title: "Spokeswoman Maria Zakharova", "Consul Khalit Aisin".
         while start < ent.end and (
-            doc[start].text in ctx.honorifics or start in role_tokens or start in ctx.country_at
+            doc[start].text in ctx.honorifics
+            or start in role_tokens
+            or start in ctx.country_at
+            # An elided article or preposition the NER took in: "[L’Ouzbékistan] et le
+            # Kazakhstan", "[L’Asean] exclut..." (a headline's first word).
+            or elided(doc[start].text)
         ):
             # ... or the state of the role before it: "Myanmar Ambassador to [Bangladesh Aung
             # Kyaw Moe]".
