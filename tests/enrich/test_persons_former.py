@@ -133,3 +133,15 @@ def test_an_elided_article_the_ner_took_in_makes_no_person() -> None:
             doc = pipeline(f"{item['title']}\n\n{item['text']}")
             names = {p.name for p in diplo.analyze(doc, "fr").persons}
             assert not any(n.startswith(("L’", "L'")) for n in names), (item["id"], names)
+
+
+def test_a_military_rank_after_a_role_is_no_name() -> None:
+    # Real sentence (wave11-dev w11-as-en-21): "Lt" was read as the home minister's name.
+    pipeline = nlp.load("en")
+    assert pipeline is not None
+    text = (
+        "Talks were held between Pakistan’s Interior Minister Mohsin Naqvi and Bangladesh’s "
+        "Home Minister Lt. Gen. (retd) Jahangir Alam Chowdhury."
+    )
+    names = {p.name for p in diplo.analyze(pipeline(text), "en").persons}
+    assert "Lt" not in names and "Mohsin Naqvi" in names
