@@ -145,3 +145,16 @@ def test_a_military_rank_after_a_role_is_no_name() -> None:
     )
     names = {p.name for p in diplo.analyze(pipeline(text), "en").persons}
     assert "Lt" not in names and "Mohsin Naqvi" in names
+
+
+def test_capitalised_event_words_make_no_person() -> None:
+    # Real articles (wave11-dev): "Ministerial Meeting", "Quaternary Security Dialogue" and
+    # "Strategic" were read as officials' names (every word is a listed common word now).
+    pipeline = nlp.load("en")
+    assert pipeline is not None
+    bad = {"Ministerial Meeting", "Quaternary Security Dialogue", "Strategic"}
+    for item in load_set("wave11-dev"):
+        if item["id"] in ("w11-eu-en-10", "w11-as-en-03", "w11-eu-en-14"):
+            doc = pipeline(f"{item['title']}\n\n{item['text']}")
+            names = {p.name for p in diplo.analyze(doc, "en").persons}
+            assert not names & bad, (item["id"], names)
