@@ -157,3 +157,15 @@ def test_filters_match_ids_and_any_name_form_whatever_the_case_and_accents() -> 
     for wanted in ("", "medvedev", "vladimir-putin-2", "tin", "outine"):
         assert not matches(wanted, pid, forms), wanted
     assert fold("Sergueï  LAVROV’s") == "serguei lavrov's"
+
+
+def test_diplomatic_formats_are_one_organisation_in_both_languages() -> None:
+    # Formats the KB lists like the Quad and the Visegrad Group (session 12, from wave11-dev).
+    pairs = {
+        "WEIMAR": ("Weimar Triangle", "Triangle de Weimar"),
+        "NORMANDY": ("Normandy format", "format Normandie"),
+        "TCG_UA": ("Trilateral Contact Group", "Groupe de contact trilatéral"),
+        "C5_1": ("C5+1", "format C5+1"),
+    }
+    for oid, names in pairs.items():
+        assert {org_identity(name=n, type="international_org")[0] for n in names} == {oid}
