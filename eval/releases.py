@@ -1,6 +1,7 @@
 """Score a release on the never-tuned-on sets and compare two releases document by document.
 
     python -m eval.releases export --out unseen.jsonl        # the sets' items, each with its set
+    python -m eval.releases export --dev --out dev.jsonl     # or the DEV documents, by collection
     python -m eval.releases score unseen.jsonl --out r7.json  # this tree's per-document counts
     python -m eval.releases compare r6.json r7.json           # paired intervals, pooled and by set
 
@@ -44,6 +45,18 @@ def export(names: Sequence[str], out: Path) -> int:
                 fh.write(json.dumps({**item, "set": name}, ensure_ascii=False) + "\n")
                 n += 1
     return n
+
+
+def export_dev(out: Path) -> int:
+    """The DEV documents (``eval.devdata.allowed_items``), each with its collection as ``set``:
+    ``score`` and ``compare`` then give a change's before/after per DEV collection."""
+    from eval.devdata import allowed_items
+
+    items = allowed_items()
+    with out.open("w", encoding="utf-8") as fh:
+        for source, item in items:
+            fh.write(json.dumps({**item, "set": source}, ensure_ascii=False) + "\n")
+    return len(items)
 
 
 def _commit() -> str:
@@ -119,7 +132,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = ap.add_subparsers(dest="cmd", required=True)
     ex = sub.add_parser("export", help="write the never-tuned-on sets' items, each with its set")
     ex.add_argument("--out", type=Path, required=True)
-    ex.add_argument("--sets", nargs="+", default=list(UNSEEN))
+    which = ex.add_mutually_exclusive_group()
+    which.add_argument("--sets", nargs="+", default=list(UNSEEN))
+    which.add_argument(
+        "--dev",
+        action="store_true",
+        help="the DEV documents instead, by collection (no scoring "
+        "of a release: a change's before/after on what may be tuned on)",
+    )
     sc = sub.add_parser("score", help="this tree's per-document counts on an exported file")
     sc.add_argument("items", type=Path)
     sc.add_argument("--out", type=Path, required=True)
@@ -128,7 +148,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     cp.add_argument("new", type=Path)
     args = ap.parse_args(argv)
     if args.cmd == "export":
-        print(f"{export(args.sets, args.out)} items -> {args.out}", file=sys.stderr)
+        n = export_dev(args.out) if args.dev else export(args.sets, args.out)
+        print(f"{n} items -> {args.out}", file=sys.stderr)
     elif args.cmd == "score":
         record = score(args.items, args.out)
         print(f"{len(record['ids'])} documents scored at {record['commit']} -> {args.out}")

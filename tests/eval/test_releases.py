@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from eval import releases
+from eval import devdata, releases
 
 
 def _record(commit: str, actors: list[list[int]], trivial: list[list[int]]) -> dict[str, Any]:
@@ -41,3 +43,13 @@ def test_compare_refuses_different_documents() -> None:
     b = {**a, "ids": ["a", "b", "x"]}
     with pytest.raises(SystemExit, match="different documents"):
         releases.compare(a, b)
+
+
+def test_export_dev_writes_the_dev_documents_by_collection(tmp_path: Path) -> None:
+    out = tmp_path / "dev.jsonl"
+    assert releases.main(["export", "--dev", "--out", str(out)]) == 0
+    items = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert len(items) == len(devdata.allowed_items())
+    assert {i["set"] for i in items} == {s for s, _ in devdata.allowed_items()}
+    assert all(i.get("split") not in ("test", "val") for i in items)
+    assert not {i["set"] for i in items} & set(releases.UNSEEN)
