@@ -81,6 +81,10 @@ WAVE11 = DATA / "wave11"
 English, one item per outlet, outlets no earlier set used, labelled under the decided rules of
 LABELLING.md before the enricher ran on it; every ``split`` is ``dev``): scored once at release 7
 (its two batches apart and together), then training data."""
+WAVE12 = DATA / "wave12"
+"""Issue 12's sixth never-tuned-on set (session 12; French and English, one item per outlet,
+outlets no earlier set used, labelled under LABELLING.md's decided rules and part 6 before the
+enricher ran on it; every ``split`` is ``val``): read only by scoring, to validate release 9."""
 SPLIT_SETS = {
     "wave3-dev": (WAVE3, "dev"),
     "wave3-test": (WAVE3, "test"),
@@ -92,6 +96,7 @@ SPLIT_SETS = {
     "wave9-dev": (WAVE9, "dev"),
     "wave10-val": (WAVE10, "val"),
     "wave11-dev": (WAVE11, "dev"),
+    "wave12-val": (WAVE12, "val"),
 }
 FIELDS = ("countries", "persons", "organizations", "topics", "actors", "dyads")
 EXTRA_FIELDS = ("organizations_key",)

@@ -103,7 +103,7 @@ class Ctx:
             self.lowers.append(t.lower_)
             self.pos.append(t.pos_)
             self.fine.append(t.tag_)
-        self.sent = _sentence_ids(self.texts)
+        self.sent = _sentence_ids(self.texts, _abbreviations(lang))
         # doc.ents builds every entity Span anew on each read; the rules read it per name.
         self.ents: tuple[Span, ...] = tuple(doc.ents)
         self.country: list[Span] = []
@@ -172,13 +172,27 @@ def _non_name_words(lang: str) -> frozenset[str]:
     return frozenset(words)
 
 
-def _sentence_ids(texts: list[str]) -> list[int]:
+@cache
+def _abbreviations(lang: str) -> frozenset[str]:
+    """Title abbreviations written with a full stop in the lexicon's honorifics ("Lt.", "Col.",
+    "Capt.", "Dr."), without it: the tokenizer splits the stop off those it has no exception for
+    ("Lt" "."), and that stop ends no sentence ("Home Minister Lt. Gen. X" is one sentence)."""
+    return frozenset(
+        w[:-1]
+        for w in kbmod.load(lang).lexicon.get("honorifics", [])
+        if w.endswith(".") and "." not in w[:-1]
+    )
+
+
+def _sentence_ids(texts: list[str], abbreviations: frozenset[str] = frozenset()) -> list[int]:
     # Without the parser spaCy has no sentences; punctuation and line breaks are enough here.
     # (spaCy's is_space is str.isspace.)
     ids = []
     current = 0
-    for text in texts:
+    for k, text in enumerate(texts):
         ids.append(current)
+        if text == "." and k > 0 and texts[k - 1] in abbreviations:
+            continue
         if text in SENT_END or (text.isspace() and "\n" in text):
             current += 1
     return ids

@@ -145,6 +145,8 @@ def test_a_military_rank_after_a_role_is_no_name() -> None:
     )
     names = {p.name for p in diplo.analyze(pipeline(text), "en").persons}
     assert "Lt" not in names and "Mohsin Naqvi" in names
+    # ... and the stop after "Lt" ends no sentence: the role still reaches the name.
+    assert "Jahangir Alam Chowdhury" in names
 
 
 def test_capitalised_event_words_make_no_person() -> None:
