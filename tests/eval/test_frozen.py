@@ -20,6 +20,7 @@ from eval.evaluate import (
     WAVE9,
     WAVE10,
     WAVE11,
+    WAVE12,
     load_items,
     load_split,
 )
@@ -228,4 +229,22 @@ def test_wave11_is_dev_from_new_outlets_one_item_each() -> None:
     assert len(set(domains)) == len(domains)
     others = _outside((WAVE11,))
     assert {i["source_url"] for i in items}.isdisjoint(i["source_url"] for i in others)
+    assert set(domains).isdisjoint(_domain(str(i["source_url"])) for i in others)
+
+
+WAVE12_SHA256 = "fa367667f1335c16604ee270d12e27f9dd55c14dcd7829ad0e9feb9648b3fdcf"
+WAVE12_COUNT = 80
+
+
+def test_the_wave12_validation_set_is_unchanged_and_each_item_is_a_new_outlet() -> None:
+    """Wave 12 validates release 9 once (session 12): pinned, one item per outlet, and none of
+    its URLs or outlets occur in any other set."""
+    val = sorted(load_split(WAVE12, "val"), key=lambda i: i["id"])
+    assert len(val) == WAVE12_COUNT
+    assert _digest(val) == WAVE12_SHA256
+    assert Counter(i["lang"] for i in val) == {"fr": 40, "en": 40}
+    domains = [_domain(str(i["source_url"])) for i in val]
+    assert len(set(domains)) == len(domains)
+    others = _outside((WAVE12,))
+    assert {i["source_url"] for i in val}.isdisjoint(i["source_url"] for i in others)
     assert set(domains).isdisjoint(_domain(str(i["source_url"])) for i in others)
