@@ -200,6 +200,15 @@ def test_wave9_outlets_are_new_to_every_other_set() -> None:
     assert max(Counter(_domain(i["source_url"]) for i in wave9).values()) <= 2
 
 
+def _new_outlets_one_each(items: list[dict[str, object]], folder: object) -> None:
+    """One item per outlet, and none of the items' URLs or outlets in any set outside ``folder``."""
+    domains = [_domain(str(i["source_url"])) for i in items]
+    assert len(set(domains)) == len(domains)
+    others = _outside((folder,))
+    assert {i["source_url"] for i in items}.isdisjoint(i["source_url"] for i in others)
+    assert set(domains).isdisjoint(_domain(str(i["source_url"])) for i in others)
+
+
 WAVE10_SHA256 = "9465dac67e4b544f27ccc8f862673237e8e56c7ee507d233ebfb0b90e9b28ffb"
 WAVE10_COUNT = 80
 
@@ -211,11 +220,7 @@ def test_the_wave10_validation_set_is_unchanged_and_each_item_is_a_new_outlet() 
     assert len(val) == WAVE10_COUNT
     assert _digest(val) == WAVE10_SHA256
     assert Counter(i["lang"] for i in val) == {"fr": 40, "en": 40}
-    domains = [_domain(str(i["source_url"])) for i in val]
-    assert len(set(domains)) == len(domains)
-    others = _outside((WAVE10,))
-    assert {i["source_url"] for i in val}.isdisjoint(i["source_url"] for i in others)
-    assert set(domains).isdisjoint(_domain(str(i["source_url"])) for i in others)
+    _new_outlets_one_each(val, WAVE10)
 
 
 def test_wave11_is_dev_from_new_outlets_one_item_each() -> None:
@@ -225,11 +230,7 @@ def test_wave11_is_dev_from_new_outlets_one_item_each() -> None:
     assert len(items) == 192
     assert all(i["split"] == "dev" for i in items)
     assert Counter(i["lang"] for i in items) == {"fr": 96, "en": 96}
-    domains = [_domain(str(i["source_url"])) for i in items]
-    assert len(set(domains)) == len(domains)
-    others = _outside((WAVE11,))
-    assert {i["source_url"] for i in items}.isdisjoint(i["source_url"] for i in others)
-    assert set(domains).isdisjoint(_domain(str(i["source_url"])) for i in others)
+    _new_outlets_one_each(items, WAVE11)
 
 
 WAVE12_SHA256 = "fa367667f1335c16604ee270d12e27f9dd55c14dcd7829ad0e9feb9648b3fdcf"
@@ -243,8 +244,4 @@ def test_the_wave12_validation_set_is_unchanged_and_each_item_is_a_new_outlet() 
     assert len(val) == WAVE12_COUNT
     assert _digest(val) == WAVE12_SHA256
     assert Counter(i["lang"] for i in val) == {"fr": 40, "en": 40}
-    domains = [_domain(str(i["source_url"])) for i in val]
-    assert len(set(domains)) == len(domains)
-    others = _outside((WAVE12,))
-    assert {i["source_url"] for i in val}.isdisjoint(i["source_url"] for i in others)
-    assert set(domains).isdisjoint(_domain(str(i["source_url"])) for i in others)
+    _new_outlets_one_each(val, WAVE12)
