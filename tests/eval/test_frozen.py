@@ -8,7 +8,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
+from pathlib import Path
 from urllib.parse import urlparse
+
+import pytest
 
 from eval.evaluate import (
     WAVE3,
@@ -210,17 +213,24 @@ def _new_outlets_one_each(items: list[dict[str, object]], folder: object) -> Non
 
 
 WAVE10_SHA256 = "9465dac67e4b544f27ccc8f862673237e8e56c7ee507d233ebfb0b90e9b28ffb"
-WAVE10_COUNT = 80
+WAVE12_SHA256 = "fa367667f1335c16604ee270d12e27f9dd55c14dcd7829ad0e9feb9648b3fdcf"
 
 
-def test_the_wave10_validation_set_is_unchanged_and_each_item_is_a_new_outlet() -> None:
-    """Wave 10 validates release 7 once (session 10): pinned, one item per outlet, and none of
-    its URLs or outlets occur in any other set."""
-    val = sorted(load_split(WAVE10, "val"), key=lambda i: i["id"])
-    assert len(val) == WAVE10_COUNT
-    assert _digest(val) == WAVE10_SHA256
+@pytest.mark.parametrize(
+    ("folder", "sha256"),
+    [(WAVE10, WAVE10_SHA256), (WAVE12, WAVE12_SHA256)],
+    ids=["wave10", "wave12"],
+)
+def test_a_rules_era_validation_set_is_unchanged_and_each_item_is_a_new_outlet(
+    folder: Path, sha256: str
+) -> None:
+    """Waves 10 and 12 validate releases 7 and 9 once (sessions 10 and 12): pinned, 40 + 40 by
+    language, one item per outlet, and none of their URLs or outlets occur in any other set."""
+    val = sorted(load_split(folder, "val"), key=lambda i: i["id"])
+    assert len(val) == 80
+    assert _digest(val) == sha256
     assert Counter(i["lang"] for i in val) == {"fr": 40, "en": 40}
-    _new_outlets_one_each(val, WAVE10)
+    _new_outlets_one_each(val, folder)
 
 
 def test_wave11_is_dev_from_new_outlets_one_item_each() -> None:
@@ -231,17 +241,3 @@ def test_wave11_is_dev_from_new_outlets_one_item_each() -> None:
     assert all(i["split"] == "dev" for i in items)
     assert Counter(i["lang"] for i in items) == {"fr": 96, "en": 96}
     _new_outlets_one_each(items, WAVE11)
-
-
-WAVE12_SHA256 = "fa367667f1335c16604ee270d12e27f9dd55c14dcd7829ad0e9feb9648b3fdcf"
-WAVE12_COUNT = 80
-
-
-def test_the_wave12_validation_set_is_unchanged_and_each_item_is_a_new_outlet() -> None:
-    """Wave 12 validates release 9 once (session 12): pinned, one item per outlet, and none of
-    its URLs or outlets occur in any other set."""
-    val = sorted(load_split(WAVE12, "val"), key=lambda i: i["id"])
-    assert len(val) == WAVE12_COUNT
-    assert _digest(val) == WAVE12_SHA256
-    assert Counter(i["lang"] for i in val) == {"fr": 40, "en": 40}
-    _new_outlets_one_each(val, WAVE12)
