@@ -155,7 +155,7 @@ def mention_rows(
     by_token: dict[int, CountryMention] = {m.start: m for m in found}
     char_to_tok = {idx: i for i, idx in enumerate(doc.to_array("IDX").tolist())}
     sents = _sentences(ctx)
-    title_end = next((i for i, t in enumerate(ctx.texts) if t.isspace() and "\n" in t), 0)
+    title_end = ctx.title_end
     lede_sents = {s for s in sorted(set(ctx.sent))[:3]}
     total = sum(len(c.mentions) for c in facts.countries) or 1
     officials = Counter(p.country for p in facts.persons if p.country and p.role)

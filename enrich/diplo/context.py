@@ -104,6 +104,9 @@ class Ctx:
             self.pos.append(t.pos_)
             self.fine.append(t.tag_)
         self.sent = _sentence_ids(self.texts, _abbreviations(lang))
+        # The headline's end: the first line break (0 when the text has none; spaCy's is_space
+        # is str.isspace). Read by the person, actor and topic rules, computed once here.
+        self.title_end = next((i for i, t in enumerate(self.texts) if t.isspace() and "\n" in t), 0)
         # doc.ents builds every entity Span anew on each read; the rules read it per name.
         self.ents: tuple[Span, ...] = tuple(doc.ents)
         self.country: list[Span] = []

@@ -18,14 +18,6 @@ _CONTENT_LEN = 4
 _TITLE_CASE_SHARE = 0.75
 
 
-def title_end(doc: Doc) -> int:
-    """The headline's end: the first line break (0 when the text has none)."""
-    for tok in doc:
-        if tok.is_space and "\n" in tok.text:
-            return tok.i
-    return 0
-
-
 def title_case(doc: Doc, end: int) -> bool:
     words = [t for t in doc[:end] if t.is_alpha and len(t.text) >= _CONTENT_LEN]
     if len(words) < 3:
@@ -38,7 +30,7 @@ def headline_word(ctx: Ctx, members: Sequence[PersonFound]) -> bool:
     """Every mention sits in a title-case headline, none is a KB person, and the body never
     prints the name nor its last word."""
     doc = ctx.doc
-    end = title_end(doc)
+    end = ctx.title_end
     if end == 0 or any(m.end > end or m.kb_index is not None for m in members):
         return False
     if not title_case(doc, end):

@@ -3,8 +3,6 @@ gives them, merged by surname; only officials are kept."""
 
 from collections import defaultdict
 
-from spacy.tokens import Doc
-
 from diplowire.enrich import kb as kbmod
 from diplowire.enrich.diplo.context import (
     PERSON_LABELS,
@@ -326,17 +324,10 @@ def _speaker(ctx: Ctx, p: PersonFound) -> bool:
     return diplomatic_sentence(ctx, p.start)
 
 
-def _title_end(doc: Doc) -> int:
-    for tok in doc:
-        if tok.is_space and "\n" in tok.text:
-            return tok.i
-    return 0
-
-
 def title_candidates(ctx: Ctx, cands: list[PersonFound]) -> list[PersonFound]:
     """Names in the headline the rules above may not see: '...: Bachelet', a name NER called LOC."""
     doc = ctx.doc
-    end = _title_end(doc)
+    end = ctx.title_end
     taken = {i for p in cands for i in range(p.start, p.end)}
     out: list[PersonFound] = []
 
@@ -385,7 +376,7 @@ def _bind_lede_role(ctx: Ctx, cands: list[PersonFound]) -> None:
     est...'. Only for a single person in the headline and a role with no name attached.
     """
     doc = ctx.doc
-    end = _title_end(doc)
+    end = ctx.title_end
     if end == 0:
         return
     in_title = [p for p in cands if p.end <= end and not blocked(ctx, p)]

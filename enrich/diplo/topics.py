@@ -57,7 +57,7 @@ def lead_parts(ctx: Ctx) -> tuple[frozenset[int], frozenset[int]]:
     article without a title starts with the break, so only the lede counts."""
     # On the texts read once (spaCy's is_space is str.isspace): this runs twice an article.
     texts = ctx.texts
-    end = next((i for i, t in enumerate(texts) if t.isspace() and "\n" in t), 0)
+    end = ctx.title_end
     title = {ctx.sent[i] for i in range(end) if not texts[i].isspace()}
     body = sorted({ctx.sent[i] for i in range(end, len(texts)) if not texts[i].isspace()} - title)
     return frozenset(title), frozenset(body[:LEDE_SENTENCES])
