@@ -30,9 +30,19 @@ POOLS = {
     "unseen327": ("wave3-test", "wave4-val", "wave6-val", "wave8-val"),
     "unseen407": ("wave3-test", "wave4-val", "wave6-val", "wave8-val", "wave10-val"),
     "all": UNSEEN,
+    "dev816": (
+        "dev",
+        "dev2",
+        "heldout",
+        "wave3-dev",
+        "wave5-dev",
+        "wave7-dev",
+        "wave9-dev",
+        "wave11-dev",
+    ),
 }
 """Pooled rows: ``unseen327`` keeps releases 4-6's pooled figure comparable, ``unseen407``
-releases 7-8's; ``all`` adds the sets labelled since."""
+releases 7-8's; ``all`` adds the sets labelled since; ``dev816`` pools an ``export --dev`` file."""
 FIELDS = ("countries", "persons", "organizations", "topics", "actors", "dyads")
 
 

@@ -73,6 +73,7 @@ class Ctx:
         self.portfolio = kb.words("portfolio_preps")
         self.agent_preps = kb.words("agent_preps")
         self.coord = kb.words("coordinators")
+        self.list_continuers = kb.words("list_continuers")
         self.pronouns = kb.words("org_pronouns")
         self.city_nouns = kb.words("city_nouns")
         self.poss = kb.words("possessive_markers")

@@ -44,6 +44,21 @@ def test_list_position_and_location_cues() -> None:
     assert all(len(r.features) == len(FEATURES) for rs in rows.values() for r in rs)
 
 
+def test_a_french_list_runs_through_elided_articles_and_continuers() -> None:
+    # The wave-11 sentence shape (w11-af-me-fr-22): the small French model tags "l’" as a noun,
+    # which used to cut the run at every elided article; "ou encore" ends the list like "et".
+    text = (
+        "D’autres pays comme l’Ouganda, le Zimbabwe, l’Algérie, le Sud-Soudan, la Centrafrique, "
+        "la Guinée-équatoriale, l’Angola ou encore le Burundi se sont abstenus."
+    )
+    rows = _rows(text, "fr")
+    assert {"UG", "ZW", "DZ", "SS", "CF", "GQ", "AO", "BI"} <= set(rows)
+    assert "GN" not in rows  # "Guinée-équatoriale" is not Guinea
+    for code in ("ZW", "DZ", "SS", "CF", "GQ", "AO", "BI"):
+        assert _f(rows[code][0], "list_after_first") == 1, code
+    assert _f(rows["BI"][0], "list_position") == 1.0  # capped at four places
+
+
 def test_passive_cue_and_title() -> None:
     # The cue is what the tagger sees: the small French model tags "convoqué" a participle (and
     # "expulsé" an adverb, so that one would be missed).
