@@ -348,11 +348,14 @@ def _list_position(
                 separated = True
             elif tok.lower_ in ctx.gen_preps and tok.pos_ != "DET":
                 genitive = True
-            elif tok.pos_ != "DET" and tok.lower_ not in ctx.articles:
+            elif (
                 # The small French model often tags an elided article "l’" as a noun; and
                 # "ou encore", "ainsi que", "as well as" continue a list as a comma does.
-                if tok.lower_ not in ctx.list_continuers:
-                    return False
+                tok.pos_ != "DET"
+                and tok.lower_ not in ctx.articles
+                and tok.lower_ not in ctx.list_continuers
+            ):
+                return False
         return separated or not genitive
 
     idx = starts.index(t) if t in starts else -1
