@@ -85,6 +85,10 @@ WAVE12 = DATA / "wave12"
 """Issue 12's sixth never-tuned-on set (session 12; French and English, one item per outlet,
 outlets no earlier set used, labelled under LABELLING.md's decided rules and part 6 before the
 enricher ran on it; every ``split`` is ``val``): read only by scoring, to validate release 9."""
+WAVE13 = DATA / "wave13"
+"""Issue 12's seventh never-tuned-on set (session 13; French and English, one item per outlet,
+outlets no earlier set used, labelled under LABELLING.md's decided rules and part 6 before the
+enricher ran on it; every ``split`` is ``val``): read only by scoring, to validate release 10."""
 SPLIT_SETS = {
     "wave3-dev": (WAVE3, "dev"),
     "wave3-test": (WAVE3, "test"),
@@ -97,6 +101,7 @@ SPLIT_SETS = {
     "wave10-val": (WAVE10, "val"),
     "wave11-dev": (WAVE11, "dev"),
     "wave12-val": (WAVE12, "val"),
+    "wave13-val": (WAVE13, "val"),
 }
 FIELDS = ("countries", "persons", "organizations", "topics", "actors", "dyads")
 EXTRA_FIELDS = ("organizations_key",)

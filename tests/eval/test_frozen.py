@@ -24,6 +24,7 @@ from eval.evaluate import (
     WAVE10,
     WAVE11,
     WAVE12,
+    WAVE13,
     load_items,
     load_split,
 )
@@ -214,17 +215,18 @@ def _new_outlets_one_each(items: list[dict[str, object]], folder: object) -> Non
 
 WAVE10_SHA256 = "9465dac67e4b544f27ccc8f862673237e8e56c7ee507d233ebfb0b90e9b28ffb"
 WAVE12_SHA256 = "fa367667f1335c16604ee270d12e27f9dd55c14dcd7829ad0e9feb9648b3fdcf"
+WAVE13_SHA256 = "bec91c214ca1c5b86e772fa4691549dadc7e5863e5915718ed7c98f0a6a6e5d7"
 
 
 @pytest.mark.parametrize(
     ("folder", "sha256"),
-    [(WAVE10, WAVE10_SHA256), (WAVE12, WAVE12_SHA256)],
-    ids=["wave10", "wave12"],
+    [(WAVE10, WAVE10_SHA256), (WAVE12, WAVE12_SHA256), (WAVE13, WAVE13_SHA256)],
+    ids=["wave10", "wave12", "wave13"],
 )
 def test_a_rules_era_validation_set_is_unchanged_and_each_item_is_a_new_outlet(
     folder: Path, sha256: str
 ) -> None:
-    """Waves 10 and 12 validate releases 7 and 9 once (sessions 10 and 12): pinned, 40 + 40 by
+    """Waves 10, 12 and 13 validate releases 7, 9 and 10 once (sessions 10, 12, 13): pinned, 40 + 40 by
     language, one item per outlet, and none of their URLs or outlets occur in any other set."""
     val = sorted(load_split(folder, "val"), key=lambda i: i["id"])
     assert len(val) == 80
