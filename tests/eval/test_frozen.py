@@ -226,8 +226,9 @@ WAVE13_SHA256 = "bec91c214ca1c5b86e772fa4691549dadc7e5863e5915718ed7c98f0a6a6e5d
 def test_a_rules_era_validation_set_is_unchanged_and_each_item_is_a_new_outlet(
     folder: Path, sha256: str
 ) -> None:
-    """Waves 10, 12 and 13 validate releases 7, 9 and 10 once (sessions 10, 12, 13): pinned, 40 + 40 by
-    language, one item per outlet, and none of their URLs or outlets occur in any other set."""
+    """Waves 10, 12 and 13 validate releases 7, 9 and 10 once (sessions 10, 12, 13): pinned,
+    40 + 40 by language, one item per outlet, and none of their URLs or outlets occur in any
+    other set."""
     val = sorted(load_split(folder, "val"), key=lambda i: i["id"])
     assert len(val) == 80
     assert _digest(val) == sha256
