@@ -48,21 +48,36 @@ class _Matchers:
         spans = [
             Span(doc, start, end, label=mid)
             for mid, start, end in self.matcher(doc)
-            if _case_ok(doc[start:end].text, doc.vocab.strings[mid].rsplit("|", 1)[1])
+            if _case_ok(
+                doc[start:end].text,
+                (label := doc.vocab.strings[mid]).rsplit("|", 1)[1],
+                generic_first=label.startswith("C|"),
+            )
         ]
         doc.spans[SPAN_KEY] = SpanGroup(doc, name=SPAN_KEY, spans=spans)
         return doc
 
 
-def _case_ok(text: str, form: str) -> bool:
+def _case_ok(text: str, form: str, generic_first: bool = False) -> bool:
     """Forms with several capitals match exactly, but for accents dropped on initials ("Etats",
-    "Economique"), and a name of three words or more also when its words are capitalised
-    differently ("Communauté Economique des Etats de l'Afrique de l'Ouest"); capitalised forms
-    match only capitalised text ("us" is not the US)."""
+    "Economique"), a country's lower-case generic first word ("îles Marshall"), and a name of
+    three words or more also when its words are capitalised differently ("Communauté Economique
+    des Etats de l'Afrique de l'Ouest"); capitalised forms match only capitalised text ("us" is
+    not the US)."""
     if sum(1 for c in form if c.isupper()) >= 2:
         t = initials_unaccented(text.replace("’", "'"))
         f = initials_unaccented(form.replace("’", "'"))
         if t == f:
+            return True
+        if (
+            generic_first
+            and len(f.split()) >= 2
+            and t[1:] == f[1:]
+            and t[:1].lower() == f[:1].lower()
+        ):
+            # A country name whose generic first word alone is in lower case: French writes
+            # "les îles Marshall", "la république de Corée"; its own capitals still match exactly.
+            # Not for persons ("Bassirou diomaye Faye" is no KB spelling of a name).
             return True
         return len(f.split()) >= 3 and t[:1].isupper() and t.lower() == f.lower()
     if form[:1].isupper():

@@ -48,3 +48,16 @@ def test_a_short_capitalised_form_still_needs_its_case() -> None:
     assert pipeline is not None
     facts = diplo.analyze(pipeline("Let us talk about trade with them."), "en")
     assert "US" not in {c.code for c in facts.countries}
+
+
+def test_a_country_name_with_a_lower_case_generic_first_word() -> None:
+    # Real wording (wave3-dev w3-eu-am-fr-22, session 13): "Les îles Marshall et la Micronésie se
+    # sont abstenues"; the KB (CLDR) writes "Îles Marshall". Only the first word's case may differ.
+    pipeline = nlp.load("fr")
+    assert pipeline is not None
+    text = "Les îles Marshall et la Micronésie se sont abstenues, comme les îles Salomon."
+    codes = {c.code for c in diplo.analyze(pipeline(text), "fr").countries}
+    assert {"MH", "FM", "SB"} <= codes
+    # The name's own capital still counts: "îles marshall" is no name.
+    lower = {c.code for c in diplo.analyze(pipeline("les îles marshall"), "fr").countries}
+    assert "MH" not in lower
