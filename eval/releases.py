@@ -24,11 +24,20 @@ from typing import Any
 
 from eval.intervals import DocCounts, bootstrap_f1, micro_f1, paired_difference
 
-UNSEEN = ("wave3-test", "wave4-val", "wave6-val", "wave8-val", "wave10-val", "wave12-val")
+UNSEEN = (
+    "wave3-test",
+    "wave4-val",
+    "wave6-val",
+    "wave8-val",
+    "wave10-val",
+    "wave12-val",
+    "wave13-val",
+)
 """Every set never tuned on, in the order the releases' tables give them."""
 POOLS = {
     "unseen327": ("wave3-test", "wave4-val", "wave6-val", "wave8-val"),
     "unseen407": ("wave3-test", "wave4-val", "wave6-val", "wave8-val", "wave10-val"),
+    "unseen487": ("wave3-test", "wave4-val", "wave6-val", "wave8-val", "wave10-val", "wave12-val"),
     "all": UNSEEN,
     "dev816": (
         "dev",
@@ -42,7 +51,8 @@ POOLS = {
     ),
 }
 """Pooled rows: ``unseen327`` keeps releases 4-6's pooled figure comparable, ``unseen407``
-releases 7-8's; ``all`` adds the sets labelled since; ``dev816`` pools an ``export --dev`` file."""
+releases 7-8's, ``unseen487`` release 9's; ``all`` adds the sets labelled since; ``dev816``
+pools an ``export --dev`` file."""
 FIELDS = ("countries", "persons", "organizations", "topics", "actors", "dyads")
 
 
